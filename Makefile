@@ -1,0 +1,49 @@
+# The two set-up commands are `make run` and `make test`; each does all of its own set-up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
+T ?= tests
+
+.PHONY: run test lint bench bench-scoring services train clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The service alone (what a plain `pip install .` gives).
+$(VENV)/.run-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) -e .
+	touch $@
+
+# The service plus the test and lint tools.
+$(VENV)/.test-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+## Start the service on the embedded default (SQLite + embedded Redis + one worker).
+run: $(VENV)/.run-installed
+	$(VENV)/bin/moderation up
+
+## Run the whole suite (start PostgreSQL and Redis first when they are down).
+test: $(VENV)/.test-installed
+	@. scripts/test-services.sh && $(PY) -m pytest $(T)
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check moderation workers classifiers tests bench
+	$(VENV)/bin/ruff format --check moderation workers classifiers tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+## Throughput and latency of a running stack (see bench/README in the README).
+bench: $(VENV)/.test-installed
+	$(PY) -m bench.pipeline
+
+bench-scoring: $(VENV)/.run-installed
+	$(PY) -m bench.scoring
+
+## Retrain the packaged model from ../shared/datasets.
+train: $(VENV)/.run-installed
+	$(VENV)/bin/moderation train --data ../shared/datasets
+
+clean:
+	rm -rf $(VENV) .moderation moderation.db moderation.db-* .pytest_cache .mypy_cache .ruff_cache

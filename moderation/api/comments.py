@@ -1,0 +1,185 @@
+"""Comments: submit (JSON or a plain form post), look up a status, list an article's thread."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from moderation.api.deps import DispatcherDep, SettingsDep, unit_of_work
+from moderation.config import Settings
+from moderation.domain import comments as service
+from moderation.domain.errors import FieldProblem, InvalidComment, ServiceError
+from moderation.domain.schemas import (
+    CommentAccepted,
+    CommentPage,
+    CommentStatusView,
+    CommentSubmission,
+    parse_submission,
+)
+from moderation.domain.statuses import CommentStatus
+from moderation.web import views
+
+router = APIRouter(prefix="/api/v1", tags=["comments"])
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_FIELDS = set(CommentSubmission.model_fields)
+
+
+class UnsupportedMediaType(ServiceError):
+    def __init__(self, media_type: str) -> None:
+        super().__init__(
+            415,
+            "unsupported_media_type",
+            f"Content-Type {media_type or '(none)'} is not accepted; send application/json "
+            "or a form (application/x-www-form-urlencoded or multipart/form-data)",
+            [FieldProblem("Content-Type", "media_type", "Content-Type must be JSON or a form")],
+        )
+
+
+def _bad_request(rule: str, message: str) -> InvalidComment:
+    return InvalidComment([FieldProblem("request", rule, message)], 400)
+
+
+async def _read_form(request: Request, media_type: str, raw: bytes) -> dict[str, Any]:
+    if media_type == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            raise _bad_request("encoding", "request form is not valid UTF-8") from None
+    else:
+        try:
+            form = await request.form()
+        except Exception as error:  # a malformed multipart body is the client's mistake
+            raise _bad_request("multipart", f"request form could not be read: {error}") from None
+        pairs = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+    # A form carries buttons, honeypots and tokens of its own: only our fields count.
+    return {key: value for key, value in pairs if key in _FIELDS}
+
+
+async def _read_input(request: Request) -> tuple[Any, bool]:
+    """The submitted fields, from JSON or a form; and whether it was a form."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_form = media_type in _FORM_TYPES
+    if media_type != "application/json" and not is_form:
+        raise UnsupportedMediaType(media_type)
+    raw = await request.body()
+    if is_form:
+        return await _read_form(request, media_type, raw), True
+    try:
+        return json.loads(raw), False
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _bad_request("json", f"request body is not valid JSON: {error}") from None
+
+
+def _status_url(request: Request, comment_id: int) -> str:
+    return str(request.url_for("get_comment", comment_id=comment_id))
+
+
+def _back_to_article(request: Request, accepted: service.AcceptedComment) -> str:
+    """Where a form post returns: the site's article URL if it gave one, else our article page."""
+    base = accepted.article_url or str(
+        request.url_for("article_page", article_id=accepted.article_id)
+    )
+    parts = urlsplit(base)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in query if k != "comment"] + [("comment", str(accepted.id))]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment="comment-status"))
+
+
+def _accept(
+    settings: Settings, submission: CommentSubmission, client: service.ClientInfo
+) -> service.AcceptedComment:
+    with unit_of_work(settings) as session:
+        return service.submit_comment(session, submission, client)
+
+
+_SUBMISSION_SCHEMA = CommentSubmission.model_json_schema()
+_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _SUBMISSION_SCHEMA},
+            "application/x-www-form-urlencoded": {"schema": _SUBMISSION_SCHEMA},
+        },
+    }
+}
+
+
+@router.post(
+    "/comments",
+    status_code=202,
+    response_model=CommentAccepted,
+    summary="Submit a comment",
+    description=(
+        "Accepts JSON or a plain HTML form post. The comment is stored as `queued` and "
+        "decided by a worker; poll `status_url`. A form post is answered with a 303 back "
+        "to the article page."
+    ),
+    openapi_extra=_REQUEST_BODY,
+    responses={
+        303: {"description": "Form post accepted; back to the article page"},
+        400: {"description": "Malformed JSON or form"},
+        413: {"description": "Request body over 64 KiB"},
+        415: {"description": "Neither JSON nor a form"},
+        422: {"description": "A field breaks a rule; the answer names it"},
+    },
+)
+async def submit_comment(
+    request: Request, settings: SettingsDep, dispatcher: DispatcherDep
+) -> Response:
+    data, is_form = await _read_input(request)
+    client = service.ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+    try:
+        submission = parse_submission(data)
+        accepted = await run_in_threadpool(_accept, settings, submission, client)
+    except InvalidComment as error:
+        if is_form and error.status_code == 422:
+            return await views.article_with_errors(request, settings, data, error.problems)
+        raise
+    # Queued only after the commit above: a worker never sees an id it cannot read.
+    dispatcher.submit(accepted.id)
+    if is_form:
+        return RedirectResponse(_back_to_article(request, accepted), status_code=303)
+    body = CommentAccepted(
+        id=accepted.id, status=CommentStatus.QUEUED, status_url=_status_url(request, accepted.id)
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=202)
+
+
+@router.get("/comments/{comment_id}", response_model=CommentStatusView, name="get_comment")
+def get_comment(comment_id: int, settings: SettingsDep) -> CommentStatusView:
+    """A comment's status; its text and author once it is published. Never an email or IP."""
+    with unit_of_work(settings) as session:
+        return service.comment_status(session, comment_id)
+
+
+@router.get("/articles/{article_id}/comments", response_model=CommentPage)
+def list_article_comments(
+    article_id: str,
+    settings: SettingsDep,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CommentPage:
+    """Approved comments of an article, oldest thread first, replies nested under parents."""
+    with unit_of_work(settings) as session:
+        return service.article_comments(session, article_id, cursor, limit)
+
+
+@router.post(
+    "/comments/validate",
+    summary="Validate a comment without storing it",
+    description="The same rules as submitting, for integrators testing their forms. 200 if valid.",
+    openapi_extra=_REQUEST_BODY,
+)
+async def validate_comment(request: Request) -> dict[str, bool]:
+    data, _ = await _read_input(request)
+    parse_submission(data)
+    return {"valid": True}

@@ -1,0 +1,155 @@
+"""create_app(): the FastAPI application with its routers, error handlers and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from moderation import __version__
+from moderation.api import comments, health
+from moderation.config import Settings, get_settings
+from moderation.domain.errors import FieldProblem, ServiceError
+from moderation.queue import Dispatcher, producer_app
+from moderation.web import views
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _error_body(
+    status: int, code: str, message: str, problems: list[FieldProblem] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": code,
+            "message": message,
+            "fields": [p.as_dict() for p in problems or []],
+        },
+        status_code=status,
+    )
+
+
+class BodySizeLimit:
+    """Refuses bodies over the limit with 413 before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = _error_body(
+            413,
+            "payload_too_large",
+            f"request body is over {self.limit // 1024} KiB",
+            [FieldProblem("request", "max_size", f"request must be at most {self.limit} bytes")],
+        )
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.limit:
+                    await too_large(scope, receive, send)
+                    return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = Dispatcher(
+            producer_app(settings),
+            max_batch=settings.dispatch_max_batch,
+            window_seconds=settings.dispatch_window_ms / 1000,
+        )
+        dispatcher.start()
+        app.state.dispatcher = dispatcher
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+
+    app = FastAPI(
+        title="Comment moderation",
+        version=__version__,
+        summary="Validate, store, queue, score and decide the comments of a news site.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(comments.router)
+    app.include_router(views.router)
+    app.mount("/static", views.static_files(), name="static")
+
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, error: ServiceError) -> JSONResponse:
+        return _error_body(error.status_code, error.code, error.message, error.problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in error.errors():
+            loc = [str(part) for part in item.get("loc", ()) if part not in ("path", "query")]
+            field = ".".join(loc) or "request"
+            problems.append(
+                FieldProblem(field, item.get("type", "invalid"), f"{field}: {item.get('msg', '')}")
+            )
+        return _error_body(422, "invalid_request", "; ".join(p.message for p in problems), problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return _error_body(error.status_code, "http_error", str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error (a bug): %s", error)
+        return _error_body(500, "internal_error", "internal error; it has been logged")
+
+    app.add_middleware(BodySizeLimit)
+    return app

@@ -1,0 +1,1 @@
+"""Domain rules: statuses, schemas, validation, the decision policy and services."""

@@ -1,0 +1,163 @@
+"""Comment services: accept a submission, look up a status, page through an article's thread."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from moderation.domain.errors import FieldProblem, InvalidComment, NotFound
+from moderation.domain.schemas import (
+    CommentPage,
+    CommentStatusView,
+    CommentSubmission,
+    PublicComment,
+)
+from moderation.domain.statuses import CommentStatus
+from moderation.storage import repository
+from moderation.storage.models import Comment
+
+MAX_USER_AGENT = 512
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Who sent the comment, as the HTTP request shows it."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedComment:
+    id: int
+    article_id: str
+    article_url: str | None
+    created_at: datetime
+
+
+def submit_comment(
+    session: Session, submission: CommentSubmission, client: ClientInfo
+) -> AcceptedComment:
+    """Store a valid comment as `queued`. The caller commits, then queues it for scoring."""
+    article = repository.article_for(
+        session, submission.article_id, submission.article_url, submission.article_title
+    )
+    root_id = None
+    if submission.parent_id is not None:
+        parent = repository.parent_info(session, submission.parent_id)
+        if parent is None:
+            raise InvalidComment(
+                [FieldProblem("parent_id", "exists", "parent_id is not a known comment")]
+            )
+        if parent.article_id != article.id:
+            raise InvalidComment(
+                [
+                    FieldProblem(
+                        "parent_id",
+                        "same_article",
+                        "parent_id is a comment on another article",
+                    )
+                ]
+            )
+        root_id = parent.root_id
+    comment_id, created_at = repository.insert_comment(
+        session,
+        {
+            "article_id": article.id,
+            "parent_id": submission.parent_id,
+            "root_id": root_id,
+            "author_name": submission.author_name,
+            "author_email": submission.author_email,
+            "author_url": submission.author_url,
+            "client_ip": client.ip,
+            "user_agent": (client.user_agent or "")[:MAX_USER_AGENT] or None,
+            "body": submission.body,
+        },
+    )
+    return AcceptedComment(
+        id=comment_id,
+        article_id=submission.article_id,
+        article_url=article.url,
+        created_at=created_at,
+    )
+
+
+def _public(comment: Comment, article_external_id: str) -> PublicComment:
+    return PublicComment(
+        id=comment.id,
+        article_id=article_external_id,
+        parent_id=comment.parent_id,
+        author_name=comment.author_name,
+        author_url=comment.author_url,
+        body=comment.body,
+        created_at=comment.created_at,
+    )
+
+
+def comment_status(session: Session, comment_id: int) -> CommentStatusView:
+    found = repository.comment_with_article(session, comment_id)
+    if found is None:
+        raise NotFound(f"comment {comment_id}")
+    comment, article = found
+    return CommentStatusView(
+        id=comment.id,
+        article_id=article.external_id,
+        status=comment.status,
+        created_at=comment.created_at,
+        decided_at=comment.decided_at,
+        # Only a published comment's text and author are public.
+        comment=_public(comment, article.external_id)
+        if comment.status is CommentStatus.APPROVED
+        else None,
+    )
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "after":
+            raise ValueError(prefix)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidComment(
+            [FieldProblem("cursor", "cursor", "cursor is not one this API gave out")], 400
+        ) from None
+
+
+def article_comments(
+    session: Session, article_external_id: str, cursor: str | None, limit: int
+) -> CommentPage:
+    """Approved comments, threads oldest first, replies nested under their parents.
+
+    A reply whose parent is not published is left out with it: a reply makes no sense alone.
+    """
+    after_id = _decode_cursor(cursor)
+    article = repository.article_by_external_id(session, article_external_id)
+    if article is None:
+        return CommentPage(article_id=article_external_id, comments=[], next_cursor=None)
+    roots, replies = repository.approved_threads(session, article.id, after_id, limit + 1)
+    has_more = len(roots) > limit
+    roots = roots[:limit]
+    nodes = {c.id: _public(c, article_external_id) for c in roots}
+    for reply in replies:  # ordered by id, so a parent always comes before its replies
+        parent = nodes.get(reply.parent_id or 0)
+        if parent is not None:
+            node = _public(reply, article_external_id)
+            parent.replies.append(node)
+            nodes[reply.id] = node
+    return CommentPage(
+        article_id=article_external_id,
+        comments=[nodes[c.id] for c in roots],
+        next_cursor=_encode_cursor(roots[-1].id) if has_more else None,
+    )

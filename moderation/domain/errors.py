@@ -1,0 +1,39 @@
+"""Typed errors that carry their HTTP status; one handler in app.py renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One broken rule on one field, worded for the developer integrating a site."""
+
+    field: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+@dataclass
+class ServiceError(Exception):
+    status_code: int
+    code: str
+    message: str
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidComment(ServiceError):
+    def __init__(self, problems: list[FieldProblem], status_code: int = 422) -> None:
+        message = "; ".join(p.message for p in problems)
+        super().__init__(status_code, "invalid_comment", message, problems)
+
+
+class NotFound(ServiceError):
+    def __init__(self, what: str) -> None:
+        super().__init__(404, "not_found", f"{what} not found")

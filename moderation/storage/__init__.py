@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, repositories (all SQL lives here), sessions and migrations."""

@@ -1,0 +1,237 @@
+"""All SQL of the service. Functions take a Session and flush at most; the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from moderation.domain.statuses import CommentStatus
+from moderation.storage.models import Article, Comment, Decision, ModerationEvent, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    id: int
+    url: str | None
+
+
+def article_for(
+    session: Session, external_id: str, url: str | None, title: str | None
+) -> ArticleRef:
+    """A site's article, creating the row the first time it is seen."""
+    query = select(Article.id, Article.url).where(Article.external_id == external_id)
+    found = session.execute(query).one_or_none()
+    if found is not None:
+        return ArticleRef(found.id, found.url)
+    values = {"external_id": external_id, "url": url, "title": title, "created_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    # Two first comments on a new article can race; the loser's insert does nothing.
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(Article).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(Article).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two supported databases
+        stmt = insert(Article).values(values)
+    session.execute(stmt)
+    row = session.execute(query).one()
+    return ArticleRef(row.id, row.url)
+
+
+def article_by_external_id(session: Session, external_id: str) -> Article | None:
+    return session.execute(
+        select(Article).where(Article.external_id == external_id)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class ParentInfo:
+    article_id: int
+    root_id: int
+
+
+def parent_info(session: Session, comment_id: int) -> ParentInfo | None:
+    row = session.execute(
+        select(Comment.article_id, Comment.root_id).where(Comment.id == comment_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return ParentInfo(article_id=row.article_id, root_id=row.root_id or comment_id)
+
+
+def insert_comment(session: Session, values: dict[str, Any]) -> tuple[int, datetime]:
+    created_at = utcnow()
+    stmt = (
+        insert(Comment)
+        .values(**values, status=CommentStatus.QUEUED, created_at=created_at)
+        .returning(Comment.id)
+    )
+    return session.execute(stmt).scalar_one(), created_at
+
+
+def comment_with_article(session: Session, comment_id: int) -> tuple[Comment, Article] | None:
+    row = session.execute(
+        select(Comment, Article)
+        .join(Article, Comment.article_id == Article.id)
+        .where(Comment.id == comment_id)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def approved_threads(
+    session: Session, article_id: int, after_id: int, limit: int
+) -> tuple[list[Comment], list[Comment]]:
+    """One page of approved top-level comments (oldest first) and all approved replies to them."""
+    roots = list(
+        session.execute(
+            select(Comment)
+            .where(
+                Comment.article_id == article_id,
+                Comment.status == CommentStatus.APPROVED,
+                Comment.parent_id.is_(None),
+                Comment.id > after_id,
+            )
+            .order_by(Comment.id)
+            .limit(limit)
+        ).scalars()
+    )
+    if not roots:
+        return [], []
+    replies = list(
+        session.execute(
+            select(Comment)
+            .where(
+                Comment.root_id.in_([c.id for c in roots]),
+                Comment.status == CommentStatus.APPROVED,
+            )
+            .order_by(Comment.id)
+        ).scalars()
+    )
+    return roots, replies
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedComment:
+    """What a worker needs to score and decide one comment."""
+
+    id: int
+    body: str
+    author_name: str
+    author_email: str
+    author_url: str | None
+
+
+def queued_comments(session: Session, ids: Sequence[int]) -> list[QueuedComment]:
+    rows = session.execute(
+        select(
+            Comment.id, Comment.body, Comment.author_name, Comment.author_email, Comment.author_url
+        ).where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
+    ).all()
+    return [
+        QueuedComment(
+            id=row.id,
+            body=row.body,
+            author_name=row.author_name,
+            author_email=row.author_email,
+            author_url=row.author_url,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    comment_id: int
+    status: CommentStatus
+    scores: dict[str, float]
+    reasons: list[dict[str, Any]]
+    reason_text: str
+    model_version: str | None
+
+
+def record_decisions(
+    session: Session, decisions: Sequence[DecisionRecord], actor: str = "policy"
+) -> list[int]:
+    """Move queued comments to their decided status, with decision and audit rows, in bulk.
+
+    The update is guarded by `status = 'queued'`: a comment another worker already decided is
+    left alone and gets no second decision row. Returns the ids this call decided.
+    """
+    now = utcnow()
+    by_status: dict[CommentStatus, list[int]] = {}
+    for record in decisions:
+        by_status.setdefault(record.status, []).append(record.comment_id)
+    decided: set[int] = set()
+    for status, ids in by_status.items():
+        result = session.execute(
+            update(Comment)
+            .where(and_(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED))
+            .values(status=status, decided_at=now)
+            .returning(Comment.id)
+        )
+        decided.update(result.scalars())
+    if not decided:
+        return []
+    kept = [r for r in decisions if r.comment_id in decided]
+    session.execute(
+        insert(Decision),
+        [
+            {
+                "comment_id": r.comment_id,
+                "status": r.status,
+                "spam": r.scores.get("spam"),
+                "toxicity": r.scores.get("toxicity"),
+                "scores": r.scores,
+                "reasons": r.reasons,
+                "model_version": r.model_version,
+                "created_at": now,
+            }
+            for r in kept
+        ],
+    )
+    session.execute(
+        insert(ModerationEvent),
+        [
+            {
+                "comment_id": r.comment_id,
+                "actor": actor,
+                "from_status": CommentStatus.QUEUED,
+                "to_status": r.status,
+                "reason": r.reason_text,
+                "created_at": now,
+            }
+            for r in kept
+        ],
+    )
+    return [r.comment_id for r in kept]
+
+
+def claim_stale_queued(session: Session, cutoff: datetime, limit: int) -> list[int]:
+    """Ids of comments queued since before `cutoff` (by their last send), marked as sent now."""
+    last_sent = func.coalesce(Comment.last_sent_at, Comment.created_at)
+    ids = list(
+        session.execute(
+            select(Comment.id)
+            .where(Comment.status == CommentStatus.QUEUED, last_sent < cutoff)
+            .order_by(Comment.id)
+            .limit(limit)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            update(Comment)
+            .where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
+            .values(last_sent_at=utcnow())
+        )
+    return ids
+
+
+def count_by_status(session: Session) -> dict[CommentStatus, int]:
+    rows = session.execute(select(Comment.status, func.count()).group_by(Comment.status)).all()
+    return {CommentStatus(status): count for status, count in rows}

