@@ -68,7 +68,7 @@ def train(
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
     target = out or DEFAULT_MODEL_DIR
     manifest = train_models(data, target, progress=lambda line: typer.echo(line, err=True))
-    typer.echo(f"model {manifest.get('version')} written to {target}")
+    typer.echo(f"model {manifest['model_version']} written to {target}")
 
 
 @app.command()

@@ -1,0 +1,293 @@
+"""End-to-end throughput and latency of the pipeline, with a bare endpoint as the baseline.
+
+    python -m bench.pipeline                 # starts a fresh `moderation up` stack in a temp dir
+    python -m bench.pipeline --url http://127.0.0.1:8000 --database-url sqlite:///./moderation.db
+
+Prints: requests/s on a bare endpoint that only validates (the same server, same run), accepted
+comments/s at the API and its ratio to the bare endpoint, decisions/s end to end, and
+p50/p95/p99 submit-to-decision latency (from the comment's stored creation to its decision),
+both flat out and at a fixed rate (200/s by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import create_engine, select
+
+from moderation.storage.models import Comment
+
+WORDS = (
+    "the council budget park housing vote bus plan city residents cost mayor market river "
+    "school library funding year people think agree question report thanks really should "
+    "would could local new old public green east bank phase project grant state hearing"
+).split()
+
+
+def comment_body(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 45))).capitalize() + "."
+
+
+def payload(rng: random.Random, article: str, number: int) -> bytes:
+    return json.dumps(
+        {
+            "article_id": article,
+            "author_name": f"Reader {number}",
+            "author_email": f"reader{number}@example.org",
+            "body": comment_body(rng),
+        }
+    ).encode()
+
+
+def request_bytes(host: str, path: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def flat_out(base: str, path: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
+    """Send every body as fast as `clients` keep-alive connections allow: (seconds, failures)."""
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(request_bytes(host, path, body))
+    failures = 0
+
+    async def client() -> None:
+        nonlocal failures
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while not queue.empty():
+                status = await _send(reader, writer, queue.get_nowait())
+                if status >= 300:
+                    failures += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.perf_counter() - started, failures
+
+
+async def paced(base: str, bodies: list[bytes], rate: float, clients: int) -> tuple[float, int]:
+    """Send at a fixed rate (open loop, spread over `clients` connections)."""
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    connections = [await asyncio.open_connection(host, port) for _ in range(clients)]
+    free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for connection in connections:
+        free.put_nowait(connection)
+    failures = 0
+
+    async def one(raw: bytes) -> None:
+        nonlocal failures
+        connection = await free.get()
+        try:
+            if await _send(*connection, raw) >= 300:
+                failures += 1
+        finally:
+            free.put_nowait(connection)
+
+    started = time.perf_counter()
+    tasks = []
+    for number, body in enumerate(bodies):
+        delay = started + number / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(request_bytes(host, "/api/v1/comments", body))))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    for _, writer in connections:
+        writer.close()
+    return elapsed, failures
+
+
+def wait_decided(database_url: str, article: str, count: int, timeout: float) -> list[Comment]:
+    engine = create_engine(database_url)
+    deadline = time.monotonic() + timeout
+    from moderation.storage.models import Article
+
+    query = (
+        select(Comment)
+        .join(Article, Comment.article_id == Article.id)
+        .where(Article.external_id == article)
+    )
+    from sqlalchemy.orm import Session
+
+    while True:
+        with Session(engine) as session:
+            rows = list(session.execute(query).scalars())
+        decided = [c for c in rows if c.decided_at is not None]
+        if len(decided) >= count or time.monotonic() > deadline:
+            engine.dispose()
+            return decided
+        time.sleep(0.05)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def latency_ms(comments: list[Comment]) -> list[float]:
+    return [
+        (c.decided_at - c.created_at).total_seconds() * 1000
+        for c in comments
+        if c.decided_at is not None
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_stack(directory: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    port = free_port()
+    database_url = f"sqlite:///{directory / 'bench.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env.update(
+        MODERATION_DATABASE_URL=database_url,
+        MODERATION_DATA_DIR=str(directory / "data"),
+        MODERATION_LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "up", "--port", str(port)],
+        env=env,
+        stdout=(directory / "stack.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as answer:
+                if answer.status == 200:
+                    return process, base, database_url
+        except OSError:
+            time.sleep(0.25)
+    process.kill()
+    raise SystemExit("the stack did not start; see " + str(directory / "stack.log"))
+
+
+def run(
+    base: str, database_url: str, count: int, clients: int, rate: float, seconds: float
+) -> None:
+    rng = random.Random(7)
+    run_id = f"bench-{int(time.time())}"
+
+    def bodies(article: str, n: int) -> list[bytes]:
+        return [payload(rng, article, i) for i in range(n)]
+
+    # Warm up: the model loads on the worker's first batch; the API's pools fill.
+    asyncio.run(flat_out(base, "/api/v1/comments", bodies(f"{run_id}-warm", 200), clients))
+    wait_decided(database_url, f"{run_id}-warm", 200, 60)
+
+    bare_s, bare_fail = asyncio.run(
+        flat_out(base, "/api/v1/comments/validate", bodies("bare", count), clients)
+    )
+    accept_s, accept_fail = asyncio.run(
+        flat_out(base, "/api/v1/comments", bodies(f"{run_id}-flat", count), clients)
+    )
+    flat = wait_decided(database_url, f"{run_id}-flat", count, 120)
+    first = min(c.created_at for c in flat)
+    last = max(c.decided_at for c in flat if c.decided_at)
+    e2e_s = (last - first).total_seconds()
+    flat_lat = latency_ms(flat)
+
+    paced_n = int(rate * seconds)
+    paced_s, paced_fail = asyncio.run(
+        paced(base, bodies(f"{run_id}-paced", paced_n), rate, clients)
+    )
+    steady = wait_decided(database_url, f"{run_id}-paced", paced_n, 120)
+    paced_lat = latency_ms(steady)
+
+    def row(name: str, value: str, note: str = "") -> None:
+        print(f"  {name:<44}{value:>14}  {note}")
+
+    print(
+        f"\npipeline benchmark: {platform.node()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {count} comments, {clients} clients"
+    )
+    row("bare validate endpoint (baseline)", f"{count / bare_s:,.0f} req/s", f"{bare_fail} failed")
+    row("accepted at the API", f"{count / accept_s:,.0f} /s", f"{accept_fail} failed")
+    row("accept cost vs bare endpoint", f"{bare_s and accept_s / bare_s:.2f}x", "target <= 2.00x")
+    row(
+        "decided end to end (flat out)",
+        f"{len(flat) / e2e_s:,.0f} /s",
+        f"{len(flat)}/{count} decided, target >= 1,000/s",
+    )
+    row(
+        "submit-to-decision p50/p95/p99 (flat out)",
+        f"{percentile(flat_lat, 50):.0f}/{percentile(flat_lat, 95):.0f}/"
+        f"{percentile(flat_lat, 99):.0f} ms",
+    )
+    row(
+        f"submit-to-decision p50/p95/p99 at {rate:.0f}/s",
+        f"{percentile(paced_lat, 50):.0f}/{percentile(paced_lat, 95):.0f}/"
+        f"{percentile(paced_lat, 99):.0f} ms",
+        f"{len(steady)}/{paced_n} decided in {paced_s:.1f}s, {paced_fail} failed; "
+        "target p99 < 100 ms",
+    )
+    if statistics.fmean(flat_lat) <= 0:  # pragma: no cover - clocks went backwards
+        print("  warning: non-positive latencies; check the clock")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--url", help="a running stack (default: start one in a temp dir)")
+    parser.add_argument("--database-url", help="its database, to read decision times")
+    parser.add_argument("-n", "--count", type=int, default=5000)
+    parser.add_argument("-c", "--clients", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    if args.url:
+        if not args.database_url:
+            parser.error("--url needs --database-url to read decision times")
+        run(args.url, args.database_url, args.count, args.clients, args.rate, args.seconds)
+        return
+    with tempfile.TemporaryDirectory(prefix="moderation-bench-") as directory:
+        process, base, database_url = start_stack(Path(directory))
+        try:
+            run(base, database_url, args.count, args.clients, args.rate, args.seconds)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Shared fixtures for the classifier tests: a tiny dataset tree in the shared layout."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+_SPAM = [
+    "check out my channel and subscribe please!!",
+    "visit http://free-money.example.com for cash prizes",
+    "WIN a free iphone now, text WIN to 80088",
+    "cheap pills online www.pharma-deal.example.net buy now",
+    "follow me on my page for free gift cards http://gift.example.org",
+    "URGENT! you have won a 1000 prize call 09061701461 claim",
+]
+_HAM = [
+    "this song always makes me smile",
+    "the council should publish the budget figures before the vote",
+    "i disagree with the article but the reporting was fair",
+    "ok see you at dinner later",
+    "great performance, the chorus is beautiful",
+    "the minister's plan for schools needs more detail on funding",
+]
+_TOXIC = [
+    "you are a stupid idiot",
+    "shut up you worthless moron",
+    "what a pathetic loser you are",
+    "go to hell you disgusting pig",
+    "you dumb bitch nobody cares",
+    "this idiot writer is a total moron",
+]
+_CLEAN = [
+    "thanks for the thoughtful reply",
+    "the article makes a reasonable point about taxes",
+    "i think the policy will cost more than expected",
+    "good question, i had not considered that",
+    "the bridge repairs were finished on time",
+    "please add a source for the claim in paragraph two",
+]
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_fixture_datasets(root: Path, per_class: int = 18) -> Path:
+    """Write a few dozen rows per source in the layout of /work/shared/datasets."""
+    rng = random.Random(0)
+
+    def pick(pool: list[str], i: int) -> str:
+        return f"{pool[i % len(pool)]} {rng.choice(['', 'really', 'today', 'again'])}".strip()
+
+    videos = ["Youtube01-Psy", "Youtube02-KatyPerry", "Youtube03-LMFAO", "Youtube04-Eminem"]
+    for v, video in enumerate(videos):
+        rows: list[list[object]] = []
+        for i in range(per_class // 2):
+            rows.append([f"s{v}{i}", "someone", "2014-01-01", pick(_SPAM, i + v), 1])
+            rows.append([f"h{v}{i}", "someone", "2014-01-01", pick(_HAM, i + v), 0])
+        _write_csv(root / "youtube_spam" / f"{video}.csv",
+                   ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"], rows)  # fmt: skip
+    sms = root / "sms_spam" / "SMSSpamCollection"
+    sms.parent.mkdir(parents=True)
+    sms.write_text(
+        "".join(f"spam\t{pick(_SPAM, i)}\nham\t{pick(_HAM, i)}\n" for i in range(per_class)),
+        encoding="utf-8",
+    )
+    _write_csv(
+        root / "jigsaw_toxic_sample" / "jigsaw_sample.csv",
+        ["id", "comment_text", "toxic", "severe_toxic", "obscene", "threat", "insult",
+         "identity_hate"],
+        [[f"j{i}", pick(_TOXIC if i % 2 else _CLEAN, i), i % 2, 0, 0, 0, i % 2, 0]
+         for i in range(2 * per_class)],
+    )  # fmt: skip
+    _write_csv(
+        root / "davidson_hate_offensive" / "labeled_data.csv",
+        ["", "count", "hate_speech", "offensive_language", "neither", "class", "tweet"],
+        [[i, 3, 0, 0, 3, i % 3, "RT @someone: " + pick(_CLEAN if i % 3 == 2 else _TOXIC, i)]
+         for i in range(3 * per_class)],
+    )  # fmt: skip
+    comments, annotations = [], []
+    for i in range(2 * per_class):
+        toxic = i % 2 == 0
+        comments.append([1000 + i, pick(_TOXIC if toxic else _CLEAN, i)])
+        for r in range(3):
+            annotations.append([3 * i + r, 1000 + i, r, "USA", False, (not toxic) and r < 2])
+    _write_csv(root / "toxic_spans_civil_comments" / "comments.csv",
+               ["comment_id", "comment_text"], comments)  # fmt: skip
+    _write_csv(root / "toxic_spans_civil_comments" / "annotations.csv",
+               ["annotation", "comment_id", "worker", "country", "all toxic", "not toxic"],
+               annotations)  # fmt: skip
+    _write_csv(
+        root / "stormfront_hate_speech" / "stormfront_combined.csv",
+        ["file_id", "user_id", "subforum_id", "num_contexts", "label", "text",
+         "in_sampled_train", "in_sampled_test"],
+        [[f"{i}_1", 1, 1, 0, ["hate", "noHate", "relation"][i % 3],
+          pick(_TOXIC if i % 3 == 0 else _CLEAN, i), False, False]
+         for i in range(3 * per_class)],
+    )  # fmt: skip
+    return root
+
+
+@pytest.fixture(scope="session")
+def fixture_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fixture_datasets(tmp_path_factory.mktemp("datasets"))
+
+
+@pytest.fixture(scope="session")
+def trained_dir(fixture_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from classifiers import train
+
+    out = tmp_path_factory.mktemp("model")
+    train(fixture_data, out)
+    return out

@@ -1,0 +1,87 @@
+"""Behaviour of the committed default model on clear-cut comments."""
+# ruff: noqa: RUF001  (look-alike characters are the point of this file)
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers import DEFAULT_MODEL_DIR, CommentText, Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer.load()
+
+
+def test_default_model_dir_is_committed() -> None:
+    assert (DEFAULT_MODEL_DIR / "model.skops").is_file()
+    assert (DEFAULT_MODEL_DIR / "manifest.json").is_file()
+
+
+def test_version_comes_from_manifest(scorer: Scorer) -> None:
+    assert scorer.version == scorer.manifest["model_version"]
+    assert scorer.version.startswith("v0-")
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        CommentText("Buy cheap viagra now!!! visit http://cheap-pills.example.com"),
+        CommentText("check out my channel, subscribe!!"),
+        CommentText("Congratulations! You won a FREE prize, call 09061701461 to claim now"),
+    ],
+)
+def test_clear_spam_scores_high(scorer: Scorer, comment: CommentText) -> None:
+    assert scorer.score([comment])[0].spam > 0.5
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "The government's budget is a disaster: cutting hospital funding while handing tax "
+        "breaks to the wealthiest is short-sighted and irresponsible policy.",
+        "I respectfully disagree with the author; the evidence on rent control suggests it "
+        "reduces housing supply over time.",
+        "The council meeting was moved to Thursday, so residents still have time to comment "
+        "on the new bus routes.",
+    ],
+)
+def test_news_comments_are_not_spam(scorer: Scorer, body: str) -> None:
+    assert (
+        scorer.score([CommentText(body, author="Jane Doe", email="jane@gmail.com")])[0].spam < 0.5
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "You are a stupid idiot and a moron.",
+        "shut up you worthless piece of shit",
+        "You 1d10t",  # leetspeak
+        "you are an i d i o t",  # spaced letters
+        "stuuupid m0r0n",  # repeated letters + leetspeak
+        "you are an id\u200biot",  # zero-width space
+        "уou аre аn idiоt",  # Cyrillic look-alikes
+    ],
+)
+def test_insults_score_high_toxicity(scorer: Scorer, body: str) -> None:
+    assert scorer.score([CommentText(body)])[0].toxicity > 0.8
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I respectfully disagree with the author; the evidence on rent control suggests it "
+        "reduces housing supply over time.",
+        "Thanks for the thoughtful reply. I see your point, though I still think the tax "
+        "change will mostly help large companies.",
+    ],
+)
+def test_civil_disagreement_scores_low_toxicity(scorer: Scorer, body: str) -> None:
+    assert scorer.score([CommentText(body)])[0].toxicity < 0.3
+
+
+def test_batch_equals_single(scorer: Scorer) -> None:
+    comments = [CommentText("you idiot"), CommentText("visit www.example.com now"),
+                CommentText("Nice article")]  # fmt: skip
+    assert scorer.score(comments) == [scorer.score([c])[0] for c in comments]

@@ -1,0 +1,80 @@
+"""scikit-learn's estimator contract for our custom transformers, and normalisation."""
+# ruff: noqa: RUF001  (look-alike characters are the point of this file)
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from classifiers.features import CommentMetaFeatures, NgramHasher, _hash_texts
+from classifiers.normalise import normalise_text
+
+
+# Small hash tables keep the checks fast; the logic is the same as in production.
+@parametrize_with_checks([NgramHasher(word_bits=8, char_bits=8), CommentMetaFeatures()])
+def test_sklearn_estimator_contract(estimator: Any, check: Any) -> None:
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("You 1d10t!!!!", "you idiot!!"),
+        ("i d i o t", "idiot"),
+        ("f.u.c.k off", "fuck off"),
+        ("stuuuupid", "stupid"),
+        ("ѕtupid іdiot", "stupid idiot"),
+        ("id\u200biot", "idiot"),
+        ("Ｉｄｉｏｔ", "idiot"),
+        ("sh!t h3ll0 n00b", "shit hello noob"),
+        # Ordinary numbers and alphanumerics survive for the spam features.
+        ("Call 07123456789, 1st prize 2005", "call 07123456789, 1st prize 2005"),
+        ("covid19 mp3 $100 www.site.com", "covid19 mp3 $100 www.site.com"),
+    ],
+)
+def test_normalise_text(raw: str, expected: str) -> None:
+    assert normalise_text(raw) == expected
+
+
+def test_char_ngrams_match_sklearn_char_wb() -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    text = "the quick brown fox jumps over the lazy dog again and again"
+    sk = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False)
+    expected = sk.fit_transform([text])
+    ours = _hash_texts([text], (1, 1), (3, 5), 4, 20)[:, 16:]
+    assert ours.sum() == expected.sum()
+    # With a 2**20 table and ~100 distinct n-grams, collisions are (near) impossible.
+    assert ours.nnz == expected.nnz
+
+
+def test_hasher_rows_are_independent_of_batch() -> None:
+    X = np.array([["you idiot", "", "", ""], ["nice day", "", "", ""]], dtype=object)
+    hasher = NgramHasher(columns=(0,)).fit(X)
+    both = hasher.transform(X).toarray()
+    assert np.array_equal(both[1], hasher.transform(X[1:]).toarray()[0])
+
+
+def test_meta_features_see_links_contacts_and_fields() -> None:
+    X = np.array(
+        [
+            ["visit http://a.example.com and www.b.ru, whatsapp +1 555 123 4567", "bob",
+             "bob@mailinator.com", "http://a.example.com"],
+            ["A calm comment about the library opening hours.", "ann", "", ""],
+        ],
+        dtype=object,
+    )  # fmt: skip
+    meta = CommentMetaFeatures(roles=("body", "author", "email", "url")).fit(X)
+    names = list(meta.get_feature_names_out())
+    spammy, calm = meta.transform(X)
+    assert spammy[names.index("body0__has_link")] == 1
+    assert spammy[names.index("body0__log_link_domains")] == pytest.approx(np.log1p(2))
+    assert spammy[names.index("body0__has_phone")] == 1
+    assert spammy[names.index("body0__has_messenger")] == 1
+    assert spammy[names.index("email2__email_disposable")] == 1
+    assert spammy[names.index("url3__url_domain_in_body")] == 1
+    assert calm[names.index("body0__has_link")] == 0
+    assert calm[names.index("email2__email_none")] == 1
