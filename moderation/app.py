@@ -16,6 +16,7 @@ from moderation import __version__
 from moderation.api import comments, health
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError
+from moderation.domain.intake import Intake
 from moderation.queue import Dispatcher, producer_app
 from moderation.web import views
 
@@ -54,12 +55,19 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = _error_body(
-            413,
-            "payload_too_large",
-            f"request body is over {self.limit // 1024} KiB",
-            [FieldProblem("request", "max_size", f"request must be at most {self.limit} bytes")],
-        )
+
+        def too_large() -> JSONResponse:
+            return _error_body(
+                413,
+                "payload_too_large",
+                f"request body is over {self.limit // 1024} KiB",
+                [
+                    FieldProblem(
+                        "request", "max_size", f"request must be at most {self.limit} bytes"
+                    )
+                ],
+            )
+
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -67,7 +75,7 @@ class BodySizeLimit:
                 except ValueError:
                     declared = 0
                 if declared > self.limit:
-                    await too_large(scope, receive, send)
+                    await too_large()(scope, receive, send)
                     return
         seen = 0
         started = False
@@ -91,7 +99,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await too_large(scope, receive, send)
+                await too_large()(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
@@ -108,11 +116,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_batch=settings.dispatch_max_batch,
             window_seconds=settings.dispatch_window_ms / 1000,
         )
+        intake = Intake(settings.database_url, dispatcher)
         dispatcher.start()
-        app.state.dispatcher = dispatcher
+        intake.start()
+        app.state.intake = intake
         try:
             yield
         finally:
+            # Store what is waiting, then send what was stored.
+            intake.stop()
             dispatcher.stop()
 
     app = FastAPI(

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # The API groups comment ids into one task per batch: workers score a batch together and
     # write it in bulk, which is what makes 1,000 comments/s reachable.
     dispatch_max_batch: int = Field(default=200, ge=1)
-    dispatch_window_ms: float = Field(default=5.0, ge=0)
+    dispatch_window_ms: float = Field(default=10.0, ge=0)
 
     # Celery reliability knobs.
     task_soft_time_limit: float = 60.0

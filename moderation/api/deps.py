@@ -10,22 +10,17 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from moderation.config import Settings
-from moderation.queue import Dispatcher
 from moderation.storage.db import session_scope
 
 
-def get_app_settings(request: Request) -> Settings:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a thread pool, which costs
+# more than the whole lookup on the hot path of accepting a comment.
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_dispatcher(request: Request) -> Dispatcher:
-    dispatcher: Dispatcher = request.app.state.dispatcher
-    return dispatcher
-
-
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 
 
 @contextmanager

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -39,51 +41,81 @@ class AcceptedComment:
     created_at: datetime
 
 
+def _parent_root(
+    session: Session, submission: CommentSubmission, article: repository.ArticleRef
+) -> int | None:
+    """The thread a reply joins; refuses a parent that is unknown or on another article."""
+    if submission.parent_id is None:
+        return None
+    parent = repository.parent_info(session, submission.parent_id)
+    if parent is None:
+        raise InvalidComment(
+            [FieldProblem("parent_id", "exists", "parent_id is not a known comment")]
+        )
+    if parent.article_id != article.id:
+        raise InvalidComment(
+            [FieldProblem("parent_id", "same_article", "parent_id is a comment on another article")]
+        )
+    return parent.root_id
+
+
+def submit_comments(
+    session: Session, items: Sequence[tuple[CommentSubmission, ClientInfo]]
+) -> list[AcceptedComment | InvalidComment]:
+    """Store valid comments as `queued`, many in one statement; the caller commits, then queues.
+
+    One bad item (a reply to an unknown parent) gets its own error and does not stop the rest.
+    """
+    results: list[AcceptedComment | InvalidComment | None] = [None] * len(items)
+    articles: dict[str, repository.ArticleRef] = {}
+    rows: list[dict[str, Any]] = []
+    positions: list[int] = []
+    for position, (submission, client) in enumerate(items):
+        article = articles.get(submission.article_id)
+        if article is None:
+            article = repository.article_for(
+                session, submission.article_id, submission.article_url, submission.article_title
+            )
+            articles[submission.article_id] = article
+        try:
+            root_id = _parent_root(session, submission, article)
+        except InvalidComment as error:
+            results[position] = error
+            continue
+        rows.append(
+            {
+                "article_id": article.id,
+                "parent_id": submission.parent_id,
+                "root_id": root_id,
+                "author_name": submission.author_name,
+                "author_email": submission.author_email,
+                "author_url": submission.author_url,
+                "client_ip": client.ip,
+                "user_agent": (client.user_agent or "")[:MAX_USER_AGENT] or None,
+                "body": submission.body,
+            }
+        )
+        positions.append(position)
+    stored = repository.insert_comments(session, rows)
+    for position, (comment_id, created_at) in zip(positions, stored, strict=True):
+        submission = items[position][0]
+        results[position] = AcceptedComment(
+            id=comment_id,
+            article_id=submission.article_id,
+            article_url=articles[submission.article_id].url,
+            created_at=created_at,
+        )
+    return [r for r in results if r is not None]
+
+
 def submit_comment(
     session: Session, submission: CommentSubmission, client: ClientInfo
 ) -> AcceptedComment:
-    """Store a valid comment as `queued`. The caller commits, then queues it for scoring."""
-    article = repository.article_for(
-        session, submission.article_id, submission.article_url, submission.article_title
-    )
-    root_id = None
-    if submission.parent_id is not None:
-        parent = repository.parent_info(session, submission.parent_id)
-        if parent is None:
-            raise InvalidComment(
-                [FieldProblem("parent_id", "exists", "parent_id is not a known comment")]
-            )
-        if parent.article_id != article.id:
-            raise InvalidComment(
-                [
-                    FieldProblem(
-                        "parent_id",
-                        "same_article",
-                        "parent_id is a comment on another article",
-                    )
-                ]
-            )
-        root_id = parent.root_id
-    comment_id, created_at = repository.insert_comment(
-        session,
-        {
-            "article_id": article.id,
-            "parent_id": submission.parent_id,
-            "root_id": root_id,
-            "author_name": submission.author_name,
-            "author_email": submission.author_email,
-            "author_url": submission.author_url,
-            "client_ip": client.ip,
-            "user_agent": (client.user_agent or "")[:MAX_USER_AGENT] or None,
-            "body": submission.body,
-        },
-    )
-    return AcceptedComment(
-        id=comment_id,
-        article_id=submission.article_id,
-        article_url=article.url,
-        created_at=created_at,
-    )
+    """Store one comment as `queued`; raises InvalidComment. The caller commits, then queues."""
+    (result,) = submit_comments(session, [(submission, client)])
+    if isinstance(result, InvalidComment):
+        raise result
+    return result
 
 
 def _public(comment: Comment, article_external_id: str) -> PublicComment:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Table, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,14 +65,18 @@ def parent_info(session: Session, comment_id: int) -> ParentInfo | None:
     return ParentInfo(article_id=row.article_id, root_id=row.root_id or comment_id)
 
 
-def insert_comment(session: Session, values: dict[str, Any]) -> tuple[int, datetime]:
+def insert_comments(session: Session, rows: Sequence[dict[str, Any]]) -> list[tuple[int, datetime]]:
+    """Insert queued comments in one statement; their ids and creation time, in input order."""
+    if not rows:
+        return []
     created_at = utcnow()
-    stmt = (
-        insert(Comment)
-        .values(**values, status=CommentStatus.QUEUED, created_at=created_at)
-        .returning(Comment.id)
+    # Core, not the ORM: a bulk insert needs no identity map or unit-of-work bookkeeping.
+    table = cast(Table, Comment.__table__)
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [{**row, "status": CommentStatus.QUEUED, "created_at": created_at} for row in rows],
     )
-    return session.execute(stmt).scalar_one(), created_at
+    return [(comment_id, created_at) for comment_id in result.scalars()]
 
 
 def comment_with_article(session: Session, comment_id: int) -> tuple[Comment, Article] | None:

@@ -1,0 +1,125 @@
+"""Intake: stores accepted comments in groups, one transaction per group, then queues them.
+
+Requests hand their validated comment to one writer thread and wait for its commit, so the 202
+still means "stored". Whatever arrives while a group is being written forms the next group:
+under load, one commit carries many comments (group commit), and SQLite never sees two writers
+of ours fighting over its lock, which would make them sleep in its busy handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from moderation.domain import comments as service
+from moderation.domain.errors import InvalidComment, ServiceError
+from moderation.domain.schemas import CommentSubmission
+from moderation.queue import Dispatcher
+from moderation.storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+class StorageUnavailable(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "storage_unavailable",
+            "the comment could not be stored right now; nothing was kept, please try again",
+        )
+
+
+@dataclass(slots=True)
+class _Pending:
+    submission: CommentSubmission
+    client: service.ClientInfo
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[service.AcceptedComment]
+
+
+def _settle(settled: list[tuple[_Pending, service.AcceptedComment | BaseException]]) -> None:
+    """Runs in the event loop: completes the waiting requests of one group."""
+    for pending, result in settled:
+        if pending.future.cancelled():  # the client left; the comment is stored and queued
+            continue
+        if isinstance(result, BaseException):
+            pending.future.set_exception(result)
+        else:
+            pending.future.set_result(result)
+
+
+class Intake:
+    def __init__(self, database_url: str, dispatcher: Dispatcher, max_group: int = 256) -> None:
+        self._database_url = database_url
+        self._dispatcher = dispatcher
+        self._max_group = max_group
+        self._pending: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="comment-intake", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Writes what is waiting, then stops."""
+        if self._thread is not None:
+            self._pending.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    async def submit(
+        self, submission: CommentSubmission, client: service.ClientInfo
+    ) -> service.AcceptedComment:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[service.AcceptedComment] = loop.create_future()
+        self._pending.put(_Pending(submission, client, loop, future))
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            group = [first]
+            stopping = False
+            while len(group) < self._max_group:
+                try:
+                    item = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                group.append(item)
+            self._write(group)
+            if stopping:
+                return
+
+    def _write(self, group: list[_Pending]) -> None:
+        results: list[service.AcceptedComment | InvalidComment] | None = None
+        try:
+            with session_scope(self._database_url) as session:
+                results = service.submit_comments(
+                    session, [(p.submission, p.client) for p in group]
+                )
+        except Exception:
+            log.exception("could not store %d comment(s); they were refused with 503", len(group))
+        settled: list[tuple[_Pending, service.AcceptedComment | BaseException]]
+        if results is None:
+            settled = [(pending, StorageUnavailable()) for pending in group]
+        else:
+            settled = list(zip(group, results, strict=True))
+            for stored in results:
+                # Committed above: only now may a worker be told about it.
+                if isinstance(stored, service.AcceptedComment):
+                    self._dispatcher.submit(stored.id)
+        # One wake-up per event loop for the whole group, not one per comment.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, Any]]] = {}
+        for pending, result in settled:
+            by_loop.setdefault(pending.loop, []).append((pending, result))
+        for loop, items in by_loop.items():
+            loop.call_soon_threadsafe(_settle, items)
