@@ -102,7 +102,8 @@ class Dispatcher:
         self._app = app
         self._max_batch = max_batch
         self._window = window_seconds
-        self._ids: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        # Lists of ids: one hand-over per stored group, not one thread wake-up per comment.
+        self._ids: queue.SimpleQueue[list[int] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.sent_batches = 0
         self.failed_batches = 0
@@ -111,8 +112,9 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="comment-dispatcher", daemon=True)
         self._thread.start()
 
-    def submit(self, comment_id: int) -> None:
-        self._ids.put(comment_id)
+    def submit(self, comment_ids: list[int]) -> None:
+        if comment_ids:
+            self._ids.put(comment_ids)
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._thread is not None:
@@ -126,23 +128,24 @@ class Dispatcher:
             first = self._ids.get()
             if first is None:
                 break
-            batch = [first]
+            batch = list(first)
             deadline = time.monotonic() + self._window
             while len(batch) < self._max_batch:
                 remaining = deadline - time.monotonic()
                 try:
-                    item = (
+                    more = (
                         self._ids.get(timeout=remaining)
                         if remaining > 0
                         else self._ids.get_nowait()
                     )
                 except queue.Empty:
                     break
-                if item is None:
+                if more is None:
                     stopping = True
                     break
-                batch.append(item)
-            self._send(batch)
+                batch.extend(more)
+            for start in range(0, len(batch), self._max_batch):
+                self._send(batch[start : start + self._max_batch])
 
     def _send(self, batch: list[int]) -> None:
         try:

@@ -113,10 +113,10 @@ class Intake:
             settled = [(pending, StorageUnavailable()) for pending in group]
         else:
             settled = list(zip(group, results, strict=True))
-            for stored in results:
-                # Committed above: only now may a worker be told about it.
-                if isinstance(stored, service.AcceptedComment):
-                    self._dispatcher.submit(stored.id)
+            # Committed above: only now may a worker be told about them.
+            self._dispatcher.submit(
+                [r.id for r in results if isinstance(r, service.AcceptedComment)]
+            )
         # One wake-up per event loop for the whole group, not one per comment.
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, Any]]] = {}
         for pending, result in settled:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -32,8 +31,8 @@ MAX_EMAIL = 254
 _NEWLINES = re.compile(r"\r\n?")
 
 
-def _control_characters(value: str) -> list[str]:
-    return [ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\n\t"]
+# Unicode's control characters (category Cc) except tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _clean_text(value: Any) -> Any:
@@ -41,12 +40,12 @@ def _clean_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     value = _NEWLINES.sub("\n", value)
-    bad = _control_characters(value)
+    bad = _CONTROL.search(value)
     if bad:
         raise PydanticCustomError(
             "control_characters",
             "must not contain control characters (found U+{code:04X}); only newline and tab",
-            {"code": ord(bad[0])},
+            {"code": ord(bad.group())},
         )
     return value
 

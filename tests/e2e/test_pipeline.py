@@ -174,3 +174,27 @@ def test_status_url_and_article_page_follow_a_comment(
     assert "Thanks for the clear explanation of the budget." in _article_page_bodies(
         stack.base, "follow"
     )
+
+
+def test_a_model_that_cannot_load_sends_comments_to_review_never_approves(
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, tmp_path: Any
+) -> None:
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{}")
+    (broken / "model.skops").write_bytes(b"not a model")
+    stack = stack_factory(sqlite_url, redis_server, model_dir=str(broken), task_max_retries="1")
+    stack.start_worker()
+    stack.start_api()
+    ids = [stack.submit("broken", f"Reader {n}", CLEAN[n]) for n in range(3)]
+    stack.wait_until_decided(3, timeout=60)
+    for comment_id in ids:
+        status, view = http("GET", f"{stack.base}/api/v1/comments/{comment_id}")
+        assert view["status"] == "pending"
+    with session_scope(sqlite_url) as session:
+        decisions = list(session.execute(select(Decision)).scalars())
+    assert len(decisions) == 3
+    for decision in decisions:
+        assert decision.model_version is None
+        assert decision.reasons[0]["rule"] == "scoring_failed"
+        assert "model unavailable" in decision.reasons[0]["value"]
