@@ -52,6 +52,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 2,
+        # When Redis goes away mid-task, the message cannot be acknowledged; Celery 6's default
+        # cancels the task so it is redelivered, which our idempotent tasks are built for.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
         "task_soft_time_limit": settings.task_soft_time_limit,
         "task_time_limit": settings.task_time_limit,
         "broker_connection_retry_on_startup": True,

@@ -22,7 +22,16 @@ def worker(
     """Run a Celery worker (scale by running more of these)."""
     from workers.celery_app import app as celery
 
-    argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "-Q", "comments"]
+    # Workers share nothing but the queue, so the start-up chatter between them is skipped.
+    argv = [
+        "worker",
+        f"--concurrency={concurrency}",
+        f"--loglevel={loglevel}",
+        "-Q",
+        "comments",
+        "--without-mingle",
+        "--without-gossip",
+    ]
     if beat:
         argv.append("--beat")
     celery.worker_main(argv)

