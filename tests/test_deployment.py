@@ -43,3 +43,32 @@ def test_readme_gives_exactly_the_two_setup_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "make run" in readme and "make test" in readme
     assert "docker" not in readme.split("## ")[1].lower()  # the quick start needs no docker
+
+
+def test_a_plain_install_carries_migrations_pages_and_the_model(tmp_path: Path) -> None:
+    """`pip install .` must give a working `moderation up`: the wheel holds every data file."""
+    import sys
+    import zipfile
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("comment_moderation-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in [
+        "moderation/storage/migrations/env.py",
+        "moderation/storage/migrations/script.py.mako",
+        "moderation/storage/migrations/versions/0001_articles_comments_decisions_events.py",
+        "moderation/web/templates/article.html",
+        "moderation/web/static/site.css",
+        "classifiers/models/default/model.skops",
+        "classifiers/models/default/manifest.json",
+        "workers/cli.py",
+    ]:
+        assert needed in names, needed
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "moderation = workers.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
