@@ -1,39 +1,68 @@
 """Readers that map the shared public datasets onto our spam and toxicity labels.
 
-Label mapping (decided here, once, for every model trained from these sources):
+Label mapping (decided here, once, for every model trained from these sources). Each row
+belongs to a *source*; the source names below are those of the manifest's metrics.
 
 Spam (1 = spam, 0 = ham)
-- ``youtube_spam/Youtube0*.csv``: ``CLASS`` as published (1 = spam). The only source with
-  comment-style link/channel spam. Grouped by video so cross-validation holds a video out.
-- ``sms_spam/SMSSpamCollection``: ``spam``/``ham`` as published. Teaches prize/scam/phone
-  number spam.
-- Extra ham: the non-toxic rows of ``jigsaw_toxic_sample`` (Wikipedia talk), of
-  ``toxic_spans_civil_comments`` (news-site comments) and ``noHate`` rows of
-  ``stormfront_hate_speech`` (forum posts). Without them the model learns "long, opinionated
-  prose" = not SMS ham = spam, and news comments would look like spam. Toxic rows are not
-  used as ham, so the spam score does not learn to ignore abuse-laden link spam. Davidson
-  tweets are left out: retweet/@mention/t.co artefacts would teach that links are ham.
+- ``youtube``: ``youtube_spam/Youtube0*.csv``, ``CLASS`` as published (1 = spam). The only
+  source with comment-style link/channel spam. Grouped by video so cross-validation holds a
+  video out.
+- ``sms``: ``sms_spam/SMSSpamCollection``, ``spam``/``ham`` as published. Teaches
+  prize/scam/phone-number spam.
+- Extra ham (negatives only): ``jigsaw_ham`` (non-toxic Wikipedia talk comments),
+  ``toxicspans_ham`` (the TOXICSPANS news comments most raters called "not toxic", see
+  below) and ``stormfront_ham`` (``noHate`` forum sentences). Without them the model learns
+  "long, opinionated prose" = not SMS ham = spam, and news comments would look like spam.
+  Toxic rows are not used as ham, so the spam score does not learn to ignore abuse-laden
+  link spam. Davidson tweets are left out: retweet/@mention/t.co artefacts would teach that
+  links are ham.
 
 Toxicity (1 = toxic, 0 = not toxic), following the Civil Comments umbrella definition (rude,
 disrespectful, hateful, obscene or threatening):
-- ``jigsaw_toxic_sample/jigsaw_sample.csv``: toxic if any of the six labels is 1.
-- ``davidson_hate_offensive/labeled_data.csv``: class 0 (hate) -> toxic; class 1 (offensive)
-  -> toxic with row weight 0.5, because it is mostly casual profanity in tweets, which a news
-  site still does not want but which is weaker evidence than abuse; class 2 -> not toxic.
-  Tweets are HTML-unescaped, "RT" prefixes dropped and @handles replaced by "@user" so the
-  model does not learn Twitter artefacts as a source fingerprint.
-- ``toxic_spans_civil_comments``: comments.csv joined with annotations.csv on comment_id; a
-  comment is not toxic when more than half of its raters ticked "not toxic", toxic when fewer
-  than half did, and dropped on a tie. Span offsets (spans.csv) are not needed for
-  whole-comment labels and are not read.
-- ``stormfront_hate_speech/stormfront_combined.csv``: ``hate`` -> toxic, ``noHate`` -> not
-  toxic; ``relation`` (needs context) and ``idk/skip`` are dropped.
-- ``ldnoobw_profanity`` is not used in v0: the n-gram features learn profanity from the
-  labelled sources.
+- ``jigsaw``: ``jigsaw_toxic_sample/jigsaw_sample.csv``, toxic if any of the six labels is 1.
+- ``davidson``: ``davidson_hate_offensive/labeled_data.csv``: class 0 (hate) -> toxic;
+  class 1 (offensive) -> toxic with row weight 0.5, because it is mostly casual profanity
+  in tweets, which a news site still does not want but which is weaker evidence than
+  abuse; class 2 -> not toxic. Tweets are HTML-unescaped, "RT" prefixes dropped and
+  @handles replaced by "@user" so the model does not learn Twitter artefacts.
+- ``toxicspans``: ``toxic_spans_civil_comments`` (comments.csv + annotations.csv +
+  spans.csv joined on comment_id / annotation). Every comment there had already been judged
+  toxic by Civil Comments raters, so a majority vote alone labels ~70% of these ordinary
+  news comments toxic and teaches "news-style prose = toxic". We therefore keep only
+  confident labels:
+    * toxic when fewer than half of the raters ticked "not toxic" AND either some character
+      lies inside the spans of more than half of the raters (the paper's ground-truth span
+      is non-empty: the raters agree on *which words* are toxic) or more than half ticked
+      "all toxic" (toxic as a whole);
+    * not toxic when more than half of the raters ticked "not toxic";
+    * dropped otherwise (ties, and "toxic" votes whose spans do not overlap: ~1,750 rows).
+  The source also gets half the weight of the others (``SOURCE_WEIGHTS``).
+- ``toxicspans_rest`` (negatives only, weight 0.5): each toxic TOXICSPANS comment with every
+  character that *any* rater put in a span removed, kept when at least 40 characters and
+  half of the text remain. Paired with its original (same CV fold), it tells the model
+  that the news prose around the insult is not what makes a comment toxic; it is the only
+  source of clean *news-comment* text besides the ~4,800 "not toxic" rows.
+- ``stormfront``: ``stormfront_hate_speech/stormfront_combined.csv``: ``hate`` -> toxic,
+  ``noHate`` -> not toxic; ``relation`` (needs context) and ``idk/skip`` are dropped.
+- Extra clean text (negatives only): ``sms_clean`` and ``youtube_clean``: every SMS and
+  YouTube comment, ham *and spam*, as not toxic. Spam is unwanted but not abusive; without
+  these rows scam text ("contact me on whatsapp to invest") scored as toxic because the
+  toxicity model had never seen non-abusive text that was not Wikipedia, tweets, forum or
+  news prose.
+- ``ldnoobw_profanity`` is not used: the n-gram features learn profanity from the labelled
+  sources.
 
-Weighting: each source gets the same total weight, then the two classes are rebalanced to
-equal total weight, so neither the 24,783 Davidson tweets nor the 5,574 SMS dominate and the
-probabilities are calibrated to a 50/50 prior (thresholds live in the moderation service).
+Weighting (``LabelledSet.sample_weights``): each source gets a total weight
+(``SOURCE_WEIGHTS``, default 1); inside a source that has both classes, positives and
+negatives get half of it each, so no source's own class prior (TOXICSPANS ~2:1 toxic,
+Davidson ~5:1, Stormfront ~1:8) can be learnt as "this style of text is toxic/clean".
+Identity terms (``IDENTITY_TERMS``): for each term, the not-toxic rows that mention it are
+up-weighted (at most 10x per row) until they carry as much weight as the toxic rows that
+mention it, so mentioning "Muslim", "gay" or "Korean" is not itself evidence of toxicity.
+Finally the two classes are rescaled to equal total weight over all sources (a uniform
+prior shift). Probabilities are then Platt-calibrated on out-of-fold predictions under
+these weights (see ``classifiers.training``): they read as "probability under a 50/50
+prior"; thresholds live in the moderation service.
 """
 
 from __future__ import annotations
@@ -50,14 +79,49 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LabelledSet", "SourceFiles", "build_training_sets", "file_record"]
+__all__ = [
+    "IDENTITY_TERMS",
+    "SOURCE_WEIGHTS",
+    "LabelledSet",
+    "SourceFiles",
+    "build_training_sets",
+    "file_record",
+]
 
 N_FOLDS = 5
+
+# Span-removed TOXICSPANS comments are kept as clean text only if enough prose remains.
+_MIN_REST_CHARS = 40
+_MIN_REST_SHARE = 0.5
+
+# Identity terms (after Dixon et al., "Measuring and Mitigating Unintended Bias in Text
+# Classification", AIES 2018). Hate-speech sources mention identities mostly in attacks,
+# so a model learns "Muslim" or "gay" as toxic. ``LabelledSet.sample_weights`` up-weights
+# the non-toxic rows that mention each term until that term is class-balanced.
+IDENTITY_TERMS: tuple[str, ...] = (
+    "muslim", "muslims", "islam", "islamic", "jew", "jews", "jewish", "christian",
+    "christians", "catholic", "catholics", "hindu", "sikh", "buddhist", "atheist",
+    "black", "blacks", "white", "whites", "african", "asian", "asians", "chinese",
+    "korean", "japanese", "indian", "arab", "arabs", "mexican", "mexicans", "latino",
+    "latina", "hispanic", "immigrant", "immigrants", "refugee", "refugees", "gay", "gays",
+    "lesbian", "lesbians", "bisexual", "transgender", "trans", "queer", "homosexual",
+    "woman", "women", "girl", "girls", "female", "feminist", "deaf", "blind", "disabled",
+)  # fmt: skip
+_IDENTITY_CAP = 10.0  # at most this factor per row, so a handful of rows cannot dominate
+
+# Total weight of a source relative to the default of 1.0 (see the module docstring).
+SOURCE_WEIGHTS: dict[str, float] = {
+    "toxicspans": 0.5,
+    "toxicspans_rest": 0.5,
+    "sms_clean": 0.5,
+    "youtube_clean": 0.5,
+}
 
 # csv's default field limit (128 KiB) is fine, but long Jigsaw comments contain newlines
 # inside quotes, so always open with newline="".
 _RT = re.compile(r"^\s*(?:RT\s+)?")
 _HANDLE = re.compile(r"@\w+")
+_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass
@@ -69,6 +133,7 @@ class LabelledSet:
     row_weights: list[float] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     folds: list[int] = field(default_factory=list)
+    balance_terms: tuple[str, ...] = ()
 
     def add(self, text: str, label: int, source: str, fold: int, weight: float = 1.0) -> None:
         text = text.strip()
@@ -84,17 +149,34 @@ class LabelledSet:
         return len(self.texts)
 
     def sample_weights(self) -> np.ndarray:
-        """Equal total weight per source, then equal total weight per class (mean 1)."""
+        """Per-source total weight, class-balanced inside each source, then per class (mean 1)."""
         w = np.asarray(self.row_weights, dtype=np.float64)
         sources = np.asarray(self.sources)
         labels = np.asarray(self.labels)
         for source in np.unique(sources):
             mask = sources == source
-            w[mask] /= w[mask].sum()
+            present = np.unique(labels[mask])
+            for label in present:
+                part = mask & (labels == label)
+                w[part] *= SOURCE_WEIGHTS.get(str(source), 1.0) / (len(present) * w[part].sum())
+        if self.balance_terms:
+            w *= self._term_balance(w, labels)
         for label in np.unique(labels):
             mask = labels == label
             w[mask] /= w[mask].sum()
         return w * (len(w) / w.sum())
+
+    def _term_balance(self, w: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Row factors that give the negatives mentioning each term the positives' weight."""
+        words = [set(_WORD.findall(t.lower())) for t in self.texts]
+        factor = np.ones(len(w))
+        for term in self.balance_terms:
+            mask = np.fromiter((term in ws for ws in words), dtype=bool, count=len(words))
+            pos = w[mask & (labels == 1)].sum()
+            neg = w[mask & (labels == 0)].sum()
+            if neg > 0 and pos > neg:
+                factor[mask & (labels == 0)] *= pos / neg
+        return np.minimum(factor, _IDENTITY_CAP)
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, Counter[str]] = defaultdict(Counter)
@@ -141,7 +223,7 @@ def _read_csv(path: Path) -> Iterable[dict[str, str]]:
         yield from csv.DictReader(fh)
 
 
-def _youtube(files: SourceFiles, spam: LabelledSet) -> None:
+def _youtube(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
     videos = sorted(files.data_dir.glob("youtube_spam/Youtube0*.csv"))
     if not videos:
         raise FileNotFoundError(f"no youtube_spam/Youtube0*.csv under {files.data_dir}")
@@ -150,15 +232,17 @@ def _youtube(files: SourceFiles, spam: LabelledSet) -> None:
         # Whole videos are held out together: comments under one video share spammers.
         for row in _read_csv(path):
             spam.add(row["CONTENT"], int(row["CLASS"]), "youtube", index % N_FOLDS)
+            toxicity.add(row["CONTENT"], 0, "youtube_clean", index % N_FOLDS)
 
 
-def _sms(files: SourceFiles, spam: LabelledSet) -> None:
+def _sms(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
     path = files.use("sms_spam/SMSSpamCollection")
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh):
             label, _, text = line.rstrip("\n").partition("\t")
             if label in ("spam", "ham"):
                 spam.add(text, int(label == "spam"), "sms", _fold(f"sms{i}"))
+                toxicity.add(text, 0, "sms_clean", _fold(f"sms{i}"))
 
 
 def _jigsaw(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
@@ -187,20 +271,52 @@ def _davidson(files: SourceFiles, toxicity: LabelledSet) -> None:
 
 
 def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
-    votes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    # Per comment: raters, "not toxic" ticks, "all toxic" ticks, and how many raters'
+    # spans cover each character offset.
+    raters: dict[str, int] = defaultdict(int)
+    not_toxic: dict[str, int] = defaultdict(int)
+    all_toxic: dict[str, int] = defaultdict(int)
+    comment_of: dict[str, str] = {}
+    annotations_of: dict[str, list[str]] = defaultdict(list)
     for row in _read_csv(files.use("toxic_spans_civil_comments/annotations.csv")):
-        tally = votes[row["comment_id"]]
-        tally[0] += 1
-        tally[1] += row["not toxic"] == "True"
+        cid = row["comment_id"]
+        comment_of[row["annotation"]] = cid
+        annotations_of[cid].append(row["annotation"])
+        raters[cid] += 1
+        not_toxic[cid] += row["not toxic"] == "True"
+        all_toxic[cid] += row["all toxic"] == "True"
+    chars_of: dict[str, set[int]] = defaultdict(set)
+    for row in _read_csv(files.use("toxic_spans_civil_comments/spans.csv")):
+        chars_of[row["annotation"]].update(range(int(row["start"]), int(row["end"])))
+    coverage: dict[str, Counter[int]] = defaultdict(Counter)
+    for annotation, chars in chars_of.items():
+        if annotation in comment_of:
+            coverage[comment_of[annotation]].update(chars)
     for row in _read_csv(files.use("toxic_spans_civil_comments/comments.csv")):
-        raters, not_toxic = votes.get(row["comment_id"], (0, 0))
-        if raters == 0 or 2 * not_toxic == raters:
+        cid = row["comment_id"]
+        n = raters.get(cid, 0)
+        if n == 0:
             continue
-        toxic = int(2 * not_toxic < raters)
-        fold = _fold(f"civil{row['comment_id']}")
-        toxicity.add(row["comment_text"], toxic, "toxicspans", fold)
+        if 2 * not_toxic[cid] > n:
+            toxic = 0
+        elif 2 * not_toxic[cid] == n:
+            continue
+        elif 2 * all_toxic[cid] > n or any(2 * c > n for c in coverage[cid].values()):
+            toxic = 1
+        else:
+            continue  # "toxic" votes that do not agree on what is toxic
+        fold = _fold(f"civil{cid}")
+        text = row["comment_text"]
+        toxicity.add(text, toxic, "toxicspans", fold)
         if not toxic:
-            spam.add(row["comment_text"], 0, "toxicspans_ham", fold)
+            spam.add(text, 0, "toxicspans_ham", fold)
+            continue
+        # The same comment with every character any rater marked toxic removed: news
+        # prose that the raters found nothing toxic in. Same fold as its original.
+        marked = set().union(*(chars_of[a] for a in annotations_of[cid]))
+        rest = " ".join("".join(ch for i, ch in enumerate(text) if i not in marked).split())
+        if len(rest) >= _MIN_REST_CHARS and len(rest) >= len(text) * _MIN_REST_SHARE:
+            toxicity.add(rest, 0, "toxicspans_rest", fold)
 
 
 def _stormfront(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
@@ -219,9 +335,9 @@ def _stormfront(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) ->
 def build_training_sets(data_dir: Path) -> tuple[LabelledSet, LabelledSet, SourceFiles]:
     """Read every source under ``data_dir``; return (spam rows, toxicity rows, files read)."""
     files = SourceFiles(Path(data_dir))
-    spam, toxicity = LabelledSet(), LabelledSet()
-    _youtube(files, spam)
-    _sms(files, spam)
+    spam, toxicity = LabelledSet(), LabelledSet(balance_terms=IDENTITY_TERMS)
+    _youtube(files, spam, toxicity)
+    _sms(files, spam, toxicity)
     _jigsaw(files, spam, toxicity)
     _davidson(files, toxicity)
     _toxic_spans(files, spam, toxicity)

@@ -30,6 +30,7 @@ MODEL_NAMES = ("spam", "toxicity")
 # Our own types that skops does not trust by default. Anything else skops flags as
 # untrusted makes loading fail instead of executing arbitrary constructors.
 ALLOW_LIST: list[str] = [
+    "classifiers.features.CommentFeaturizer",
     "classifiers.features.CommentMetaFeatures",
     "classifiers.features.NgramHasher",
 ]

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from classifiers.features import COLUMNS
+from classifiers.features import COLUMNS, CommentFeaturizer
 from classifiers.persistence import ModelLoadError, load_models
 
 __all__ = ["DEFAULT_MODEL_DIR", "CommentText", "Scorer", "Scores", "comments_to_rows"]
@@ -40,12 +42,69 @@ def comments_to_rows(comments: Sequence[CommentText]) -> np.ndarray:
     return rows
 
 
+def _cells(comment: CommentText) -> tuple[str, str, str, str]:
+    fields = (comment.body, comment.author, comment.email, comment.url)
+    if all(type(f) is str for f in fields):
+        return fields
+    return tuple("" if f is None else str(f) for f in fields)  # type: ignore[return-value]
+
+
+class _SharedHeads:
+    """Both linear heads over one featurisation: probabilities = expit(X @ W + b).
+
+    Equivalent to calling each pipeline's ``predict_proba`` when both pipelines are
+    ``CommentFeaturizer -> LogisticRegression`` with the same n-gram parameters: the narrower
+    featurizer's columns are a prefix of the wider one's, so its coefficients are padded
+    with zeros. Text is normalised and hashed once per comment instead of once per model,
+    and scikit-learn's per-call input validation (most of the cost of one comment) is
+    skipped; the rows come from ``CommentText`` fields, which are already strings.
+    """
+
+    def __init__(self, featurizer: CommentFeaturizer, weights: np.ndarray, bias: np.ndarray):
+        self.featurizer = featurizer
+        self.weights = weights
+        self.bias = bias
+
+    @classmethod
+    def build(cls, pipelines: Sequence[Pipeline]) -> _SharedHeads | None:
+        featurizers: list[CommentFeaturizer] = []
+        classifiers: list[LogisticRegression] = []
+        for pipeline in pipelines:
+            if len(pipeline.steps) != 2:
+                return None
+            featurizer, classifier = pipeline.steps[0][1], pipeline.steps[1][1]
+            if not isinstance(featurizer, CommentFeaturizer) or not isinstance(
+                classifier, LogisticRegression
+            ):
+                return None
+            if classifier.coef_.shape != (1, featurizer.n_features_out_):
+                return None
+            featurizers.append(featurizer)
+            classifiers.append(classifier)
+        wide = max(featurizers, key=lambda f: f.n_features_out_)
+        for featurizer in featurizers:
+            if featurizer.ngram_signature() != wide.ngram_signature():
+                return None
+            if featurizer.roles is not None and featurizer.roles != wide.roles:
+                return None
+        weights = np.zeros((wide.n_features_out_, len(classifiers)), dtype=np.float64)
+        for j, classifier in enumerate(classifiers):
+            weights[: classifier.coef_.shape[1], j] = classifier.coef_[0]
+        bias = np.asarray([float(c.intercept_[0]) for c in classifiers], dtype=np.float64)
+        return cls(wide, weights, bias)
+
+    def predict_proba(self, comments: Sequence[CommentText]) -> np.ndarray:
+        X = self.featurizer.transform_rows([_cells(c) for c in comments])
+        return expit(X @ self.weights + self.bias)
+
+
 class Scorer:
     """The spam and toxicity pipelines of one verified model directory."""
 
     def __init__(self, models: dict[str, Pipeline], manifest: dict[str, Any]) -> None:
         self._spam = models["spam"]
         self._toxicity = models["toxicity"]
+        self._shared = _SharedHeads.build([self._spam, self._toxicity])
         self.manifest = manifest
         self.version: str = str(manifest["model_version"])
 
@@ -58,6 +117,15 @@ class Scorer:
         return cls(models, manifest)
 
     def score(self, comments: Sequence[CommentText]) -> list[Scores]:
+        if not comments:
+            return []
+        if self._shared is not None:
+            both = self._shared.predict_proba(comments)
+            return [Scores(s, t) for s, t in both.tolist()]
+        return self.score_with_pipelines(comments)
+
+    def score_with_pipelines(self, comments: Sequence[CommentText]) -> list[Scores]:
+        """Reference path: each saved pipeline's own ``predict_proba`` (slower)."""
         if not comments:
             return []
         rows = comments_to_rows(comments)

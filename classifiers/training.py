@@ -14,48 +14,47 @@ import numpy as np
 import scipy
 import sklearn
 import skops
+from scipy.special import expit
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
 
-from classifiers.datasets import N_FOLDS, LabelledSet, build_training_sets
-from classifiers.features import COLUMNS, CommentMetaFeatures, NgramHasher
+from classifiers.datasets import N_FOLDS, SOURCE_WEIGHTS, LabelledSet, build_training_sets
+from classifiers.features import COLUMNS, CommentFeaturizer
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME, dump_models, sha256_file
 
 __all__ = ["build_spam_pipeline", "build_toxicity_pipeline", "train"]
 
-MODEL_GENERATION = "v0"
+MODEL_GENERATION = "v0"  # kept: the service and tests key on the "v0-" prefix
 _BODY = COLUMNS.index("body")
 
 
 def _classifier() -> LogisticRegression:
     # L2 logistic regression on hashed n-grams: fast to train and score, calibrated enough
     # for thresholds, and its coefficients are inspectable.
-    return LogisticRegression(C=4.0, max_iter=300, tol=1e-4)
+    return LogisticRegression(C=1.0, max_iter=300, tol=1e-4)
 
 
 def build_spam_pipeline() -> Pipeline:
     """Body n-grams plus comment metadata (links, contacts, shouting, e-mail, website)."""
     return Pipeline(
         [
-            (
-                "features",
-                FeatureUnion(
-                    [
-                        ("ngrams", NgramHasher(columns=(_BODY,))),
-                        ("meta", CommentMetaFeatures(roles=COLUMNS)),
-                    ]
-                ),
-            ),
+            ("features", CommentFeaturizer(text_column=_BODY, roles=COLUMNS)),
             ("classifier", _classifier()),
         ]
     )
 
 
 def build_toxicity_pipeline() -> Pipeline:
-    """Body n-grams only: who wrote it or which links it has does not make text abusive."""
-    return Pipeline([("ngrams", NgramHasher(columns=(_BODY,))), ("classifier", _classifier())])
+    """Body n-grams only: who wrote it or which links it has does not make text abusive.
+
+    Same n-gram parameters as the spam pipeline, so its features are a prefix of the spam
+    features and the scorer featurises each comment once for both models.
+    """
+    return Pipeline(
+        [("features", CommentFeaturizer(text_column=_BODY)), ("classifier", _classifier())]
+    )
 
 
 def _rows(texts: list[str]) -> np.ndarray:
@@ -71,21 +70,33 @@ def _fit_and_evaluate(
 
     The feature steps are stateless (hashing), so features are computed once and only the
     classifier is refitted per fold; this equals cross-validating the whole pipeline.
+
+    Calibration: a weighted Platt scaling (``p = expit(a * z + c)``) is fitted on the
+    out-of-fold decision values ``z`` and folded into the final classifier's coefficients
+    (``coef *= a``, ``intercept = a * intercept + c``). The saved step stays a plain
+    LogisticRegression, and its probabilities are calibrated on held-out rows for the
+    training prior (every source class-balanced, see ``LabelledSet.sample_weights``).
     """
     y = np.asarray(data.labels)
     weights = data.sample_weights()
     folds = np.asarray(data.folds)
     sources = np.asarray(data.sources)
     features = pipeline[:-1].fit_transform(_rows(data.texts))
-    oof = np.zeros(len(y))
+    decision = np.zeros(len(y))
     for fold in range(N_FOLDS):
         test = folds == fold
         if not test.any():
             continue
+        if len(np.unique(y[~test])) < 2:
+            continue
         clf = clone(pipeline[-1]).fit(features[~test], y[~test], sample_weight=weights[~test])
-        oof[test] = clf.predict_proba(features[test])[:, 1]
+        decision[test] = clf.decision_function(features[test])
         say(f"  fold {fold + 1}/{N_FOLDS} done")
-    pipeline[-1].fit(features, y, sample_weight=weights)
+    final = pipeline[-1].fit(features, y, sample_weight=weights)
+    scale, shift = _platt(decision, y, weights)
+    final.coef_ = final.coef_ * scale
+    final.intercept_ = final.intercept_ * scale + shift
+    oof = expit(decision * scale + shift)
 
     by_source: dict[str, Any] = {}
     for source in np.unique(sources):
@@ -102,11 +113,25 @@ def _fit_and_evaluate(
         by_source[str(source)] = entry
     return {
         "method": f"{N_FOLDS}-fold out-of-fold predictions (YouTube held out by video, "
-        "Stormfront by post, others by row); classifier refitted per fold",
+        "Stormfront by post, others by row); classifier refitted per fold; probabilities "
+        "after the Platt calibration fitted on these out-of-fold decisions",
         "roc_auc_pooled": round(float(roc_auc_score(y, oof)), 4),
         "roc_auc_pooled_weighted": round(float(roc_auc_score(y, oof, sample_weight=weights)), 4),
+        "brier_weighted": round(float(brier_score_loss(y, oof, sample_weight=weights)), 4),
+        "log_loss_weighted": round(float(log_loss(y, oof, sample_weight=weights)), 4),
+        "calibration": {"method": "platt", "scale": round(scale, 4), "shift": round(shift, 4)},
         "by_source": by_source,
     }
+
+
+def _platt(decision: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Weighted 1-D logistic fit of labels on out-of-fold decision values."""
+    if len(np.unique(y)) < 2 or not decision.any():
+        return 1.0, 0.0
+    platt = LogisticRegression(C=1e4, max_iter=1000).fit(
+        decision.reshape(-1, 1), y, sample_weight=weights
+    )
+    return float(platt.coef_[0, 0]), float(platt.intercept_[0])
 
 
 def _describe(pipeline: Pipeline) -> dict[str, Any]:
@@ -155,7 +180,10 @@ def train(
             "scipy": scipy.__version__,
         },
         "training_rows": {"spam": spam_rows.counts(), "toxicity": toxicity_rows.counts()},
-        "weighting": "equal total weight per source, then per class (see classifiers.datasets)",
+        "weighting": "per-source total weight (SOURCE_WEIGHTS), class-balanced inside each "
+        "source, then equal total weight per class; Platt-calibrated out of fold (see "
+        "classifiers.datasets and classifiers.training)",
+        "source_weights": dict(SOURCE_WEIGHTS),
         "metrics": metrics,
         "models": {name: _describe(model) for name, model in models.items()},
         "training_seconds": round(time.perf_counter() - started, 1),

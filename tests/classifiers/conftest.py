@@ -84,17 +84,22 @@ def write_fixture_datasets(root: Path, per_class: int = 18) -> Path:
         [[i, 3, 0, 0, 3, i % 3, "RT @someone: " + pick(_CLEAN if i % 3 == 2 else _TOXIC, i)]
          for i in range(3 * per_class)],
     )  # fmt: skip
-    comments, annotations = [], []
+    comments, annotations, spans = [], [], []
     for i in range(2 * per_class):
         toxic = i % 2 == 0
-        comments.append([1000 + i, pick(_TOXIC if toxic else _CLEAN, i)])
+        text = pick(_TOXIC if toxic else _CLEAN, i)
+        comments.append([1000 + i, text])
         for r in range(3):
             annotations.append([3 * i + r, 1000 + i, r, "USA", False, (not toxic) and r < 2])
+            if toxic and r < 2:  # two of three raters mark the last word
+                spans.append([3 * i + r, "Insult", text.rindex(" ") + 1, len(text)])
     _write_csv(root / "toxic_spans_civil_comments" / "comments.csv",
                ["comment_id", "comment_text"], comments)  # fmt: skip
     _write_csv(root / "toxic_spans_civil_comments" / "annotations.csv",
                ["annotation", "comment_id", "worker", "country", "all toxic", "not toxic"],
                annotations)  # fmt: skip
+    _write_csv(root / "toxic_spans_civil_comments" / "spans.csv",
+               ["annotation", "type", "start", "end"], spans)  # fmt: skip
     _write_csv(
         root / "stormfront_hate_speech" / "stormfront_combined.csv",
         ["file_id", "user_id", "subforum_id", "num_contexts", "label", "text",

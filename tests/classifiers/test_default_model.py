@@ -85,3 +85,47 @@ def test_batch_equals_single(scorer: Scorer) -> None:
     comments = [CommentText("you idiot"), CommentText("visit www.example.com now"),
                 CommentText("Nice article")]  # fmt: skip
     assert scorer.score(comments) == [scorer.score([c])[0] for c in comments]
+
+
+def test_shared_fast_path_matches_the_saved_pipelines(scorer: Scorer) -> None:
+    comments = [
+        CommentText("you idiot", "x", "x@mailinator.com", "http://spam.example.com"),
+        CommentText("visit www.example.com now, whatsapp +1 555 123 4567"),
+        CommentText("A calm comment about the library opening hours."),
+        CommentText(""),
+    ]
+    fast = scorer.score(comments)
+    reference = scorer.score_with_pipelines(comments)
+    for a, b in zip(fast, reference, strict=True):
+        assert a.spam == pytest.approx(b.spam, abs=1e-5)
+        assert a.toxicity == pytest.approx(b.toxicity, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Congratulations, your phone number has won a cash prize, call now to claim it",
+        "FREE ringtones! Text TONE to 85023 now, only 1.50 per week",
+    ],
+)
+def test_prize_scams_are_spam_but_not_toxic(scorer: Scorer, body: str) -> None:
+    score = scorer.score([CommentText(body)])[0]
+    assert score.spam > 0.5
+    assert score.toxicity < 0.2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "The new cycle lanes are badly designed and the council wasted money on them.",
+        "I think the plan is too expensive, but the idea is good.",
+        "Thank you for the balanced article about the election.",
+        "I'm a Christian and I go to church every Sunday.",
+        "The transgender community centre is hosting a meeting.",
+        "Korean people live on my street.",
+    ],
+)
+def test_ordinary_and_identity_comments_are_clean(scorer: Scorer, body: str) -> None:
+    score = scorer.score([CommentText(body)])[0]
+    assert score.toxicity < 0.3
+    assert score.spam < 0.3

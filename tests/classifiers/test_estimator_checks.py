@@ -9,12 +9,24 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from classifiers.features import CommentMetaFeatures, NgramHasher, _hash_texts
+from classifiers.features import (
+    COLUMNS,
+    CommentFeaturizer,
+    CommentMetaFeatures,
+    NgramHasher,
+    _hash_texts,
+)
 from classifiers.normalise import normalise_text
 
 
 # Small hash tables keep the checks fast; the logic is the same as in production.
-@parametrize_with_checks([NgramHasher(word_bits=8, char_bits=8), CommentMetaFeatures()])
+@parametrize_with_checks(
+    [
+        NgramHasher(word_bits=8, char_bits=8),
+        CommentMetaFeatures(),
+        CommentFeaturizer(word_bits=8, char_bits=8),
+    ]
+)
 def test_sklearn_estimator_contract(estimator: Any, check: Any) -> None:
     check(estimator)
 
@@ -78,3 +90,26 @@ def test_meta_features_see_links_contacts_and_fields() -> None:
     assert spammy[names.index("url3__url_domain_in_body")] == 1
     assert calm[names.index("body0__has_link")] == 0
     assert calm[names.index("email2__email_none")] == 1
+
+
+def test_featurizer_is_ngram_hasher_then_meta_features() -> None:
+    X = np.array(
+        [
+            ["Visit www.example.com NOW, whatsapp +1 555 123 4567", "bob", "b@gmail.com", ""],
+            ["You 1d10t", "", "", ""],
+            ["", "", "", ""],
+        ],
+        dtype=object,
+    )
+    small = {"word_bits": 10, "char_bits": 12}
+    featurizer = CommentFeaturizer(roles=COLUMNS, **small).fit(X)
+    ngrams = NgramHasher(columns=(0,), **small).fit(X).transform(X)
+    meta = CommentMetaFeatures(roles=COLUMNS).fit(X).transform(X)
+    both = featurizer.transform(X)
+    assert both.dtype == np.float32
+    assert both.shape == (3, ngrams.shape[1] + meta.shape[1])
+    np.testing.assert_allclose(both[:, : ngrams.shape[1]].toarray(), ngrams.toarray(), rtol=1e-6)
+    np.testing.assert_allclose(both[:, ngrams.shape[1] :].toarray(), meta, rtol=1e-6)
+    # Without roles the output is the n-gram prefix alone, which the scorer relies on.
+    prefix = CommentFeaturizer(**small).fit(X).transform(X)
+    assert (prefix != both[:, : ngrams.shape[1]]).nnz == 0

@@ -24,6 +24,7 @@ def test_training_writes_loadable_model_with_manifest(
     files = {f["path"]: f for f in manifest["data_files"]}
     assert "youtube_spam/Youtube01-Psy.csv" in files
     assert "toxic_spans_civil_comments/annotations.csv" in files
+    assert "toxic_spans_civil_comments/spans.csv" in files
     for rel, entry in files.items():
         data = (fixture_data / rel).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
