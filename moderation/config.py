@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from moderation.domain.policy import Thresholds
+
 
 class Settings(BaseSettings):
     """Everything an operator can set, as `MODERATION_<NAME>` variables or in `.env`.
@@ -60,6 +62,16 @@ class Settings(BaseSettings):
     @property
     def redis_is_embedded(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            spam_reject=self.spam_reject_threshold,
+            toxicity_reject=self.toxicity_reject_threshold,
+            spam_hold=self.spam_hold_threshold,
+            toxicity_hold=self.toxicity_hold_threshold,
+            hold_links=self.hold_links,
+        )
 
 
 @lru_cache

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from classifiers import CommentText, ModelLoadError, Scorer
 from moderation.config import Settings
-from moderation.domain.policy import Thresholds, decide, decide_unscored
+from moderation.domain.policy import decide, decide_unscored
 from moderation.storage.repository import DecisionRecord, QueuedComment
 
 log = logging.getLogger(__name__)
@@ -26,16 +26,6 @@ def get_scorer(settings: Settings) -> Scorer:
             _scorer = Scorer.load(settings.model_dir)
             log.info("loaded model %s", _scorer.version)
         return _scorer
-
-
-def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(
-        spam_reject=settings.spam_reject_threshold,
-        toxicity_reject=settings.toxicity_reject_threshold,
-        spam_hold=settings.spam_hold_threshold,
-        toxicity_hold=settings.toxicity_hold_threshold,
-        hold_links=settings.hold_links,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +49,7 @@ def decide_batch(settings: Settings, comments: Sequence[QueuedComment]) -> list[
         raise ScoringFailed(f"model unavailable: {error}") from error
     except Exception as error:
         raise ScoringFailed(f"scoring failed: {type(error).__name__}: {error}") from error
-    limits = thresholds(settings)
+    limits = settings.thresholds
     records = []
     for comment, score in zip(comments, scores, strict=True):
         verdict = decide(score.spam, score.toxicity, comment.body, limits)
