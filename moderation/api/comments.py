@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from moderation.api.deps import SettingsDep, unit_of_work
@@ -15,6 +16,7 @@ from moderation.domain import comments as service
 from moderation.domain.errors import FieldProblem, InvalidComment, ServiceError
 from moderation.domain.intake import Intake
 from moderation.domain.schemas import (
+    MAX_ID,
     CommentAccepted,
     CommentPage,
     CommentStatusView,
@@ -149,7 +151,9 @@ async def submit_comment(request: Request) -> Response:
 
 
 @router.get("/comments/{comment_id}", response_model=CommentStatusView, name="get_comment")
-def get_comment(comment_id: int, settings: SettingsDep) -> CommentStatusView:
+def get_comment(
+    comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], settings: SettingsDep
+) -> CommentStatusView:
     """A comment's status; its text and author once it is published. Never an email or IP."""
     with unit_of_work(settings) as session:
         return service.comment_status(session, comment_id)

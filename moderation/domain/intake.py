@@ -12,6 +12,7 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,27 +100,30 @@ class Intake:
             if stopping:
                 return
 
-    def _write(self, group: list[_Pending]) -> None:
-        results: list[service.AcceptedComment | InvalidComment] | None = None
+    def _store(self, group: list[_Pending]) -> list[service.AcceptedComment | InvalidComment]:
+        """Store a group in one transaction; raises if the database refuses it."""
+        with session_scope(self._database_url) as session:
+            return service.submit_comments(session, [(p.submission, p.client) for p in group])
+
+    def _store_each(self, pending: _Pending) -> service.AcceptedComment | BaseException:
         try:
-            with session_scope(self._database_url) as session:
-                results = service.submit_comments(
-                    session, [(p.submission, p.client) for p in group]
-                )
+            return self._store([pending])[0]
         except Exception:
-            log.exception("could not store %d comment(s); they were refused with 503", len(group))
-        settled: list[tuple[_Pending, service.AcceptedComment | BaseException]]
-        if results is None:
-            settled = [(pending, StorageUnavailable()) for pending in group]
-        else:
-            settled = list(zip(group, results, strict=True))
-            # Committed above: only now may a worker be told about them.
-            self._dispatcher.submit(
-                [r.id for r in results if isinstance(r, service.AcceptedComment)]
-            )
+            log.exception("could not store a comment; it was refused with 503")
+            return StorageUnavailable()
+
+    def _write(self, group: list[_Pending]) -> None:
+        results: Sequence[service.AcceptedComment | BaseException]
+        try:
+            results = self._store(group)
+        except Exception:
+            # One comment the database refuses must not cost the others theirs: one by one.
+            results = [self._store_each(pending) for pending in group]
+        # Committed above: only now may a worker be told about them.
+        self._dispatcher.submit([r.id for r in results if isinstance(r, service.AcceptedComment)])
         # One wake-up per event loop for the whole group, not one per comment.
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, Any]]] = {}
-        for pending, result in settled:
+        for pending, result in zip(group, results, strict=True):
             by_loop.setdefault(pending.loop, []).append((pending, result))
         for loop, items in by_loop.items():
             loop.call_soon_threadsafe(_settle, items)

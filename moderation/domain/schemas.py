@@ -27,6 +27,8 @@ MAX_URL = 2000
 MAX_ARTICLE_ID = 200
 MAX_TITLE = 300
 MAX_EMAIL = 254
+# Ids are 64-bit signed integers in both databases; a larger number cannot name a comment.
+MAX_ID = 2**63 - 1
 
 _NEWLINES = re.compile(r"\r\n?")
 
@@ -81,7 +83,9 @@ class CommentSubmission(BaseModel):
     article_id: Text = Field(min_length=1, max_length=MAX_ARTICLE_ID)
     article_url: OptionalText = None
     article_title: OptionalText = Field(default=None, max_length=MAX_TITLE)
-    parent_id: Annotated[int | None, BeforeValidator(_blank_to_none)] = Field(default=None, ge=1)
+    parent_id: Annotated[int | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, ge=1, le=MAX_ID
+    )
     author_name: Text = Field(min_length=1, max_length=MAX_NAME)
     author_email: Text = Field(min_length=1, max_length=MAX_EMAIL)
     author_url: OptionalText = None
@@ -113,6 +117,7 @@ _RULES: dict[str, tuple[str, str]] = {
     "int_type": ("type", "must be a whole number"),
     "int_from_float": ("type", "must be a whole number"),
     "greater_than_equal": ("min_value", "must be at least {ge}"),
+    "less_than_equal": ("max_value", "must be at most {le}"),
     "extra_forbidden": ("unknown_field", "is not a field of a comment"),
 }
 

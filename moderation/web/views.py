@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from moderation.config import Settings
 from moderation.domain import comments as service
 from moderation.domain.errors import FieldProblem, NotFound
-from moderation.domain.schemas import MAX_BODY, MAX_NAME, CommentPage, CommentStatusView
+from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, CommentPage, CommentStatusView
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
 from moderation.storage.db import session_scope
@@ -113,7 +113,7 @@ async def article_page(
     request: Request,
     article_id: str,
     cursor: Annotated[str | None, Query()] = None,
-    comment: Annotated[int | None, Query(ge=1)] = None,
+    comment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     return await _render(request, settings, article_id, cursor=cursor, comment_id=comment)
