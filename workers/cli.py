@@ -22,6 +22,7 @@ def worker(
     """Run a Celery worker (scale by running more of these)."""
     from workers.celery_app import app as celery
 
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
     # Workers share nothing but the queue, so the start-up chatter between them is skipped.
     argv = [
         "worker",
@@ -42,6 +43,7 @@ def beat_command(loglevel: str = typer.Option("INFO")) -> None:
     """Run only the scheduler of periodic tasks (one per deployment)."""
     from workers.celery_app import app as celery
 
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
     celery.start(["beat", f"--loglevel={loglevel}"])
 
 
