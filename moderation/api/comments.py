@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
@@ -50,7 +50,10 @@ def _bad_request(rule: str, message: str) -> InvalidComment:
 async def _read_form(request: Request, media_type: str, raw: bytes) -> dict[str, Any]:
     if media_type == "application/x-www-form-urlencoded":
         try:
-            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            # strict: a percent-escaped byte that is not UTF-8 is refused, not replaced by U+FFFD.
+            pairs = parse_qsl(
+                raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict"
+            )
         except UnicodeDecodeError:
             raise _bad_request("encoding", "request form is not valid UTF-8") from None
     else:
@@ -74,7 +77,7 @@ async def _read_input(request: Request) -> tuple[Any, bool]:
         return await _read_form(request, media_type, raw), True
     try:
         return json.loads(raw), False
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise _bad_request("json", f"request body is not valid JSON: {error}") from None
 
 
@@ -85,8 +88,9 @@ def _status_url(request: Request, comment_id: int) -> str:
 
 def _back_to_article(request: Request, accepted: service.AcceptedComment) -> str:
     """Where a form post returns: the site's article URL if it gave one, else our article page."""
-    base = accepted.article_url or str(
-        request.url_for("article_page", article_id=accepted.article_id)
+    # Quoted by hand: url_for() refuses an article id with a "/" (a 500) and leaves "?" or "#".
+    base = accepted.article_url or (
+        f"{str(request.base_url).rstrip('/')}/articles/{quote(accepted.article_id, safe='')}"
     )
     parts = urlsplit(base)
     query = parse_qsl(parts.query, keep_blank_values=True)

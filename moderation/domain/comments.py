@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from moderation.domain.errors import FieldProblem, InvalidComment, NotFound
 from moderation.domain.schemas import (
+    MAX_ID,
     CommentPage,
     CommentStatusView,
     CommentSubmission,
@@ -158,9 +159,11 @@ def _decode_cursor(cursor: str | None) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "after":
+        after = int(value)
+        # An id outside 0..MAX_ID is no cursor of ours, and the database cannot compare it.
+        if prefix != "after" or not 0 <= after <= MAX_ID:
             raise ValueError(prefix)
-        return int(value)
+        return after
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidComment(
             [FieldProblem("cursor", "cursor", "cursor is not one this API gave out")], 400

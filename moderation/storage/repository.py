@@ -45,6 +45,8 @@ def article_for(
 
 
 def article_by_external_id(session: Session, external_id: str) -> Article | None:
+    if "\x00" in external_id:  # no stored id has one, and PostgreSQL refuses it in a query
+        return None
     return session.execute(
         select(Article).where(Article.external_id == external_id)
     ).scalar_one_or_none()
@@ -182,7 +184,9 @@ def record_decisions(
         decided.update(result.scalars())
     if not decided:
         return []
-    kept = [r for r in decisions if r.comment_id in decided]
+    # One record per decided comment: the same id twice in a batch must not insert two rows.
+    kept = list({r.comment_id: r for r in reversed(decisions) if r.comment_id in decided}.values())
+    kept.reverse()
     session.execute(
         insert(Decision),
         [

@@ -108,7 +108,7 @@ def home() -> Response:
     return RedirectResponse(f"/articles/{demo.DEMO_ARTICLE_ID}", status_code=307)
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse, name="article_page")
+@router.get("/articles/{article_id:path}", response_class=HTMLResponse, name="article_page")
 async def article_page(
     request: Request,
     article_id: str,

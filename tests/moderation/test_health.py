@@ -1,0 +1,76 @@
+"""Liveness and readiness, with real Redis and real (or deliberately unreachable) databases."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import RedisServer, free_port
+from tests.moderation.conftest import make_client
+
+
+def test_healthz(shared_client: TestClient) -> None:
+    response = shared_client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_when_everything_is_up(client: TestClient) -> None:
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_readyz_is_503_naming_redis_when_redis_is_down(sqlite_url: str) -> None:
+    with make_client(sqlite_url, f"redis://127.0.0.1:{free_port()}/0") as client:
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    answer = response.json()
+    assert answer["checks"]["database"] == "ok"
+    assert answer["checks"]["redis"].startswith("unreachable")
+    assert "redis" in answer["message"]
+    assert "database" not in answer["message"]
+
+
+def test_readyz_is_503_naming_the_database_when_it_is_unreachable(
+    redis_server: RedisServer,
+) -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
+    with make_client(url, redis_server.url) as client:
+        response = client.get("/readyz")
+        alive = client.get("/healthz")
+
+    assert response.status_code == 503
+    answer = response.json()
+    assert answer["checks"]["redis"] == "ok"
+    assert answer["checks"]["database"].startswith("unreachable")
+    assert "database" in answer["message"]
+    assert "redis" not in answer["message"]
+    assert alive.status_code == 200  # alive, just not ready
+
+
+def test_readyz_names_both_when_both_are_down() -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
+    with make_client(url, f"redis://127.0.0.1:{free_port()}/0") as client:
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert "database" in response.json()["message"]
+    assert "redis" in response.json()["message"]
+
+
+def test_redis_recovering_makes_the_service_ready_again(
+    sqlite_url: str, redis_server: RedisServer
+) -> None:
+    with make_client(sqlite_url, redis_server.url) as client:
+        redis_server.stop()
+        down = client.get("/readyz")
+        redis_server.start()
+        up = client.get("/readyz")
+
+    assert down.status_code == 503
+    assert "redis" in down.json()["message"]
+    assert up.status_code == 200

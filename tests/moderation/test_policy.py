@@ -1,0 +1,125 @@
+"""Policy v0: scores and rules in, a status and its reasons out (pure functions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.domain.policy import Reason, Thresholds, count_links, decide, decide_unscored
+from moderation.domain.statuses import CommentStatus
+
+T = Thresholds()
+PLAIN = "A perfectly ordinary comment."
+TWO_LINKS = "see https://a.example and www.b.example"
+
+# (test id, spam, toxicity, body, expected status)
+THRESHOLD_ROWS = [
+    ("clean", 0.0, 0.0, PLAIN, CommentStatus.APPROVED),
+    ("just under every threshold", 0.4999, 0.4999, PLAIN, CommentStatus.APPROVED),
+    ("spam exactly at reject", 0.9, 0.0, PLAIN, CommentStatus.SPAM),
+    ("spam above reject", 0.99, 0.0, PLAIN, CommentStatus.SPAM),
+    ("spam just under reject holds", 0.8999, 0.0, PLAIN, CommentStatus.PENDING),
+    ("toxicity exactly at reject", 0.0, 0.9, PLAIN, CommentStatus.REJECTED),
+    ("toxicity 1.0", 0.0, 1.0, PLAIN, CommentStatus.REJECTED),
+    ("toxicity just under reject holds", 0.0, 0.8999, PLAIN, CommentStatus.PENDING),
+    ("spam beats toxicity when both high", 0.95, 0.99, PLAIN, CommentStatus.SPAM),
+    ("spam beats toxicity at the thresholds", 0.9, 0.9, PLAIN, CommentStatus.SPAM),
+    ("spam at hold", 0.5, 0.0, PLAIN, CommentStatus.PENDING),
+    ("toxicity at hold", 0.0, 0.5, PLAIN, CommentStatus.PENDING),
+    ("both at hold", 0.5, 0.5, PLAIN, CommentStatus.PENDING),
+    ("toxic reject beats a spam hold", 0.6, 0.9, PLAIN, CommentStatus.REJECTED),
+    ("two links hold", 0.0, 0.0, TWO_LINKS, CommentStatus.PENDING),
+    ("one link passes", 0.0, 0.0, "see https://a.example", CommentStatus.APPROVED),
+    ("spam reject with links", 0.95, 0.0, TWO_LINKS, CommentStatus.SPAM),
+]
+
+
+@pytest.mark.parametrize(
+    ("spam", "toxicity", "body", "status"),
+    [row[1:] for row in THRESHOLD_ROWS],
+    ids=[row[0] for row in THRESHOLD_ROWS],
+)
+def test_thresholds(spam: float, toxicity: float, body: str, status: CommentStatus) -> None:
+    assert decide(spam, toxicity, body, T).status is status
+
+
+def test_approved_has_no_reasons() -> None:
+    assert decide(0.1, 0.1, PLAIN, T).reasons == []
+
+
+def test_spam_reason_carries_rule_value_and_threshold() -> None:
+    verdict = decide(0.93, 0.0, PLAIN, T)
+
+    assert verdict.reasons == [Reason("spam", 0.93, 0.9)]
+    assert verdict.reasons[0].as_dict() == {"rule": "spam", "value": 0.93, "threshold": 0.9}
+    assert verdict.reasons[0].text == "spam 0.93 >= 0.9"
+
+
+def test_toxicity_reason_carries_rule_value_and_threshold() -> None:
+    verdict = decide(0.0, 0.91, PLAIN, T)
+
+    assert verdict.reasons == [Reason("toxicity", 0.91, 0.9)]
+
+
+def test_both_reject_rules_are_kept_when_spam_wins() -> None:
+    verdict = decide(0.95, 0.97, PLAIN, T)
+
+    assert verdict.status is CommentStatus.SPAM
+    assert [r.as_dict() for r in verdict.reasons] == [
+        {"rule": "spam", "value": 0.95, "threshold": 0.9},
+        {"rule": "toxicity", "value": 0.97, "threshold": 0.9},
+    ]
+
+
+def test_every_hold_rule_that_fired_is_kept() -> None:
+    verdict = decide(0.6, 0.7, TWO_LINKS, T)
+
+    assert verdict.status is CommentStatus.PENDING
+    assert [r.as_dict() for r in verdict.reasons] == [
+        {"rule": "spam", "value": 0.6, "threshold": 0.5},
+        {"rule": "toxicity", "value": 0.7, "threshold": 0.5},
+        {"rule": "links", "value": 2, "threshold": 2},
+    ]
+    assert verdict.reasons[2].text == "links 2 >= 2"
+
+
+def test_custom_thresholds_are_used() -> None:
+    strict = Thresholds(spam_reject=0.5, toxicity_reject=0.6, spam_hold=0.2, hold_links=1)
+
+    assert decide(0.5, 0.0, PLAIN, strict).status is CommentStatus.SPAM
+    assert decide(0.0, 0.6, PLAIN, strict).status is CommentStatus.REJECTED
+    assert decide(0.2, 0.0, PLAIN, strict).status is CommentStatus.PENDING
+    assert decide(0.0, 0.0, "one www.x.example", strict).status is CommentStatus.PENDING
+
+
+def test_unscored_fails_closed_to_pending() -> None:
+    verdict = decide_unscored("model file missing")
+
+    assert verdict.status is CommentStatus.PENDING
+    assert [r.as_dict() for r in verdict.reasons] == [
+        {"rule": "scoring_failed", "value": "model file missing", "threshold": None}
+    ]
+    assert verdict.reasons[0].text == "scoring_failed: model file missing"
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("", 0),
+        ("no links here", 0),
+        ("example.com is a bare domain", 0),
+        ("http://a.example", 1),
+        ("HTTPS://A.EXAMPLE/path?q=1", 1),
+        ("www.example.org", 1),
+        ("WWW.EXAMPLE.ORG", 1),
+        ("ftp://files.example", 0),
+        ("mailto:someone@example.com", 0),
+        ("two: http://a.example https://b.example", 2),
+        ("three: http://a.x www.b.x https://c.x/d", 3),
+        ('<a href="http://a.example">x</a> and www.b.example', 2),
+        ("http:// alone", 0),
+        ("the same http://a.example twice http://a.example", 2),
+        ("line\nhttp://a.example\nwww.b.example", 2),
+    ],
+)
+def test_count_links(text: str, links: int) -> None:
+    assert count_links(text) == links

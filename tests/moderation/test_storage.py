@@ -1,0 +1,424 @@
+"""Storage on both databases: migrations, comments, guarded decisions, the sweep, threads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from moderation.domain import comments as service
+from moderation.domain.errors import InvalidComment
+from moderation.domain.statuses import CommentStatus
+from moderation.storage import repository
+from moderation.storage.db import engine_for, session_scope
+from moderation.storage.migrate import alembic_config
+from moderation.storage.models import Comment, Decision, ModerationEvent
+
+
+def add_comments(
+    database_url: str, count: int = 1, article: str = "story", **values: Any
+) -> list[int]:
+    """Stores `count` queued comments the way the API does and returns their ids."""
+    with session_scope(database_url) as session:
+        ref = repository.article_for(session, article, None, None)
+        rows = [
+            {
+                "article_id": ref.id,
+                "parent_id": None,
+                "root_id": None,
+                "author_name": f"Reader {n}",
+                "author_email": f"reader{n}@example.com",
+                "author_url": None,
+                "client_ip": "203.0.113.7",
+                "user_agent": "Browser/1.0",
+                "body": f"Comment number {n}",
+                **values,
+            }
+            for n in range(count)
+        ]
+        return [comment_id for comment_id, _ in repository.insert_comments(session, rows)]
+
+
+def reply_to(database_url: str, parent_id: int, article: str = "story") -> int:
+    with session_scope(database_url) as session:
+        ref = repository.article_for(session, article, None, None)
+        parent = repository.parent_info(session, parent_id)
+        assert parent is not None
+        ((comment_id, _),) = repository.insert_comments(
+            session,
+            [
+                {
+                    "article_id": ref.id,
+                    "parent_id": parent_id,
+                    "root_id": parent.root_id,
+                    "author_name": "Replier",
+                    "author_email": "replier@example.com",
+                    "author_url": None,
+                    "client_ip": None,
+                    "user_agent": None,
+                    "body": f"Reply to {parent_id}",
+                }
+            ],
+        )
+        return comment_id
+
+
+def record(comment_id: int, status: CommentStatus) -> repository.DecisionRecord:
+    return repository.DecisionRecord(
+        comment_id=comment_id,
+        status=status,
+        scores={"spam": 0.1, "toxicity": 0.2},
+        reasons=[],
+        reason_text=f"policy: {status.value}",
+        model_version="test-1",
+    )
+
+
+def decide(database_url: str, ids: list[int], status: CommentStatus) -> list[int]:
+    with session_scope(database_url) as session:
+        return repository.record_decisions(session, [record(i, status) for i in ids])
+
+
+def count(session: Session, model: Any, comment_id: int) -> int:
+    query = select(func.count()).select_from(model).where(model.comment_id == comment_id)
+    return session.execute(query).scalar_one()
+
+
+def test_migrations_reach_head_and_match_the_models(database_url: str) -> None:
+    config = alembic_config(database_url)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine_for(database_url).connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+
+    assert current == head
+    command.check(config)  # raises when the models and the migrations disagree
+
+
+def test_insert_and_read_a_comment(database_url: str) -> None:
+    (comment_id,) = add_comments(database_url, body="Hello \U0001f44b, مرحبا")
+
+    with session_scope(database_url) as session:
+        found = repository.comment_with_article(session, comment_id)
+        assert found is not None
+        comment, article = found
+        assert article.external_id == "story"
+        assert comment.body == "Hello \U0001f44b, مرحبا"
+        assert comment.author_email == "reader0@example.com"
+        assert comment.status is CommentStatus.QUEUED
+        assert comment.decided_at is None
+        assert repository.comment_with_article(session, comment_id + 1000) is None
+
+
+def test_article_is_created_once(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        first = repository.article_for(session, "once", "https://x.example/once", "Once")
+        again = repository.article_for(session, "once", None, None)
+
+    assert first == again
+    assert again.url == "https://x.example/once"
+
+
+def test_timestamps_come_back_timezone_aware_utc(database_url: str) -> None:
+    (comment_id,) = add_comments(database_url)
+    decide(database_url, [comment_id], CommentStatus.APPROVED)
+
+    with session_scope(database_url) as session:
+        comment = session.get(Comment, comment_id)
+        assert comment is not None
+        for stamp in (comment.created_at, comment.decided_at):
+            assert stamp is not None
+            assert stamp.tzinfo is not None
+            assert stamp.utcoffset() == timedelta(0)
+
+
+def test_a_timestamp_with_another_offset_keeps_its_instant(database_url: str) -> None:
+    (comment_id,) = add_comments(database_url)
+    paris_noon = datetime(2030, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with session_scope(database_url) as session:
+        session.execute(
+            update(Comment).where(Comment.id == comment_id).values(last_sent_at=paris_noon)
+        )
+
+    with session_scope(database_url) as session:
+        stored = session.get(Comment, comment_id)
+        assert stored is not None
+        assert stored.last_sent_at == paris_noon
+        assert stored.last_sent_at.utcoffset() == timedelta(0)
+        assert stored.last_sent_at.hour == 10
+
+
+def test_naive_timestamps_are_refused(database_url: str) -> None:
+    (comment_id,) = add_comments(database_url)
+
+    with pytest.raises(Exception, match="naive datetime"), session_scope(database_url) as s:
+        s.execute(
+            update(Comment).where(Comment.id == comment_id).values(decided_at=datetime(2030, 1, 1))
+        )
+
+
+def test_record_decisions_twice_keeps_one_decision_and_one_event(database_url: str) -> None:
+    (comment_id,) = add_comments(database_url)
+
+    assert decide(database_url, [comment_id], CommentStatus.APPROVED) == [comment_id]
+    assert decide(database_url, [comment_id], CommentStatus.SPAM) == []
+
+    with session_scope(database_url) as session:
+        assert count(session, Decision, comment_id) == 1
+        assert count(session, ModerationEvent, comment_id) == 1
+        comment = session.get(Comment, comment_id)
+        assert comment is not None
+        assert comment.status is CommentStatus.APPROVED
+        event = session.execute(
+            select(ModerationEvent).where(ModerationEvent.comment_id == comment_id)
+        ).scalar_one()
+        assert (event.from_status, event.to_status) == (
+            CommentStatus.QUEUED,
+            CommentStatus.APPROVED,
+        )
+        assert event.actor == "policy"
+        decision = session.execute(
+            select(Decision).where(Decision.comment_id == comment_id)
+        ).scalar_one()
+        assert decision.status is CommentStatus.APPROVED
+        assert decision.spam == 0.1
+        assert decision.toxicity == 0.2
+        assert decision.model_version == "test-1"
+
+
+def test_record_decisions_with_the_same_comment_twice_in_one_batch(database_url: str) -> None:
+    (comment_id,) = add_comments(database_url)
+
+    with session_scope(database_url) as session:
+        decided = repository.record_decisions(
+            session,
+            [
+                record(comment_id, CommentStatus.APPROVED),
+                record(comment_id, CommentStatus.APPROVED),
+            ],
+        )
+
+    assert decided == [comment_id]
+    with session_scope(database_url) as session:
+        assert count(session, Decision, comment_id) == 1
+        assert count(session, ModerationEvent, comment_id) == 1
+
+
+def test_record_decisions_in_bulk_with_mixed_statuses(database_url: str) -> None:
+    ids = add_comments(database_url, 4)
+    statuses = [
+        CommentStatus.APPROVED,
+        CommentStatus.PENDING,
+        CommentStatus.SPAM,
+        CommentStatus.REJECTED,
+    ]
+
+    with session_scope(database_url) as session:
+        decided = repository.record_decisions(
+            session, [record(i, s) for i, s in zip(ids, statuses, strict=True)]
+        )
+
+    assert sorted(decided) == sorted(ids)
+    with session_scope(database_url) as session:
+        assert repository.count_by_status(session) == {s: 1 for s in statuses}
+        assert repository.queued_comments(session, ids) == []
+
+
+def test_queued_comments_returns_only_queued_ones(database_url: str) -> None:
+    first, second = add_comments(database_url, 2)
+    decide(database_url, [first], CommentStatus.APPROVED)
+
+    with session_scope(database_url) as session:
+        queued = repository.queued_comments(session, [first, second])
+
+    assert [q.id for q in queued] == [second]
+    assert queued[0].author_email == "reader1@example.com"
+
+
+def age(database_url: str, ids: list[int], by: timedelta) -> None:
+    with session_scope(database_url) as session:
+        session.execute(
+            update(Comment).where(Comment.id.in_(ids)).values(created_at=datetime.now(UTC) - by)
+        )
+
+
+def test_claim_stale_queued_returns_old_queued_comments_once(database_url: str) -> None:
+    old = add_comments(database_url, 3)
+    old_decided = add_comments(database_url, 1)
+    fresh = add_comments(database_url, 2)
+    age(database_url, old + old_decided, timedelta(hours=1))
+    decide(database_url, old_decided, CommentStatus.APPROVED)
+    cutoff = datetime.now(UTC) - timedelta(minutes=5)
+
+    with session_scope(database_url) as session:
+        claimed = repository.claim_stale_queued(session, cutoff, limit=100)
+    with session_scope(database_url) as session:
+        again = repository.claim_stale_queued(session, cutoff, limit=100)
+
+    assert claimed == old
+    assert again == []
+    with session_scope(database_url) as session:
+        for comment_id in old:
+            comment = session.get(Comment, comment_id)
+            assert comment is not None
+            assert comment.last_sent_at is not None
+            assert comment.last_sent_at > cutoff
+            assert comment.status is CommentStatus.QUEUED
+        for comment_id in fresh:
+            comment = session.get(Comment, comment_id)
+            assert comment is not None
+            assert comment.last_sent_at is None
+
+
+def test_claim_stale_queued_respects_the_limit(database_url: str) -> None:
+    ids = add_comments(database_url, 5)
+    age(database_url, ids, timedelta(hours=1))
+    cutoff = datetime.now(UTC) - timedelta(minutes=5)
+
+    with session_scope(database_url) as session:
+        first = repository.claim_stale_queued(session, cutoff, limit=2)
+    with session_scope(database_url) as session:
+        rest = repository.claim_stale_queued(session, cutoff, limit=100)
+
+    assert first == ids[:2]
+    assert rest == ids[2:]
+
+
+def test_claim_stale_queued_claims_again_after_a_later_cutoff(database_url: str) -> None:
+    ids = add_comments(database_url, 2)
+    age(database_url, ids, timedelta(hours=1))
+    with session_scope(database_url) as session:
+        repository.claim_stale_queued(session, datetime.now(UTC) - timedelta(minutes=5), 100)
+
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    with session_scope(database_url) as session:
+        assert repository.claim_stale_queued(session, later, 100) == ids
+
+
+def test_threads_nest_replies_oldest_first(database_url: str) -> None:
+    first, second = add_comments(database_url, 2)
+    reply_a = reply_to(database_url, first)
+    reply_b = reply_to(database_url, first)
+    nested = reply_to(database_url, reply_a)
+    decide(database_url, [first, second, reply_a, reply_b, nested], CommentStatus.APPROVED)
+
+    with session_scope(database_url) as session:
+        page = service.article_comments(session, "story", None, limit=10)
+
+    assert [c.id for c in page.comments] == [first, second]
+    assert [r.id for r in page.comments[0].replies] == [reply_a, reply_b]
+    assert [r.id for r in page.comments[0].replies[0].replies] == [nested]
+    assert page.comments[0].replies[0].replies[0].parent_id == reply_a
+    assert page.comments[1].replies == []
+    assert page.next_cursor is None
+
+
+def test_threads_paginate_with_a_cursor(database_url: str) -> None:
+    ids = add_comments(database_url, 5)
+    reply = reply_to(database_url, ids[2])
+    decide(database_url, [*ids, reply], CommentStatus.APPROVED)
+
+    seen: list[int] = []
+    cursor = None
+    pages = 0
+    with session_scope(database_url) as session:
+        while True:
+            page = service.article_comments(session, "story", cursor, limit=2)
+            pages += 1
+            seen.extend(c.id for c in page.comments)
+            if page.comments and page.comments[-1].id == ids[2]:
+                assert [r.id for r in page.comments[-1].replies] == [reply]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+
+    assert seen == ids
+    assert pages == 3
+
+
+def test_a_page_of_exactly_the_limit_has_no_next_cursor(database_url: str) -> None:
+    ids = add_comments(database_url, 2)
+    decide(database_url, ids, CommentStatus.APPROVED)
+
+    with session_scope(database_url) as session:
+        page = service.article_comments(session, "story", None, limit=2)
+
+    assert [c.id for c in page.comments] == ids
+    assert page.next_cursor is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "bm90LWEtY3Vyc29y",  # "not-a-cursor"
+        "YWZ0ZXI6eA",  # "after:x"
+        "YmVmb3JlOjU",  # "before:5"
+        "YWZ0ZXI6OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5",  # "after:" and a number over 64 bits
+        "YWZ0ZXI6LTE",  # "after:-1"
+        "_w",  # not UTF-8
+    ],
+)
+def test_a_bad_cursor_is_refused_naming_the_cursor(database_url: str, cursor: str) -> None:
+    ids = add_comments(database_url, 1)
+    decide(database_url, ids, CommentStatus.APPROVED)
+
+    with session_scope(database_url) as session, pytest.raises(InvalidComment) as raised:
+        service.article_comments(session, "story", cursor, limit=2)
+
+    assert raised.value.status_code == 400
+    assert [p.field for p in raised.value.problems] == ["cursor"]
+
+
+def test_only_approved_comments_and_replies_to_approved_parents_are_listed(
+    database_url: str,
+) -> None:
+    approved, queued, spam, pending = add_comments(database_url, 4)
+    orphan = reply_to(database_url, queued)  # approved, but its parent is not
+    deep_orphan = reply_to(database_url, approved)
+    under_orphan = reply_to(database_url, deep_orphan)
+    held_reply = reply_to(database_url, approved)
+    decide(database_url, [approved, orphan, under_orphan], CommentStatus.APPROVED)
+    decide(database_url, [spam], CommentStatus.SPAM)
+    decide(database_url, [pending, held_reply, deep_orphan], CommentStatus.PENDING)
+
+    with session_scope(database_url) as session:
+        page = service.article_comments(session, "story", None, limit=10)
+
+    assert [c.id for c in page.comments] == [approved]
+    assert page.comments[0].replies == []  # held_reply is pending; under_orphan's parent too
+    dumped = page.model_dump_json()
+    for hidden in (queued, spam, pending, orphan, under_orphan, held_reply, deep_orphan):
+        assert f'"id":{hidden},' not in dumped
+
+
+def test_other_articles_comments_are_not_listed(database_url: str) -> None:
+    (mine,) = add_comments(database_url, 1, article="mine")
+    (theirs,) = add_comments(database_url, 1, article="theirs")
+    decide(database_url, [mine, theirs], CommentStatus.APPROVED)
+
+    with session_scope(database_url) as session:
+        page = service.article_comments(session, "mine", None, limit=10)
+        unknown = service.article_comments(session, "no-such-article", None, limit=10)
+
+    assert [c.id for c in page.comments] == [mine]
+    assert unknown.comments == []
+    assert unknown.next_cursor is None
+
+
+def test_parent_info_points_replies_at_the_thread_root(database_url: str) -> None:
+    (root,) = add_comments(database_url)
+    reply = reply_to(database_url, root)
+    nested = reply_to(database_url, reply)
+
+    with session_scope(database_url) as session:
+        assert repository.parent_info(session, root) is not None
+        nested_comment = session.get(Comment, nested)
+        assert nested_comment is not None
+        assert nested_comment.root_id == root
+        assert repository.parent_info(session, 10**6) is None
