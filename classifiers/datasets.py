@@ -20,11 +20,13 @@ Spam (1 = spam, 0 = ham)
 Toxicity (1 = toxic, 0 = not toxic), following the Civil Comments umbrella definition (rude,
 disrespectful, hateful, obscene or threatening):
 - ``jigsaw``: ``jigsaw_toxic_sample/jigsaw_sample.csv``, toxic if any of the six labels is 1.
-- ``davidson``: ``davidson_hate_offensive/labeled_data.csv``: class 0 (hate) -> toxic;
-  class 1 (offensive) -> toxic with row weight 0.5, because it is mostly casual profanity
-  in tweets, which a news site still does not want but which is weaker evidence than
-  abuse; class 2 -> not toxic. Tweets are HTML-unescaped, "RT" prefixes dropped and
-  @handles replaced by "@user" so the model does not learn Twitter artefacts.
+- ``davidson``: ``davidson_hate_offensive/labeled_data.csv`` (source weight 0.5): class 0
+  (hate) -> toxic; class 1 (offensive) -> toxic only when the tweet contains a profanity or
+  insult from the lexicon (LDNOOBW plus a short insult list), with row weight 0.1 of a hate
+  tweet, and dropped otherwise: "offensive" is mostly casual profanity in tweets, and
+  without a lexical hit its label teaches tweet style, not abuse; class 2 -> not toxic.
+  Tweets are HTML-unescaped, "RT" prefixes dropped and @handles replaced by "@user" so
+  the model does not learn Twitter artefacts.
 - ``toxicspans``: ``toxic_spans_civil_comments`` (comments.csv + annotations.csv +
   spans.csv joined on comment_id / annotation). Every comment there had already been judged
   toxic by Civil Comments raters, so a majority vote alone labels ~70% of these ordinary
@@ -37,28 +39,32 @@ disrespectful, hateful, obscene or threatening):
     * not toxic when more than half of the raters ticked "not toxic";
     * dropped otherwise (ties, and "toxic" votes whose spans do not overlap: ~1,750 rows).
   The source also gets half the weight of the others (``SOURCE_WEIGHTS``).
-- ``toxicspans_rest`` (negatives only, weight 0.5): each toxic TOXICSPANS comment with every
+- ``toxicspans_rest`` (negatives only, weight 1.0): each toxic TOXICSPANS comment with every
   character that *any* rater put in a span removed, kept when at least 40 characters and
   half of the text remain. Paired with its original (same CV fold), it tells the model
   that the news prose around the insult is not what makes a comment toxic; it is the only
   source of clean *news-comment* text besides the ~4,800 "not toxic" rows.
 - ``stormfront``: ``stormfront_hate_speech/stormfront_combined.csv``: ``hate`` -> toxic,
   ``noHate`` -> not toxic; ``relation`` (needs context) and ``idk/skip`` are dropped.
-- Extra clean text (negatives only): ``sms_clean`` and ``youtube_clean``: every SMS and
-  YouTube comment, ham *and spam*, as not toxic. Spam is unwanted but not abusive; without
-  these rows scam text ("contact me on whatsapp to invest") scored as toxic because the
-  toxicity model had never seen non-abusive text that was not Wikipedia, tweets, forum or
-  news prose.
-- ``ldnoobw_profanity`` is not used: the n-gram features learn profanity from the labelled
-  sources.
+- Extra clean text (negatives only, weight 0.2 each): ``sms_clean`` and ``youtube_clean``:
+  every SMS and YouTube comment, ham *and spam*, as not toxic. Spam is unwanted but not
+  abusive; without these rows scam text ("contact me on whatsapp to invest") scored as
+  toxic because the toxicity model had never seen non-abusive text that was not
+  Wikipedia, tweets, forum or news prose.
+- ``ldnoobw_profanity/en`` is the profanity lexicon: it decides which Davidson "offensive"
+  tweets count (above) and feeds a profanity-count feature of both models (everyday words
+  such as "sex" and "nude" left out). Its sha256 is in the manifest like every data file.
 
 Weighting (``LabelledSet.sample_weights``): each source gets a total weight
 (``SOURCE_WEIGHTS``, default 1); inside a source that has both classes, positives and
-negatives get half of it each, so no source's own class prior (TOXICSPANS ~2:1 toxic,
-Davidson ~5:1, Stormfront ~1:8) can be learnt as "this style of text is toxic/clean".
+negatives get half of it each, balanced again within length groups (word counts), so
+neither a source's own class prior nor the longer length of its toxic rows (TOXICSPANS ~2:1 toxic,
+Davidson ~5:1, Stormfront ~1:8) can be learnt as "this style or length of text is
+toxic/clean".
 Identity terms (``IDENTITY_TERMS``): for each term, the not-toxic rows that mention it are
-up-weighted (at most 10x per row) until they carry as much weight as the toxic rows that
-mention it, so mentioning "Muslim", "gay" or "Korean" is not itself evidence of toxicity.
+up-weighted, per source and after the class rescaling (at most 25x per row), until they
+carry as much weight as the toxic rows that mention it, so mentioning "Muslim", "gay" or
+"Korean" is not itself evidence of toxicity.
 Finally the two classes are rescaled to equal total weight over all sources (a uniform
 prior shift). Probabilities are then Platt-calibrated on out-of-fold predictions under
 these weights (see ``classifiers.training``): they read as "probability under a 50/50
@@ -79,13 +85,17 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.normalise import normalise_text
+
 __all__ = [
     "IDENTITY_TERMS",
     "SOURCE_WEIGHTS",
     "LabelledSet",
     "SourceFiles",
     "build_training_sets",
+    "feature_lexicon",
     "file_record",
+    "read_lexicon",
 ]
 
 N_FOLDS = 5
@@ -107,14 +117,25 @@ IDENTITY_TERMS: tuple[str, ...] = (
     "lesbian", "lesbians", "bisexual", "transgender", "trans", "queer", "homosexual",
     "woman", "women", "girl", "girls", "female", "feminist", "deaf", "blind", "disabled",
 )  # fmt: skip
-_IDENTITY_CAP = 10.0  # at most this factor per row, so a handful of rows cannot dominate
+_LENGTH_EDGES = (8, 16, 32, 64)  # word-count strata, see LabelledSet.sample_weights
+_IDENTITY_CAP = 25.0
+# Row weight of a Davidson "offensive" tweet relative to a "hate" one (see the docstring).
+DAVIDSON_OFFENSIVE_WEIGHT = 0.1
+# Insults and slurs missing from LDNOOBW (which is about sexual terms), used to keep only the
+# Davidson "offensive" tweets whose offence is lexical.
+INSULT_TERMS: tuple[str, ...] = (
+    "idiot", "idiots", "stupid", "moron", "morons", "dumb", "retard", "retarded", "loser",
+    "losers", "hoe", "hoes", "bitches", "niggas", "trash", "scum", "ugly", "pathetic",
+    "worthless", "hate", "kill", "shit", "fuck", "fucking", "ass", "damn", "crap",
+)  # fmt: skip  # at most this factor per row, so a handful of rows cannot dominate
 
 # Total weight of a source relative to the default of 1.0 (see the module docstring).
 SOURCE_WEIGHTS: dict[str, float] = {
+    "davidson": 0.5,
     "toxicspans": 0.5,
-    "toxicspans_rest": 0.5,
-    "sms_clean": 0.5,
-    "youtube_clean": 0.5,
+    "toxicspans_rest": 1.0,
+    "sms_clean": 0.2,
+    "youtube_clean": 0.2,
 }
 
 # csv's default field limit (128 KiB) is fine, but long Jigsaw comments contain newlines
@@ -134,6 +155,7 @@ class LabelledSet:
     sources: list[str] = field(default_factory=list)
     folds: list[int] = field(default_factory=list)
     balance_terms: tuple[str, ...] = ()
+    length_strata: bool = False
 
     def add(self, text: str, label: int, source: str, fold: int, weight: float = 1.0) -> None:
         text = text.strip()
@@ -149,33 +171,52 @@ class LabelledSet:
         return len(self.texts)
 
     def sample_weights(self) -> np.ndarray:
-        """Per-source total weight, class-balanced inside each source, then per class (mean 1)."""
+        """Per-source total weight, class-balanced inside each (source, length) stratum and
+        identity term, then per class (mean 1)."""
         w = np.asarray(self.row_weights, dtype=np.float64)
         sources = np.asarray(self.sources)
         labels = np.asarray(self.labels)
+        lengths = np.fromiter((len(t.split()) for t in self.texts), dtype=np.int64, count=len(w))
+        bucket = np.searchsorted(np.asarray(_LENGTH_EDGES), lengths, side="left")
+        if not self.length_strata:
+            bucket[:] = 0
         for source in np.unique(sources):
             mask = sources == source
-            present = np.unique(labels[mask])
-            for label in present:
-                part = mask & (labels == label)
-                w[part] *= SOURCE_WEIGHTS.get(str(source), 1.0) / (len(present) * w[part].sum())
-        if self.balance_terms:
-            w *= self._term_balance(w, labels)
+            total = SOURCE_WEIGHTS.get(str(source), 1.0)
+            if len(np.unique(labels[mask])) < 2:
+                w[mask] *= total / w[mask].sum()
+                continue
+            for b in np.unique(bucket[mask]):
+                stratum = mask & (bucket == b)
+                share = total * stratum.sum() / mask.sum()
+                present = np.unique(labels[stratum])
+                for label in present:
+                    part = stratum & (labels == label)
+                    w[part] *= share / (len(present) * w[part].sum())
         for label in np.unique(labels):
             mask = labels == label
             w[mask] /= w[mask].sum()
+        if self.balance_terms:
+            # After the class rescaling, so the balance holds for the weights actually used.
+            w *= self._term_balance(w, labels, sources)
+            for label in np.unique(labels):
+                mask = labels == label
+                w[mask] /= w[mask].sum()
         return w * (len(w) / w.sum())
 
-    def _term_balance(self, w: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """Row factors that give the negatives mentioning each term the positives' weight."""
+    def _term_balance(self, w: np.ndarray, labels: np.ndarray, sources: np.ndarray) -> np.ndarray:
+        """Row factors that give, inside each source, the negatives mentioning each term the
+        weight of the positives mentioning it."""
         words = [set(_WORD.findall(t.lower())) for t in self.texts]
         factor = np.ones(len(w))
         for term in self.balance_terms:
-            mask = np.fromiter((term in ws for ws in words), dtype=bool, count=len(words))
-            pos = w[mask & (labels == 1)].sum()
-            neg = w[mask & (labels == 0)].sum()
-            if neg > 0 and pos > neg:
-                factor[mask & (labels == 0)] *= pos / neg
+            has = np.fromiter((term in ws for ws in words), dtype=bool, count=len(words))
+            for source in np.unique(sources[has]):
+                mask = has & (sources == source)
+                pos = w[mask & (labels == 1)].sum()
+                neg = w[mask & (labels == 0)].sum()
+                if neg > 0 and pos > neg:
+                    factor[mask & (labels == 0)] *= pos / neg
         return np.minimum(factor, _IDENTITY_CAP)
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -256,18 +297,42 @@ def _jigsaw(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> Non
             spam.add(row["comment_text"], 0, "jigsaw_ham", fold)
 
 
-def _davidson(files: SourceFiles, toxicity: LabelledSet) -> None:
+def read_lexicon(files: SourceFiles) -> tuple[str, ...]:
+    """The LDNOOBW English terms, normalised like comment text, sorted and de-duplicated."""
+    path = files.use("ldnoobw_profanity/en")
+    terms = {normalise_text(line.strip()) for line in path.read_text(encoding="utf-8").splitlines()}
+    return tuple(sorted(t for t in terms if t))
+
+
+# Insults that are insults in any context; with the LDNOOBW terms they make the lexicon
+# count feature. LDNOOBW terms that are ordinary vocabulary in news comments are left out.
+_FEATURE_INSULTS = ("idiot", "idiots", "stupid", "moron", "morons", "dumb", "retard",
+                    "retarded", "loser", "losers", "scum", "pathetic", "worthless", "bitches",
+                    "shit", "fuck", "fucking", "crap", "asshole", "bastard", "whore")  # fmt: skip
+_NOT_PROFANE = frozenset({"sex", "sexy", "sexuality", "nude", "nudity", "escort", "erotic",
+                          "erotism", "twink", "negro"})  # fmt: skip
+
+
+def feature_lexicon(ldnoobw: tuple[str, ...]) -> tuple[str, ...]:
+    """The terms counted by the featurizers' lexicon feature (sorted, de-duplicated)."""
+    terms = (set(ldnoobw) - _NOT_PROFANE) | set(_FEATURE_INSULTS)
+    return tuple(sorted(terms))
+
+
+def _davidson(files: SourceFiles, toxicity: LabelledSet, lexicon: tuple[str, ...]) -> None:
     path = files.use("davidson_hate_offensive/labeled_data.csv")
+    single = {t for t in lexicon if " " not in t} | set(INSULT_TERMS)
     for row in _read_csv(path):
         text = _HANDLE.sub("@user", _RT.sub("", html.unescape(row["tweet"]), count=1))
         cls = int(row["class"])
-        toxicity.add(
-            text,
-            int(cls in (0, 1)),
-            "davidson",
-            _fold(f"davidson{row['']}"),
-            weight=0.5 if cls == 1 else 1.0,
-        )
+        weight = 1.0
+        if cls == 1:
+            # "Offensive" is mostly casual profanity: weak evidence, and only where the
+            # profanity/insult itself is present (otherwise the label would teach tweet style).
+            if not single & set(_WORD.findall(normalise_text(text))):
+                continue
+            weight = DAVIDSON_OFFENSIVE_WEIGHT
+        toxicity.add(text, int(cls in (0, 1)), "davidson", _fold(f"davidson{row['']}"), weight)
 
 
 def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
@@ -335,11 +400,11 @@ def _stormfront(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) ->
 def build_training_sets(data_dir: Path) -> tuple[LabelledSet, LabelledSet, SourceFiles]:
     """Read every source under ``data_dir``; return (spam rows, toxicity rows, files read)."""
     files = SourceFiles(Path(data_dir))
-    spam, toxicity = LabelledSet(), LabelledSet(balance_terms=IDENTITY_TERMS)
+    spam, toxicity = LabelledSet(), LabelledSet(balance_terms=IDENTITY_TERMS, length_strata=True)
     _youtube(files, spam, toxicity)
     _sms(files, spam, toxicity)
     _jigsaw(files, spam, toxicity)
-    _davidson(files, toxicity)
+    _davidson(files, toxicity, read_lexicon(files))
     _toxic_spans(files, spam, toxicity)
     _stormfront(files, spam, toxicity)
     return spam, toxicity, files

@@ -6,6 +6,7 @@ import math
 import re
 import string
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -144,6 +145,53 @@ def _sublinear_l2(counts: sp.csr_matrix) -> sp.csr_matrix:
     norms[norms == 0] = 1.0
     counts.data = (values / norms[row_of]).astype(np.float32)
     return counts
+
+
+def _scale_chars(features: sp.csr_matrix, word_bits: int, char_scale: float) -> sp.csr_matrix:
+    """Multiply the char n-gram block by ``char_scale`` (in place).
+
+    With an L2-penalised linear model, shrinking a block of features is the same as
+    penalising its weights more strongly: char n-grams then only carry what words cannot
+    (obfuscated spellings, inflections), instead of short letter sequences that are merely
+    frequent in one source's style ("ho" in "hope", "bitc" in "bitcoin").
+    """
+    if char_scale != 1.0:
+        features.data[features.indices >= (1 << word_bits)] *= np.float32(char_scale)
+    return features
+
+
+_LEX_WORD = re.compile(r"[^\W_]+")
+
+
+_LexiconSets = tuple[frozenset[str], frozenset[str], frozenset[str], int]
+
+
+@lru_cache(maxsize=8)
+def _lexicon_sets(lexicon: tuple[str, ...]) -> _LexiconSets:
+    words = frozenset(t for t in lexicon if " " not in t)
+    phrases = frozenset(t for t in lexicon if " " in t)
+    firsts = frozenset(t.split()[0] for t in phrases)
+    longest = max((len(t.split()) for t in phrases), default=1)
+    return words, phrases, firsts, longest
+
+
+def _lexicon_counts(texts: Sequence[str], sets: _LexiconSets) -> np.ndarray:
+    """``log1p`` of the number of lexicon words and phrases in each normalised text."""
+    words, phrases, firsts, longest = sets
+    out = np.zeros((len(texts), 1), dtype=np.float32)
+    for i, text in enumerate(texts):
+        tokens = _LEX_WORD.findall(text)
+        hits = 0
+        for j, token in enumerate(tokens):
+            if token in words:
+                hits += 1
+            if token in firsts:
+                for n in range(2, longest + 1):
+                    if " ".join(tokens[j : j + n]) in phrases:
+                        hits += 1
+        if hits:
+            out[i, 0] = math.log1p(hits)
+    return out
 
 
 class NgramHasher(TransformerMixin, BaseEstimator):
@@ -321,6 +369,32 @@ _DISPOSABLE = frozenset(
         "mintemail.com",
     ]
 )
+# Words and phrases of money-making, prize and contact-me scams. SMS and YouTube spam use
+# only some of them; as one counted feature family the model learns "several scam terms"
+# rather than each word, so wording unlike SMS ("earn big money daily, link in my bio")
+# still counts.
+_SCAM_WORDS = frozenset(
+    "earn earning earnings income money cash profit profits invest investing investment "
+    "investor investors crypto cryptocurrency bitcoin btc forex trading trader loan loans "
+    "prize prizes winner won win claim reward rewards bonus free guaranteed guarantee "
+    "offer discount cheap deal followers subscribers subscribe opportunity rich "
+    "millionaire dollars payout salary casino betting jackpot lottery giveaway voucher "
+    "gift urgent weekly daily returns".split()
+)
+_SCAM_PHRASES = (
+    "work from home", "working from home", "link in my bio", "link in bio", "dm me",
+    "message me", "text me", "contact me", "inbox me", "no experience", "per day",
+    "a day", "per week", "a week", "double your", "make money", "extra income",
+    "passive income", "financial freedom", "sign up", "click here", "check out my",
+    "my channel", "limited time", "act now",
+)  # fmt: skip
+# An imperative at the start of the comment or of a sentence/clause: "Click the link",
+# "..., contact me", "Get 10000 followers".
+_CALL_TO_ACTION = re.compile(
+    r"(?:^|[.!?,;:]\s*)(?:please\s+)?(?:click|visit|call|text|reply|contact|message|subscribe"
+    r"|follow|join|buy|order|sign\s+up|register|download|check\s+(?:out|my)|dm|whatsapp"
+    r"|send|claim|apply|get|earn|invest|make|win|go\s+to)\b"
+)
 _EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)$", re.IGNORECASE)
 _UPPER = string.ascii_uppercase
 _LOWER = string.ascii_lowercase
@@ -335,6 +409,8 @@ _BODY_FEATURES = (
     "log_exclamations",
     "has_money",
     "log_length",
+    "log_scam_terms",
+    "call_to_action",
 )
 _EMAIL_FEATURES = (
     "email_none",
@@ -366,6 +442,8 @@ def _body_features(text: str) -> tuple[list[float], set[str]]:
     letters = upper + sum(map(text.count, _LOWER))
     low = text.lower()
     has_digit = any(d in text for d in "0123456789")
+    scam = len(_SCAM_WORDS.intersection(_LEX_WORD.findall(low)))
+    scam += sum(1 for phrase in _SCAM_PHRASES if phrase in low)
     return [
         math.log1p(len(links)),
         math.log1p(len(hosts)),
@@ -377,6 +455,8 @@ def _body_features(text: str) -> tuple[list[float], set[str]]:
         math.log1p(text.count("!")),
         float(has_digit and any(c in text for c in "$£€")),
         math.log1p(len(text)) / 6.0,
+        math.log1p(scam),
+        float(_CALL_TO_ACTION.search(low) is not None),
     ], hosts
 
 
@@ -384,7 +464,9 @@ def _email_features(email: str) -> list[float]:
     email = email.strip()
     out = [0.0] * len(_EMAIL_FEATURES)
     if not email:
-        out[0] = 1.0
+        # All zero, not an "email_none" flag: no training source has e-mail addresses, so a
+        # flag that is 1 on every training row would act as a hidden intercept and move every
+        # real comment (which always has an e-mail) the moment one is given.
         return out
     match = _EMAIL.match(email)
     if match is None:
@@ -510,6 +592,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         char_ngram_range: tuple[int, int] = (3, 5),
         word_bits: int = 17,
         char_bits: int = 18,
+        char_scale: float = 1.0,
+        lexicon: tuple[str, ...] = (),
     ) -> None:
         self.text_column = text_column
         self.roles = roles
@@ -517,6 +601,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.char_ngram_range = char_ngram_range
         self.word_bits = word_bits
         self.char_bits = char_bits
+        self.char_scale = char_scale
+        self.lexicon = lexicon
 
     def fit(self, X: Any, y: Any = None) -> CommentFeaturizer:
         X = validate_data(self, X, dtype=None, reset=True)
@@ -531,11 +617,16 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
                 raise ValueError("n-gram ranges must satisfy 1 <= low <= high")
         if not (1 <= self.word_bits <= 30 and 1 <= self.char_bits <= 30):
             raise ValueError("word_bits and char_bits must be between 1 and 30")
+        if not (isinstance(self.char_scale, int | float) and self.char_scale > 0):
+            raise ValueError("char_scale must be a positive number")
+        if any(not isinstance(t, str) for t in self.lexicon):
+            raise ValueError("lexicon must be a sequence of strings")
         self.n_ngram_features_ = (1 << self.word_bits) + (1 << self.char_bits)
+        self.n_text_features_ = self.n_ngram_features_ + (1 if self.lexicon else 0)
         self.meta_feature_names_ = np.asarray(
             _meta_names(self.roles) if self.roles is not None else [], dtype=object
         )
-        self.n_features_out_ = self.n_ngram_features_ + len(self.meta_feature_names_)
+        self.n_features_out_ = self.n_text_features_ + len(self.meta_feature_names_)
         return self
 
     def ngram_signature(self) -> tuple[Any, ...]:
@@ -546,6 +637,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             tuple(self.char_ngram_range),
             self.word_bits,
             self.char_bits,
+            float(self.char_scale),
+            tuple(self.lexicon),
         )
 
     def transform(self, X: Any) -> sp.csr_matrix:
@@ -565,13 +658,19 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
                 self.char_bits,
             )
         )
+        features = _scale_chars(ngrams, self.word_bits, float(self.char_scale))
+        if self.lexicon:
+            lexicon = _lexicon_sets(tuple(self.lexicon))
+            features = _append_dense(features, _lexicon_counts(texts, lexicon))
         if self.roles is None:
-            return ngrams
-        return _append_dense(ngrams, _meta_matrix(self.roles, rows, np.float32))
+            return features
+        return _append_dense(features, _meta_matrix(self.roles, rows, np.float32))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self)
         names = [f"ngram{i}" for i in range(self.n_ngram_features_)]
+        if self.lexicon:
+            names.append("lexicon_hits")
         return np.asarray(names + list(self.meta_feature_names_), dtype=object)
 
     def __sklearn_tags__(self) -> Any:

@@ -20,7 +20,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 
-from classifiers.datasets import N_FOLDS, SOURCE_WEIGHTS, LabelledSet, build_training_sets
+from classifiers.datasets import (
+    N_FOLDS,
+    SOURCE_WEIGHTS,
+    LabelledSet,
+    build_training_sets,
+    feature_lexicon,
+    read_lexicon,
+)
 from classifiers.features import COLUMNS, CommentFeaturizer
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME, dump_models, sha256_file
 
@@ -36,24 +43,45 @@ def _classifier() -> LogisticRegression:
     return LogisticRegression(C=1.0, max_iter=300, tol=1e-4)
 
 
-def build_spam_pipeline() -> Pipeline:
-    """Body n-grams plus comment metadata (links, contacts, shouting, e-mail, website)."""
+# Text features shared by both models. Char n-grams start at 4 characters and are scaled
+# down (i.e. more strongly regularised than words): short char n-grams carried source style
+# ("ho" of "hope", "the", "like" scored toxic from the Davidson tweets). Words and word
+# bigrams over the de-obfuscated text carry the meaning; char 4-5-grams still catch
+# inflections and obfuscations the normaliser misses.
+TEXT_PARAMS: dict[str, Any] = {
+    "word_ngram_range": (1, 2),
+    "char_ngram_range": (4, 5),
+    "word_bits": 18,
+    "char_bits": 18,
+    "char_scale": 0.5,
+}
+
+
+def build_spam_pipeline(lexicon: tuple[str, ...] = ()) -> Pipeline:
+    """Body n-grams plus comment metadata (links, contacts, scam terms, e-mail, website)."""
     return Pipeline(
         [
-            ("features", CommentFeaturizer(text_column=_BODY, roles=COLUMNS)),
+            (
+                "features",
+                CommentFeaturizer(text_column=_BODY, roles=COLUMNS, lexicon=lexicon, **TEXT_PARAMS),
+            ),
             ("classifier", _classifier()),
         ]
     )
 
 
-def build_toxicity_pipeline() -> Pipeline:
-    """Body n-grams only: who wrote it or which links it has does not make text abusive.
+def build_toxicity_pipeline(lexicon: tuple[str, ...] = ()) -> Pipeline:
+    """Body n-grams and the profanity-lexicon count only: who wrote it or which links it has
+    does not make text abusive.
 
-    Same n-gram parameters as the spam pipeline, so its features are a prefix of the spam
+    Same text parameters as the spam pipeline, so its features are a prefix of the spam
     features and the scorer featurises each comment once for both models.
     """
     return Pipeline(
-        [("features", CommentFeaturizer(text_column=_BODY)), ("classifier", _classifier())]
+        [
+            ("features", CommentFeaturizer(text_column=_BODY, lexicon=lexicon, **TEXT_PARAMS)),
+            ("classifier", _classifier()),
+        ]
     )
 
 
@@ -153,9 +181,10 @@ def train(
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     spam_rows, toxicity_rows, files = build_training_sets(data_dir)
+    lexicon = feature_lexicon(read_lexicon(files))
     say(f"read {len(spam_rows)} spam rows and {len(toxicity_rows)} toxicity rows")
 
-    models = {"spam": build_spam_pipeline(), "toxicity": build_toxicity_pipeline()}
+    models = {"spam": build_spam_pipeline(lexicon), "toxicity": build_toxicity_pipeline(lexicon)}
     metrics: dict[str, Any] = {}
     for name, rows in (("spam", spam_rows), ("toxicity", toxicity_rows)):
         say(f"training {name}")

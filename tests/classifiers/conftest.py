@@ -108,6 +108,9 @@ def write_fixture_datasets(root: Path, per_class: int = 18) -> Path:
           pick(_TOXIC if i % 3 == 0 else _CLEAN, i), False, False]
          for i in range(3 * per_class)],
     )  # fmt: skip
+    lexicon = root / "ldnoobw_profanity" / "en"
+    lexicon.parent.mkdir(parents=True)
+    lexicon.write_text("bitch\nshit\nfuck\nball gag\nsex\n", encoding="utf-8")
     return root
 
 

@@ -25,6 +25,7 @@ from classifiers.normalise import normalise_text
         NgramHasher(word_bits=8, char_bits=8),
         CommentMetaFeatures(),
         CommentFeaturizer(word_bits=8, char_bits=8),
+        CommentFeaturizer(word_bits=8, char_bits=8, char_scale=0.5, lexicon=("idiot", "ball gag")),
     ]
 )
 def test_sklearn_estimator_contract(estimator: Any, check: Any) -> None:
@@ -89,7 +90,8 @@ def test_meta_features_see_links_contacts_and_fields() -> None:
     assert spammy[names.index("email2__email_disposable")] == 1
     assert spammy[names.index("url3__url_domain_in_body")] == 1
     assert calm[names.index("body0__has_link")] == 0
-    assert calm[names.index("email2__email_none")] == 1
+    # No e-mail sets no flag at all (see features._email_features for why).
+    assert not any(calm[names.index(f"email2__{n}")] for n in ("email_none", "email_freemail"))
 
 
 def test_featurizer_is_ngram_hasher_then_meta_features() -> None:
@@ -113,3 +115,36 @@ def test_featurizer_is_ngram_hasher_then_meta_features() -> None:
     # Without roles the output is the n-gram prefix alone, which the scorer relies on.
     prefix = CommentFeaturizer(**small).fit(X).transform(X)
     assert (prefix != both[:, : ngrams.shape[1]]).nnz == 0
+
+
+def test_lexicon_feature_counts_words_and_phrases() -> None:
+    X = np.array([["You 1d10t, a ball gag idiot"], ["a calm idea"], [""]], dtype=object)
+    featurizer = CommentFeaturizer(word_bits=4, char_bits=4, lexicon=("idiot", "ball gag")).fit(X)
+    out = featurizer.transform(X).toarray()
+    assert list(featurizer.get_feature_names_out())[-1] == "lexicon_hits"
+    np.testing.assert_allclose(out[:, -1], [np.log1p(3), 0, 0], rtol=1e-6)
+
+
+def test_char_scale_shrinks_only_char_columns() -> None:
+    X = np.array([["a calm comment about the library"]], dtype=object)
+    plain = CommentFeaturizer(word_bits=6, char_bits=8).fit(X).transform(X).toarray()
+    scaled = CommentFeaturizer(word_bits=6, char_bits=8, char_scale=0.5).fit(X).transform(X)
+    np.testing.assert_allclose(scaled.toarray()[0, :64], plain[0, :64], rtol=1e-6)
+    np.testing.assert_allclose(scaled.toarray()[0, 64:], plain[0, 64:] * 0.5, rtol=1e-6)
+
+
+def test_scam_features_fire_on_scam_wording_not_on_complaints() -> None:
+    X = np.array(
+        [
+            ["Work from home and earn big money daily, click the link in my bio"],
+            ["The bins on our street have not been collected for weeks, please fix it."],
+        ],
+        dtype=object,
+    )
+    meta = CommentMetaFeatures(roles=("body",)).fit(X)
+    names = list(meta.get_feature_names_out())
+    scam, complaint = meta.transform(X)
+    assert scam[names.index("body0__log_scam_terms")] >= np.log1p(4)
+    assert scam[names.index("body0__call_to_action")] == 1
+    assert complaint[names.index("body0__log_scam_terms")] == 0
+    assert complaint[names.index("body0__call_to_action")] == 0
