@@ -398,6 +398,8 @@ _CALL_TO_ACTION = re.compile(
 _EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)$", re.IGNORECASE)
 _UPPER = string.ascii_uppercase
 _LOWER = string.ascii_lowercase
+_DROP_UPPER = str.maketrans("", "", _UPPER)
+_DROP_LOWER = str.maketrans("", "", _LOWER)
 
 _BODY_FEATURES = (
     "log_links",
@@ -438,8 +440,9 @@ def _host(link: str) -> str:
 def _body_features(text: str) -> tuple[list[float], set[str]]:
     links = _links(text)
     hosts = {_host(link) for link in links}
-    upper = sum(map(text.count, _UPPER))
-    letters = upper + sum(map(text.count, _LOWER))
+    # Counting by deletion runs in C; 52 str.count calls per comment did not.
+    upper = len(text) - len(text.translate(_DROP_UPPER))
+    letters = upper + len(text) - len(text.translate(_DROP_LOWER))
     low = text.lower()
     has_digit = any(d in text for d in "0123456789")
     scam = len(_SCAM_WORDS.intersection(_LEX_WORD.findall(low)))

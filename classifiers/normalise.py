@@ -58,7 +58,8 @@ def _strip_marks(text: str) -> str:
 
 def _deleet(match: re.Match[str]) -> str:
     token = match.group(0)
-    if not _HAS_LEET.search(token) or _NOT_LEET.fullmatch(token):
+    # Most words are plain letters; str.isalpha is far cheaper than the regex checks below.
+    if token.isalpha() or not _HAS_LEET.search(token) or _NOT_LEET.fullmatch(token):
         return token
     if not any(ch.isalpha() for ch in token):
         return token
