@@ -9,6 +9,7 @@ of ours fighting over its lock, which would make them sleep in its busy handler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -45,7 +46,8 @@ class _Pending:
 def _settle(settled: list[tuple[_Pending, service.AcceptedComment | BaseException]]) -> None:
     """Runs in the event loop: completes the waiting requests of one group."""
     for pending, result in settled:
-        if pending.future.cancelled():  # the client left; the comment is stored and queued
+        # Cancelled: the client left (the comment is stored and queued all the same).
+        if pending.future.done():
             continue
         if isinstance(result, BaseException):
             pending.future.set_exception(result)
@@ -96,7 +98,14 @@ class Intake:
                     stopping = True
                     break
                 group.append(item)
-            self._write(group)
+            try:
+                self._write(group)
+            except Exception:  # a bug; the thread must live on, or every request would hang
+                log.exception("intake failed on a group of %d comment(s)", len(group))
+                for pending in group:
+                    failed: list[tuple[_Pending, Any]] = [(pending, StorageUnavailable())]
+                    with contextlib.suppress(RuntimeError):  # its event loop may be closed
+                        pending.loop.call_soon_threadsafe(_settle, failed)
             if stopping:
                 return
 
