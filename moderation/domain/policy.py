@@ -33,16 +33,19 @@ class Reason:
     rule: str
     value: float | int | str
     threshold: float | int | None = None
+    # ">=" for a rule that fired; "<" for the checks an approved comment passed; None for a
+    # rule without a threshold.
+    op: str | None = ">="
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "value": self.value, "threshold": self.threshold}
+        return {"rule": self.rule, "value": self.value, "threshold": self.threshold, "op": self.op}
 
     @property
     def text(self) -> str:
         if self.threshold is None:
             return f"{self.rule}: {self.value}"
         value = f"{self.value:.2f}" if isinstance(self.value, float) else str(self.value)
-        return f"{self.rule} {value} >= {self.threshold}"
+        return f"{self.rule} {value} {self.op} {self.threshold}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +75,17 @@ def decide(spam: float, toxicity: float, body: str, thresholds: Thresholds) -> V
         reasons.append(Reason("links", links, thresholds.hold_links))
     if reasons:
         return Verdict(CommentStatus.PENDING, reasons)
-    return Verdict(CommentStatus.APPROVED, [])
+    # An approval is explained too: every check it passed, with its value.
+    return Verdict(
+        CommentStatus.APPROVED,
+        [
+            Reason("spam", spam, thresholds.spam_hold, "<"),
+            Reason("toxicity", toxicity, thresholds.toxicity_hold, "<"),
+            Reason("links", links, thresholds.hold_links, "<"),
+        ],
+    )
 
 
 def decide_unscored(error: str) -> Verdict:
     """When no model could score the comment we fail closed: a human decides, never `approved`."""
-    return Verdict(CommentStatus.PENDING, [Reason("scoring_failed", error)])
+    return Verdict(CommentStatus.PENDING, [Reason("scoring_failed", error, None, None)])

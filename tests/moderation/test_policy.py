@@ -42,15 +42,30 @@ def test_thresholds(spam: float, toxicity: float, body: str, status: CommentStat
     assert decide(spam, toxicity, body, T).status is status
 
 
-def test_approved_has_no_reasons() -> None:
-    assert decide(0.1, 0.1, PLAIN, T).reasons == []
+def test_approved_is_explained_by_the_checks_it_passed() -> None:
+    verdict = decide(0.1, 0.2, PLAIN, T)
+    assert [r.as_dict() for r in verdict.reasons] == [
+        {"rule": "spam", "value": 0.1, "threshold": 0.5, "op": "<"},
+        {"rule": "toxicity", "value": 0.2, "threshold": 0.5, "op": "<"},
+        {"rule": "links", "value": 0, "threshold": 2, "op": "<"},
+    ]
+    assert [r.text for r in verdict.reasons] == [
+        "spam 0.10 < 0.5",
+        "toxicity 0.20 < 0.5",
+        "links 0 < 2",
+    ]
 
 
 def test_spam_reason_carries_rule_value_and_threshold() -> None:
     verdict = decide(0.93, 0.0, PLAIN, T)
 
     assert verdict.reasons == [Reason("spam", 0.93, 0.9)]
-    assert verdict.reasons[0].as_dict() == {"rule": "spam", "value": 0.93, "threshold": 0.9}
+    assert verdict.reasons[0].as_dict() == {
+        "rule": "spam",
+        "value": 0.93,
+        "threshold": 0.9,
+        "op": ">=",
+    }
     assert verdict.reasons[0].text == "spam 0.93 >= 0.9"
 
 
@@ -65,8 +80,8 @@ def test_both_reject_rules_are_kept_when_spam_wins() -> None:
 
     assert verdict.status is CommentStatus.SPAM
     assert [r.as_dict() for r in verdict.reasons] == [
-        {"rule": "spam", "value": 0.95, "threshold": 0.9},
-        {"rule": "toxicity", "value": 0.97, "threshold": 0.9},
+        {"rule": "spam", "value": 0.95, "threshold": 0.9, "op": ">="},
+        {"rule": "toxicity", "value": 0.97, "threshold": 0.9, "op": ">="},
     ]
 
 
@@ -75,9 +90,9 @@ def test_every_hold_rule_that_fired_is_kept() -> None:
 
     assert verdict.status is CommentStatus.PENDING
     assert [r.as_dict() for r in verdict.reasons] == [
-        {"rule": "spam", "value": 0.6, "threshold": 0.5},
-        {"rule": "toxicity", "value": 0.7, "threshold": 0.5},
-        {"rule": "links", "value": 2, "threshold": 2},
+        {"rule": "spam", "value": 0.6, "threshold": 0.5, "op": ">="},
+        {"rule": "toxicity", "value": 0.7, "threshold": 0.5, "op": ">="},
+        {"rule": "links", "value": 2, "threshold": 2, "op": ">="},
     ]
     assert verdict.reasons[2].text == "links 2 >= 2"
 
@@ -96,7 +111,7 @@ def test_unscored_fails_closed_to_pending() -> None:
 
     assert verdict.status is CommentStatus.PENDING
     assert [r.as_dict() for r in verdict.reasons] == [
-        {"rule": "scoring_failed", "value": "model file missing", "threshold": None}
+        {"rule": "scoring_failed", "value": "model file missing", "threshold": None, "op": None}
     ]
     assert verdict.reasons[0].text == "scoring_failed: model file missing"
 

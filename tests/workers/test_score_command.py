@@ -47,7 +47,9 @@ def test_score_writes_one_line_per_input_with_scores_decision_and_reasons(tmp_pa
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6]
     clean, spam, abuse, links, bad_json, no_body = out
-    assert clean["decision"] == "approved" and clean["reasons"] == []
+    assert clean["decision"] == "approved"
+    assert {r["rule"] for r in clean["reasons"]} == {"spam", "toxicity", "links"}
+    assert all(r["op"] == "<" for r in clean["reasons"])
     assert set(clean["scores"]) == {"spam", "toxicity"}
     assert clean["model_version"]
     assert spam["decision"] in {"spam", "pending"} and spam["scores"]["spam"] >= 0.5
