@@ -1,0 +1,346 @@
+"""Decisions, not just scores: the worker's full scoring path over a labelled set of comments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moderation.config import Settings
+from moderation.domain.statuses import CommentStatus
+from moderation.storage.repository import DecisionRecord, QueuedComment
+from workers.scoring import decide_batch
+
+DEFAULT_SET: Path = Path(__file__).resolve().parent / "evaluation_sets" / "news_comments.jsonl"
+
+# The decisions in the words a moderator uses; the order is the order of the confusion table.
+DECISIONS: tuple[str, ...] = ("approve", "review", "reject", "spam")
+_DECISION_OF: dict[CommentStatus, str] = {
+    CommentStatus.APPROVED: "approve",
+    CommentStatus.PENDING: "review",
+    CommentStatus.REJECTED: "reject",
+    CommentStatus.SPAM: "spam",
+}
+# "Clean" is everything a careful moderator would leave up, including what they would look at
+# first (two links, a borderline remark); "harmful" is everything they would take down.
+CLEAN: frozenset[str] = frozenset({"approve", "review"})
+HARMFUL: frozenset[str] = frozenset({"reject", "spam"})
+REMOVED: frozenset[str] = frozenset({"reject", "spam"})
+
+# The targets of issue 3: no clean comment removed, < 5% of harmful approved, < 20% to review.
+TARGET_CLEAN_REMOVED = 0
+TARGET_HARMFUL_APPROVED_RATE = 0.05
+TARGET_REVIEW_RATE = 0.20
+
+_FIELDS = ("id", "body", "author", "email", "url", "kind", "expected", "note")
+
+
+class EvaluationSetError(ValueError):
+    """A line of the evaluation set that is not a valid labelled comment."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledComment:
+    id: str
+    body: str
+    author: str
+    email: str
+    url: str
+    kind: str
+    expected: str
+    note: str
+
+
+def load_set(path: Path = DEFAULT_SET) -> list[LabelledComment]:
+    """Every labelled comment of a JSON-lines file; a bad line names its number and field."""
+    comments: list[LabelledComment] = []
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise EvaluationSetError(f"{path}:{number}: not JSON: {error}") from error
+        if not isinstance(item, dict):
+            raise EvaluationSetError(f"{path}:{number}: not a JSON object")
+        for name in _FIELDS:
+            if not isinstance(item.get(name), str):
+                raise EvaluationSetError(f"{path}:{number}: {name!r} must be a string")
+        if not item["body"].strip() or not item["id"].strip():
+            raise EvaluationSetError(f"{path}:{number}: 'id' and 'body' must not be empty")
+        if item["expected"] not in DECISIONS:
+            raise EvaluationSetError(
+                f"{path}:{number}: 'expected' must be one of {', '.join(DECISIONS)}"
+            )
+        if item["id"] in seen:
+            raise EvaluationSetError(f"{path}:{number}: duplicate id {item['id']!r}")
+        seen.add(item["id"])
+        comments.append(LabelledComment(**{name: item[name] for name in _FIELDS}))
+    return comments
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """One comment where the policy's decision differs from the moderator's label."""
+
+    id: str
+    kind: str
+    expected: str
+    decided: str
+    body: str
+    scores: dict[str, float]
+    reasons: str
+    note: str
+
+    @property
+    def severity(self) -> str:
+        if self.expected in CLEAN and self.decided in REMOVED:
+            return "clean removed"
+        if self.expected in HARMFUL and self.decided == "approve":
+            return "harmful approved"
+        if self.decided == "review":
+            return (
+                "held, label says remove"
+                if self.expected in HARMFUL
+                else "held, label says approve"
+            )
+        if self.expected == "review":
+            return "approved, label says hold"
+        return "removed under the other label"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "expected": self.expected,
+            "decided": self.decided,
+            "severity": self.severity,
+            "body": self.body,
+            "scores": self.scores,
+            "reasons": self.reasons,
+            "note": self.note,
+        }
+
+
+# Misses that hurt readers or let harm through come first in every listing.
+_SEVERITY_ORDER = (
+    "clean removed",
+    "harmful approved",
+    "approved, label says hold",
+    "held, label says remove",
+    "held, label says approve",
+    "removed under the other label",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyReport:
+    """What the policy decided for each labelled comment, and how far that is from the labels."""
+
+    model_version: str | None
+    set_path: str
+    confusion: dict[str, dict[str, int]]  # expected -> decided -> count
+    by_kind: dict[str, dict[str, int]]  # kind -> {"total", "agreed"}
+    misses: list[Miss] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(sum(row.values()) for row in self.confusion.values())
+
+    def _count(
+        self, expected: frozenset[str] | set[str], decided: frozenset[str] | set[str]
+    ) -> int:
+        return sum(self.confusion[e][d] for e in expected for d in decided)
+
+    @property
+    def clean_total(self) -> int:
+        return self._count(CLEAN, set(DECISIONS))
+
+    @property
+    def harmful_total(self) -> int:
+        return self._count(HARMFUL, set(DECISIONS))
+
+    @property
+    def clean_removed(self) -> int:
+        return self._count(CLEAN, REMOVED)
+
+    @property
+    def harmful_approved(self) -> int:
+        return self._count(HARMFUL, {"approve"})
+
+    @property
+    def sent_to_review(self) -> int:
+        return self._count(set(DECISIONS), {"review"})
+
+    @property
+    def agreed(self) -> int:
+        return sum(self.confusion[d][d] for d in DECISIONS)
+
+    @property
+    def harmful_approved_rate(self) -> float:
+        return self.harmful_approved / self.harmful_total if self.harmful_total else 0.0
+
+    @property
+    def review_rate(self) -> float:
+        return self.sent_to_review / self.total if self.total else 0.0
+
+    @property
+    def agreement_rate(self) -> float:
+        return self.agreed / self.total if self.total else 0.0
+
+    @property
+    def meets_targets(self) -> dict[str, bool]:
+        return {
+            "clean_removed": self.clean_removed <= TARGET_CLEAN_REMOVED,
+            "harmful_approved_rate": self.harmful_approved_rate < TARGET_HARMFUL_APPROVED_RATE,
+            "review_rate": self.review_rate < TARGET_REVIEW_RATE,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "set": self.set_path,
+            "total": self.total,
+            "clean_total": self.clean_total,
+            "harmful_total": self.harmful_total,
+            "clean_removed": self.clean_removed,
+            "harmful_approved": self.harmful_approved,
+            "harmful_approved_rate": self.harmful_approved_rate,
+            "sent_to_review": self.sent_to_review,
+            "review_rate": self.review_rate,
+            "agreed": self.agreed,
+            "agreement_rate": self.agreement_rate,
+            "targets": {
+                "clean_removed": TARGET_CLEAN_REMOVED,
+                "harmful_approved_rate": TARGET_HARMFUL_APPROVED_RATE,
+                "review_rate": TARGET_REVIEW_RATE,
+            },
+            "meets_targets": self.meets_targets,
+            "confusion": self.confusion,
+            "by_kind": self.by_kind,
+            "misses": [m.as_dict() for m in self.misses],
+        }
+
+    def markdown(self) -> str:
+        """A section (level-2 heading) meant to be appended to the `moderation evaluate` report."""
+        met = self.meets_targets
+
+        def mark(ok: bool) -> str:
+            return "met" if ok else "**missed**"
+
+        lines = [
+            "## Policy decisions on news comments",
+            "",
+            f"Model `{self.model_version}`, policy v0, {self.total} labelled comments "
+            f"from `{Path(self.set_path).name}`, run through the worker's scoring path.",
+            "",
+            "| Figure | Value | Target | |",
+            "|---|---|---|---|",
+            f"| Clean comments rejected or marked spam | {self.clean_removed} of "
+            f"{self.clean_total} | {TARGET_CLEAN_REMOVED} | {mark(met['clean_removed'])} |",
+            f"| Spam or abuse approved | {self.harmful_approved} of {self.harmful_total} "
+            f"({self.harmful_approved_rate:.1%}) | < {TARGET_HARMFUL_APPROVED_RATE:.0%} "
+            f"| {mark(met['harmful_approved_rate'])} |",
+            f"| Sent to review | {self.sent_to_review} of {self.total} ({self.review_rate:.1%}) "
+            f"| < {TARGET_REVIEW_RATE:.0%} | {mark(met['review_rate'])} |",
+            f"| Same decision as the moderator | {self.agreed} of {self.total} "
+            f"({self.agreement_rate:.1%}) | | |",
+            "",
+            "### Expected (rows) by decided (columns)",
+            "",
+            "| expected \\ decided | " + " | ".join(DECISIONS) + " | total |",
+            "|---|" + "---|" * (len(DECISIONS) + 1),
+        ]
+        for expected in DECISIONS:
+            row = self.confusion[expected]
+            cells = " | ".join(str(row[d]) for d in DECISIONS)
+            lines.append(f"| {expected} | {cells} | {sum(row.values())} |")
+        lines += ["", "### By kind", "", "| kind | comments | as labelled |", "|---|---|---|"]
+        for kind, counts in self.by_kind.items():
+            lines.append(f"| {kind} | {counts['total']} | {counts['agreed']} |")
+        lines += ["", f"### Misses ({len(self.misses)})", ""]
+        if not self.misses:
+            lines.append("None: every decision matched its label.")
+        else:
+            lines += [
+                "| id | kind | expected | decided | spam | toxicity | reasons | comment |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for miss in self.misses:
+                spam = miss.scores.get("spam")
+                toxicity = miss.scores.get("toxicity")
+                lines.append(
+                    f"| {miss.id} | {miss.kind} | {miss.expected} | **{miss.decided}** "
+                    f"| {_number(spam)} | {_number(toxicity)} | {_cell(miss.reasons)} "
+                    f"| {_cell(_shorten(miss.body))} |"
+                )
+        return "\n".join(lines) + "\n"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _shorten(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _cell(text: str) -> str:
+    # A pipe or a newline inside a comment would break the table row.
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def build_report(
+    comments: Sequence[LabelledComment],
+    records: Sequence[DecisionRecord],
+    set_path: str,
+) -> PolicyReport:
+    """Compare decision records (comment_id = position in `comments`) with the labels."""
+    confusion = {e: dict.fromkeys(DECISIONS, 0) for e in DECISIONS}
+    by_kind: dict[str, dict[str, int]] = {}
+    misses: list[Miss] = []
+    versions = {r.model_version for r in records}
+    for record in records:
+        comment = comments[record.comment_id]
+        decided = _DECISION_OF[record.status]
+        confusion[comment.expected][decided] += 1
+        counts = by_kind.setdefault(comment.kind, {"total": 0, "agreed": 0})
+        counts["total"] += 1
+        if decided == comment.expected:
+            counts["agreed"] += 1
+            continue
+        misses.append(
+            Miss(
+                id=comment.id,
+                kind=comment.kind,
+                expected=comment.expected,
+                decided=decided,
+                body=comment.body,
+                scores=dict(record.scores),
+                reasons=record.reason_text,
+                note=comment.note,
+            )
+        )
+    misses.sort(key=lambda m: _SEVERITY_ORDER.index(m.severity))
+    return PolicyReport(
+        model_version=versions.pop() if len(versions) == 1 else None,
+        set_path=set_path,
+        confusion=confusion,
+        by_kind=by_kind,
+        misses=misses,
+    )
+
+
+def evaluate_policy(settings: Settings, path: Path = DEFAULT_SET) -> PolicyReport:
+    """Score and decide every labelled comment exactly as a worker would, then compare."""
+    comments = load_set(path)
+    # The same path a worker takes for a batch it took off the queue: QueuedComments in,
+    # DecisionRecords out; the id is the comment's position so each record finds its label.
+    queued = [
+        QueuedComment(i, c.body, c.author, c.email, c.url or None) for i, c in enumerate(comments)
+    ]
+    records = decide_batch(settings, queued)
+    return build_report(comments, records, str(path))
