@@ -7,7 +7,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise_text"]
+__all__ = ["normalise_text", "normalise_with_offsets", "normalise_with_spans"]
 
 # Invisible characters used to split words so that "id\u200biot" escapes a word filter.
 _INVISIBLE = dict.fromkeys(
@@ -87,3 +87,175 @@ def normalise_text(text: str) -> str:
     text = _REPEATED_LETTER.sub(r"\1", text)
     text = _REPEATED_PUNCT.sub(r"\1\1", text)
     return " ".join(text.split())
+
+
+# Offset tracking for explanations. Each step below redoes one step of ``normalise_text`` on a
+# string whose characters carry the [start, end) range of the original text they came from,
+# so that a span of the normalised text can be shown on the comment the moderator sees.
+# ``normalise_with_spans(text)[0] == normalise_text(text)`` is a tested invariant.
+
+_Tracked = tuple[str, list[int], list[int]]
+
+
+def _fold_chars(text: str) -> str:
+    """The non-ASCII branch of ``normalise_text`` (marks always stripped: a no-op on ASCII)."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
+    return _strip_marks(text) if not text.isascii() else text
+
+
+def _fold_tracked(text: str, starts: list[int], ends: list[int]) -> _Tracked:
+    """``_fold_chars`` with offsets: fold small groups of characters one at a time.
+
+    NFKC composes across characters ("e" + combining acute, Hangul jamo), so a character
+    joins the group before it whenever folding them together differs from folding them
+    apart. ASCII characters never compose with what precedes them and start a new group.
+    """
+    groups: list[tuple[int, int]] = []  # [first, last) indices into text
+    folded: list[str] = []
+    for i, ch in enumerate(text):
+        if groups and not ch.isascii():
+            first = groups[-1][0]
+            joined = _fold_chars(text[first : i + 1])
+            alone = _fold_chars(ch)
+            # A combining mark that folds to nothing joins its base letter, so the letter's
+            # range covers it.
+            if joined != folded[-1] + alone or not alone:
+                groups[-1] = (first, i + 1)
+                folded[-1] = joined
+                continue
+        groups.append((i, i + 1))
+        folded.append(_fold_chars(ch))
+    out_chars: list[str] = []
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    for (first, last), piece in zip(groups, folded, strict=True):
+        if len(piece) == last - first:
+            out_chars.append(piece)
+            out_starts += starts[first:last]
+            out_ends += ends[first:last]
+        else:
+            # A ligature that expands or a sequence that composes: every output character
+            # stands for the whole group.
+            out_chars.append(piece)
+            out_starts += [starts[first]] * len(piece)
+            out_ends += [ends[last - 1]] * len(piece)
+    result = "".join(out_chars)
+    expected = _fold_chars(text)
+    if result != expected:
+        return _realign(expected, result, out_starts, out_ends)
+    return result, out_starts, out_ends
+
+
+def _realign(expected: str, result: str, starts: list[int], ends: list[int]) -> _Tracked:
+    """Give ``expected`` the offsets of ``result`` where the two agree at either end; each
+    character of the differing middle stands for the whole differing middle.
+
+    Only reached if folding group by group ever differs from folding the whole string, so
+    that the output stays exactly ``normalise_text``'s even then.
+    """
+    shortest = min(len(expected), len(result))
+    head = 0
+    while head < shortest and expected[head] == result[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and expected[-1 - tail] == result[-1 - tail]:
+        tail += 1
+    old_last = len(result) - tail  # result[head:old_last] is the differing middle
+    if old_last > head:
+        lo, hi = starts[head], ends[old_last - 1]
+    elif head > 0:
+        lo, hi = starts[head - 1], ends[head - 1]
+    elif starts:
+        lo, hi = starts[0], ends[0]
+    else:
+        lo, hi = 0, 0
+    middle = len(expected) - head - tail
+    return (
+        expected,
+        starts[:head] + [lo] * middle + starts[old_last:],
+        ends[:head] + [hi] * middle + ends[old_last:],
+    )
+
+
+def _drop(
+    text: str, starts: list[int], ends: list[int], spans: list[tuple[int, int, int]]
+) -> _Tracked:
+    """Keep ``text[:keep]`` of each (start, keep, end) match; the last kept character's range
+    grows over the dropped ones, so a span ending there still covers them."""
+    if not spans:
+        return text, starts, ends
+    keep = [True] * len(text)
+    new_ends = list(ends)
+    for start, kept, end in spans:
+        for i in range(start + kept, end):
+            keep[i] = False
+        new_ends[start + kept - 1] = ends[end - 1]
+    return (
+        "".join(ch for ch, k in zip(text, keep, strict=True) if k),
+        [s for s, k in zip(starts, keep, strict=True) if k],
+        [e for e, k in zip(new_ends, keep, strict=True) if k],
+    )
+
+
+def _join_spaced_tracked(text: str, starts: list[int], ends: list[int]) -> _Tracked:
+    keep = [True] * len(text)
+    for match in _SPACED.finditer(text):
+        for i in range(match.start(), match.end()):
+            if _SEPARATORS.match(text[i]):
+                keep[i] = False
+    if all(keep):
+        return text, starts, ends
+    return (
+        "".join(ch for ch, k in zip(text, keep, strict=True) if k),
+        [s for s, k in zip(starts, keep, strict=True) if k],
+        [e for e, k in zip(ends, keep, strict=True) if k],
+    )
+
+
+def normalise_with_spans(text: str) -> tuple[str, list[int], list[int]]:
+    """``normalise_text(text)`` plus, per output character, the [start, end) range of
+    ``text`` it stands for (squeezed repeats and folded sequences cover all their source)."""
+    starts = list(range(len(text)))
+    ends = list(range(1, len(text) + 1))
+    if not text.isascii():
+        visible = [i for i, ch in enumerate(text) if ord(ch) not in _INVISIBLE]
+        stripped = "".join(text[i] for i in visible)
+        text, starts, ends = _fold_tracked(stripped, visible, [i + 1 for i in visible])
+    else:
+        text = text.lower()
+    # Leetspeak replaces one character by one, so offsets are unchanged.
+    text = _TOKEN.sub(_deleet, text)
+    text, starts, ends = _join_spaced_tracked(text, starts, ends)
+    text, starts, ends = _drop(
+        text, starts, ends, [(m.start(), 1, m.end()) for m in _REPEATED_LETTER.finditer(text)]
+    )
+    text, starts, ends = _drop(
+        text, starts, ends, [(m.start(), 2, m.end()) for m in _REPEATED_PUNCT.finditer(text)]
+    )
+    # " ".join(text.split()): words keep their offsets; each gap becomes one space that
+    # stands for the gap's first whitespace character.
+    out: list[str] = []
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    gap = -1
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if gap < 0:
+                gap = i
+            continue
+        if gap >= 0 and out:
+            out.append(" ")
+            out_starts.append(starts[gap])
+            out_ends.append(ends[gap])
+        gap = -1
+        out.append(ch)
+        out_starts.append(starts[i])
+        out_ends.append(ends[i])
+    return "".join(out), out_starts, out_ends
+
+
+def normalise_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``normalise_text(text)`` and, for each of its characters, the index in ``text`` it
+    came from."""
+    normalised, starts, _ends = normalise_with_spans(text)
+    return normalised, starts

@@ -12,6 +12,7 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from classifiers.explain import Explanation, explain_rows
 from classifiers.features import COLUMNS, CommentFeaturizer
 from classifiers.persistence import ModelLoadError, load_models
 
@@ -132,6 +133,16 @@ class Scorer:
         spam = self._spam.predict_proba(rows)[:, 1]
         toxicity = self._toxicity.predict_proba(rows)[:, 1]
         return [Scores(float(s), float(t)) for s, t in zip(spam, toxicity, strict=True)]
+
+    def explain(self, comments: Sequence[CommentText], top_k: int = 8) -> list[Explanation]:
+        """What raised each comment's spam and toxicity scores, in the comment's own text.
+
+        Per score, at most ``top_k`` spans of the original body (``body[start:end] == text``)
+        whose n-grams, lexicon words and placeable metadata (links, phone numbers, scam terms)
+        add to the logit, strongest first; plus the metadata signals that raised spam.
+        Computed only when asked: several times the cost of ``score``.
+        """
+        return explain_rows(self._spam, self._toxicity, [_cells(c) for c in comments], top_k)
 
     def __repr__(self) -> str:
         return f"Scorer(version={self.version!r})"

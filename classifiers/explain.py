@@ -1,0 +1,553 @@
+"""Explanations of scores as spans of the comment body, and their agreement with TOXICSPANS."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from classifiers.features import (
+    _BIGRAM_MIX,
+    _CALL_TO_ACTION,
+    _CHAR_BASE,
+    _LEX_WORD,
+    _MESSENGERS,
+    _PHONE,
+    _SCAM_PHRASES,
+    _SCAM_WORDS,
+    _URL,
+    _URL_HINTS,
+    _WORD_BASE,
+    _WORD_BASE_INV,
+    CommentFeaturizer,
+    _bucket,
+    _lexicon_sets,
+)
+from classifiers.normalise import normalise_text, normalise_with_spans
+
+if TYPE_CHECKING:
+    from classifiers.scorer import Scorer
+
+__all__ = [
+    "SPAN_THRESHOLD",
+    "SPAN_TOP_K",
+    "Explanation",
+    "Span",
+    "char_f1",
+    "explain_rows",
+    "read_toxic_spans",
+    "span_f1",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Characters ``body[start:end] == text`` that raised a score's logit by ``weight``."""
+
+    start: int
+    end: int
+    weight: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What raised each score of one comment: spans of its body, strongest first, and the
+    metadata features (links, phone, scam terms, e-mail, ...) that raised the spam logit."""
+
+    spam: tuple[Span, ...]
+    toxicity: tuple[Span, ...]
+    signals: Mapping[str, float] = field(default_factory=dict)
+
+
+# Characters that n-gram weight is not put on: whitespace and sentence punctuation, so that
+# "idiot!" highlights "idiot". Masks ("f***") and symbols keep their weight.
+_EDGE = frozenset(
+    ".,;:!?\"'`()[]{}<>/\\-\u2013\u2014\u2026\u201c\u201d\u2018\u2019\u00ab\u00bb~^=_|"
+)
+# Weight below this is rounding noise of float32 features, not a contribution.
+_EPSILON = 1e-6
+
+# Metadata features (CommentMetaFeatures names after the "role{i}__" prefix) and the name a
+# moderator sees in Explanation.signals; features sharing a name are summed.
+_SIGNAL_NAMES: dict[str, str] = {
+    "log_links": "links",
+    "log_link_domains": "links",
+    "has_link": "links",
+    "has_phone": "phone",
+    "has_messenger": "messenger",
+    "shout_ratio": "shouting",
+    "log_exclamations": "exclamations",
+    "has_money": "money",
+    "log_length": "length",
+    "log_scam_terms": "scam_terms",
+    "call_to_action": "call_to_action",
+    "has_url": "website",
+    "url_domain_in_body": "website_in_body",
+}
+_NON_SPACE = re.compile(r"\S+")
+_MONEY = re.compile(r"[$£€]\s?\d[\d,.]*|\d[\d,.]*\s?[$£€]")
+
+
+def _linear_head(pipeline: Pipeline) -> tuple[CommentFeaturizer, np.ndarray]:
+    steps = [step for _, step in pipeline.steps]
+    featurizer, classifier = steps[0], steps[-1]
+    coef = getattr(classifier, "coef_", None)
+    if (
+        len(steps) != 2
+        or not isinstance(featurizer, CommentFeaturizer)
+        or coef is None
+        or np.shape(coef) != (1, featurizer.n_features_out_)
+    ):
+        raise TypeError("explanations need CommentFeaturizer -> linear classifier pipelines")
+    return featurizer, np.asarray(coef, dtype=np.float64)[0]
+
+
+def _ngram_occurrences(
+    text: str, featurizer: CommentFeaturizer
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column, start and end (in ``text``) of every n-gram the featurizer counts in ``text``.
+
+    Mirrors ``features._hash_texts`` for one text but keeps each n-gram's position; a test
+    checks that counting these occurrences reproduces the featurizer's matrix.
+    """
+    word_lo, word_hi = featurizer.word_ngram_range
+    char_lo, char_hi = featurizer.char_ngram_range
+    word_bits, char_bits = featurizer.word_bits, featurizer.char_bits
+    padded = " " + text + " \x00"
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    total = codes.shape[0]
+    cols: list[np.ndarray] = []
+    lows: list[np.ndarray] = []
+    highs: list[np.ndarray] = []
+
+    is_space = np.concatenate(([0], np.cumsum((codes == 32) | (codes == 0))))
+    is_nul = np.concatenate(([0], np.cumsum(codes == 0)))
+    h = codes.copy()
+    for n in range(1, char_hi + 1):
+        if n > 1:
+            h = h[:-1] * _CHAR_BASE + codes[n - 1 :]
+        if n < char_lo:
+            continue
+        starts = np.arange(total - n + 1)
+        ok = (is_nul[starts + n] - is_nul[starts]) == 0
+        if n > 2:
+            ok &= (is_space[starts + n - 1] - is_space[starts + 1]) == 0
+        ok &= ~((codes[starts] == 32) & (codes[starts + n - 1] == 32) & (n <= 2))
+        cols.append((1 << word_bits) + _bucket(h[ok], 1000 + n, char_bits))
+        lows.append(starts[ok] - 1)  # padded -> text coordinates
+        highs.append(starts[ok] - 1 + n)
+
+    is_word = ((codes >= 97) & (codes <= 122)) | ((codes >= 48) & (codes <= 57)) | (codes >= 128)
+    edge = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+    w_start = np.flatnonzero(edge == 1)
+    w_end = np.flatnonzero(edge == -1)
+    if w_start.size:
+        powers = np.cumprod(np.full(total, _WORD_BASE, dtype=np.uint64))
+        powers = np.concatenate(([np.uint64(1)], powers[:-1]))
+        inv_powers = np.cumprod(np.full(total, _WORD_BASE_INV, dtype=np.uint64))
+        inv_powers = np.concatenate(([np.uint64(1)], inv_powers[:-1]))
+        prefix = np.concatenate(([np.uint64(0)], np.cumsum(codes * powers, dtype=np.uint64)))
+        words = (prefix[w_end] - prefix[w_start]) * inv_powers[w_start]
+        gram = words
+        for n in range(1, word_hi + 1):
+            if n > 1:
+                gram = gram[:-1] * _BIGRAM_MIX + words[n - 1 :]
+            if n < word_lo or gram.shape[0] == 0:
+                continue
+            cols.append(_bucket(gram, n, word_bits))
+            lows.append(w_start[: gram.shape[0]] - 1)
+            highs.append(w_end[n - 1 :] - 1)
+
+    if not cols:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    size = len(text)
+    return (
+        np.concatenate(cols).astype(np.int64),
+        np.clip(np.concatenate(lows), 0, size),
+        np.clip(np.concatenate(highs), 0, size),
+    )
+
+
+def _lexicon_hits(text: str, lexicon: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where ``features._lexicon_counts`` finds its words and phrases in normalised text."""
+    words, phrases, firsts, longest = _lexicon_sets(lexicon)
+    tokens = list(_LEX_WORD.finditer(text))
+    hits: list[tuple[int, int]] = []
+    for j, token in enumerate(tokens):
+        if token.group() in words:
+            hits.append(token.span())
+        if token.group() in firsts:
+            for n in range(2, longest + 1):
+                if j + n <= len(tokens) and (
+                    " ".join(t.group() for t in tokens[j : j + n]) in phrases
+                ):
+                    hits.append((token.start(), tokens[j + n - 1].end()))
+    return hits
+
+
+def _spread_over(
+    mass: np.ndarray, mask: np.ndarray, lows: np.ndarray, highs: np.ndarray, amounts: np.ndarray
+) -> np.ndarray:
+    """Add each amount evenly over the ``mask`` characters of [low, high) of ``mass`` (in
+    place); return which ranges had none, and so were left out."""
+    prefix = np.concatenate(([0], np.cumsum(mask)))
+    counts = prefix[highs] - prefix[lows]
+    has = counts > 0
+    if has.any():
+        # A difference array over the masked characters: one cumsum instead of a loop.
+        diff = np.zeros(int(prefix[-1]) + 1)
+        per = amounts[has] / counts[has]
+        np.add.at(diff, prefix[lows[has]], per)
+        np.add.at(diff, prefix[highs[has]], -per)
+        mass[mask] += np.cumsum(diff)[:-1]
+    return ~has
+
+
+def _spread(
+    mass: np.ndarray,
+    content: np.ndarray,
+    solid: np.ndarray,
+    lows: np.ndarray,
+    highs: np.ndarray,
+    amounts: np.ndarray,
+) -> None:
+    """Add each amount evenly over the content characters of [low, high); an n-gram with no
+    content character (" !! ") over its non-space characters instead."""
+    if lows.size == 0:
+        return
+    left = _spread_over(mass, content, lows, highs, amounts)
+    if left.any():
+        _spread_over(mass, solid, lows[left], highs[left], amounts[left])
+
+
+def _word_pieces(
+    body: str,
+    text: str,
+    starts: list[int],
+    ends: list[int],
+    mass: np.ndarray,
+    content: np.ndarray,
+) -> Iterator[tuple[int, int, float]]:
+    """(start, end, weight) in ``body`` of each whitespace-separated word of normalised
+    ``text``, trimmed to its content characters."""
+    # Python lists: per-word numpy calls cost more than the words.
+    prefix = np.concatenate(([0.0], np.cumsum(mass))).tolist()
+    flags = content.tolist()
+    for match in _NON_SPACE.finditer(text):
+        a, b = match.span()
+        weight = prefix[b] - prefix[a]
+        first = next((i for i in range(a, b) if flags[i]), None)
+        if first is not None:
+            last = next(i for i in range(b - 1, first - 1, -1) if flags[i])
+            a, b = first, last + 1
+        yield starts[a], max(ends[a:b]), weight
+
+
+def _occurrences_in(low: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    found = []
+    for term in terms:
+        at = low.find(term)
+        while at >= 0:
+            found.append((at, at + len(term)))
+            at = low.find(term, at + 1)
+    return found
+
+
+def _signal_places(body: str, signal: str) -> list[tuple[int, int]]:
+    """Where in the body a metadata signal comes from, for those that have a place."""
+    low = body.lower()
+    if len(low) != len(body):  # a few non-ASCII letters lower-case to two characters
+        return []
+    if signal == "links":
+        if not any(hint in low for hint in _URL_HINTS):
+            return []
+        return [m.span() for m in _URL.finditer(body)]
+    if signal == "phone":
+        return [m.span() for m in _PHONE.finditer(body)]
+    if signal == "money":
+        return [m.span() for m in _MONEY.finditer(body)]
+    if signal == "messenger":
+        return _occurrences_in(low, _MESSENGERS)
+    if signal == "scam_terms":
+        words = [m.span() for m in _LEX_WORD.finditer(low) if m.group() in _SCAM_WORDS]
+        return words + _occurrences_in(low, _SCAM_PHRASES)
+    if signal == "call_to_action":
+        match = _CALL_TO_ACTION.search(low)
+        if match is None:
+            return []
+        start = match.start() + len(match.group()) - len(match.group().lstrip(".!?,;: \t\n"))
+        return [(start, match.end())]
+    return []
+
+
+def _merge(body: str, pieces: Iterable[tuple[int, int, float]], top_k: int) -> tuple[Span, ...]:
+    """Overlapping or touching pieces become one span with the summed weight; the positive
+    ones are returned, strongest first."""
+    merged: list[list[Any]] = []
+    for start, end, weight in sorted(p for p in pieces if p[1] > p[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] += weight
+        else:
+            merged.append([start, end, weight])
+    spans = [Span(s, e, w, body[s:e]) for s, e, w in merged if w > _EPSILON]
+    spans.sort(key=lambda span: (-span.weight, span.start))
+    return tuple(spans[: max(top_k, 0)])
+
+
+class _Head:
+    """One linear model: where each feature's contribution (value x coefficient) sits."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.featurizer, self.coef = _linear_head(pipeline)
+        f = self.featurizer
+        self.lexicon_column = f.n_ngram_features_ if f.lexicon else None
+        roles = tuple(f.roles) if f.roles is not None else ()
+        self.meta: list[tuple[int, str, bool]] = []  # column, signal name, about the body
+        for offset, name in enumerate(f.meta_feature_names_):
+            role_index, _, feature = str(name).partition("__")
+            column = int(role_index.lstrip("abcdefghijklmnopqrstuvwxyz"))
+            signal = _SIGNAL_NAMES.get(feature, feature)
+            about_body = roles[column] == "body" and column == f.text_column
+            self.meta.append((f.n_text_features_ + offset, signal, about_body))
+
+    def explain(
+        self,
+        rows: Sequence[Sequence[str]],
+        normalised: Sequence[tuple[str, list[int], list[int]]],
+        occurrences: dict[tuple[Any, int], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    ) -> Iterator[tuple[list[tuple[int, int, float]], dict[str, float]]]:
+        """Per row: pieces (start, end, weight) of the body and the metadata contributions.
+
+        ``occurrences`` caches n-gram positions per (n-gram signature, row) across heads.
+        """
+        signature = self.featurizer.ngram_signature()
+        X = self.featurizer.transform_rows(rows)
+        for i, row in enumerate(rows):
+            body = row[self.featurizer.text_column]
+            text, starts, ends = normalised[i]
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            indices, values = X.indices[lo:hi], X.data[lo:hi].astype(np.float64)
+            contrib = dict(
+                zip(indices.tolist(), (values * self.coef[indices]).tolist(), strict=True)
+            )
+            solid = np.fromiter((not ch.isspace() for ch in text), bool, count=len(text))
+            content = solid & np.fromiter((ch not in _EDGE for ch in text), bool, count=len(text))
+            mass = np.zeros(len(text))
+            key = (signature, i)
+            if key not in occurrences:
+                occurrences[key] = _ngram_occurrences(text, self.featurizer)
+            cols, lows, highs = occurrences[key]
+            if cols.size:
+                unique, inverse, counts = np.unique(cols, return_inverse=True, return_counts=True)
+                per_col = np.asarray([contrib.get(c, 0.0) for c in unique.tolist()])
+                # An n-gram seen tf times shares its feature's contribution equally.
+                _spread(mass, content, solid, lows, highs, per_col[inverse] / counts[inverse])
+            if self.lexicon_column is not None:
+                hits = _lexicon_hits(text, tuple(self.featurizer.lexicon))
+                amount = contrib.get(self.lexicon_column, 0.0)
+                if hits and amount:
+                    h_lo = np.asarray([a for a, _ in hits])
+                    h_hi = np.asarray([b for _, b in hits])
+                    _spread(
+                        mass, content, solid, h_lo, h_hi, np.full(len(hits), amount / len(hits))
+                    )
+            pieces = list(_word_pieces(body, text, starts, ends, mass, content))
+            signals: dict[str, float] = defaultdict(float)
+            placed: dict[str, float] = defaultdict(float)
+            for column, signal, about_body in self.meta:
+                amount = contrib.get(column, 0.0)
+                signals[signal] += amount
+                if about_body:
+                    placed[signal] += amount
+            for signal, amount in placed.items():
+                places = _signal_places(body, signal) if amount else []
+                pieces += [(a, b, amount / len(places)) for a, b in places]
+            yield pieces, dict(signals)
+
+
+def explain_rows(
+    spam: Pipeline, toxicity: Pipeline, rows: Sequence[Sequence[str]], top_k: int = 8
+) -> list[Explanation]:
+    """Explanations for rows of [body, author, email, url] strings (see ``Scorer.explain``)."""
+    if not rows:
+        return []
+    heads = [_Head(spam), _Head(toxicity)]
+    column = heads[0].featurizer.text_column
+    if heads[1].featurizer.text_column != column:
+        raise TypeError("both models must read the comment body from the same column")
+    normalised = [normalise_with_spans(row[column]) for row in rows]
+    # The offsets are only right if the text is exactly what the featurizer hashed.
+    for row, (text, _, _) in zip(rows, normalised, strict=True):
+        if text != normalise_text(row[column]):
+            raise AssertionError("normalise_with_spans disagrees with normalise_text")
+    occurrences: dict[tuple[Any, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    spam_parts = heads[0].explain(rows, normalised, occurrences)
+    toxicity_parts = heads[1].explain(rows, normalised, occurrences)
+    out = []
+    for row, (spam_pieces, signals), (toxic_pieces, _) in zip(
+        rows, spam_parts, toxicity_parts, strict=True
+    ):
+        body = row[column]
+        out.append(
+            Explanation(
+                spam=_merge(body, spam_pieces, top_k),
+                toxicity=_merge(body, toxic_pieces, top_k),
+                signals={k: v for k, v in signals.items() if v > _EPSILON},
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Agreement with the TOXICSPANS annotations (Pavlopoulos et al., ACL 2022)
+
+# Predicted toxic characters for span_f1: the toxicity spans that raise the logit by at least
+# SPAN_THRESHOLD (multiply the odds by e^0.75 = 2.1 or more), at most SPAN_TOP_K of them.
+# Chosen on the first 2,000 TOXICSPANS comments (mean F1 0.526 at 0.5, 0.549 at 0.75, 0.544 at
+# 1.0, 0.524 at 2.0, with top 8): a broad plateau, so the figure is not a knife-edge pick.
+# Weaker spans are mostly pronouns and function words ("you", "are") near an insult.
+SPAN_THRESHOLD = 0.75
+SPAN_TOP_K = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _GoldComment:
+    comment_id: str
+    text: str
+    gold: frozenset[int]
+
+
+def _read_csv(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+def read_toxic_spans(data_dir: Path, limit: int | None = None) -> list[_GoldComment]:
+    """TOXICSPANS comments (file order) with the characters more than half their raters
+    marked, as the ACL 2022 paper builds its ground truth."""
+    folder = Path(data_dir) / "toxic_spans_civil_comments"
+    raters: Counter[str] = Counter()
+    comment_of: dict[str, str] = {}
+    for row in _read_csv(folder / "annotations.csv"):
+        comment_of[row["annotation"]] = row["comment_id"]
+        raters[row["comment_id"]] += 1
+    # A rater's overlapping spans count once: the union per annotation, then a vote per char.
+    marked: dict[str, set[int]] = defaultdict(set)
+    for row in _read_csv(folder / "spans.csv"):
+        marked[row["annotation"]].update(range(int(row["start"]), int(row["end"])))
+    votes: dict[str, Counter[int]] = defaultdict(Counter)
+    for annotation, chars in marked.items():
+        if annotation in comment_of:
+            votes[comment_of[annotation]].update(chars)
+    out: list[_GoldComment] = []
+    for row in _read_csv(folder / "comments.csv"):
+        cid = row["comment_id"]
+        if raters[cid] == 0:
+            continue
+        gold = frozenset(c for c, n in votes[cid].items() if 2 * n > raters[cid])
+        out.append(_GoldComment(cid, row["comment_text"], gold))
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def char_f1(predicted: set[int] | frozenset[int], gold: set[int] | frozenset[int]) -> float:
+    """SemEval-2021 Task 5 per-comment F1 of character offsets (1.0 when both are empty)."""
+    if not gold and not predicted:
+        return 1.0
+    common = len(predicted & gold)
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _lexicon_marker(data_dir: Path) -> re.Pattern[str]:
+    path = Path(data_dir) / "ldnoobw_profanity" / "en"
+    terms = {line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()}
+    alternatives = "|".join(re.escape(t) for t in sorted(terms - {""}, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+
+
+def span_f1(
+    scorer: Scorer,
+    data_dir: str | Path,
+    limit: int | None = None,
+    *,
+    threshold: float = SPAN_THRESHOLD,
+    top_k: int = SPAN_TOP_K,
+) -> dict[str, Any]:
+    """Character F1 of the toxicity explanations against TOXICSPANS, with references.
+
+    ``data_dir`` is the shared datasets folder (with ``toxic_spans_civil_comments/`` and
+    ``ldnoobw_profanity/``); ``limit`` takes the first comments in file order. Returns the
+    mean per-comment F1 of: the explanation spans weighing at least ``threshold`` (at most
+    ``top_k``), every LDNOOBW word marked, and no span at all; over all comments and over
+    those with a non-empty ground truth. ``"table"`` is the same as markdown.
+    """
+    from classifiers.scorer import CommentText
+
+    data_dir = Path(data_dir)
+    comments = read_toxic_spans(data_dir, limit)
+    marker = _lexicon_marker(data_dir)
+    methods = ("explain", "ldnoobw_lexicon", "no_spans")
+    scores: dict[str, list[float]] = {m: [] for m in methods}
+    batch = 512
+    for first in range(0, len(comments), batch):
+        chunk = comments[first : first + batch]
+        explanations = scorer.explain([CommentText(c.text) for c in chunk], top_k=top_k)
+        for comment, explanation in zip(chunk, explanations, strict=True):
+            predicted = {
+                i
+                for span in explanation.toxicity
+                if span.weight >= threshold
+                for i in range(span.start, span.end)
+            }
+            lexical = {i for m in marker.finditer(comment.text) for i in range(*m.span())}
+            scores["explain"].append(char_f1(predicted, comment.gold))
+            scores["ldnoobw_lexicon"].append(char_f1(lexical, comment.gold))
+            scores["no_spans"].append(char_f1(set(), comment.gold))
+    with_gold = np.asarray([bool(c.gold) for c in comments], dtype=bool)
+
+    def mean(values: list[float], mask: np.ndarray | None = None) -> float:
+        array = np.asarray(values, dtype=np.float64)
+        if mask is not None:
+            array = array[mask]
+        return round(float(array.mean()), 4) if array.size else float("nan")
+
+    f1 = {m: mean(scores[m]) for m in methods}
+    f1_gold = {m: mean(scores[m], with_gold) for m in methods}
+    rules = {
+        "explain": f"Scorer.explain toxicity spans, weight >= {threshold:g}, top {top_k}",
+        "ldnoobw_lexicon": "every LDNOOBW term (whole words, case-insensitive)",
+        "no_spans": "predict no span",
+    }
+    lines = [
+        f"Toxic-span character F1 on TOXICSPANS ({len(comments)} comments, "
+        f"{int(with_gold.sum())} with a majority span; model {scorer.version})",
+        "",
+        "| method | rule | F1, all comments | F1, comments with a span |",
+        "|---|---|---:|---:|",
+        *(f"| {m} | {rules[m]} | {f1[m]:.3f} | {f1_gold[m]:.3f} |" for m in methods),
+    ]
+    return {
+        "model_version": scorer.version,
+        "comments": len(comments),
+        "comments_with_gold_spans": int(with_gold.sum()),
+        "threshold": threshold,
+        "top_k": top_k,
+        "f1": f1,
+        "f1_comments_with_gold_spans": f1_gold,
+        "rules": rules,
+        "table": "\n".join(lines) + "\n",
+    }
