@@ -34,16 +34,19 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-## Throughput and latency of a running stack (see bench/README in the README).
+## Throughput and latency of a running stack, then model load time, size and memory (README).
 bench: $(VENV)/.test-installed
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.scoring
+	$(PY) -m bench.model
 
 bench-scoring: $(VENV)/.run-installed
 	$(PY) -m bench.scoring
 
-## Retrain the packaged model from ../shared/datasets.
+## Retrain the model shipped in the package (classifiers/models/default) from ../shared/datasets.
+## A deployment adds versions with `moderation train` and promotes them instead.
 train: $(VENV)/.run-installed
-	$(VENV)/bin/moderation train --data ../shared/datasets
+	$(PY) -m classifiers train ../shared/datasets classifiers/models/default
 
 clean:
 	rm -rf $(VENV) .moderation moderation.db moderation.db-* .pytest_cache .mypy_cache .ruff_cache

@@ -54,14 +54,24 @@ class Settings(BaseSettings):
     task_max_retries: int = 5
     visibility_timeout_seconds: int = 600
 
-    # A model directory (model.skops + manifest.json); None is the model shipped in the package.
+    # A model directory (model.skops + manifest.json) used as it is, bypassing the registry of
+    # versions below; None means the registry's active version.
     model_dir: Path | None = None
+    # The registry of trained model versions and the ACTIVE pointer; None is `<data_dir>/models`.
+    # Until a version is promoted there, the model shipped in the package is the active one.
+    models_dir: Path | None = None
+    # How often a worker re-reads ACTIVE, so a promotion or rollback needs no restart.
+    model_check_seconds: float = Field(default=60.0, gt=0)
 
     log_level: str = "INFO"
 
     @property
     def redis_is_embedded(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def models_root(self) -> Path:
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
 
     @property
     def thresholds(self) -> Thresholds:

@@ -4,28 +4,84 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from classifiers import CommentText, ModelLoadError, Scorer
+from classifiers.registry import ModelRegistry, RegistryError
 from moderation.config import Settings
 from moderation.domain.policy import decide, decide_unscored
 from moderation.storage.repository import DecisionRecord, QueuedComment
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(slots=True)
+class _Loaded:
+    scorer: Scorer
+    source: tuple[Path | None, Path]  # (model_dir, models_root) of the settings it came from
+    pointer: str | None  # the registry version it was loaded as; None for a fixed model_dir
+    checked: float  # time.monotonic() of the last look at ACTIVE
+    refused: str | None = None  # a version that failed to load, not retried until ACTIVE changes
+
+
 _lock = threading.Lock()
-_scorer: Scorer | None = None
+_loaded: _Loaded | None = None
+
+
+def _load(settings: Settings, now: float) -> _Loaded:
+    source = (settings.model_dir, settings.models_root)
+    if settings.model_dir is not None:
+        # An explicit directory is what the operator pinned: the registry is not consulted.
+        scorer = Scorer.load(settings.model_dir)
+        return _Loaded(scorer, source, None, now)
+    registry = ModelRegistry(settings.models_root)
+    try:
+        pointer = registry.active_version()
+        scorer = Scorer.load(registry.path_of(pointer))
+    except RegistryError as error:
+        raise ModelLoadError(str(error)) from error
+    return _Loaded(scorer, source, pointer, now)
+
+
+def _follow_active(settings: Settings, loaded: _Loaded, now: float) -> _Loaded:
+    """Switch to the version ACTIVE names now, keeping the current one if that fails."""
+    loaded.checked = now
+    registry = ModelRegistry(settings.models_root)
+    try:
+        pointer = registry.active_version()
+    except (OSError, ModelLoadError) as error:
+        log.error("keeping model %s: cannot read the active version: %s", loaded.pointer, error)
+        return loaded
+    if pointer == loaded.pointer:
+        loaded.refused = None  # rolled back past a broken version: it may be fixed and re-promoted
+        return loaded
+    if pointer == loaded.refused:
+        return loaded
+    try:
+        scorer = Scorer.load(registry.path_of(pointer))
+    except (ModelLoadError, RegistryError, OSError) as error:
+        log.error("keeping model %s: version %s failed to load: %s", loaded.pointer, pointer, error)
+        loaded.refused = pointer
+        return loaded
+    log.info("switched model %s -> %s", loaded.scorer.version, scorer.version)
+    return _Loaded(scorer, loaded.source, pointer, now)
 
 
 def get_scorer(settings: Settings) -> Scorer:
-    """Load the model on first use and keep it for the life of the process."""
-    global _scorer
+    """The model, loaded once per process; a promoted version replaces it between batches."""
+    global _loaded
     with _lock:
-        if _scorer is None:
-            _scorer = Scorer.load(settings.model_dir)
-            log.info("loaded model %s", _scorer.version)
-        return _scorer
+        now = time.monotonic()
+        source = (settings.model_dir, settings.models_root)
+        if _loaded is None or _loaded.source != source:
+            _loaded = _load(settings, now)
+            log.info("loaded model %s", _loaded.scorer.version)
+        elif _loaded.pointer is not None and now - _loaded.checked >= settings.model_check_seconds:
+            _loaded = _follow_active(settings, _loaded, now)
+        return _loaded.scorer
 
 
 @dataclass(frozen=True, slots=True)

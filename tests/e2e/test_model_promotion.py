@@ -1,0 +1,82 @@
+"""A running worker follows `moderation models promote` and `rollback` without a restart."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from classifiers.registry import ModelRegistry
+from moderation.storage.db import session_scope
+from moderation.storage.models import Decision
+from tests.classifiers.test_registry import BUILTIN, relabelled_copy
+from tests.conftest import ROOT, RedisServer
+from tests.e2e.comments import CLEAN
+
+pytestmark = pytest.mark.e2e
+
+CHECK_SECONDS = 1.0
+
+
+def _decided_by(stack: Any, comment_id: int) -> str | None:
+    """The model version stored with the comment's decision, once there is one."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with session_scope(stack.database_url) as session:
+            version = session.execute(
+                select(Decision.model_version).where(Decision.comment_id == comment_id)
+            ).one_or_none()
+        if version is not None:
+            return version[0]
+        time.sleep(0.1)
+    raise AssertionError(f"comment {comment_id} was not decided\n{stack.logs()}")
+
+
+def _models(stack: Any, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "models", *args],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # A worker looks at ACTIVE at most once per interval; after one interval it must have seen
+    # the change at its next batch.
+    time.sleep(CHECK_SECONDS + 0.5)
+    return result.stdout
+
+
+def test_promoted_version_decides_later_comments_and_rollback_restores_the_old_one(
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, tmp_path: Path
+) -> None:
+    models_dir = tmp_path / "models"
+    stack = stack_factory(
+        sqlite_url, redis_server, models_dir=str(models_dir), model_check_seconds="1"
+    )
+    worker = stack.start_worker(beat=False)
+    stack.start_api()
+
+    first = stack.submit("promotion", "Reader One", CLEAN[0])
+    assert _decided_by(stack, first) == BUILTIN
+
+    ModelRegistry(models_dir).add(relabelled_copy(tmp_path / "candidate", "v0-20300101-cafef00d"))
+    said = _models(stack, "promote", "v0-20300101-cafef00d")
+    assert f"active model: v0-20300101-cafef00d (was {BUILTIN})" in said
+    second = stack.submit("promotion", "Reader Two", CLEAN[1])
+    assert _decided_by(stack, second) == "v0-20300101-cafef00d"
+
+    said = _models(stack, "rollback")
+    assert f"active model: {BUILTIN} (was v0-20300101-cafef00d)" in said
+    third = stack.submit("promotion", "Reader Three", CLEAN[2])
+    assert _decided_by(stack, third) == BUILTIN
+
+    assert worker.poll() is None, "the worker was restarted or died\n" + stack.logs()
+    assert len(stack.workers) == 1
+    assert "switched model" in stack.logs()

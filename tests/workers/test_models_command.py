@@ -1,0 +1,144 @@
+"""`moderation models list/promote/rollback`, `moderation train` into the registry, and a
+worker process following the ACTIVE version."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from classifiers.registry import ModelRegistry
+from moderation.config import Settings
+from moderation.storage.repository import QueuedComment
+from tests.classifiers.conftest import write_fixture_datasets
+from tests.classifiers.test_registry import BUILTIN, relabelled_copy
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path) -> Path:
+    return tmp_path / "models"
+
+
+def _moderation(models_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env["MODERATION_MODELS_DIR"] = str(models_dir)
+    env["MODERATION_DATA_DIR"] = str(models_dir.parent / "data")
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _listed(models_dir: Path) -> list[list[str]]:
+    """The rows of `models list` below its header, split into cells."""
+    result = _moderation(models_dir, "models", "list")
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["VERSION", "CREATED", "SPAM", "AUC", "TOXICITY", "AUC", "WHERE"]
+    return [row.split() for row in rows]
+
+
+def test_list_shows_the_builtin_model_active_with_its_metrics(models_dir: Path) -> None:
+    assert _listed(models_dir) == [
+        ["*", BUILTIN, "2026-11-29T13:41:44+00:00", "0.9858", "0.9260", "built-in"]
+    ]
+
+
+def test_promote_and_rollback_move_the_active_marker(models_dir: Path, tmp_path: Path) -> None:
+    ModelRegistry(models_dir).add(relabelled_copy(tmp_path / "b", "v0-20300101-bbbbbbbb"))
+    before = _listed(models_dir)
+    assert [row[:2] for row in before] == [
+        ["*", BUILTIN],
+        ["v0-20300101-bbbbbbbb", "2030-01-01T00:00:00+00:00"],
+    ]
+    assert before[1][-1] == str(models_dir / "v0-20300101-bbbbbbbb")
+
+    promoted = _moderation(models_dir, "models", "promote", "v0-20300101-bbbbbbbb")
+    assert promoted.returncode == 0, promoted.stderr
+    assert f"active model: v0-20300101-bbbbbbbb (was {BUILTIN})" in promoted.stdout
+    assert "moderation models rollback" in promoted.stdout
+    assert [row[0] for row in _listed(models_dir)] == [BUILTIN, "*"]
+
+    rolled = _moderation(models_dir, "models", "rollback")
+    assert rolled.returncode == 0, rolled.stderr
+    assert f"active model: {BUILTIN} (was v0-20300101-bbbbbbbb)" in rolled.stdout
+    assert [row[0] for row in _listed(models_dir)] == ["*", "v0-20300101-bbbbbbbb"]
+
+
+def test_unknown_version_and_empty_history_exit_non_zero_with_a_reason(models_dir: Path) -> None:
+    unknown = _moderation(models_dir, "models", "promote", "v0-nope")
+    assert unknown.returncode == 1
+    assert f"error: unknown model version 'v0-nope' (known: {BUILTIN})" in unknown.stderr
+    nothing = _moderation(models_dir, "models", "rollback")
+    assert nothing.returncode == 1
+    assert "error: nothing to roll back to" in nothing.stderr
+    assert not (models_dir / "ACTIVE").exists()
+
+
+def test_train_adds_a_new_inactive_version(models_dir: Path, tmp_path: Path) -> None:
+    ModelRegistry(models_dir).add(relabelled_copy(tmp_path / "b", "v0-20300101-bbbbbbbb"))
+    assert _moderation(models_dir, "models", "promote", "v0-20300101-bbbbbbbb").returncode == 0
+    data = write_fixture_datasets(tmp_path / "datasets")
+
+    result = _moderation(models_dir, "train", "--data", str(data))
+    assert result.returncode == 0, result.stderr
+    added, advice = result.stdout.splitlines()
+    version = added.split()[1]
+    assert added == f"model {version} added to {models_dir} (not active)"
+    assert advice == f"promote it with: moderation models promote {version}"
+    assert (models_dir / "ACTIVE").read_text() == "v0-20300101-bbbbbbbb\n"
+    rows = _listed(models_dir)
+    assert sorted(row[0] for row in rows) == sorted(["*", BUILTIN, version])
+    assert ["*", "v0-20300101-bbbbbbbb"] in [row[:2] for row in rows]
+    # The version directory is complete and nothing half-written is left beside it.
+    assert sorted(p.name for p in (models_dir / version).iterdir()) == [
+        "manifest.json",
+        "model.skops",
+    ]
+    assert not [p.name for p in models_dir.iterdir() if p.name.startswith((".train", ".add"))]
+    assert _moderation(models_dir, "models", "promote", version).returncode == 0
+
+
+def test_a_worker_switches_to_a_promoted_version_and_keeps_it_when_the_next_is_broken(
+    models_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from workers import scoring
+
+    monkeypatch.setattr(scoring, "_loaded", None)  # as in a freshly started worker process
+    registry = ModelRegistry(models_dir)
+    registry.add(relabelled_copy(tmp_path / "b", "v-b"))
+    broken = registry.add(relabelled_copy(tmp_path / "c", "v-c"))
+    settings = Settings(models_dir=models_dir, model_dir=None, model_check_seconds=0.01)
+    comment = QueuedComment(7, "The bridge repairs were finished on time.", "Ann", "a@b.org", None)
+
+    def decided_with() -> str | None:
+        time.sleep(0.02)  # one check interval, so the next batch looks at ACTIVE again
+        (record,) = scoring.decide_batch(settings, [comment])
+        return record.model_version
+
+    assert decided_with() == BUILTIN
+    registry.promote("v-b")
+    assert decided_with() == "v-b"
+    (broken.path / "model.skops").write_bytes(b"truncated by a failed copy")
+    (models_dir / "ACTIVE").write_text("v-c\n")  # by hand: `promote` refuses such a version
+    with caplog.at_level(logging.ERROR, logger="workers.scoring"):
+        assert decided_with() == "v-b"
+        assert decided_with() == "v-b"
+    failures = [r.getMessage() for r in caplog.records if "failed to load" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].startswith("keeping model v-b: version v-c failed")
+    # The hand-written ACTIVE is not in HISTORY: rollback returns to what preceded v-b.
+    assert registry.rollback().version == BUILTIN
+    assert decided_with() == BUILTIN
