@@ -31,7 +31,13 @@ from classifiers.datasets import (
 from classifiers.features import COLUMNS, CommentFeaturizer
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME, dump_models, sha256_file
 
-__all__ = ["build_spam_pipeline", "build_toxicity_pipeline", "train"]
+__all__ = [
+    "build_body_rows",
+    "build_spam_pipeline",
+    "build_toxicity_pipeline",
+    "fit_calibrated",
+    "train",
+]
 
 MODEL_GENERATION = "v0"  # kept: the service and tests key on the "v0-" prefix
 _BODY = COLUMNS.index("body")
@@ -85,7 +91,8 @@ def build_toxicity_pipeline(lexicon: tuple[str, ...] = ()) -> Pipeline:
     )
 
 
-def _rows(texts: list[str]) -> np.ndarray:
+def build_body_rows(texts: list[str]) -> np.ndarray:
+    """The 2-D input both pipelines take, with only the body column filled."""
     rows = np.full((len(texts), len(COLUMNS)), "", dtype=object)
     rows[:, _BODY] = texts
     return rows
@@ -109,22 +116,8 @@ def _fit_and_evaluate(
     weights = data.sample_weights()
     folds = np.asarray(data.folds)
     sources = np.asarray(data.sources)
-    features = pipeline[:-1].fit_transform(_rows(data.texts))
-    decision = np.zeros(len(y))
-    for fold in range(N_FOLDS):
-        test = folds == fold
-        if not test.any():
-            continue
-        if len(np.unique(y[~test])) < 2:
-            continue
-        clf = clone(pipeline[-1]).fit(features[~test], y[~test], sample_weight=weights[~test])
-        decision[test] = clf.decision_function(features[test])
-        say(f"  fold {fold + 1}/{N_FOLDS} done")
-    final = pipeline[-1].fit(features, y, sample_weight=weights)
-    scale, shift = _platt(decision, y, weights)
-    final.coef_ = final.coef_ * scale
-    final.intercept_ = final.intercept_ * scale + shift
-    oof = expit(decision * scale + shift)
+    features = pipeline[:-1].fit_transform(build_body_rows(data.texts))
+    oof, scale, shift = fit_calibrated(pipeline[-1], features, y, weights, folds, say)
 
     by_source: dict[str, Any] = {}
     for source in np.unique(sources):
@@ -150,6 +143,37 @@ def _fit_and_evaluate(
         "calibration": {"method": "platt", "scale": round(scale, 4), "shift": round(shift, 4)},
         "by_source": by_source,
     }
+
+
+def fit_calibrated(
+    classifier: LogisticRegression,
+    features: Any,
+    y: np.ndarray,
+    weights: np.ndarray,
+    folds: np.ndarray,
+    say: Callable[[str], None],
+) -> tuple[np.ndarray, float, float]:
+    """Fit ``classifier`` in place on all rows and fold a Platt calibration into it.
+
+    The calibration is fitted on out-of-fold decision values (a clone refitted per fold);
+    returns the calibrated out-of-fold probabilities and the Platt (scale, shift). Shared by
+    ``train`` and the leave-one-source-out evaluation, so both calibrate the same way.
+    """
+    decision = np.zeros(len(y))
+    for fold in range(N_FOLDS):
+        test = folds == fold
+        if not test.any():
+            continue
+        if len(np.unique(y[~test])) < 2:
+            continue
+        clf = clone(classifier).fit(features[~test], y[~test], sample_weight=weights[~test])
+        decision[test] = clf.decision_function(features[test])
+        say(f"  fold {fold + 1}/{N_FOLDS} done")
+    final = classifier.fit(features, y, sample_weight=weights)
+    scale, shift = _platt(decision, y, weights)
+    final.coef_ = final.coef_ * scale
+    final.intercept_ = final.intercept_ * scale + shift
+    return expit(decision * scale + shift), scale, shift
 
 
 def _platt(decision: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from moderation.cli import app, configure_logging
 from moderation.config import get_settings
+
+if TYPE_CHECKING:
+    from classifiers.registry import ModelRegistry
 
 DEFAULT_DATA = Path("../shared/datasets")
 
@@ -69,17 +74,118 @@ def up(
 @app.command()
 def train(
     data: Path = typer.Option(DEFAULT_DATA, help="Folder of the labelled datasets."),
-    out: Path = typer.Option(None, help="Model folder to write (default: the packaged model)."),
+    out: Path = typer.Option(
+        None, help="Model folder to write (default: a new, inactive version in the registry)."
+    ),
 ) -> None:
-    """Train the spam and toxicity models and write model.skops + manifest.json."""
-    from classifiers import DEFAULT_MODEL_DIR
+    """Train the spam and toxicity models into a new version (never the active one)."""
     from classifiers import train as train_models
+    from classifiers.registry import ModelRegistry
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
-    target = out or DEFAULT_MODEL_DIR
-    manifest = train_models(data, target, progress=lambda line: typer.echo(line, err=True))
-    typer.echo(f"model {manifest['model_version']} written to {target}")
+
+    def progress(line: str) -> None:
+        typer.echo(line, err=True)
+
+    if out is not None:
+        manifest = train_models(data, out, progress=progress)
+        typer.echo(f"model {manifest['model_version']} written to {out}")
+        return
+    registry = ModelRegistry(get_settings().models_root)
+    info = registry.train_into(data, progress=progress)
+    typer.echo(f"model {info.version} added to {registry.root} (not active)")
+    typer.echo(f"promote it with: moderation models promote {info.version}")
+
+
+models_app = typer.Typer(
+    help="Model versions: list them, promote one, roll back.", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+
+
+def _registry() -> ModelRegistry:
+    from classifiers.registry import ModelRegistry
+
+    settings = get_settings()
+    if settings.model_dir is not None:
+        # Say so: otherwise a promotion looks like it did nothing.
+        typer.echo(
+            f"note: MODERATION_MODEL_DIR={settings.model_dir} is set; workers use that folder "
+            "and ignore the active version",
+            err=True,
+        )
+    return ModelRegistry(settings.models_root)
+
+
+def _fail(error: Exception) -> NoReturn:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(1)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The versions, oldest first, with the active one marked and their out-of-fold metrics."""
+    from classifiers.registry import RegistryError
+
+    registry = _registry()
+    try:
+        versions = registry.versions()
+        active = registry.active_version()
+    except (RegistryError, OSError, ValueError) as error:
+        _fail(error)
+    rows = [("", "VERSION", "CREATED", "SPAM AUC", "TOXICITY AUC", "WHERE")]
+    for info in versions:
+        rows.append(
+            (
+                "*" if info.active else "",
+                info.version,
+                info.created,
+                f"{info.metrics['spam_roc_auc']:.4f}" if "spam_roc_auc" in info.metrics else "-",
+                f"{info.metrics['toxicity_roc_auc']:.4f}"
+                if "toxicity_roc_auc" in info.metrics
+                else "-",
+                "built-in" if info.builtin else str(info.path),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if not any(info.active for info in versions):
+        _fail(RuntimeError(f"ACTIVE names {active!r}, which is not in {registry.root}"))
+
+
+@models_app.command("promote")
+def models_promote(
+    version: str = typer.Argument(..., help="A version from `models list`."),
+) -> None:
+    """Make VERSION the active model; workers switch to it within MODERATION_MODEL_CHECK_SECONDS."""
+    from classifiers import ModelLoadError
+    from classifiers.registry import RegistryError
+
+    registry = _registry()
+    try:
+        previous = registry.active_version()
+        info = registry.promote(version)
+    except (RegistryError, ModelLoadError, OSError) as error:
+        _fail(error)
+    seconds = get_settings().model_check_seconds
+    typer.echo(f"active model: {info.version} (was {previous})")
+    typer.echo(f"workers switch within {seconds:g} s; undo with: moderation models rollback")
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Make the previously active version active again."""
+    from classifiers.registry import RegistryError
+
+    registry = _registry()
+    try:
+        previous = registry.active_version()
+        info = registry.rollback()
+    except (RegistryError, OSError) as error:
+        _fail(error)
+    typer.echo(f"active model: {info.version} (was {previous})")
 
 
 @app.command()
@@ -100,6 +206,56 @@ def score(
         else:
             with out.open("w", encoding="utf-8") as sink:
                 score_jsonl(settings, source, sink, batch)
+
+
+@app.command()
+def evaluate(
+    data: Path = typer.Option(DEFAULT_DATA, help="Folder of the labelled datasets."),
+    out: Path = typer.Option(Path("evaluation"), help="Folder for report.md and its plots."),
+    sources: str | None = typer.Option(
+        None, help="Comma-separated sources to hold out (default: all of them)."
+    ),
+    baselines: bool = typer.Option(True, help="Also score bogofilter and alt-profanity-check."),
+    hold: float = typer.Option(0.5, help="Hold-for-review threshold."),
+    reject: float = typer.Option(0.9, help="Reject threshold."),
+    jobs: int = typer.Option(
+        min(2, os.cpu_count() or 1), help="Rounds trained at once (one process each)."
+    ),
+) -> None:
+    """Train without each source in turn, score it, and write a report with baselines."""
+    from classifiers import DEFAULT_MODEL_DIR
+    from classifiers.evaluation import HELD_OUT_SOURCES, Thresholds
+    from classifiers.evaluation import evaluate as run_evaluation
+    from classifiers.persistence import ModelLoadError, read_manifest
+    from classifiers.report import evaluation_report
+
+    if not data.is_dir():
+        raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
+    chosen = None if sources is None else [s.strip() for s in sources.split(",") if s.strip()]
+    unknown = sorted(set(chosen or ()) - set(HELD_OUT_SOURCES))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown {', '.join(unknown)}; choose from {', '.join(HELD_OUT_SOURCES)}",
+            param_hint="--sources",
+        )
+    try:  # the committed model's cross-validated figures, shown for contrast
+        in_distribution = read_manifest(DEFAULT_MODEL_DIR)["metrics"]
+    except ModelLoadError:
+        in_distribution = {}
+    evaluation = run_evaluation(
+        data,
+        sources=chosen,
+        thresholds=Thresholds(hold=hold, reject=reject),
+        baselines=None if baselines else [],
+        in_distribution=in_distribution,
+        jobs=jobs,
+        progress=lambda line: typer.echo(line, err=True),
+    )
+    for name, why in evaluation.baselines.items():
+        if why:
+            typer.echo(f"baseline {name} skipped: {why}", err=True)
+    path = evaluation_report(evaluation, out).write()
+    typer.echo(f"report written to {path} ({evaluation.seconds:.0f} s)")
 
 
 def main() -> None:

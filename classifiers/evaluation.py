@@ -1,0 +1,531 @@
+"""Leave-one-source-out evaluation of the spam and toxicity models against simple baselines."""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from classifiers.datasets import (
+    N_FOLDS,
+    LabelledSet,
+    build_training_sets,
+    feature_lexicon,
+    read_lexicon,
+)
+from classifiers.training import (
+    build_body_rows,
+    build_spam_pipeline,
+    build_toxicity_pipeline,
+    fit_calibrated,
+)
+
+__all__ = [
+    "HELD_OUT_SOURCES",
+    "TEST_SOURCES",
+    "Baseline",
+    "Bogofilter",
+    "Evaluation",
+    "HeldOut",
+    "Metrics",
+    "ProfanityCheck",
+    "Split",
+    "Thresholds",
+    "compute_metrics",
+    "default_baselines",
+    "evaluate",
+    "expected_calibration_error",
+    "origin",
+    "plan",
+    "train_on_subset",
+]
+
+LABELS = ("spam", "toxicity")
+# The sources a held-out split is named after (the origins of every row, see ``origin``).
+HELD_OUT_SOURCES: tuple[str, ...] = (
+    "youtube",
+    "sms",
+    "jigsaw",
+    "davidson",
+    "toxicspans",
+    "stormfront",
+)
+# Per label and held-out source, the rows scored. A label is only evaluated where the
+# held-out source carries it: the spam model meets Jigsaw, TOXICSPANS and Stormfront only
+# as ham (so only its false-positive rate means anything there), and YouTube/SMS rows are
+# only "clean" filler for the toxicity model. ``toxicspans_rest`` is synthetic (spans cut
+# out) and trains, but is never a test set.
+TEST_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "spam": {
+        "youtube": ("youtube",),
+        "sms": ("sms",),
+        "jigsaw": ("jigsaw_ham",),
+        "toxicspans": ("toxicspans_ham",),
+        "stormfront": ("stormfront_ham",),
+    },
+    "toxicity": {
+        "jigsaw": ("jigsaw",),
+        "davidson": ("davidson",),
+        "toxicspans": ("toxicspans",),
+        "stormfront": ("stormfront",),
+    },
+}
+# alt-profanity-check was trained on these; its figures there are in-distribution.
+PROFANITY_CHECK_TRAINED_ON = frozenset({"davidson", "jigsaw"})
+ECE_BINS = 10
+
+
+def origin(source: str) -> str:
+    """The dataset a row came from: ``youtube_clean`` -> ``youtube``, ``jigsaw_ham`` -> ``jigsaw``.
+
+    Holding a source out removes every row derived from its files, from both models.
+    """
+    return source.split("_", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The policy's operating points: hold for review at ``hold``, reject at ``reject``."""
+
+    hold: float = 0.5
+    reject: float = 0.9
+
+    def items(self) -> tuple[tuple[str, float], ...]:
+        return (("hold", self.hold), ("reject", self.reject))
+
+
+@dataclass(frozen=True, slots=True)
+class AtThreshold:
+    """Decisions ``score >= threshold``; None where undefined (no positives, no flags)."""
+
+    threshold: float
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    false_positive_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    rows: int
+    positives: int
+    roc_auc: float | None  # None when the test rows hold one class only
+    pr_auc: float | None  # average precision
+    ece: float  # expected calibration error, ECE_BINS equal-width bins
+    at: dict[str, AtThreshold]  # "hold", "reject"
+
+
+@dataclass
+class Split:
+    """One held-out set for one label: true labels and every scorer's probabilities."""
+
+    label: str
+    held_out: str  # a source name, or "youtube/<video>"
+    kind: str  # "source" or "video"
+    train_rows: int
+    y: np.ndarray
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # "ours", baseline names
+    metrics: dict[str, Metrics] = field(default_factory=dict)
+
+    @property
+    def both_classes(self) -> bool:
+        return 0 < int(self.y.sum()) < len(self.y)
+
+
+@dataclass
+class Evaluation:
+    splits: list[Split]
+    thresholds: Thresholds
+    baselines: dict[str, str | None]  # name -> None if used, else why it was not
+    in_distribution: dict[str, Any]  # the committed manifest's cross-validated metrics
+    data_dir: str
+    seconds: float = 0.0
+
+    def for_label(self, label: str, kind: str = "source") -> list[Split]:
+        return [s for s in self.splits if s.label == label and s.kind == kind]
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Mean |observed rate - mean score| over equal-width score bins, weighted by bin size."""
+    if len(y) == 0:
+        return 0.0
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        in_bin = index == b
+        if in_bin.any():
+            total += in_bin.sum() * abs(float(y[in_bin].mean()) - float(p[in_bin].mean()))
+    return float(total / len(y))
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def compute_metrics(y: np.ndarray, p: np.ndarray, thresholds: Thresholds) -> Metrics:
+    y = np.asarray(y, dtype=int)
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    both = 0 < y.sum() < len(y)
+    at: dict[str, AtThreshold] = {}
+    for name, t in thresholds.items():
+        flagged = p >= t
+        tp = int((flagged & (y == 1)).sum())
+        fp = int((flagged & (y == 0)).sum())
+        positives, negatives = int((y == 1).sum()), int((y == 0).sum())
+        precision = _ratio(tp, tp + fp) if positives else None
+        recall = _ratio(tp, positives)
+        f1 = None
+        if precision is not None and recall is not None:
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        at[name] = AtThreshold(t, precision, recall, f1, _ratio(fp, negatives))
+    return Metrics(
+        rows=len(y),
+        positives=int(y.sum()),
+        roc_auc=float(roc_auc_score(y, p)) if both else None,
+        pr_auc=float(average_precision_score(y, p)) if both else None,
+        ece=expected_calibration_error(y, p),
+        at=at,
+    )
+
+
+# --- baselines -------------------------------------------------------------------------
+
+
+class Baseline(Protocol):
+    """A reference scorer for one label, trained (or not) on the same training fold."""
+
+    name: str
+    label: str
+
+    def unavailable(self) -> str | None: ...
+
+    def fit_predict(
+        self, train_texts: Sequence[str], train_labels: Sequence[int], test_texts: Sequence[str]
+    ) -> np.ndarray: ...
+
+
+def _mbox(texts: Sequence[str]) -> str:
+    # One message per text: an mbox "From " separator, an empty header, the body. Body
+    # lines starting with "From " are escaped, or they would split the message.
+    out = []
+    for text in texts:
+        lines = (">" + line if line.startswith("From ") else line for line in text.splitlines())
+        out.append("From eval@localhost Thu Jan  1 00:00:00 1970\n\n" + "\n".join(lines) + "\n\n")
+    return "".join(out)
+
+
+class Bogofilter:
+    """bogofilter (Bayesian spam filter) with a fresh wordlist per training fold."""
+
+    name = "bogofilter"
+    label = "spam"
+
+    def __init__(self, binary: str | None = None) -> None:
+        self.binary = binary if binary is not None else shutil.which("bogofilter")
+
+    def unavailable(self) -> str | None:
+        if self.binary is None or not Path(self.binary).is_file():
+            return "bogofilter is not installed (apt-get install bogofilter)"
+        return None
+
+    def _run(self, args: list[str], text: str) -> str:
+        assert self.binary is not None
+        # -C: ignore any user or system config, so results do not depend on the machine.
+        done = subprocess.run(
+            [self.binary, "-C", *args], input=text, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"bogofilter {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def fit_predict(
+        self, train_texts: Sequence[str], train_labels: Sequence[int], test_texts: Sequence[str]
+    ) -> np.ndarray:
+        with tempfile.TemporaryDirectory(prefix="bogofilter-") as wordlist:
+            spam = [t for t, y in zip(train_texts, train_labels, strict=True) if y == 1]
+            ham = [t for t, y in zip(train_texts, train_labels, strict=True) if y == 0]
+            self._run(["-d", wordlist, "-s", "-M"], _mbox(spam))
+            self._run(["-d", wordlist, "-n", "-M"], _mbox(ham))
+            # -TT: one spamicity per message, full precision; -e: exit 0 whatever the verdict.
+            out = self._run(["-d", wordlist, "-M", "-TT", "-e"], _mbox(test_texts))
+        scores = np.asarray([float(line) for line in out.split()], dtype=float)
+        if len(scores) != len(test_texts):
+            raise RuntimeError(f"bogofilter scored {len(scores)} of {len(test_texts)} messages")
+        return scores
+
+
+class ProfanityCheck:
+    """alt-profanity-check: a pretrained linear SVM (Davidson + Jigsaw, among others).
+
+    It ignores the training fold: it is what a site would install off the shelf. Its own
+    model file is loaded by the package itself (joblib); we never load it ourselves.
+    """
+
+    name = "alt-profanity-check"
+    label = "toxicity"
+
+    def unavailable(self) -> str | None:
+        if importlib.util.find_spec("profanity_check") is None:
+            return "alt-profanity-check is not installed (pip install alt-profanity-check)"
+        return None
+
+    def fit_predict(
+        self, train_texts: Sequence[str], train_labels: Sequence[int], test_texts: Sequence[str]
+    ) -> np.ndarray:
+        from profanity_check import predict_prob
+
+        return np.asarray(predict_prob(list(test_texts)), dtype=float)
+
+
+def default_baselines() -> list[Baseline]:
+    return [Bogofilter(), ProfanityCheck()]
+
+
+# --- our models on a subset ------------------------------------------------------------
+
+
+def _subset(data: LabelledSet, mask: np.ndarray) -> LabelledSet:
+    keep = np.flatnonzero(mask)
+    return replace(
+        data,
+        texts=[data.texts[i] for i in keep],
+        labels=[data.labels[i] for i in keep],
+        row_weights=[data.row_weights[i] for i in keep],
+        sources=[data.sources[i] for i in keep],
+        folds=[data.folds[i] for i in keep],
+    )
+
+
+def train_on_subset(
+    data: LabelledSet, features: Any, train: np.ndarray, classifier: LogisticRegression
+) -> LogisticRegression:
+    """Fit a clone of ``classifier`` on the ``train`` rows exactly as ``train()`` would.
+
+    The weights are recomputed for the subset (per-source balance, identity terms, equal
+    class totals) and the Platt calibration is fitted out of fold on the subset, so the
+    held-out source sees the model the training code would have shipped without it.
+    """
+    sub = _subset(data, train)
+    fitted = clone(classifier)
+    fit_calibrated(
+        fitted,
+        features[train],
+        np.asarray(sub.labels),
+        sub.sample_weights(),
+        np.asarray(sub.folds),
+        lambda _line: None,
+    )
+    return fitted
+
+
+def _youtube_videos(data_dir: Path) -> list[str]:
+    # Same order as classifiers.datasets._youtube, which sets a video's fold to its index.
+    videos = [p.stem for p in sorted(data_dir.glob("youtube_spam/Youtube0*.csv"))]
+    if len(videos) > N_FOLDS:
+        raise ValueError(f"{len(videos)} YouTube videos do not map one-to-one onto folds")
+    return videos
+
+
+@dataclass
+class HeldOut:
+    """One model to train (``train`` rows) and score on the held-out ``test`` rows."""
+
+    label: str
+    held_out: str
+    kind: str  # "source" or "video"
+    train: np.ndarray  # boolean masks over the label's LabelledSet
+    test: np.ndarray
+
+
+def plan(
+    sets: dict[str, LabelledSet], data_dir: Path, sources: Sequence[str], videos: bool = True
+) -> list[tuple[str, list[HeldOut]]]:
+    """The rounds of training: one per held-out source (then per YouTube video), each with
+    the labels evaluated there. Training rows exclude every row of the held-out origin."""
+    origins = {k: np.asarray([origin(s) for s in v.sources]) for k, v in sets.items()}
+    row_sources = {k: np.asarray(v.sources) for k, v in sets.items()}
+    rounds: list[tuple[str, list[HeldOut]]] = []
+    for held_out in sources:
+        tasks = []
+        for label in LABELS:
+            test_sources = TEST_SOURCES[label].get(held_out)
+            if test_sources is None:
+                continue
+            test = np.isin(row_sources[label], test_sources)
+            if test.any():
+                tasks.append(HeldOut(label, held_out, "source", origins[label] != held_out, test))
+        if tasks:
+            rounds.append((held_out, tasks))
+    if videos and "youtube" in sources:
+        folds = np.asarray(sets["spam"].folds)
+        is_youtube = origins["spam"] == "youtube"
+        for index, video in enumerate(_youtube_videos(data_dir)):
+            in_video = is_youtube & (folds == index)
+            test = in_video & (row_sources["spam"] == "youtube")
+            if test.any():
+                task = HeldOut("spam", f"youtube/{video}", "video", ~in_video, test)
+                rounds.append((f"YouTube video {video}", [task]))
+    return rounds
+
+
+class _Rounds:
+    """The data, features and baselines of one evaluation; runs a round by its number.
+
+    Built once in each worker process (see ``evaluate``'s ``jobs``), so only round numbers
+    and results cross process boundaries, never the feature matrices.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        sources: Sequence[str],
+        videos: bool,
+        thresholds: Thresholds,
+        baselines: Sequence[Baseline],
+    ) -> None:
+        spam_rows, toxicity_rows, files = build_training_sets(data_dir)
+        lexicon = feature_lexicon(read_lexicon(files))
+        self.sets = {"spam": spam_rows, "toxicity": toxicity_rows}
+        self.pipelines = {
+            "spam": build_spam_pipeline(lexicon),
+            "toxicity": build_toxicity_pipeline(lexicon),
+        }
+        self.rounds = plan(self.sets, data_dir, sources, videos)
+        self.thresholds = thresholds
+        self.baselines = {b.label: b for b in baselines}
+        self._features: dict[str, Any] = {}
+
+    def features(self, label: str) -> Any:
+        if label not in self._features:
+            # Hashing features are stateless: computed once per label, sliced per split.
+            texts = self.sets[label].texts
+            self._features[label] = self.pipelines[label][:-1].fit_transform(build_body_rows(texts))
+        return self._features[label]
+
+    def run(self, number: int) -> list[Split]:
+        splits = []
+        for task in self.rounds[number][1]:
+            data, X = self.sets[task.label], self.features(task.label)
+            model = train_on_subset(data, X, task.train, self.pipelines[task.label][-1])
+            y = np.asarray(data.labels)[task.test]
+            split = Split(task.label, task.held_out, task.kind, int(task.train.sum()), y)
+            split.scores["ours"] = model.predict_proba(X[task.test])[:, 1]
+            baseline = self.baselines.get(task.label)
+            if baseline is not None:
+                train_idx, test_idx = np.flatnonzero(task.train), np.flatnonzero(task.test)
+                split.scores[baseline.name] = baseline.fit_predict(
+                    [data.texts[i] for i in train_idx],
+                    [data.labels[i] for i in train_idx],
+                    [data.texts[i] for i in test_idx],
+                )
+            split.metrics = {
+                k: compute_metrics(y, p, self.thresholds) for k, p in split.scores.items()
+            }
+            splits.append(split)
+        return splits
+
+
+_worker_rounds: _Rounds | None = None  # the worker process's own copy
+
+
+def _start_worker(*args: Any) -> None:
+    global _worker_rounds
+    _worker_rounds = _Rounds(*args)
+
+
+def _run_in_worker(number: int) -> list[Split]:
+    assert _worker_rounds is not None
+    return _worker_rounds.run(number)
+
+
+def _summary(split: Split) -> str:
+    ours = split.metrics["ours"]
+    if ours.roc_auc is not None:
+        return f"  {split.label} on {split.held_out}: ROC-AUC {ours.roc_auc:.3f}"
+    rate = ours.at["hold"].false_positive_rate
+    return f"  {split.label} on {split.held_out}: false-positive rate {rate:.3f}"
+
+
+def evaluate(
+    data_dir: Path,
+    *,
+    sources: Sequence[str] | None = None,
+    thresholds: Thresholds = Thresholds(),
+    baselines: Sequence[Baseline] | None = None,
+    videos: bool = True,
+    in_distribution: dict[str, Any] | None = None,
+    jobs: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> Evaluation:
+    """Train without each source in turn and score the held-out source (and YouTube video).
+
+    ``baselines`` defaults to bogofilter (spam) and alt-profanity-check (toxicity); a
+    baseline that is not installed is recorded as unavailable, not an error. ``jobs`` > 1
+    runs rounds in that many worker processes (each reads the data and builds the features
+    once), which is what makes the full run fit in minutes: every round is single-threaded.
+    """
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    data_dir = Path(data_dir)
+    chosen = list(HELD_OUT_SOURCES if sources is None else sources)
+    unknown = sorted(set(chosen) - set(HELD_OUT_SOURCES))
+    if unknown:
+        raise ValueError(f"unknown sources {unknown}; choose from {', '.join(HELD_OUT_SOURCES)}")
+    if baselines is None:
+        baselines = default_baselines()
+    status = {b.name: b.unavailable() for b in baselines}
+    usable = [b for b in baselines if status[b.name] is None]
+    args = (data_dir, chosen, videos, thresholds, usable)
+
+    rounds = _Rounds(*args)
+    names = [name for name, _ in rounds.rounds]
+    results: dict[int, list[Split]] = {}
+    if jobs <= 1 or len(names) <= 1:
+        for number, name in enumerate(names):
+            say(f"training without {name} ({number + 1}/{len(names)})…")
+            results[number] = rounds.run(number)
+            for split in results[number]:
+                say(_summary(split))
+    else:
+        # "spawn", not "fork": a forked child of a process that has used OpenMP (scikit-learn)
+        # can hang.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            min(jobs, len(names)), mp_context=context, initializer=_start_worker, initargs=args
+        ) as pool:
+            pending: dict[Future[list[Split]], int] = {}
+            queue = list(enumerate(names))
+            while queue or pending:
+                # Submit only as many rounds as there are workers, so the progress line
+                # says which round has actually started.
+                while queue and len(pending) < jobs:
+                    number, name = queue.pop(0)
+                    say(f"training without {name} ({number + 1}/{len(names)})…")
+                    pending[pool.submit(_run_in_worker, number)] = number
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    number = pending.pop(future)
+                    results[number] = future.result()
+                    for split in results[number]:
+                        say(_summary(split))
+    return Evaluation(
+        splits=[split for number in sorted(results) for split in results[number]],
+        thresholds=thresholds,
+        baselines=status,
+        in_distribution=dict(in_distribution or {}),
+        data_dir=str(data_dir),
+        seconds=time.perf_counter() - started,
+    )

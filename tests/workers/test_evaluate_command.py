@@ -1,0 +1,48 @@
+"""`moderation evaluate`: leave-one-source-out evaluation written as a report with plots."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.classifiers.conftest import write_fixture_datasets
+from tests.conftest import ROOT
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _moderation(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_evaluate_writes_the_report_for_the_chosen_sources(tmp_path: Path) -> None:
+    data = write_fixture_datasets(tmp_path / "datasets")
+    out = tmp_path / "evaluation"
+    result = _moderation(
+        "evaluate", "--data", str(data), "--out", str(out), "--sources", "sms", "--no-baselines"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "training without sms (1/1)…" in result.stderr
+    assert f"report written to {out / 'report.md'}" in result.stdout
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| spam | sms | 36 (18) |" in report  # SMS holds spam and ham: a full row
+    assert "| toxicity |" not in report  # SMS carries no toxicity label
+    assert "Baselines used: none." in report
+    for name in ("spam_roc_pr.png", "spam_calibration.png", "spam_confusion.png"):
+        assert (out / name).read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_evaluate_refuses_an_unknown_source(tmp_path: Path) -> None:
+    data = write_fixture_datasets(tmp_path / "datasets")
+    result = _moderation("evaluate", "--data", str(data), "--sources", "sms,reddit")
+    assert result.returncode == 2
+    said = " ".join(re.sub("[│╭╮╰╯─]", " ", result.stderr).split())  # unwrap the error box
+    assert "Invalid value for --sources: unknown reddit" in said
