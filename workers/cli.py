@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -254,8 +255,37 @@ def evaluate(
     for name, why in evaluation.baselines.items():
         if why:
             typer.echo(f"baseline {name} skipped: {why}", err=True)
-    path = evaluation_report(evaluation, out).write()
+    report = evaluation_report(evaluation, out)
+    _add_served_model_sections(report, data, lambda line: typer.echo(line, err=True))
+    path = report.write()
     typer.echo(f"report written to {path} ({evaluation.seconds:.0f} s)")
+
+
+def _add_served_model_sections(report: Any, data: Path, progress: Callable[[str], None]) -> None:
+    """The figures of the model a worker would serve now: explanation spans against TOXICSPANS,
+    identity-term bias, and the full policy on the fixed set of news comments."""
+    from classifiers.bias import bias_report
+    from classifiers.explain import span_f1
+    from workers.policy_evaluation import evaluate_policy
+    from workers.scoring import get_scorer
+
+    settings = get_settings()
+    scorer = get_scorer(settings)
+    progress(f"explanation spans, bias and policy with the served model {scorer.version}")
+
+    def add(markdown: str) -> None:
+        heading, _, body = markdown.strip().partition("\n")
+        report.add_section(heading.removeprefix("## ").strip(), body)
+
+    spans = span_f1(scorer, data)
+    report.add_section(
+        "Explanation spans on TOXICSPANS",
+        f"Model `{scorer.version}`: character-level F1 between the toxicity explanation's spans "
+        "and the spans most raters marked (SemEval-2021 Task 5 scoring). The served model was "
+        "trained on these comments, so this figure is optimistic.\n\n" + spans["table"],
+    )
+    add(bias_report(scorer).markdown())
+    add(evaluate_policy(settings).markdown())
 
 
 def main() -> None:

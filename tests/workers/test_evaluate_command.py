@@ -33,9 +33,19 @@ def test_evaluate_writes_the_report_for_the_chosen_sources(tmp_path: Path) -> No
     assert "training without sms (1/1)…" in result.stderr
     assert f"report written to {out / 'report.md'}" in result.stdout
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "| spam | sms | 36 (18) |" in report  # SMS holds spam and ham: a full row
-    assert "| toxicity |" not in report  # SMS carries no toxicity label
+    headline = report.split("\n## ")[1]
+    assert headline.startswith("Headline")
+    assert "| spam | sms | 36 (18) |" in headline  # SMS holds spam and ham: a full row
+    assert "| toxicity |" not in headline  # SMS carries no toxicity label
     assert "Baselines used: none." in report
+    # The served model's figures follow the held-out ones.
+    for section in (
+        "## Explanation spans on TOXICSPANS",
+        "## Identity-term bias",
+        "## Policy decisions on news comments",
+    ):
+        assert section in report
+    assert "| explain " in report and "clean comments rejected" in report.lower()
     for name in ("spam_roc_pr.png", "spam_calibration.png", "spam_confusion.png"):
         assert (out / name).read_bytes()[:8] == PNG_SIGNATURE
 
