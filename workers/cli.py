@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -232,6 +233,9 @@ def evaluate(
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
+    if importlib.util.find_spec("matplotlib") is None:  # checked before minutes of training
+        typer.echo("error: the report needs matplotlib: pip install 'comment-moderation[eval]'")
+        raise typer.Exit(1)
     chosen = None if sources is None else [s.strip() for s in sources.split(",") if s.strip()]
     unknown = sorted(set(chosen or ()) - set(HELD_OUT_SOURCES))
     if unknown:
