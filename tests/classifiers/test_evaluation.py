@@ -102,6 +102,21 @@ def test_held_out_rows_never_train_the_model(fixture_data: Path) -> None:
     assert np.asarray(spam.sources)[psy.train].tolist().count("youtube") == 54
 
 
+def test_toxicspans_held_out_reports_span_f1_of_models_that_never_saw_it(
+    fixture_data: Path,
+) -> None:
+    evaluation = evaluate(fixture_data, sources=["toxicspans"], baselines=[], videos=False)
+    (toxicity,) = [s for s in evaluation.splits if s.label == "toxicity"]
+    spans = toxicity.extras["span_f1"]
+    assert spans["model_version"] == "trained without toxicspans"
+    assert spans["comments"] > 0
+    for value in (*spans["f1"].values(), *spans["f1_comments_with_gold_spans"].values()):
+        assert 0.0 <= value <= 1.0
+    assert "| explain |" in spans["table"]
+    # Only that round carries it: other sources' models saw TOXICSPANS.
+    assert all("span_f1" not in s.extras for s in evaluation.splits if s.label == "spam")
+
+
 def test_loso_scores_every_label_the_source_carries(jigsaw_held_out: Evaluation) -> None:
     splits = {(s.label, s.held_out): s for s in jigsaw_held_out.splits}
     assert set(splits) == {("spam", "jigsaw"), ("toxicity", "jigsaw")}
