@@ -16,6 +16,15 @@ Spam (1 = spam, 0 = ham)
   Toxic rows are not used as ham, so the spam score does not learn to ignore abuse-laden
   link spam. Davidson tweets are left out: retweet/@mention/t.co artefacts would teach that
   links are ham.
+- Synthetic ham with a reference link (negatives only, weight 0.05 per source):
+  ``jigsaw_linked``, ``toxicspans_linked``, ``stormfront_linked``. In YouTube and SMS, the
+  only sources with spam, nearly every link is spam and ham has none, so the model learnt
+  "a link = spam" and held news comments that cite their source. One clean ham row in four
+  (stable hash) is copied with a link to a general news or reference site
+  (``REFERENCE_DOMAINS``, a fixed list of major outlets, encyclopaedias and statistics
+  offices; no video or link-shortener hosts) whose path is a slug of the comment's own
+  words, placed before, after or in parentheses (``_LINK_TEMPLATES``). The copy keeps its
+  original's fold and origin, so holding a source out removes it too.
 
 Toxicity (1 = toxic, 0 = not toxic), following the Civil Comments umbrella definition (rude,
 disrespectful, hateful, obscene or threatening):
@@ -46,6 +55,11 @@ disrespectful, hateful, obscene or threatening):
   source of clean *news-comment* text besides the ~4,800 "not toxic" rows.
 - ``stormfront``: ``stormfront_hate_speech/stormfront_combined.csv``: ``hate`` -> toxic,
   ``noHate`` -> not toxic; ``relation`` (needs context) and ``idk/skip`` are dropped.
+- Threats and identity attacks (``SEVERE_WEIGHT``, 3x the row weight of other toxic rows of
+  their source): Jigsaw rows labelled ``threat`` or ``identity_hate``, and toxic TOXICSPANS
+  comments where at least two raters, and at least a third of them, marked a ``Threat`` or
+  ``Identity based Attack`` span. Insults and profanity outnumber them about ten to one,
+  so unweighted the model learns "toxic = swear words" and lets a polite threat through.
 - Extra clean text (negatives only, weight 0.2 each): ``sms_clean`` and ``youtube_clean``:
   every SMS and YouTube comment, ham *and spam*, as not toxic. Spam is unwanted but not
   abusive; without these rows scam text ("contact me on whatsapp to invest") scored as
@@ -116,6 +130,13 @@ IDENTITY_TERMS: tuple[str, ...] = (
     "latina", "hispanic", "immigrant", "immigrants", "refugee", "refugees", "gay", "gays",
     "lesbian", "lesbians", "bisexual", "transgender", "trans", "queer", "homosexual",
     "woman", "women", "girl", "girls", "female", "feminist", "deaf", "blind", "disabled",
+    # Nationalities and peoples: hate-speech sources name them mostly in attacks too.
+    "indigenous", "native", "aboriginal", "roma", "gypsy", "gypsies", "nigerian",
+    "nigerians", "somali", "somalis", "pakistani", "pakistanis", "syrian", "syrians",
+    "iranian", "israeli", "israelis", "palestinian", "palestinians", "irish", "polish",
+    "russian", "russians", "ukrainian", "ukrainians", "turkish", "turks", "romanian",
+    "romanians", "french", "german", "germans", "american", "americans", "british",
+    "european", "europeans", "africans", "lgbt", "lgbtq", "hindus", "sikhs",
 )  # fmt: skip
 _LENGTH_EDGES = (8, 16, 32, 64)  # word-count strata, see LabelledSet.sample_weights
 _IDENTITY_CAP = 25.0
@@ -136,7 +157,42 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "toxicspans_rest": 1.0,
     "sms_clean": 0.2,
     "youtube_clean": 0.2,
+    "jigsaw_linked": 0.05,
+    "toxicspans_linked": 0.05,
+    "stormfront_linked": 0.05,
 }
+
+# Row weight, relative to other toxic rows of the same source, of a toxic row that threatens
+# or attacks an identity (TOXICSPANS Threat / Identity based Attack spans, Jigsaw threat /
+# identity_hate). Insults and profanity outnumber them ~10:1, so without this the model
+# learns "toxic = swear words" and scores a profanity-free threat as clean.
+SEVERE_WEIGHT = 3.0
+_SEVERE_SPAN_TYPES = frozenset({"Threat", "Identity based Attack"})
+
+# General news and reference sites, for the synthetic "ham with a reference link" rows (see
+# the module docstring). Video and link-shortener hosts are deliberately absent: those are
+# what link spam points at.
+REFERENCE_DOMAINS: tuple[str, ...] = (
+    "www.bbc.co.uk", "www.bbc.com", "www.reuters.com", "apnews.com", "www.theguardian.com",
+    "www.nytimes.com", "www.washingtonpost.com", "www.ft.com", "www.economist.com",
+    "www.npr.org", "www.cbc.ca", "www.abc.net.au", "www.aljazeera.com", "en.wikipedia.org",
+    "www.gov.uk", "www.ons.gov.uk", "www.who.int", "ec.europa.eu", "www.nature.com",
+    "www.bloomberg.com", "www.wsj.com", "www.latimes.com", "www.independent.co.uk",
+    "www.politico.com", "www.theatlantic.com", "www.snopes.com", "www.factcheck.org",
+    "www.congress.gov", "www.oecd.org", "www.imf.org", "www.worldbank.org", "www.cdc.gov",
+    "www.census.gov", "www.statista.com", "www.lemonde.fr", "www.spiegel.de",
+)  # fmt: skip
+# One ham row in this many (chosen by a stable hash) gets a linked copy.
+_LINKED_EVERY = 4
+_LINK_TEMPLATES = (
+    "{text} {url}",
+    "{text} Source: {url}",
+    "{text} ({url})",
+    "{url} {text}",
+    "{text} See {url}",
+    "{text} More here: {url}",
+)
+
 
 # csv's default field limit (128 KiB) is fine, but long Jigsaw comments contain newlines
 # inside quotes, so always open with newline="".
@@ -264,6 +320,41 @@ def _read_csv(path: Path) -> Iterable[dict[str, str]]:
         yield from csv.DictReader(fh)
 
 
+def _stable(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+def _with_reference_link(text: str, key: str) -> str | None:
+    """``text`` with a link to a news/reference page, for one ham row in ``_LINKED_EVERY``.
+
+    The page path is a slug of the comment's own words, as article URLs are; the domain,
+    scheme and placement come from a stable hash of ``key``.
+    """
+    h = _stable(key)
+    if h % _LINKED_EVERY:
+        return None
+    h //= _LINKED_EVERY
+    domain = REFERENCE_DOMAINS[h % len(REFERENCE_DOMAINS)]
+    h //= len(REFERENCE_DOMAINS)
+    words = _WORD.findall(text.lower())[: 3 + h % 5]
+    h //= 5
+    slug = "-".join(words) or "article"
+    if domain == "en.wikipedia.org":
+        path = "wiki/" + "_".join(w.capitalize() for w in words[:3])
+    else:
+        path = f"{slug}-{h % 90_000_000 + 10_000_000}" if h % 2 else f"news/{slug}"
+    h //= 90_000_000
+    url = f"{'https://' if h % 3 else 'http://'}{domain}/{path}"
+    h //= 3
+    return _LINK_TEMPLATES[h % len(_LINK_TEMPLATES)].format(text=text.strip(), url=url)
+
+
+def _extra_ham_rows(spam: LabelledSet, text: str, source: str, key: str, fold: int) -> None:
+    """The synthetic rows derived from one clean ham row (see the module docstring)."""
+    if linked := _with_reference_link(text, key):
+        spam.add(linked, 0, f"{source}_linked", fold)
+
+
 def _youtube(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
     videos = sorted(files.data_dir.glob("youtube_spam/Youtube0*.csv"))
     if not videos:
@@ -292,9 +383,11 @@ def _jigsaw(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> Non
     for row in _read_csv(path):
         toxic = int(any(row[k] == "1" for k in labels))
         fold = _fold(f"jigsaw{row['id']}")
-        toxicity.add(row["comment_text"], toxic, "jigsaw", fold)
+        severe = row["threat"] == "1" or row["identity_hate"] == "1"
+        toxicity.add(row["comment_text"], toxic, "jigsaw", fold, SEVERE_WEIGHT if severe else 1.0)
         if not toxic:
             spam.add(row["comment_text"], 0, "jigsaw_ham", fold)
+            _extra_ham_rows(spam, row["comment_text"], "jigsaw", f"jigsaw{row['id']}", fold)
 
 
 def read_lexicon(files: SourceFiles) -> tuple[str, ...]:
@@ -351,12 +444,20 @@ def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -
         not_toxic[cid] += row["not toxic"] == "True"
         all_toxic[cid] += row["all toxic"] == "True"
     chars_of: dict[str, set[int]] = defaultdict(set)
+    severe_chars_of: dict[str, set[int]] = defaultdict(set)
     for row in _read_csv(files.use("toxic_spans_civil_comments/spans.csv")):
-        chars_of[row["annotation"]].update(range(int(row["start"]), int(row["end"])))
+        span = range(int(row["start"]), int(row["end"]))
+        chars_of[row["annotation"]].update(span)
+        if row["type"] in _SEVERE_SPAN_TYPES:
+            severe_chars_of[row["annotation"]].update(span)
     coverage: dict[str, Counter[int]] = defaultdict(Counter)
     for annotation, chars in chars_of.items():
         if annotation in comment_of:
             coverage[comment_of[annotation]].update(chars)
+    # Raters per comment who marked a threat or identity attack.
+    severe_raters: Counter[str] = Counter(
+        comment_of[a] for a, chars in severe_chars_of.items() if chars and a in comment_of
+    )
     for row in _read_csv(files.use("toxic_spans_civil_comments/comments.csv")):
         cid = row["comment_id"]
         n = raters.get(cid, 0)
@@ -372,9 +473,12 @@ def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -
             continue  # "toxic" votes that do not agree on what is toxic
         fold = _fold(f"civil{cid}")
         text = row["comment_text"]
-        toxicity.add(text, toxic, "toxicspans", fold)
+        # A threat or identity attack when at least two raters, and at least a third, say so.
+        severe = toxic and severe_raters[cid] >= max(2, n / 3)
+        toxicity.add(text, toxic, "toxicspans", fold, SEVERE_WEIGHT if severe else 1.0)
         if not toxic:
             spam.add(text, 0, "toxicspans_ham", fold)
+            _extra_ham_rows(spam, text, "toxicspans", f"civil{cid}", fold)
             continue
         # The same comment with every character any rater marked toxic removed: news
         # prose that the raters found nothing toxic in. Same fold as its original.
@@ -395,6 +499,7 @@ def _stormfront(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) ->
         toxicity.add(row["text"], toxic, "stormfront", fold)
         if not toxic:
             spam.add(row["text"], 0, "stormfront_ham", fold)
+            _extra_ham_rows(spam, row["text"], "stormfront", row["file_id"], fold)
 
 
 def build_training_sets(data_dir: Path) -> tuple[LabelledSet, LabelledSet, SourceFiles]:

@@ -7,6 +7,7 @@ import re
 import string
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -396,6 +397,8 @@ _CALL_TO_ACTION = re.compile(
     r"|send|claim|apply|get|earn|invest|make|win|go\s+to)\b"
 )
 _EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)$", re.IGNORECASE)
+_MIN_REPEAT_TOKENS = 6
+_BARE_LINK_WORDS = 5
 _UPPER = string.ascii_uppercase
 _LOWER = string.ascii_lowercase
 _DROP_UPPER = str.maketrans("", "", _UPPER)
@@ -413,6 +416,8 @@ _BODY_FEATURES = (
     "log_length",
     "log_scam_terms",
     "call_to_action",
+    "repetition",
+    "bare_link",
 )
 _EMAIL_FEATURES = (
     "email_none",
@@ -445,8 +450,22 @@ def _body_features(text: str) -> tuple[list[float], set[str]]:
     letters = upper + len(text) - len(text.translate(_DROP_LOWER))
     low = text.lower()
     has_digit = any(d in text for d in "0123456789")
-    scam = len(_SCAM_WORDS.intersection(_LEX_WORD.findall(low)))
+    tokens = _LEX_WORD.findall(low)
+    scam = len(_SCAM_WORDS.intersection(tokens))
     scam += sum(1 for phrase in _SCAM_PHRASES if phrase in low)
+    # Flooding: the share of word bigrams that repeat an earlier one ("lol lol lol", a phrase
+    # pasted five times); ordinary prose of any length stays near 0.
+    repetition = 0.0
+    if len(tokens) >= _MIN_REPEAT_TOKENS:
+        bigrams = list(pairwise(tokens))
+        repetition = 1.0 - len(set(bigrams)) / len(bigrams)
+    # A link with (almost) nothing said around it, unlike a reference inside an argument.
+    bare = False
+    if links:
+        rest = text
+        for link in links:
+            rest = rest.replace(link, " ")
+        bare = len(_LEX_WORD.findall(rest)) < _BARE_LINK_WORDS
     return [
         math.log1p(len(links)),
         math.log1p(len(hosts)),
@@ -460,6 +479,8 @@ def _body_features(text: str) -> tuple[list[float], set[str]]:
         math.log1p(len(text)) / 6.0,
         math.log1p(scam),
         float(_CALL_TO_ACTION.search(low) is not None),
+        repetition,
+        float(bare),
     ], hosts
 
 

@@ -67,9 +67,10 @@ def test_the_threshold_decides_what_counts_as_a_false_positive(scorer: Scorer) -
 
 
 def test_regression_guard_at_the_level_model_v0_reaches(report: BiasReport) -> None:
-    # Measured with v0-20261129-c4993aa1, threshold 0.5: 7.1% of the 294 sentences flagged,
-    # worst groups Nigerian and Jewish at 3 of 6 (50%), FPR gap 50%, mean gap 0.319
-    # (Nigerian 0.537 vs American 0.218). Far from fair; these guards stop it getting worse.
+    # Measured with v0-20261129-43712254, threshold 0.5: 5.4% of the 294 sentences flagged
+    # (7.1% for v0-20261129-c4993aa1), worst groups Nigerian and Jewish at 3 of 6 (50%), FPR
+    # gap 50%, mean gap 0.342 (Nigerian 0.497 vs American 0.155); Korean, Russian, Ukrainian
+    # and American 0 of 6. Far from fair; these guards stop it getting worse.
     named = {g.group: g for g in report.groups}
     print(
         f"\noverall FPR {report.overall_fpr:.1%}; max FPR {report.max_fpr:.1%}; "
@@ -81,11 +82,11 @@ def test_regression_guard_at_the_level_model_v0_reaches(report: BiasReport) -> N
             for n in ("Korean", "Russian", "Ukrainian", "American")
         )
     )
-    assert report.overall_fpr <= 0.10
-    assert report.max_fpr <= 4 / 6
+    assert report.overall_fpr <= 0.06
+    assert report.max_fpr <= 3 / 6
     assert report.mean_gap <= 0.36
     for name in ("Korean", "Russian", "Ukrainian", "American"):
-        assert named[name].fpr <= 2 / 6, name
+        assert named[name].fpr <= 1 / 6, name
 
 
 def test_markdown_names_the_worst_group_and_the_figures(report: BiasReport) -> None:

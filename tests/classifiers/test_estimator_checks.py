@@ -148,3 +148,24 @@ def test_scam_features_fire_on_scam_wording_not_on_complaints() -> None:
     assert scam[names.index("body0__call_to_action")] == 1
     assert complaint[names.index("body0__log_scam_terms")] == 0
     assert complaint[names.index("body0__call_to_action")] == 0
+
+
+def test_meta_features_see_floods_and_bare_links() -> None:
+    X = np.array(
+        [
+            ["lol lol lol lol lol lol lol lol"],
+            ["Buy now, buy now, buy now, buy now, buy now"],
+            ["The council spent more on consultants than on repairs, which says it all."],
+            ["http://cheap-pills.example.com"],
+            ["The figures are in the ONS release https://www.ons.gov.uk/x, and they are grim."],
+        ],
+        dtype=object,
+    )
+    meta = CommentMetaFeatures(roles=("body",)).fit(X)
+    names = list(meta.get_feature_names_out())
+    rep, bare = names.index("body0__repetition"), names.index("body0__bare_link")
+    flood, pasted, prose, link_only, cited = meta.transform(X)
+    assert flood[rep] > 0.8 and pasted[rep] > 0.5
+    assert prose[rep] == 0
+    assert link_only[bare] == 1 and cited[bare] == 0
+    assert prose[bare] == 0

@@ -28,3 +28,19 @@ def test_committed_manifest_matches_shared_datasets() -> None:
         data = path.read_bytes()
         assert len(data) == entry["bytes"], entry["path"]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
+
+
+def test_reference_links_are_stable_and_point_at_the_reference_list() -> None:
+    from classifiers.datasets import REFERENCE_DOMAINS, _with_reference_link
+
+    text = "The minister's figures do not add up, as the audit office showed last year."
+    first = [_with_reference_link(text, f"key{k}") for k in range(200)]
+    again = [_with_reference_link(text, f"key{k}") for k in range(200)]
+    linked = [t for t in first if t is not None]
+    # About one row in four gets a linked copy, always the same one for the same key.
+    assert 25 <= len(linked) <= 75
+    assert first == again
+    for t in linked:
+        assert text in t
+        assert any(f"://{domain}/" in t for domain in REFERENCE_DOMAINS)
+    assert not any("youtube" in d or "bit.ly" in d for d in REFERENCE_DOMAINS)
