@@ -35,6 +35,19 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def run_moderation(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The `moderation` command as an operator runs it, in a process of its own."""
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

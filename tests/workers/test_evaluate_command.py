@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.classifiers.conftest import write_fixture_datasets
-from tests.conftest import ROOT
+from tests.conftest import run_moderation
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _moderation(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def test_evaluate_writes_the_report_for_the_chosen_sources(tmp_path: Path) -> None:
     data = write_fixture_datasets(tmp_path / "datasets")
     out = tmp_path / "evaluation"
-    result = _moderation(
+    result = run_moderation(
         "evaluate", "--data", str(data), "--out", str(out), "--sources", "sms", "--no-baselines"
     )
     assert result.returncode == 0, result.stderr
@@ -52,7 +40,7 @@ def test_evaluate_writes_the_report_for_the_chosen_sources(tmp_path: Path) -> No
 
 def test_evaluate_refuses_an_unknown_source(tmp_path: Path) -> None:
     data = write_fixture_datasets(tmp_path / "datasets")
-    result = _moderation("evaluate", "--data", str(data), "--sources", "sms,reddit")
+    result = run_moderation("evaluate", "--data", str(data), "--sources", "sms,reddit")
     assert result.returncode == 2
     said = " ".join(re.sub("[│╭╮╰╯─]", " ", result.stderr).split())  # unwrap the error box
     assert "Invalid value for --sources: unknown reddit" in said

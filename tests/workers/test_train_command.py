@@ -5,29 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from classifiers import CommentText, Scorer
 from tests.classifiers.conftest import write_fixture_datasets
-from tests.conftest import ROOT
-
-
-def _moderation(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from tests.conftest import run_moderation
 
 
 def test_train_writes_a_loadable_model_with_its_manifest(tmp_path: Path) -> None:
     data = write_fixture_datasets(tmp_path / "datasets")
     out = tmp_path / "model"
-    result = _moderation("train", "--data", str(data), "--out", str(out))
+    result = run_moderation("train", "--data", str(data), "--out", str(out))
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert f"model {manifest['model_version']} written to {out}" in result.stdout
@@ -41,7 +29,7 @@ def test_train_writes_a_loadable_model_with_its_manifest(tmp_path: Path) -> None
 
 
 def test_train_refuses_a_missing_data_folder(tmp_path: Path) -> None:
-    result = _moderation("train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path))
+    result = run_moderation("train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path))
     assert result.returncode == 2
     said = " ".join(re.sub("[│╭╮╰╯─]", " ", result.stderr).split())  # unwrap the error box
     assert "Invalid value for --data:" in said and "nowhere is not a folder" in said
