@@ -24,11 +24,10 @@ from classifiers.features import (
     _SCAM_WORDS,
     _URL,
     _URL_HINTS,
-    _WORD_BASE,
-    _WORD_BASE_INV,
     CommentFeaturizer,
     _bucket,
     _lexicon_sets,
+    word_hashes,
 )
 from classifiers.normalise import normalise_text, normalise_with_spans
 
@@ -145,17 +144,8 @@ def _ngram_occurrences(
         lows.append(starts[ok] - 1)  # padded -> text coordinates
         highs.append(starts[ok] - 1 + n)
 
-    is_word = ((codes >= 97) & (codes <= 122)) | ((codes >= 48) & (codes <= 57)) | (codes >= 128)
-    edge = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
-    w_start = np.flatnonzero(edge == 1)
-    w_end = np.flatnonzero(edge == -1)
+    w_start, w_end, words = word_hashes(codes)
     if w_start.size:
-        powers = np.cumprod(np.full(total, _WORD_BASE, dtype=np.uint64))
-        powers = np.concatenate(([np.uint64(1)], powers[:-1]))
-        inv_powers = np.cumprod(np.full(total, _WORD_BASE_INV, dtype=np.uint64))
-        inv_powers = np.concatenate(([np.uint64(1)], inv_powers[:-1]))
-        prefix = np.concatenate(([np.uint64(0)], np.cumsum(codes * powers, dtype=np.uint64)))
-        words = (prefix[w_end] - prefix[w_start]) * inv_powers[w_start]
         gram = words
         for n in range(1, word_hi + 1):
             if n > 1:

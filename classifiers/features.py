@@ -45,6 +45,29 @@ def _bucket(h: np.ndarray, salt: int, bits: int) -> np.ndarray:
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
+def word_hashes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end and polynomial hash of every word in the padded code array.
+
+    Words are runs of [a-z0-9] and non-ASCII letters (punctuation separates). Shared with
+    classifiers.explain, which must find exactly the words the featurizer hashed.
+    """
+    is_word = ((codes >= 97) & (codes <= 122)) | ((codes >= 48) & (codes <= 57)) | (codes >= 128)
+    edge = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+    w_start = np.flatnonzero(edge == 1)
+    w_end = np.flatnonzero(edge == -1)
+    if not w_start.size:
+        return w_start, w_end, np.zeros(0, dtype=np.uint64)
+    # Position-weighted prefix sums give each word's polynomial hash without a loop:
+    # sum_j c_j B^(j-start) = (P[end] - P[start]) * B^-start  (all mod 2^64).
+    total = codes.shape[0]
+    powers = np.cumprod(np.full(total, _WORD_BASE, dtype=np.uint64))
+    powers = np.concatenate(([np.uint64(1)], powers[:-1]))
+    inv_powers = np.cumprod(np.full(total, _WORD_BASE_INV, dtype=np.uint64))
+    inv_powers = np.concatenate(([np.uint64(1)], inv_powers[:-1]))
+    prefix = np.concatenate(([np.uint64(0)], np.cumsum(codes * powers, dtype=np.uint64)))
+    return w_start, w_end, (prefix[w_end] - prefix[w_start]) * inv_powers[w_start]
+
+
 def _hash_texts(
     texts: Sequence[str],
     word_ngram_range: tuple[int, int],
@@ -89,20 +112,8 @@ def _hash_texts(
         rows.append(doc_of[starts[ok]])
         cols.append((1 << word_bits) + _bucket(h[ok], 1000 + n, char_bits))
 
-    # Word n-grams over runs of [a-z0-9] and non-ASCII letters (punctuation separates).
-    is_word = ((codes >= 97) & (codes <= 122)) | ((codes >= 48) & (codes <= 57)) | (codes >= 128)
-    edge = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
-    w_start = np.flatnonzero(edge == 1)
-    w_end = np.flatnonzero(edge == -1)
+    w_start, _, words = word_hashes(codes)
     if w_start.size:
-        # Position-weighted prefix sums give each word's polynomial hash without a loop:
-        # sum_j c_j B^(j-start) = (P[end] - P[start]) * B^-start  (all mod 2^64).
-        powers = np.cumprod(np.full(total, _WORD_BASE, dtype=np.uint64))
-        powers = np.concatenate(([np.uint64(1)], powers[:-1]))
-        inv_powers = np.cumprod(np.full(total, _WORD_BASE_INV, dtype=np.uint64))
-        inv_powers = np.concatenate(([np.uint64(1)], inv_powers[:-1]))
-        prefix = np.concatenate(([np.uint64(0)], np.cumsum(codes * powers, dtype=np.uint64)))
-        words = (prefix[w_end] - prefix[w_start]) * inv_powers[w_start]
         word_doc = doc_of[w_start]
         gram = words
         same_doc = np.ones(words.shape[0], dtype=bool)

@@ -35,13 +35,26 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def run_moderation(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """The `moderation` command as an operator runs it, in a process of its own."""
+def run_moderation(
+    *args: str,
+    cwd: Path = ROOT,
+    settings: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """The `moderation` command as an operator runs it, in a process of its own.
+
+    With ``settings``, the child sees only those MODERATION_* variables (NAME without prefix).
+    """
     import sys
 
+    env = None
+    if settings is not None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+        env.update({f"MODERATION_{k.upper()}": v for k, v in settings.items()})
     return subprocess.run(
         [sys.executable, "-m", "workers.cli", *args],
-        cwd=ROOT,
+        cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -4,9 +4,7 @@ worker process following the ACTIVE version."""
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from moderation.config import Settings
 from moderation.storage.repository import QueuedComment
 from tests.classifiers.conftest import write_fixture_datasets
 from tests.classifiers.test_registry import BUILTIN, relabelled_copy
-from tests.conftest import ROOT
+from tests.conftest import run_moderation
 
 
 @pytest.fixture
@@ -28,17 +26,8 @@ def models_dir(tmp_path: Path) -> Path:
 
 
 def _moderation(models_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
-    env["MODERATION_MODELS_DIR"] = str(models_dir)
-    env["MODERATION_DATA_DIR"] = str(models_dir.parent / "data")
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    settings = {"models_dir": str(models_dir), "data_dir": str(models_dir.parent / "data")}
+    return run_moderation(*args, settings=settings, timeout=300)
 
 
 def _listed(models_dir: Path) -> list[list[str]]:

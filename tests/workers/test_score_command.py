@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_moderation
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
     # Nothing to reach: a database URL and a Redis URL that would fail if they were used.
-    env["MODERATION_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-    env["MODERATION_REDIS_URL"] = "redis://127.0.0.1:1/0"
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    unreachable = {
+        "database_url": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        "redis_url": "redis://127.0.0.1:1/0",
+    }
+    return run_moderation(*args, cwd=cwd, settings=unreachable, timeout=120)
 
 
 def test_score_writes_one_line_per_input_with_scores_decision_and_reasons(tmp_path: Path) -> None:
