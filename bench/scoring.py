@@ -97,7 +97,7 @@ def main() -> None:
     print(f"{'pipeline':<40} {'comments/s':>11} {'p50 ms':>8} {'p99 ms':>8}")
     with threadpool_limits(limits=1):
         for name, fn in (
-            ("Scorer.score (spam + toxicity)", model),
+            ("Scorer.score (all seven models)", model),
             ("baseline: normalise_text only", normalise_only),
             ("baseline: Tfidf+LogReg raw body, 1 model", tfidf_lr),
         ):
@@ -108,7 +108,7 @@ def main() -> None:
         # a quarter of the batches keeps the run short at ~10x the cost of scoring.
         rate = _throughput(explain, max(1, args.batches // 4), args.batch_size)
         p50, p99 = _latency(explain, args.single)
-        name = "Scorer.explain (on demand, both scores)"
+        name = "Scorer.explain (on demand, every score)"
         print(f"{name:<40} {rate:>11,.0f} {p50:>8.3f} {p99:>8.3f}")
 
 

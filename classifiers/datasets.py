@@ -1,4 +1,4 @@
-"""Readers that map the shared public datasets onto our spam and toxicity labels.
+"""Readers that map the shared public datasets onto our spam, toxicity and attribute labels.
 
 Label mapping (decided here, once, for every model trained from these sources). Each row
 belongs to a *source*; the source names below are those of the manifest's metrics.
@@ -69,6 +69,31 @@ disrespectful, hateful, obscene or threatening):
   tweets count (above) and feeds a profanity-count feature of both models (everyday words
   such as "sex" and "nude" left out). Its sha256 is in the manifest like every data file.
 
+Toxicity attributes (1 = has it, 0 = has not; a source that does not label an attribute
+gives it no rows), each its own model over the toxicity features (``ATTRIBUTES``):
+- ``jigsaw``: its own labels (``insult``, ``threat``, ``obscene``; ``identity_hate`` ->
+  ``identity_attack``); ``severe_toxicity`` = ``severe_toxic`` or ``threat`` or
+  ``identity_hate``.
+- ``toxicspans``: span types ``Insult``, ``Threat``, ``Identity based Attack``,
+  ``Profane/Obscene`` -> ``insult``, ``threat``, ``identity_attack``, ``obscene``: positive when
+  the comment is toxic (as above) and at least two raters, and at least a third, marked a span
+  of that type; negative when it is not toxic or nobody marked one; unlabelled in between.
+  ``severe_toxicity``: the same for threat or identity-attack spans together.
+- ``davidson``: "hate" (speech aimed at a group) -> ``identity_attack`` and
+  ``severe_toxicity``; "offensive" with a LDNOOBW word -> ``obscene`` (insults and threats are
+  not labelled there).
+- ``stormfront``: "hate" -> ``identity_attack`` and ``severe_toxicity``; "noHate" -> clean of
+  every attribute.
+- ``sms_clean``, ``youtube_clean``, ``toxicspans_rest``: clean of every attribute.
+A source's total weight for an attribute is scaled by its positives / 200 below 200
+(``ATTRIBUTE_FULL_WEIGHT_POSITIVES``), so that Jigsaw's 8 threats are not half its say.
+
+Synthetic rows (``synthetic``, toxicity and attributes, source weight 0.35; ``synthetic_ham``,
+spam negatives, 0.1): template sentences written for the project (``classifiers.synthetic``):
+threats and dehumanising attacks on groups without swear words, paired with harmless sentences
+that share their words (violent idioms, reported threats, counter-speech, harsh criticism of
+people in power, groups named in peaceful sentences). Never a held-out test set.
+
 Weighting (``LabelledSet.sample_weights``): each source gets a total weight
 (``SOURCE_WEIGHTS``, default 1); inside a source that has both classes, positives and
 negatives get half of it each, balanced again within length groups (word counts), so
@@ -99,13 +124,17 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.labels import ATTRIBUTES
 from classifiers.normalise import normalise_text
+from classifiers.synthetic import synthetic_rows
 
 __all__ = [
+    "ATTRIBUTES",
     "IDENTITY_TERMS",
     "SOURCE_WEIGHTS",
     "LabelledSet",
     "SourceFiles",
+    "build_label_sets",
     "build_training_sets",
     "feature_lexicon",
     "file_record",
@@ -160,6 +189,8 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "jigsaw_linked": 0.05,
     "toxicspans_linked": 0.05,
     "stormfront_linked": 0.05,
+    "synthetic": 0.35,
+    "synthetic_ham": 0.1,
 }
 
 # Row weight, relative to other toxic rows of the same source, of a toxic row that threatens
@@ -168,6 +199,17 @@ SOURCE_WEIGHTS: dict[str, float] = {
 # learns "toxic = swear words" and scores a profanity-free threat as clean.
 SEVERE_WEIGHT = 3.0
 _SEVERE_SPAN_TYPES = frozenset({"Threat", "Identity based Attack"})
+
+# TOXICSPANS span types -> attribute.
+_SPAN_ATTRIBUTE = {
+    "Insult": "insult",
+    "Threat": "threat",
+    "Identity based Attack": "identity_attack",
+    "Profane/Obscene": "obscene",
+}
+# A source's total weight for an attribute grows with its positives and is full from this
+# many: Jigsaw's 8 threats would otherwise carry half of Jigsaw's weight and be memorised.
+ATTRIBUTE_FULL_WEIGHT_POSITIVES = 200
 
 # General news and reference sites, for the synthetic "ham with a reference link" rows (see
 # the module docstring). Video and link-shortener hosts are deliberately absent: those are
@@ -212,6 +254,9 @@ class LabelledSet:
     folds: list[int] = field(default_factory=list)
     balance_terms: tuple[str, ...] = ()
     length_strata: bool = False
+    # When set, a source with fewer positives than this gets a share of its total weight in
+    # proportion (see ATTRIBUTE_FULL_WEIGHT_POSITIVES).
+    full_weight_positives: int | None = None
 
     def add(self, text: str, label: int, source: str, fold: int, weight: float = 1.0) -> None:
         text = text.strip()
@@ -239,6 +284,10 @@ class LabelledSet:
         for source in np.unique(sources):
             mask = sources == source
             total = SOURCE_WEIGHTS.get(str(source), 1.0)
+            if self.full_weight_positives:
+                positives = int((labels[mask] == 1).sum())
+                if positives:
+                    total *= min(1.0, positives / self.full_weight_positives)
             if len(np.unique(labels[mask])) < 2:
                 w[mask] *= total / w[mask].sum()
                 continue
@@ -349,13 +398,36 @@ def _with_reference_link(text: str, key: str) -> str | None:
     return _LINK_TEMPLATES[h % len(_LINK_TEMPLATES)].format(text=text.strip(), url=url)
 
 
+Attributes = dict[str, LabelledSet]
+
+
+def _add_attributes(
+    attributes: Attributes,
+    text: str,
+    labels: dict[str, int | None],
+    source: str,
+    fold: int,
+    weight: float = 1.0,
+) -> None:
+    """One row in each attribute's set whose label the source gives (None: not labelled)."""
+    for name, label in labels.items():
+        if label is not None:
+            attributes[name].add(text, label, source, fold, weight)
+
+
+def _all_clean(attributes: Attributes, text: str, source: str, fold: int) -> None:
+    _add_attributes(attributes, text, dict.fromkeys(ATTRIBUTES, 0), source, fold)
+
+
 def _extra_ham_rows(spam: LabelledSet, text: str, source: str, key: str, fold: int) -> None:
     """The synthetic rows derived from one clean ham row (see the module docstring)."""
     if linked := _with_reference_link(text, key):
         spam.add(linked, 0, f"{source}_linked", fold)
 
 
-def _youtube(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
+def _youtube(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
     videos = sorted(files.data_dir.glob("youtube_spam/Youtube0*.csv"))
     if not videos:
         raise FileNotFoundError(f"no youtube_spam/Youtube0*.csv under {files.data_dir}")
@@ -365,9 +437,12 @@ def _youtube(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> No
         for row in _read_csv(path):
             spam.add(row["CONTENT"], int(row["CLASS"]), "youtube", index % N_FOLDS)
             toxicity.add(row["CONTENT"], 0, "youtube_clean", index % N_FOLDS)
+            _all_clean(attributes, row["CONTENT"], "youtube_clean", index % N_FOLDS)
 
 
-def _sms(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
+def _sms(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
     path = files.use("sms_spam/SMSSpamCollection")
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh):
@@ -375,9 +450,12 @@ def _sms(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
             if label in ("spam", "ham"):
                 spam.add(text, int(label == "spam"), "sms", _fold(f"sms{i}"))
                 toxicity.add(text, 0, "sms_clean", _fold(f"sms{i}"))
+                _all_clean(attributes, text, "sms_clean", _fold(f"sms{i}"))
 
 
-def _jigsaw(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
+def _jigsaw(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
     path = files.use("jigsaw_toxic_sample/jigsaw_sample.csv")
     labels = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
     for row in _read_csv(path):
@@ -385,6 +463,20 @@ def _jigsaw(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> Non
         fold = _fold(f"jigsaw{row['id']}")
         severe = row["threat"] == "1" or row["identity_hate"] == "1"
         toxicity.add(row["comment_text"], toxic, "jigsaw", fold, SEVERE_WEIGHT if severe else 1.0)
+        flag = {k: int(row[k] == "1") for k in labels}
+        _add_attributes(
+            attributes,
+            row["comment_text"],
+            {
+                "severe_toxicity": int(severe or flag["severe_toxic"]),
+                "insult": flag["insult"],
+                "threat": flag["threat"],
+                "identity_attack": flag["identity_hate"],
+                "obscene": flag["obscene"],
+            },
+            "jigsaw",
+            fold,
+        )
         if not toxic:
             spam.add(row["comment_text"], 0, "jigsaw_ham", fold)
             _extra_ham_rows(spam, row["comment_text"], "jigsaw", f"jigsaw{row['id']}", fold)
@@ -412,23 +504,43 @@ def feature_lexicon(ldnoobw: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(terms))
 
 
-def _davidson(files: SourceFiles, toxicity: LabelledSet, lexicon: tuple[str, ...]) -> None:
+def _davidson(
+    files: SourceFiles, toxicity: LabelledSet, attributes: Attributes, lexicon: tuple[str, ...]
+) -> None:
     path = files.use("davidson_hate_offensive/labeled_data.csv")
-    single = {t for t in lexicon if " " not in t} | set(INSULT_TERMS)
+    profane = {t for t in lexicon if " " not in t}
+    single = profane | set(INSULT_TERMS)
     for row in _read_csv(path):
         text = _HANDLE.sub("@user", _RT.sub("", html.unescape(row["tweet"]), count=1))
         cls = int(row["class"])
         weight = 1.0
+        words = set(_WORD.findall(normalise_text(text)))
         if cls == 1:
             # "Offensive" is mostly casual profanity: weak evidence, and only where the
             # profanity/insult itself is present (otherwise the label would teach tweet style).
-            if not single & set(_WORD.findall(normalise_text(text))):
+            if not single & words:
                 continue
             weight = DAVIDSON_OFFENSIVE_WEIGHT
-        toxicity.add(text, int(cls in (0, 1)), "davidson", _fold(f"davidson{row['']}"), weight)
+        fold = _fold(f"davidson{row['']}")
+        toxicity.add(text, int(cls in (0, 1)), "davidson", fold, weight)
+        # Davidson's "hate" is hate aimed at a group: an identity attack, and severe. Its
+        # "offensive" tweets with a profanity are obscene; insults and threats are not labelled.
+        _add_attributes(
+            attributes,
+            text,
+            {
+                "severe_toxicity": int(cls == 0),
+                "identity_attack": int(cls == 0),
+                "obscene": int(cls == 1 and bool(profane & words)) if cls != 0 else None,
+            },
+            "davidson",
+            fold,
+        )
 
 
-def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
+def _toxic_spans(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
     # Per comment: raters, "not toxic" ticks, "all toxic" ticks, and how many raters'
     # spans cover each character offset.
     raters: dict[str, int] = defaultdict(int)
@@ -445,11 +557,14 @@ def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -
         all_toxic[cid] += row["all toxic"] == "True"
     chars_of: dict[str, set[int]] = defaultdict(set)
     severe_chars_of: dict[str, set[int]] = defaultdict(set)
+    typed: dict[str, set[str]] = defaultdict(set)  # annotation -> attributes it marked
     for row in _read_csv(files.use("toxic_spans_civil_comments/spans.csv")):
         span = range(int(row["start"]), int(row["end"]))
         chars_of[row["annotation"]].update(span)
         if row["type"] in _SEVERE_SPAN_TYPES:
             severe_chars_of[row["annotation"]].update(span)
+        if span and row["type"] in _SPAN_ATTRIBUTE:
+            typed[row["annotation"]].add(_SPAN_ATTRIBUTE[row["type"]])
     coverage: dict[str, Counter[int]] = defaultdict(Counter)
     for annotation, chars in chars_of.items():
         if annotation in comment_of:
@@ -457,6 +572,10 @@ def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -
     # Raters per comment who marked a threat or identity attack.
     severe_raters: Counter[str] = Counter(
         comment_of[a] for a, chars in severe_chars_of.items() if chars and a in comment_of
+    )
+    # Raters per (comment, attribute) who marked a span of that type.
+    attribute_raters: Counter[tuple[str, str]] = Counter(
+        (comment_of[a], name) for a, names in typed.items() if a in comment_of for name in names
     )
     for row in _read_csv(files.use("toxic_spans_civil_comments/comments.csv")):
         cid = row["comment_id"]
@@ -476,6 +595,20 @@ def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -
         # A threat or identity attack when at least two raters, and at least a third, say so.
         severe = toxic and severe_raters[cid] >= max(2, n / 3)
         toxicity.add(text, toxic, "toxicspans", fold, SEVERE_WEIGHT if severe else 1.0)
+        # An attribute holds when at least two raters, and at least a third, marked a span
+        # of its type; a toxic comment where nobody did is a negative; in between, unlabelled.
+        voted = {name: attribute_raters[(cid, name)] for name in _SPAN_ATTRIBUTE.values()}
+        voted["severe_toxicity"] = severe_raters[cid]
+        _add_attributes(
+            attributes,
+            text,
+            {
+                name: 0 if not toxic or votes == 0 else 1 if votes >= max(2, n / 3) else None
+                for name, votes in voted.items()
+            },
+            "toxicspans",
+            fold,
+        )
         if not toxic:
             spam.add(text, 0, "toxicspans_ham", fold)
             _extra_ham_rows(spam, text, "toxicspans", f"civil{cid}", fold)
@@ -486,9 +619,12 @@ def _toxic_spans(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -
         rest = " ".join("".join(ch for i, ch in enumerate(text) if i not in marked).split())
         if len(rest) >= _MIN_REST_CHARS and len(rest) >= len(text) * _MIN_REST_SHARE:
             toxicity.add(rest, 0, "toxicspans_rest", fold)
+            _all_clean(attributes, rest, "toxicspans_rest", fold)
 
 
-def _stormfront(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) -> None:
+def _stormfront(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
     path = files.use("stormfront_hate_speech/stormfront_combined.csv")
     for row in _read_csv(path):
         if row["label"] not in ("hate", "noHate"):
@@ -497,19 +633,69 @@ def _stormfront(files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet) ->
         # Sentences of one forum post stay in one fold.
         fold = _fold(f"stormfront{row['file_id'].rsplit('_', 1)[0]}")
         toxicity.add(row["text"], toxic, "stormfront", fold)
+        # Stormfront's "hate" is an attack on a group; the other attributes are not labelled
+        # on hate rows, and noHate sentences are clean of all of them.
+        if toxic:
+            _add_attributes(
+                attributes,
+                row["text"],
+                {"severe_toxicity": 1, "identity_attack": 1},
+                "stormfront",
+                fold,
+            )
+        else:
+            _all_clean(attributes, row["text"], "stormfront", fold)
         if not toxic:
             spam.add(row["text"], 0, "stormfront_ham", fold)
             _extra_ham_rows(spam, row["text"], "stormfront", row["file_id"], fold)
 
 
-def build_training_sets(data_dir: Path) -> tuple[LabelledSet, LabelledSet, SourceFiles]:
-    """Read every source under ``data_dir``; return (spam rows, toxicity rows, files read)."""
+def _synthetic(spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes) -> None:
+    """The template rows of ``classifiers.synthetic`` (threats, identity attacks and their
+    harmless minimal pairs); never a held-out test set."""
+    for row in synthetic_rows():
+        fold = _fold(f"synthetic{row.text}")
+        if row.kind == "clean":
+            toxicity.add(row.text, 0, "synthetic", fold)
+            _all_clean(attributes, row.text, "synthetic", fold)
+            spam.add(row.text, 0, "synthetic_ham", fold)
+            continue
+        toxicity.add(row.text, 1, "synthetic", fold)
+        identity = row.kind == "identity_attack"
+        labels: dict[str, int | None] = {
+            "severe_toxicity": 1,
+            "threat": int(row.threat),
+            "identity_attack": int(identity),
+            "obscene": 0,
+            "insult": None,
+        }
+        _add_attributes(attributes, row.text, labels, "synthetic", fold)
+
+
+def build_label_sets(data_dir: Path) -> tuple[dict[str, LabelledSet], SourceFiles]:
+    """Read every source under ``data_dir``; return the rows of each model (``spam``,
+    ``toxicity`` and each of ``ATTRIBUTES``) and the files read."""
     files = SourceFiles(Path(data_dir))
     spam, toxicity = LabelledSet(), LabelledSet(balance_terms=IDENTITY_TERMS, length_strata=True)
-    _youtube(files, spam, toxicity)
-    _sms(files, spam, toxicity)
-    _jigsaw(files, spam, toxicity)
-    _davidson(files, toxicity, read_lexicon(files))
-    _toxic_spans(files, spam, toxicity)
-    _stormfront(files, spam, toxicity)
-    return spam, toxicity, files
+    attributes: Attributes = {
+        name: LabelledSet(
+            balance_terms=IDENTITY_TERMS,
+            length_strata=True,
+            full_weight_positives=ATTRIBUTE_FULL_WEIGHT_POSITIVES,
+        )
+        for name in ATTRIBUTES
+    }
+    _youtube(files, spam, toxicity, attributes)
+    _sms(files, spam, toxicity, attributes)
+    _jigsaw(files, spam, toxicity, attributes)
+    _davidson(files, toxicity, attributes, read_lexicon(files))
+    _toxic_spans(files, spam, toxicity, attributes)
+    _stormfront(files, spam, toxicity, attributes)
+    _synthetic(spam, toxicity, attributes)
+    return {"spam": spam, "toxicity": toxicity, **attributes}, files
+
+
+def build_training_sets(data_dir: Path) -> tuple[LabelledSet, LabelledSet, SourceFiles]:
+    """The spam and toxicity rows only (see ``build_label_sets``)."""
+    sets, files = build_label_sets(data_dir)
+    return sets["spam"], sets["toxicity"], files

@@ -23,19 +23,20 @@ from sklearn.pipeline import Pipeline
 from classifiers.datasets import (
     N_FOLDS,
     LabelledSet,
-    build_training_sets,
+    build_label_sets,
     feature_lexicon,
     read_lexicon,
 )
+from classifiers.labels import ATTRIBUTES, MODEL_NAMES
 from classifiers.training import (
     build_body_rows,
-    build_spam_pipeline,
-    build_toxicity_pipeline,
+    build_pipelines,
     fit_calibrated,
 )
 
 __all__ = [
     "HELD_OUT_SOURCES",
+    "LABELS",
     "TEST_SOURCES",
     "Baseline",
     "Bogofilter",
@@ -54,7 +55,7 @@ __all__ = [
     "train_on_subset",
 ]
 
-LABELS = ("spam", "toxicity")
+LABELS = MODEL_NAMES
 # The sources a held-out split is named after (the origins of every row, see ``origin``).
 HELD_OUT_SOURCES: tuple[str, ...] = (
     "youtube",
@@ -83,7 +84,25 @@ TEST_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
         "toxicspans": ("toxicspans",),
         "stormfront": ("stormfront",),
     },
+    # The attributes, where the held-out source labels them (see classifiers.datasets):
+    # Jigsaw's 8 threats are too few to mean anything, so threat is tested on TOXICSPANS.
+    "severe_toxicity": {
+        "jigsaw": ("jigsaw",),
+        "davidson": ("davidson",),
+        "toxicspans": ("toxicspans",),
+        "stormfront": ("stormfront",),
+    },
+    "insult": {"jigsaw": ("jigsaw",), "toxicspans": ("toxicspans",)},
+    "threat": {"toxicspans": ("toxicspans",)},
+    "identity_attack": {
+        "jigsaw": ("jigsaw",),
+        "davidson": ("davidson",),
+        "toxicspans": ("toxicspans",),
+        "stormfront": ("stormfront",),
+    },
+    "obscene": {"jigsaw": ("jigsaw",), "davidson": ("davidson",), "toxicspans": ("toxicspans",)},
 }
+assert set(TEST_SOURCES) == set(LABELS) and set(ATTRIBUTES) < set(LABELS)
 # alt-profanity-check was trained on these; its figures there are in-distribution.
 PROFANITY_CHECK_TRAINED_ON = frozenset({"davidson", "jigsaw"})
 ECE_BINS = 10
@@ -208,10 +227,10 @@ def compute_metrics(y: np.ndarray, p: np.ndarray, thresholds: Thresholds) -> Met
 
 
 class Baseline(Protocol):
-    """A reference scorer for one label, trained (or not) on the same training fold."""
+    """A reference scorer for some labels, trained (or not) on the same training fold."""
 
     name: str
-    label: str
+    labels: tuple[str, ...]
 
     def unavailable(self) -> str | None: ...
 
@@ -234,7 +253,7 @@ class Bogofilter:
     """bogofilter (Bayesian spam filter) with a fresh wordlist per training fold."""
 
     name = "bogofilter"
-    label = "spam"
+    labels: tuple[str, ...] = ("spam",)
 
     def __init__(self, binary: str | None = None) -> None:
         self.binary = binary if binary is not None else shutil.which("bogofilter")
@@ -278,7 +297,8 @@ class ProfanityCheck:
     """
 
     name = "alt-profanity-check"
-    label = "toxicity"
+    # A profanity model: compared on toxicity, and on obscene, which is what it detects.
+    labels: tuple[str, ...] = ("toxicity", "obscene")
 
     def unavailable(self) -> str | None:
         if importlib.util.find_spec("profanity_check") is None:
@@ -364,6 +384,8 @@ def plan(
     for held_out in sources:
         tasks = []
         for label in LABELS:
+            if label not in sets:
+                continue
             test_sources = TEST_SOURCES[label].get(held_out)
             if test_sources is None:
                 continue
@@ -400,16 +422,12 @@ class _Rounds:
         baselines: Sequence[Baseline],
     ) -> None:
         self.data_dir = data_dir
-        spam_rows, toxicity_rows, files = build_training_sets(data_dir)
+        self.sets, files = build_label_sets(data_dir)
         lexicon = feature_lexicon(read_lexicon(files))
-        self.sets = {"spam": spam_rows, "toxicity": toxicity_rows}
-        self.pipelines = {
-            "spam": build_spam_pipeline(lexicon),
-            "toxicity": build_toxicity_pipeline(lexicon),
-        }
+        self.pipelines = build_pipelines(lexicon)
         self.rounds = plan(self.sets, data_dir, sources, videos)
         self.thresholds = thresholds
-        self.baselines = {b.label: b for b in baselines}
+        self.baselines = {label: b for b in baselines for label in b.labels}
         self._features: dict[str, Any] = {}
 
     def features(self, label: str) -> Any:
@@ -460,7 +478,7 @@ class _Rounds:
             }
             splits.append(split)
         name = self.rounds[number][0]
-        if name == "toxicspans" and set(trained) == {"spam", "toxicity"}:
+        if name == "toxicspans" and {"spam", "toxicity"} <= set(trained):
             for split in splits:
                 if split.label == "toxicity":
                     split.extras["span_f1"] = self._held_out_spans(self.data_dir, trained)

@@ -64,6 +64,8 @@ class Explanation:
     spam: tuple[Span, ...]
     toxicity: tuple[Span, ...]
     signals: Mapping[str, float] = field(default_factory=dict)
+    # Per toxicity attribute the model has (threat, insult, ...): its spans, strongest first.
+    attributes: Mapping[str, tuple[Span, ...]] = field(default_factory=dict)
 
 
 # Characters that n-gram weight is not put on: whitespace and sentence punctuation, so that
@@ -315,13 +317,20 @@ class _Head:
         rows: Sequence[Sequence[str]],
         normalised: Sequence[tuple[str, list[int], list[int]]],
         occurrences: dict[tuple[Any, int], tuple[np.ndarray, np.ndarray, np.ndarray]],
+        matrices: dict[Any, Any],
     ) -> Iterator[tuple[list[tuple[int, int, float]], dict[str, float]]]:
         """Per row: pieces (start, end, weight) of the body and the metadata contributions.
 
-        ``occurrences`` caches n-gram positions per (n-gram signature, row) across heads.
+        ``occurrences`` caches n-gram positions per (n-gram signature, row) across heads, and
+        ``matrices`` the feature matrix per featurizer configuration (the toxicity attribute
+        heads share the toxicity featurizer's).
         """
         signature = self.featurizer.ngram_signature()
-        X = self.featurizer.transform_rows(rows)
+        f = self.featurizer
+        config = (signature, f.text_column, tuple(f.lexicon or ()), tuple(f.roles or ()))
+        if config not in matrices:
+            matrices[config] = f.transform_rows(rows)
+        X = matrices[config]
         for i, row in enumerate(rows):
             body = row[self.featurizer.text_column]
             text, starts, ends = normalised[i]
@@ -366,26 +375,33 @@ class _Head:
 
 
 def explain_rows(
-    spam: Pipeline, toxicity: Pipeline, rows: Sequence[Sequence[str]], top_k: int = 8
+    spam: Pipeline,
+    toxicity: Pipeline,
+    rows: Sequence[Sequence[str]],
+    top_k: int = 8,
+    attributes: Mapping[str, Pipeline] | None = None,
 ) -> list[Explanation]:
     """Explanations for rows of [body, author, email, url] strings (see ``Scorer.explain``)."""
     if not rows:
         return []
-    heads = [_Head(spam), _Head(toxicity)]
+    attributes = dict(attributes or {})
+    heads = [_Head(spam), _Head(toxicity), *(_Head(p) for p in attributes.values())]
     column = heads[0].featurizer.text_column
-    if heads[1].featurizer.text_column != column:
-        raise TypeError("both models must read the comment body from the same column")
+    if any(head.featurizer.text_column != column for head in heads):
+        raise TypeError("every model must read the comment body from the same column")
     normalised = [normalise_with_spans(row[column]) for row in rows]
     # The offsets are only right if the text is exactly what the featurizer hashed.
     for row, (text, _, _) in zip(rows, normalised, strict=True):
         if text != normalise_text(row[column]):
             raise AssertionError("normalise_with_spans disagrees with normalise_text")
     occurrences: dict[tuple[Any, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    spam_parts = heads[0].explain(rows, normalised, occurrences)
-    toxicity_parts = heads[1].explain(rows, normalised, occurrences)
+    matrices: dict[Any, Any] = {}
+    spam_parts = heads[0].explain(rows, normalised, occurrences, matrices)
+    toxicity_parts = heads[1].explain(rows, normalised, occurrences, matrices)
+    attribute_parts = [head.explain(rows, normalised, occurrences, matrices) for head in heads[2:]]
     out = []
-    for row, (spam_pieces, signals), (toxic_pieces, _) in zip(
-        rows, spam_parts, toxicity_parts, strict=True
+    for row, (spam_pieces, signals), (toxic_pieces, _), *per_attribute in zip(
+        rows, spam_parts, toxicity_parts, *attribute_parts, strict=True
     ):
         body = row[column]
         out.append(
@@ -393,6 +409,10 @@ def explain_rows(
                 spam=_merge(body, spam_pieces, top_k),
                 toxicity=_merge(body, toxic_pieces, top_k),
                 signals={k: v for k, v in signals.items() if v > _EPSILON},
+                attributes={
+                    name: _merge(body, pieces, top_k)
+                    for name, (pieces, _) in zip(attributes, per_attribute, strict=True)
+                },
             )
         )
     return out

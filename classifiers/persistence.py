@@ -11,6 +11,8 @@ from typing import Any
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 
+from classifiers.labels import ATTRIBUTES, MODEL_NAMES, REQUIRED_MODELS
+
 __all__ = [
     "ALLOW_LIST",
     "ARTIFACT_NAME",
@@ -25,7 +27,6 @@ __all__ = [
 
 ARTIFACT_NAME = "model.skops"
 MANIFEST_NAME = "manifest.json"
-MODEL_NAMES = ("spam", "toxicity")
 
 # Our own types that skops does not trust by default. Anything else skops flags as
 # untrusted makes loading fail instead of executing arbitrary constructors.
@@ -103,8 +104,15 @@ def load_models(model_dir: Path) -> tuple[dict[str, Pipeline], dict[str, Any]]:
         raise
     except Exception as exc:  # skops raises many types for corrupt or hostile files
         raise ModelLoadError(f"cannot load artifact {path}: {exc}") from exc
-    if not isinstance(models, dict) or set(models) != set(MODEL_NAMES):
-        raise ModelLoadError(f"artifact {path} does not hold the models {MODEL_NAMES}")
+    if (
+        not isinstance(models, dict)
+        or not set(REQUIRED_MODELS) <= set(models)
+        or not set(models) <= set(MODEL_NAMES)
+    ):
+        raise ModelLoadError(
+            f"artifact {path} does not hold the models {REQUIRED_MODELS} (and optionally "
+            f"{ATTRIBUTES}): it has {sorted(models) if isinstance(models, dict) else models!r}"
+        )
     for name, model in models.items():
         if not isinstance(model, Pipeline) or list(getattr(model, "classes_", [])) != [0, 1]:
             raise ModelLoadError(f"artifact {path}: {name!r} is not a fitted binary Pipeline")

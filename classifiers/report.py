@@ -12,6 +12,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from classifiers.evaluation import (
     ECE_BINS,
+    LABELS,
     PROFANITY_CHECK_TRAINED_ON,
     TEST_SOURCES,
     Evaluation,
@@ -284,19 +285,23 @@ def _method(evaluation: Evaluation) -> str:
     lines = [
         f"Data: `{evaluation.data_dir}`. Runtime: {evaluation.seconds:.0f} s.",
         "",
-        "Leave one source out: for each source, the spam and toxicity models are trained by the "
+        "Leave one source out: for each source, the spam, toxicity and attribute models are "
+        "trained by the "
         "training code (same rows, weighting and Platt calibration, recomputed on the remaining "
         "sources) with every row derived from that source removed, and scored on it. A label "
         "is evaluated only where the held-out source carries it; on ham-only sources "
         "(Jigsaw, TOXICSPANS and Stormfront for spam) only the false-positive rate means "
-        "anything. YouTube is also held out one video at a time. Metrics are unweighted, "
+        "anything. The toxicity attributes (severe toxicity, insult, threat, identity attack, "
+        "obscene) are tested where the held-out source labels them. YouTube is also held "
+        "out one video at a time. Metrics are unweighted, "
         "over the held-out rows as labelled by `classifiers.datasets`.",
         "",
         f"Thresholds: hold at {t.hold}, reject at {t.reject} (a score at or above the "
         f"threshold is flagged). ECE: {ECE_BINS} equal-width bins.",
         "",
         "Baselines, on the same splits: bogofilter (spam), trained from scratch on each "
-        "training fold (unweighted); alt-profanity-check (toxicity), used as shipped. "
+        "training fold (unweighted); alt-profanity-check (toxicity and obscene), used as "
+        "shipped. "
         "alt-profanity-check was trained on Davidson and Jigsaw, so on those held-out "
         "sources it is scored in distribution and the comparison favours it.",
         "",
@@ -311,7 +316,7 @@ def evaluation_report(evaluation: Evaluation, out_dir: Path) -> Report:
     report = Report(Path(out_dir), "Spam and toxicity models: held-out evaluation")
     report.add_section("Headline", _headline(evaluation))
     report.add_section("Method", _method(evaluation))
-    for label in ("spam", "toxicity"):
+    for label in LABELS:
         splits = evaluation.for_label(label)
         if not splits:
             continue
@@ -321,7 +326,8 @@ def evaluation_report(evaluation: Evaluation, out_dir: Path) -> Report:
             _calibration(report, label, splits),
             _confusion(report, label, splits, evaluation),
         ]
-        report.add_section(f"{label.capitalize()}: leave one source out", "\n\n".join(body))
+        title = label.replace("_", " ").capitalize()
+        report.add_section(f"{title}: leave one source out", "\n\n".join(body))
     videos = evaluation.for_label("spam", "video")
     if videos:
         report.add_section(

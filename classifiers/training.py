@@ -24,15 +24,17 @@ from classifiers.datasets import (
     N_FOLDS,
     SOURCE_WEIGHTS,
     LabelledSet,
-    build_training_sets,
+    build_label_sets,
     feature_lexicon,
     read_lexicon,
 )
 from classifiers.features import COLUMNS, CommentFeaturizer
+from classifiers.labels import ATTRIBUTES
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME, dump_models, sha256_file
 
 __all__ = [
     "build_body_rows",
+    "build_pipelines",
     "build_spam_pipeline",
     "build_toxicity_pipeline",
     "fit_calibrated",
@@ -89,6 +91,17 @@ def build_toxicity_pipeline(lexicon: tuple[str, ...] = ()) -> Pipeline:
             ("classifier", _classifier()),
         ]
     )
+
+
+def build_pipelines(lexicon: tuple[str, ...] = ()) -> dict[str, Pipeline]:
+    """Every model of an artifact, unfitted: spam, toxicity and each toxicity attribute.
+
+    The attributes are toxicity-shaped pipelines (text only) trained on their own labels."""
+    return {
+        "spam": build_spam_pipeline(lexicon),
+        "toxicity": build_toxicity_pipeline(lexicon),
+        **{name: build_toxicity_pipeline(lexicon) for name in ATTRIBUTES},
+    }
 
 
 def build_body_rows(texts: list[str]) -> np.ndarray:
@@ -200,19 +213,20 @@ def _describe(pipeline: Pipeline) -> dict[str, Any]:
 def train(
     data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
-    """Train spam + toxicity from the datasets under data_dir, write out_dir/model.skops + manifest.json, return the manifest."""  # noqa: E501
+    """Train every model from the datasets under data_dir, write out_dir/model.skops +
+    manifest.json, return the manifest."""
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    spam_rows, toxicity_rows, files = build_training_sets(data_dir)
+    sets, files = build_label_sets(data_dir)
     lexicon = feature_lexicon(read_lexicon(files))
-    say(f"read {len(spam_rows)} spam rows and {len(toxicity_rows)} toxicity rows")
+    say("read " + ", ".join(f"{len(rows)} {name}" for name, rows in sets.items()) + " rows")
 
-    models = {"spam": build_spam_pipeline(lexicon), "toxicity": build_toxicity_pipeline(lexicon)}
+    models = build_pipelines(lexicon)
     metrics: dict[str, Any] = {}
-    for name, rows in (("spam", spam_rows), ("toxicity", toxicity_rows)):
-        say(f"training {name}")
-        metrics[name] = _fit_and_evaluate(models[name], rows, say)
+    for number, (name, model) in enumerate(models.items(), start=1):
+        say(f"training {name} ({number}/{len(models)})")
+        metrics[name] = _fit_and_evaluate(model, sets[name], say)
         say(f"{name}: pooled out-of-fold ROC-AUC {metrics[name]['roc_auc_pooled']}")
 
     artifact = dump_models(models, out_dir)
@@ -232,7 +246,7 @@ def train(
             "numpy": np.__version__,
             "scipy": scipy.__version__,
         },
-        "training_rows": {"spam": spam_rows.counts(), "toxicity": toxicity_rows.counts()},
+        "training_rows": {name: rows.counts() for name, rows in sets.items()},
         "weighting": "per-source total weight (SOURCE_WEIGHTS), class-balanced inside each "
         "source, then equal total weight per class; Platt-calibrated out of fold (see "
         "classifiers.datasets and classifiers.training)",

@@ -37,6 +37,22 @@ class Settings(BaseSettings):
     spam_hold_threshold: float = Field(default=0.5, ge=0, le=1)
     toxicity_hold_threshold: float = Field(default=0.5, ge=0, le=1)
     hold_links: int = Field(default=2, ge=1)
+    # Repeated text inside one comment (the share of its words that belong to a phrase it
+    # repeats), judged only from `repetition_min_words` words on: spam at or above
+    # `repetition_spam_threshold`, held at or above `repetition_hold_threshold`.
+    repetition_min_words: int = Field(default=8, ge=1)
+    repetition_hold_threshold: float = Field(default=0.7, ge=0, le=1)
+    repetition_spam_threshold: float = Field(default=0.9, ge=0, le=1)
+    # The same text submitted again and again, by anyone under any article: the copy that
+    # makes `flood_hold_copies` within `flood_window_seconds` is held, from `flood_spam_copies`
+    # on it is spam. Texts under `flood_min_words` words are left to the other rules.
+    flood_window_seconds: float = Field(default=600.0, gt=0)
+    flood_hold_copies: int = Field(default=3, ge=2)
+    flood_spam_copies: int = Field(default=10, ge=2)
+    flood_min_words: int = Field(default=6, ge=1)
+    # Toxicity attributes that hold a comment for review on their own (see policy.Thresholds).
+    threat_hold_threshold: float = Field(default=0.9, ge=0, le=1)
+    identity_attack_hold_threshold: float = Field(default=0.95, ge=0, le=1)
 
     # The sweep re-sends comments still `queued` this long after they were last sent, which
     # is what makes "accepted is never lost" hold when Redis or a worker was down.
@@ -81,6 +97,15 @@ class Settings(BaseSettings):
             spam_hold=self.spam_hold_threshold,
             toxicity_hold=self.toxicity_hold_threshold,
             hold_links=self.hold_links,
+            repetition_min_words=self.repetition_min_words,
+            repetition_hold=self.repetition_hold_threshold,
+            repetition_spam=self.repetition_spam_threshold,
+            flood_window_seconds=self.flood_window_seconds,
+            flood_hold_copies=self.flood_hold_copies,
+            flood_spam_copies=self.flood_spam_copies,
+            flood_min_words=self.flood_min_words,
+            threat_hold=self.threat_hold_threshold,
+            identity_attack_hold=self.identity_attack_hold_threshold,
         )
 
 

@@ -37,12 +37,14 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     """Score and decide a batch of comments. Safe to run twice: decided comments are skipped."""
     settings = get_settings()
     ids = [int(i) for i in comment_ids]
+    window = timedelta(seconds=settings.flood_window_seconds)
     with session_scope(settings.database_url) as session:
         comments = repository.queued_comments(session, ids)
+        copies = repository.count_copies(session, comments, window)
     if not comments:
         return {"decided": 0, "skipped": len(ids)}
     try:
-        records = decide_batch(settings, comments)
+        records = decide_batch(settings, comments, copies)
     except ScoringFailed as failure:
         if self.request.retries < (self.max_retries or 0):
             log.warning("retrying %d comment(s): %s", len(comments), failure.reason)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from moderation.domain.errors import FieldProblem, InvalidComment, NotFound
+from moderation.domain.policy import body_fingerprint
 from moderation.domain.schemas import (
     MAX_ID,
     CommentPage,
@@ -94,6 +95,8 @@ def submit_comments(
                 "client_ip": client.ip,
                 "user_agent": (client.user_agent or "")[:MAX_USER_AGENT] or None,
                 "body": submission.body,
+                # Computed here, once, so a worker finds the copies of a text through an index.
+                "body_fingerprint": body_fingerprint(submission.body),
             }
         )
         positions.append(position)

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, select, update
+from sqlalchemy import BigInteger, Table, and_, column, func, insert, select, update, values
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from moderation.domain.statuses import CommentStatus
-from moderation.storage.models import Article, Comment, Decision, ModerationEvent, utcnow
+from moderation.storage.models import (
+    Article,
+    Comment,
+    Decision,
+    Id,
+    ModerationEvent,
+    UTCDateTime,
+    utcnow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +139,21 @@ class QueuedComment:
     author_name: str
     author_email: str
     author_url: str | None
+    # For counting its copies; None when it was not stored (a file being scored) or has none.
+    body_fingerprint: int | None = None
+    created_at: datetime | None = None
 
 
 def queued_comments(session: Session, ids: Sequence[int]) -> list[QueuedComment]:
     rows = session.execute(
         select(
-            Comment.id, Comment.body, Comment.author_name, Comment.author_email, Comment.author_url
+            Comment.id,
+            Comment.body,
+            Comment.author_name,
+            Comment.author_email,
+            Comment.author_url,
+            Comment.body_fingerprint,
+            Comment.created_at,
         ).where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
     ).all()
     return [
@@ -146,9 +163,55 @@ def queued_comments(session: Session, ids: Sequence[int]) -> list[QueuedComment]
             author_name=row.author_name,
             author_email=row.author_email,
             author_url=row.author_url,
+            body_fingerprint=row.body_fingerprint,
+            created_at=row.created_at,
         )
         for row in rows
     ]
+
+
+def count_copies(
+    session: Session, comments: Sequence[QueuedComment], window: timedelta
+) -> dict[int, int]:
+    """For each comment, how many comments with its fingerprint were stored up to it (by id,
+    itself included) and no earlier than `window` before it: 1 for the first copy of a text.
+
+    One query for the whole batch, whatever its size. The window is counted back from each
+    comment's own creation, so a comment decided late (after an outage) is judged on what was
+    posted around it, not around now. Other copies in the same batch count like any stored
+    comment; ids, not timestamps, order them, since one intake group shares a created_at.
+    Comments without a fingerprint (no words, or stored before it existed) are left out.
+    """
+    counted = [
+        (c.id, c.body_fingerprint, c.created_at - window)
+        for c in comments
+        if c.body_fingerprint is not None and c.created_at is not None
+    ]
+    if not counted:
+        return {}
+    batch = (
+        values(
+            column("id", Id),
+            column("fingerprint", BigInteger),
+            column("since", UTCDateTime),
+            name="batch",
+        )
+        .data(counted)
+        .cte("batch")
+    )
+    rows = session.execute(
+        select(batch.c.id, func.count(Comment.id))
+        .join(
+            Comment,
+            and_(
+                Comment.body_fingerprint == batch.c.fingerprint,
+                Comment.created_at >= batch.c.since,
+                Comment.id <= batch.c.id,
+            ),
+        )
+        .group_by(batch.c.id)
+    ).all()
+    return {comment_id: copies for comment_id, copies in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ def test_toxicity_weights_add_up_to_the_logit(scorer: Scorer) -> None:
     head = _Head(pipeline)
     bodies = ["You are an 1d10t!!", "what the f*** is this", "Go to hell, you moron."]
     rows = [(b, "", "", "") for b in bodies]
-    parts = list(head.explain(rows, [normalise_with_spans(b) for b in bodies], {}))
+    parts = list(head.explain(rows, [normalise_with_spans(b) for b in bodies], {}, {}))
     logits = pipeline.decision_function(np.asarray(rows, dtype=object))
     intercept = float(pipeline[-1].intercept_[0])
     for (pieces, _signals), logit in zip(parts, logits, strict=True):

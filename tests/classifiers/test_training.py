@@ -14,6 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from classifiers import CommentText, ModelLoadError, Scorer, Scores, train
+from classifiers.datasets import build_label_sets
+from classifiers.labels import ATTRIBUTES, MODEL_NAMES
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME
 
 
@@ -78,13 +80,8 @@ def test_untrusted_type_is_refused(trained_dir: Path, tmp_path: Path) -> None:
     models = sio.load(trained_dir / ARTIFACT_NAME, trusted=sio.get_untrusted_types(
         file=trained_dir / ARTIFACT_NAME))  # fmt: skip
     models["spam"] = Pipeline([("sneaky", Sneaky()), ("clf", models["spam"][-1])])
-    sio.dump(models, tmp_path / ARTIFACT_NAME)
-    # Make the manifest agree, so the failure is about the type, not the checksum.
-    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text())
-    manifest["artifact"]["sha256"] = hashlib.sha256(
-        (tmp_path / ARTIFACT_NAME).read_bytes()
-    ).hexdigest()
-    (tmp_path / MANIFEST_NAME).write_text(json.dumps(manifest))
+    # The manifest agrees, so the failure is about the type, not the checksum.
+    _replace_artifact(models, tmp_path)
     with pytest.raises(ModelLoadError, match="untrusted"):
         Scorer.load(tmp_path)
 
@@ -99,12 +96,7 @@ def test_tampered_artifact_is_refused(trained_dir: Path, tmp_path: Path) -> None
 
 def test_wrong_object_is_refused(trained_dir: Path, tmp_path: Path) -> None:
     shutil.copytree(trained_dir, tmp_path, dirs_exist_ok=True)
-    sio.dump({"spam": LogisticRegression()}, tmp_path / ARTIFACT_NAME)
-    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text())
-    manifest["artifact"]["sha256"] = hashlib.sha256(
-        (tmp_path / ARTIFACT_NAME).read_bytes()
-    ).hexdigest()
-    (tmp_path / MANIFEST_NAME).write_text(json.dumps(manifest))
+    _replace_artifact({"spam": LogisticRegression()}, tmp_path)  # type: ignore[dict-item]
     with pytest.raises(ModelLoadError):
         Scorer.load(tmp_path)
 
@@ -124,3 +116,85 @@ def test_broken_directories_raise_model_load_error(
         (target / ARTIFACT_NAME).unlink()
     with pytest.raises(ModelLoadError):
         Scorer.load(target)
+
+
+def _replace_artifact(models: dict[str, Pipeline], model_dir: Path) -> None:
+    """Write ``models`` as the artifact of ``model_dir`` with a manifest that agrees."""
+    sio.dump(models, model_dir / ARTIFACT_NAME)
+    manifest = json.loads((model_dir / MANIFEST_NAME).read_text())
+    manifest["artifact"]["sha256"] = hashlib.sha256(
+        (model_dir / ARTIFACT_NAME).read_bytes()
+    ).hexdigest()
+    (model_dir / MANIFEST_NAME).write_text(json.dumps(manifest))
+
+
+def _trusted_load(model_dir: Path) -> dict[str, Pipeline]:
+    path = model_dir / ARTIFACT_NAME
+    models: dict[str, Pipeline] = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    return models
+
+
+def test_every_model_is_trained_and_scored(trained_dir: Path) -> None:
+    manifest = json.loads((trained_dir / MANIFEST_NAME).read_text())
+    assert set(manifest["metrics"]) == set(manifest["training_rows"]) == set(MODEL_NAMES)
+    scorer = Scorer.load(trained_dir)
+    assert scorer.attributes == ATTRIBUTES
+    (score,) = scorer.score([CommentText("you stupid idiot")])
+    assert list(score.as_dict()) == list(MODEL_NAMES)
+    assert all(0.0 <= v <= 1.0 for v in score.as_dict().values())
+    (explanation,) = scorer.explain([CommentText("you stupid idiot")])
+    assert set(explanation.attributes) == set(ATTRIBUTES)
+
+
+def test_an_artifact_from_before_the_attributes_still_loads(
+    trained_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(trained_dir, tmp_path, dirs_exist_ok=True)
+    models = _trusted_load(trained_dir)
+    _replace_artifact({"spam": models["spam"], "toxicity": models["toxicity"]}, tmp_path)
+    old, new = Scorer.load(tmp_path), Scorer.load(trained_dir)
+    comments = [CommentText("you stupid idiot"), CommentText("thanks for the article")]
+    assert old.attributes == ()
+    for before, now in zip(old.score(comments), new.score(comments), strict=True):
+        assert before.attributes == {}
+        assert (before.spam, before.toxicity) == (now.spam, now.toxicity)
+    assert old.explain(comments)[0].attributes == {}
+
+
+def test_an_artifact_with_an_unknown_model_is_refused(trained_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(trained_dir, tmp_path, dirs_exist_ok=True)
+    models = _trusted_load(trained_dir)
+    _replace_artifact({**models, "sarcasm": models["toxicity"]}, tmp_path)
+    with pytest.raises(ModelLoadError, match="does not hold the models"):
+        Scorer.load(tmp_path)
+
+
+def test_attribute_labels_follow_each_source(fixture_data: Path) -> None:
+    sets, _ = build_label_sets(fixture_data)
+
+    def labelled(name: str, source: str) -> dict[str, int]:
+        data = sets[name]
+        return {
+            t: y
+            for t, y, s in zip(data.texts, data.labels, data.sources, strict=True)
+            if s == source
+        }
+
+    jigsaw_insult = labelled("insult", "jigsaw")  # the fixture's toxic Jigsaw rows are insults
+    jigsaw_toxic = labelled("toxicity", "jigsaw")
+    assert jigsaw_insult == jigsaw_toxic and 0 < sum(jigsaw_insult.values()) < len(jigsaw_insult)
+    assert set(labelled("threat", "jigsaw").values()) == {0}
+    # TOXICSPANS: two of three raters marked an Insult span in each toxic comment.
+    assert labelled("insult", "toxicspans") == labelled("toxicity", "toxicspans")
+    assert set(labelled("threat", "toxicspans").values()) == {0}
+    # Davidson and Stormfront "hate" is an identity attack; neither labels insults.
+    davidson_hate = {t for t, y in labelled("identity_attack", "davidson").items() if y}
+    assert davidson_hate and davidson_hate <= set(labelled("toxicity", "davidson"))
+    assert "davidson" not in sets["insult"].sources
+    stormfront = labelled("identity_attack", "stormfront")
+    assert stormfront == labelled("toxicity", "stormfront")
+    assert not any(labelled("insult", "stormfront").values())
+    # The template rows teach threats and their harmless pairs.
+    synthetic = labelled("threat", "synthetic")
+    assert synthetic["I will shoot him."] == 1
+    assert synthetic["The chief executive should resign."] == 0

@@ -138,3 +138,42 @@ def test_unscored_fails_closed_to_pending() -> None:
 )
 def test_count_links(text: str, links: int) -> None:
     assert count_links(text) == links
+
+
+ATTRIBUTES_CLEAN = {"threat": 0.1, "identity_attack": 0.1, "insult": 0.2}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "status", "rules"),
+    [
+        (ATTRIBUTES_CLEAN, CommentStatus.APPROVED, []),
+        ({**ATTRIBUTES_CLEAN, "threat": 0.95}, CommentStatus.PENDING, ["threat"]),
+        ({**ATTRIBUTES_CLEAN, "threat": 0.89}, CommentStatus.APPROVED, []),
+        ({**ATTRIBUTES_CLEAN, "identity_attack": 0.97}, CommentStatus.PENDING, ["identity_attack"]),
+        ({**ATTRIBUTES_CLEAN, "identity_attack": 0.9}, CommentStatus.APPROVED, []),
+        # Insult and obscene are part of toxicity; alone they do not hold a comment.
+        ({**ATTRIBUTES_CLEAN, "insult": 0.99, "obscene": 0.99}, CommentStatus.APPROVED, []),
+        # A model without attributes: the rules are not applied.
+        ({}, CommentStatus.APPROVED, []),
+    ],
+)
+def test_threats_and_attacks_on_groups_hold_a_comment_whose_toxicity_is_low(
+    attributes: dict[str, float], status: CommentStatus, rules: list[str]
+) -> None:
+    verdict = decide(0.05, 0.2, "I know where you are.", Thresholds(), attributes=attributes)
+    assert verdict.status is status
+    if status is CommentStatus.PENDING:
+        assert [r.rule for r in verdict.reasons] == rules
+        (reason,) = verdict.reasons
+        assert reason.text == f"{rules[0]} {attributes[rules[0]]:.2f} >= {reason.threshold}"
+    else:
+        # The approval lists the attribute checks it passed, and only those the model scored.
+        checked = {r.rule: r for r in verdict.reasons if r.op == "<"}
+        assert ("threat" in checked) == ("threat" in attributes)
+        assert ("identity_attack" in checked) == ("identity_attack" in attributes)
+        assert "insult" not in checked
+
+
+def test_a_threat_above_the_reject_toxicity_is_rejected_not_held() -> None:
+    verdict = decide(0.05, 0.95, "...", Thresholds(), attributes={"threat": 0.99})
+    assert verdict.status is CommentStatus.REJECTED

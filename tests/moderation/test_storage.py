@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain import comments as service
 from moderation.domain.errors import InvalidComment
+from moderation.domain.policy import body_fingerprint
+from moderation.domain.schemas import CommentSubmission
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
 from moderation.storage.db import engine_for, session_scope
-from moderation.storage.migrate import alembic_config
+from moderation.storage.migrate import alembic_config, upgrade
 from moderation.storage.models import Comment, Decision, ModerationEvent
+from tests.conftest import _postgres_database
 
 
 def add_comments(
@@ -422,3 +427,160 @@ def test_parent_info_points_replies_at_the_thread_root(database_url: str) -> Non
         assert nested_comment is not None
         assert nested_comment.root_id == root
         assert repository.parent_info(session, 10**6) is None
+
+
+# --- the flood rule's copies --------------------------------------------------------------------
+
+FLOOD = "WAKE UP PEOPLE, the council is hiding the real cost of the park from you!"
+OTHER = "The council should publish the full cost breakdown before construction starts."
+
+
+def submit(database_url: str, *bodies: str, article: str = "story") -> list[int]:
+    """Stores comments the way the API does (the service, in one transaction)."""
+    client = service.ClientInfo(ip="203.0.113.7", user_agent="Browser/1.0")
+    items = [
+        (
+            CommentSubmission(
+                article_id=article,
+                author_name=f"Reader {n}",
+                author_email=f"reader{n}@example.com",
+                body=body,
+            ),
+            client,
+        )
+        for n, body in enumerate(bodies)
+    ]
+    with session_scope(database_url) as session:
+        results = service.submit_comments(session, items)
+    ids = []
+    for result in results:
+        assert isinstance(result, service.AcceptedComment)
+        ids.append(result.id)
+    return ids
+
+
+def fingerprints(database_url: str, ids: list[int]) -> list[int | None]:
+    with session_scope(database_url) as session:
+        found = dict(
+            session.execute(
+                select(Comment.id, Comment.body_fingerprint).where(Comment.id.in_(ids))
+            ).all()
+        )
+    return [found[i] for i in ids]
+
+
+def copies_of(database_url: str, ids: list[int], window: timedelta) -> dict[int, int]:
+    with session_scope(database_url) as session:
+        queued = repository.queued_comments(session, ids)
+        return repository.count_copies(session, queued, window)
+
+
+def test_a_stored_comment_keeps_the_fingerprint_of_its_normalised_text(database_url: str) -> None:
+    ids = submit(database_url, FLOOD, FLOOD.upper() + "!!!", OTHER, "?!")
+
+    stored = fingerprints(database_url, ids)
+    assert stored[0] == body_fingerprint(FLOOD)
+    assert stored[0] is not None
+    assert stored[1] == stored[0]  # the same text in capitals with more exclamation marks
+    assert stored[2] == body_fingerprint(OTHER) != stored[0]
+    assert stored[3] is None  # no text to compare
+    with session_scope(database_url) as session:
+        (queued,) = repository.queued_comments(session, ids[:1])
+    assert queued.body_fingerprint == stored[0]
+    assert queued.created_at is not None and queued.created_at.tzinfo is not None
+
+
+def test_copies_are_counted_within_the_window_up_to_each_comment(database_url: str) -> None:
+    window = timedelta(minutes=10)
+    (too_old,) = submit(database_url, FLOOD, article="a")
+    age(database_url, [too_old], timedelta(minutes=11))
+    earlier = submit(database_url, FLOOD, article="b") + submit(database_url, FLOOD, article="c")
+    age(database_url, earlier, timedelta(minutes=9))
+    # One intake group: three more copies, as any capitals, between two other texts.
+    batch = submit(database_url, OTHER, FLOOD, FLOOD.lower(), f"  {FLOOD}  ", "Another text.")
+    (later,) = submit(database_url, FLOOD, article="d")  # after the batch: not counted for it
+
+    counts = copies_of(database_url, batch, window)
+
+    assert counts == {batch[0]: 1, batch[1]: 3, batch[2]: 4, batch[3]: 5, batch[4]: 1}
+    assert copies_of(database_url, [later], window) == {later: 6}
+    assert copies_of(database_url, [too_old], window) == {too_old: 1}
+    assert copies_of(database_url, batch[1:2], timedelta(minutes=20))[batch[1]] == 4
+    assert copies_of(database_url, batch[1:2], timedelta(minutes=5))[batch[1]] == 1
+
+
+def test_copies_are_counted_back_from_each_comments_own_time(database_url: str) -> None:
+    # Decided long after it was posted (the queue was down): judged on what was posted then.
+    long_before, before = submit(database_url, FLOOD, FLOOD)
+    (late,) = submit(database_url, FLOOD)
+    age(database_url, [long_before], timedelta(minutes=45))
+    age(database_url, [before], timedelta(minutes=35))
+    age(database_url, [late], timedelta(minutes=30))
+
+    assert copies_of(database_url, [late], timedelta(minutes=10)) == {late: 2}
+
+
+def test_copies_ignore_comments_without_a_fingerprint(database_url: str) -> None:
+    # Stored before migration 0002 (or without words): no fingerprint, so never counted.
+    (legacy,) = add_comments(database_url, 1, body=FLOOD)
+    (new,) = submit(database_url, FLOOD)
+
+    assert fingerprints(database_url, [legacy]) == [None]
+    assert copies_of(database_url, [legacy, new], timedelta(minutes=10)) == {new: 1}
+    assert copies_of(database_url, [legacy], timedelta(minutes=10)) == {}
+    with session_scope(database_url) as session:
+        assert repository.count_copies(session, [], timedelta(minutes=10)) == {}
+
+
+def test_copies_of_a_large_batch_are_counted_in_one_query(database_url: str) -> None:
+    texts = [f"{OTHER} Point number {n % 50}." for n in range(400)]  # 50 texts, 8 copies each
+    ids = submit(database_url, *texts)
+    statements: list[str] = []
+
+    def count_statement(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = engine_for(database_url)
+    with session_scope(database_url) as session:
+        queued = repository.queued_comments(session, ids)
+        event.listen(engine, "before_cursor_execute", count_statement)
+        try:
+            counts = repository.count_copies(session, queued, timedelta(minutes=10))
+        finally:
+            event.remove(engine, "before_cursor_execute", count_statement)
+
+    assert len(statements) == 1
+    assert sorted(counts.values()) == sorted([n // 50 + 1 for n in range(400)])
+    assert counts[ids[0]] == 1 and counts[ids[50]] == 2 and counts[ids[399]] == 8
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind, before any migration."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        yield from _postgres_database()
+
+
+def test_upgrade_from_0001_keeps_old_comments_and_fingerprints_new_ones(
+    unmigrated_url: str,
+) -> None:
+    upgrade(unmigrated_url, "0001")
+    with engine_for(unmigrated_url).connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+    (old,) = add_comments(unmigrated_url, 1, body=FLOOD)  # no fingerprint column yet
+
+    upgrade(unmigrated_url)
+
+    config = alembic_config(unmigrated_url)
+    command.check(config)
+    (new,) = submit(unmigrated_url, FLOOD)
+    assert fingerprints(unmigrated_url, [old, new]) == [None, body_fingerprint(FLOOD)]
+    assert copies_of(unmigrated_url, [old, new], timedelta(minutes=10)) == {new: 1}
+    # And back: 0002 can be undone and done again with the rows in place.
+    command.downgrade(config, "0001")
+    upgrade(unmigrated_url)
+    assert fingerprints(unmigrated_url, [old, new]) == [None, None]
+    with session_scope(unmigrated_url) as session:
+        assert session.get(Comment, old) is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from classifiers import DEFAULT_MODEL_DIR, CommentText, Scorer
+from classifiers.labels import ATTRIBUTES
 from moderation.config import Settings
 from moderation.domain.policy import Thresholds, count_links, decide
 from moderation.domain.statuses import CommentStatus
@@ -217,9 +218,11 @@ def test_rates_are_computed_from_the_confusion_table(report: PolicyReport) -> No
 
 
 def test_regression_guards_at_the_level_model_v0_reaches(report: PolicyReport) -> None:
-    # Measured with v0-20261129-43712254 on 215 comments: 2 of 139 clean comments removed,
-    # 19 of 76 spam/abuse approved (25.0%), 35 of 215 held (16.3%), 164 agreed. The targets
-    # (0, < 5%, < 20% held) are not all met; these guards stop a change from making it worse.
+    # Measured with v0-20261129-bdc752e7 (the attribute models, the threat and identity-attack
+    # hold rules, the repetition rule) on 215 comments: 2 of 139 clean comments removed, 6 of
+    # 76 spam/abuse approved (7.9%; was 19 with v0-20261129-43712254), 38 of 215 held (17.7%),
+    # 174 agreed. The targets (0, < 5%, < 20% held) are not all met; these guards stop a
+    # change from making it worse.
     # The harmful-approved guard was 18 for v0-20261129-c4993aa1 (16 approved): teaching the
     # spam model that a cited news link is not spam (15 of 16 news_link comments now pass,
     # 7 before; 10 fewer comments held) let a few link/messenger spams through as well.
@@ -230,9 +233,9 @@ def test_regression_guards_at_the_level_model_v0_reaches(report: PolicyReport) -
         f"{report.total} ({report.review_rate:.1%}); agreed {report.agreed}"
     )
     assert report.clean_removed <= 2
-    assert report.harmful_approved <= 19
-    assert report.review_rate <= 0.18
-    assert report.agreement_rate >= 0.75
+    assert report.harmful_approved <= 6
+    assert report.review_rate <= 0.19
+    assert report.agreement_rate >= 0.80
 
 
 def test_every_approvable_comment_that_is_rejected_is_listed_with_its_reasons(
@@ -244,7 +247,7 @@ def test_every_approvable_comment_that_is_rejected_is_listed_with_its_reasons(
         [CommentText(c.body, c.author, c.email, c.url) for c in clean]
     )
     verdicts = {
-        c.id: decide(s.spam, s.toxicity, c.body, DEFAULTS)
+        c.id: decide(s.spam, s.toxicity, c.body, DEFAULTS, attributes=s.attributes)
         for c, s in zip(clean, scores, strict=True)
     }
     removed = {
@@ -264,7 +267,7 @@ def test_every_approvable_comment_that_is_rejected_is_listed_with_its_reasons(
         assert miss.severity == "clean removed"
         assert miss.reasons == "; ".join(r.text for r in verdict.reasons)
         assert ">=" in miss.reasons
-        assert set(miss.scores) == {"spam", "toxicity"}
+        assert set(miss.scores) == {"spam", "toxicity", *ATTRIBUTES}
         assert f"| {comment_id} |" in markdown
     # Worst first: the removed clean comments lead the list.
     assert [m.severity for m in report.misses[: len(removed)]] == ["clean removed"] * len(removed)
