@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from classifiers.labels import ATTRIBUTES
 from tests.conftest import ROOT, run_moderation
 
 
@@ -41,9 +42,16 @@ def test_score_writes_one_line_per_input_with_scores_decision_and_reasons(tmp_pa
     clean, spam, abuse, links, bad_json, no_body = out
     assert clean["decision"] == "approved"
     # Every check it passed, except the copies of its text: there is no database to count them.
-    assert {r["rule"] for r in clean["reasons"]} == {"spam", "toxicity", "links", "repetition"}
+    assert {r["rule"] for r in clean["reasons"]} == {
+        "spam",
+        "toxicity",
+        "links",
+        "repetition",
+        "threat",
+        "identity_attack",
+    }
     assert all(r["op"] == "<" for r in clean["reasons"])
-    assert set(clean["scores"]) == {"spam", "toxicity"}
+    assert set(clean["scores"]) == {"spam", "toxicity", *ATTRIBUTES}
     assert clean["model_version"]
     assert spam["decision"] in {"spam", "pending"} and spam["scores"]["spam"] >= 0.5
     assert abuse["decision"] in {"rejected", "pending"} and abuse["scores"]["toxicity"] >= 0.5
