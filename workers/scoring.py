@@ -7,14 +7,14 @@ import ctypes
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers import CommentText, ModelLoadError, Scorer
 from classifiers.registry import ModelRegistry, RegistryError
 from moderation.config import Settings
-from moderation.domain.policy import decide, decide_unscored
+from moderation.domain.policy import decide, decide_unscored, quoted_passages, without_quotes
 from moderation.storage.repository import DecisionRecord, QueuedComment
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,26 @@ class ScoringFailed(Exception):
     reason: str
 
 
+def _text(comment: QueuedComment, body: str) -> CommentText:
+    return CommentText(
+        body=body,
+        author=comment.author_name,
+        email=comment.author_email,
+        url=comment.author_url or "",
+    )
+
+
+@contextlib.contextmanager
+def _scoring_errors() -> Iterator[None]:
+    """Any failure to load or run the model becomes ScoringFailed (retried, then fail closed)."""
+    try:
+        yield
+    except ModelLoadError as error:
+        raise ScoringFailed(f"model unavailable: {error}") from error
+    except Exception as error:
+        raise ScoringFailed(f"scoring failed: {type(error).__name__}: {error}") from error
+
+
 def decide_batch(
     settings: Settings,
     comments: Sequence[QueuedComment],
@@ -116,25 +136,31 @@ def decide_batch(
 
     `copies` (comment id -> copies of its text, from `repository.count_copies`) feeds the flood
     rule; a comment without a count (scoring a file, no database) is decided without that rule.
+    A comment at or above the reject toxicity that quotes something is scored once more
+    without its quoted passages (all such comments of the batch in one more call), so the
+    policy can tell reported abuse from abuse; other comments cost nothing more.
     """
     counted = copies or {}
-    try:
-        scorer = get_scorer(settings)
-        scores = scorer.score(
-            [
-                CommentText(
-                    body=c.body, author=c.author_name, email=c.author_email, url=c.author_url or ""
-                )
-                for c in comments
-            ]
-        )
-    except ModelLoadError as error:
-        raise ScoringFailed(f"model unavailable: {error}") from error
-    except Exception as error:
-        raise ScoringFailed(f"scoring failed: {type(error).__name__}: {error}") from error
     limits = settings.thresholds
+    with _scoring_errors():
+        scorer = get_scorer(settings)
+        scores = scorer.score([_text(c, c.body) for c in comments])
+    # Rare (a toxic comment with a quote in it), so the second call is usually not made.
+    second_look = [
+        i
+        for i, (comment, score) in enumerate(zip(comments, scores, strict=True))
+        if score.toxicity >= limits.toxicity_reject and quoted_passages(comment.body)
+    ]
+    unquoted: dict[int, float] = {}
+    if second_look:
+        # The same scorer, not get_scorer() again: one model version scores a whole decision.
+        with _scoring_errors():
+            rescored = scorer.score(
+                [_text(comments[i], without_quotes(comments[i].body)) for i in second_look]
+            )
+        unquoted = {i: s.toxicity for i, s in zip(second_look, rescored, strict=True)}
     records = []
-    for comment, score in zip(comments, scores, strict=True):
+    for i, (comment, score) in enumerate(zip(comments, scores, strict=True)):
         verdict = decide(
             score.spam,
             score.toxicity,
@@ -142,6 +168,7 @@ def decide_batch(
             limits,
             copies=counted.get(comment.id),
             attributes=score.attributes,
+            unquoted_toxicity=unquoted.get(i),
         )
         records.append(
             DecisionRecord(

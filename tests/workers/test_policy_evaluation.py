@@ -10,10 +10,15 @@ import pytest
 
 from classifiers import DEFAULT_MODEL_DIR, CommentText, Scorer
 from classifiers.labels import ATTRIBUTES
-from moderation.config import Settings
-from moderation.domain.policy import Thresholds, count_links, decide
+from moderation.domain.policy import (
+    count_links,
+    decide,
+    quoted_passages,
+    without_quotes,
+)
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.repository import DecisionRecord
+from tests.workers.helpers import DEFAULTS, default_policy_settings
 from workers.policy_evaluation import (
     DECISIONS,
     DEFAULT_SET,
@@ -54,21 +59,6 @@ ABUSE_KINDS = (
     "abuse_severe",
 )
 LANGUAGES = ("French", "German", "Spanish", "Korean", "Russian", "Ukrainian", "Arabic")
-# The policy defaults, passed explicitly so a MODERATION_* variable on the machine cannot move
-# the figures this file guards.
-DEFAULTS = Thresholds()
-
-
-def _settings() -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        model_dir=DEFAULT_MODEL_DIR,
-        spam_reject_threshold=DEFAULTS.spam_reject,
-        toxicity_reject_threshold=DEFAULTS.toxicity_reject,
-        spam_hold_threshold=DEFAULTS.spam_hold,
-        toxicity_hold_threshold=DEFAULTS.toxicity_hold,
-        hold_links=DEFAULTS.hold_links,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +68,7 @@ def labelled() -> list[LabelledComment]:
 
 @pytest.fixture(scope="module")
 def report() -> PolicyReport:
-    result = evaluate_policy(_settings())
+    result = evaluate_policy(default_policy_settings())
     # Printed so `pytest -s` shows the figures the guards below hold.
     print("\n" + result.markdown())
     return result
@@ -219,20 +209,17 @@ def test_rates_are_computed_from_the_confusion_table(report: PolicyReport) -> No
 
 def test_regression_guards_at_the_level_model_v0_reaches(report: PolicyReport) -> None:
     # Measured with v0-20261129-bdc752e7 (the attribute models, the threat and identity-attack
-    # hold rules, the repetition rule) on 215 comments: 2 of 139 clean comments removed, 6 of
-    # 76 spam/abuse approved (7.9%; was 19 with v0-20261129-43712254), 38 of 215 held (17.7%),
+    # hold rules, the repetition rule) and the quoted-speech rule, on 215 comments: 1 of 139
+    # clean comments removed, 6 of 76 spam/abuse approved (7.9%), 39 of 215 held (18.1%),
     # 174 agreed. The targets (0, < 5%, < 20% held) are not all met; these guards stop a
     # change from making it worse.
-    # The harmful-approved guard was 18 for v0-20261129-c4993aa1 (16 approved): teaching the
-    # spam model that a cited news link is not spam (15 of 16 news_link comments now pass,
-    # 7 before; 10 fewer comments held) let a few link/messenger spams through as well.
     print(
         f"\nclean removed {report.clean_removed}/{report.clean_total}; "
         f"harmful approved {report.harmful_approved}/{report.harmful_total} "
         f"({report.harmful_approved_rate:.1%}); to review {report.sent_to_review}/"
         f"{report.total} ({report.review_rate:.1%}); agreed {report.agreed}"
     )
-    assert report.clean_removed <= 2
+    assert report.clean_removed <= 1
     assert report.harmful_approved <= 6
     assert report.review_rate <= 0.19
     assert report.agreement_rate >= 0.80
@@ -243,11 +230,24 @@ def test_every_approvable_comment_that_is_rejected_is_listed_with_its_reasons(
 ) -> None:
     # Decided here straight from the scorer and the policy, independently of the report.
     clean = [c for c in labelled if c.expected == "approve"]
-    scores = Scorer.load(DEFAULT_MODEL_DIR).score(
-        [CommentText(c.body, c.author, c.email, c.url) for c in clean]
-    )
+    scorer = Scorer.load(DEFAULT_MODEL_DIR)
+    scores = scorer.score([CommentText(c.body, c.author, c.email, c.url) for c in clean])
+    # The quoted-speech rule: a comment toxic enough to reject that quotes something is scored
+    # once more without its quotes.
+    unquoted = {
+        c.id: scorer.score([CommentText(without_quotes(c.body), c.author, c.email, c.url)])[0]
+        for c, s in zip(clean, scores, strict=True)
+        if s.toxicity >= DEFAULTS.toxicity_reject and quoted_passages(c.body)
+    }
     verdicts = {
-        c.id: decide(s.spam, s.toxicity, c.body, DEFAULTS, attributes=s.attributes)
+        c.id: decide(
+            s.spam,
+            s.toxicity,
+            c.body,
+            DEFAULTS,
+            attributes=s.attributes,
+            unquoted_toxicity=unquoted[c.id].toxicity if c.id in unquoted else None,
+        )
         for c, s in zip(clean, scores, strict=True)
     }
     removed = {
