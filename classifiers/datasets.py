@@ -92,7 +92,11 @@ Synthetic rows (``synthetic``, toxicity and attributes, source weight 0.35; ``sy
 spam negatives, 0.1): template sentences written for the project (``classifiers.synthetic``):
 threats and dehumanising attacks on groups without swear words, paired with harmless sentences
 that share their words (violent idioms, reported threats, counter-speech, harsh criticism of
-people in power, groups named in peaceful sentences). Never a held-out test set.
+people in power, groups named in peaceful sentences). ``synthetic_spam`` (spam model only,
+source weight 0.5, both classes): the spam of article pages (a compliment and a commercial
+link, "visit my blog", messenger-contact investment, recovery and dating scams, pills) beside
+news comments with the same words (cited sources, messengers, money, loans, pharmacies).
+Never a held-out test set.
 
 Weighting (``LabelledSet.sample_weights``): each source gets a total weight
 (``SOURCE_WEIGHTS``, default 1); inside a source that has both classes, positives and
@@ -126,7 +130,7 @@ import numpy as np
 
 from classifiers.labels import ATTRIBUTES
 from classifiers.normalise import normalise_text
-from classifiers.synthetic import synthetic_rows
+from classifiers.synthetic import spam_rows, synthetic_rows
 
 __all__ = [
     "ATTRIBUTES",
@@ -186,11 +190,12 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "toxicspans_rest": 1.0,
     "sms_clean": 0.2,
     "youtube_clean": 0.2,
-    "jigsaw_linked": 0.05,
-    "toxicspans_linked": 0.05,
-    "stormfront_linked": 0.05,
+    "jigsaw_linked": 0.15,
+    "toxicspans_linked": 0.15,
+    "stormfront_linked": 0.15,
     "synthetic": 0.35,
     "synthetic_ham": 0.1,
+    "synthetic_spam": 0.5,
 }
 
 # Row weight, relative to other toxic rows of the same source, of a toxic row that threatens
@@ -670,6 +675,8 @@ def _synthetic(spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes)
             "insult": None,
         }
         _add_attributes(attributes, row.text, labels, "synthetic", fold)
+    for row in spam_rows():
+        spam.add(row.text, int(row.kind == "spam"), "synthetic_spam", _fold(f"spam{row.text}"))
 
 
 def build_label_sets(data_dir: Path) -> tuple[dict[str, LabelledSet], SourceFiles]:

@@ -16,7 +16,6 @@ from sklearn.pipeline import Pipeline
 from classifiers.features import (
     _BIGRAM_MIX,
     _CALL_TO_ACTION,
-    _CHAR_BASE,
     _LEX_WORD,
     _MESSENGERS,
     _PHONE,
@@ -27,6 +26,7 @@ from classifiers.features import (
     CommentFeaturizer,
     _bucket,
     _lexicon_sets,
+    char_ngram_windows,
     word_hashes,
 )
 from classifiers.normalise import normalise_text, normalise_with_spans
@@ -116,35 +116,24 @@ def _ngram_occurrences(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Column, start and end (in ``text``) of every n-gram the featurizer counts in ``text``.
 
-    Mirrors ``features._hash_texts`` for one text but keeps each n-gram's position; a test
-    checks that counting these occurrences reproduces the featurizer's matrix.
+    Mirrors ``features._hash_texts`` for one text (through the same ``char_ngram_windows``)
+    but keeps each n-gram's position; a test checks that counting these occurrences
+    reproduces the featurizer's matrix.
     """
     word_lo, word_hi = featurizer.word_ngram_range
-    char_lo, char_hi = featurizer.char_ngram_range
     word_bits, char_bits = featurizer.word_bits, featurizer.char_bits
     padded = " " + text + " \x00"
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    total = codes.shape[0]
     cols: list[np.ndarray] = []
     lows: list[np.ndarray] = []
     highs: list[np.ndarray] = []
 
-    is_space = np.concatenate(([0], np.cumsum((codes == 32) | (codes == 0))))
-    is_nul = np.concatenate(([0], np.cumsum(codes == 0)))
-    h = codes.copy()
-    for n in range(1, char_hi + 1):
-        if n > 1:
-            h = h[:-1] * _CHAR_BASE + codes[n - 1 :]
-        if n < char_lo:
-            continue
-        starts = np.arange(total - n + 1)
-        ok = (is_nul[starts + n] - is_nul[starts]) == 0
-        if n > 2:
-            ok &= (is_space[starts + n - 1] - is_space[starts + 1]) == 0
-        ok &= ~((codes[starts] == 32) & (codes[starts + n - 1] == 32) & (n <= 2))
-        cols.append((1 << word_bits) + _bucket(h[ok], 1000 + n, char_bits))
-        lows.append(starts[ok] - 1)  # padded -> text coordinates
-        highs.append(starts[ok] - 1 + n)
+    for n, starts, columns in char_ngram_windows(
+        codes, featurizer.char_ngram_range, word_bits, char_bits
+    ):
+        cols.append(columns)
+        lows.append(starts - 1)  # padded -> text coordinates
+        highs.append(starts - 1 + n)
 
     w_start, w_end, words = word_hashes(codes)
     if w_start.size:

@@ -198,3 +198,23 @@ def test_attribute_labels_follow_each_source(fixture_data: Path) -> None:
     synthetic = labelled("threat", "synthetic")
     assert synthetic["I will shoot him."] == 1
     assert synthetic["The chief executive should resign."] == 0
+
+
+def test_spam_templates_pair_article_spam_with_news_comments(fixture_data: Path) -> None:
+    sets, _ = build_label_sets(fixture_data)
+    spam = sets["spam"]
+    rows = {
+        t: y
+        for t, y, s in zip(spam.texts, spam.labels, spam.sources, strict=True)
+        if s == "synthetic_spam"
+    }
+    positives = [t for t, y in rows.items() if y == 1]
+    negatives = [t for t, y in rows.items() if y == 0]
+    # Both kinds, in comparable numbers, so the source cannot be learnt as "spam".
+    assert len(positives) > 200 and len(negatives) > 150
+    # Messenger handles and commercial links among the spam; the same messengers and cited
+    # news sites among the clean comments.
+    assert any("telegram" in t.lower() and "@" in t for t in positives)
+    assert any("telegram" in t.lower() for t in negatives)
+    assert any("apnews.com" in t for t in negatives)
+    assert "synthetic_spam" not in sets["toxicity"].sources
