@@ -92,7 +92,10 @@ Synthetic rows (``synthetic``, toxicity and attributes, source weight 0.35; ``sy
 spam negatives, 0.1): template sentences written for the project (``classifiers.synthetic``):
 threats and dehumanising attacks on groups without swear words, paired with harmless sentences
 that share their words (violent idioms, reported threats, counter-speech, harsh criticism of
-people in power, groups named in peaceful sentences). ``synthetic_spam`` (spam model only,
+people in power, groups named in peaceful sentences), and harsh words about things and public
+trades ("What a stupid policy.", "Politicians are all liars.") beside the same words aimed at a
+reader (toxic, ``insult`` only), as their own source ``synthetic_criticism`` (weight 0.6).
+``synthetic_spam`` (spam model only,
 source weight 0.5, both classes): the spam of article pages (a compliment and a commercial
 link, "visit my blog", messenger-contact investment, recovery and dating scams, pills) beside
 news comments with the same words (cited sources, messengers, money, loans, pharmacies).
@@ -196,6 +199,7 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "synthetic": 0.35,
     "synthetic_ham": 0.1,
     "synthetic_spam": 0.5,
+    "synthetic_criticism": 0.6,
 }
 
 # Row weight, relative to other toxic rows of the same source, of a toxic row that threatens
@@ -660,21 +664,25 @@ def _synthetic(spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes)
     harmless minimal pairs); never a held-out test set."""
     for row in synthetic_rows():
         fold = _fold(f"synthetic{row.text}")
+        source = "synthetic_criticism" if row.criticism else "synthetic"
         if row.kind == "clean":
-            toxicity.add(row.text, 0, "synthetic", fold)
-            _all_clean(attributes, row.text, "synthetic", fold)
+            toxicity.add(row.text, 0, source, fold)
+            _all_clean(attributes, row.text, source, fold)
             spam.add(row.text, 0, "synthetic_ham", fold)
             continue
-        toxicity.add(row.text, 1, "synthetic", fold)
-        identity = row.kind == "identity_attack"
-        labels: dict[str, int | None] = {
-            "severe_toxicity": 1,
-            "threat": int(row.threat),
-            "identity_attack": int(identity),
-            "obscene": 0,
-            "insult": None,
-        }
-        _add_attributes(attributes, row.text, labels, "synthetic", fold)
+        toxicity.add(row.text, 1, source, fold)
+        if row.kind == "insult":
+            # A reader called an idiot: insulted, nothing more severe (no profanity either).
+            labels: dict[str, int | None] = {name: int(name == "insult") for name in ATTRIBUTES}
+        else:
+            labels = {
+                "severe_toxicity": 1,
+                "threat": int(row.threat),
+                "identity_attack": int(row.kind == "identity_attack"),
+                "obscene": 0,
+                "insult": None,
+            }
+        _add_attributes(attributes, row.text, labels, source, fold)
     for row in spam_rows():
         spam.add(row.text, int(row.kind == "spam"), "synthetic_spam", _fold(f"spam{row.text}"))
 

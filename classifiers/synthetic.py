@@ -32,9 +32,12 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class SyntheticRow:
     text: str
-    kind: str  # "threat", "identity_attack", "spam" or "clean"
+    kind: str  # "threat", "identity_attack", "insult", "spam" or "clean"
     # Also a threat (e.g. calls to exterminate a group): labels threat as well.
     threat: bool = False
+    # One of the criticism rows (harsh words about things and trades, and at readers): they
+    # train as a source of their own, so their weight does not dilute the other templates'.
+    criticism: bool = False
 
 
 # People a threat is aimed at: the reader replied to, or a named person in the story.
@@ -185,6 +188,22 @@ _EXTERMINATE_TEMPLATES = (
     "The world would be better if all {group} were dead.",
     "We should gas {group}.",
 )  # fmt: skip
+# Hate said plainly (strong dislike, a very negative trait, as a question or an opinion) and
+# its negations, after HateCheck's functionalities: short sentences where the group is the
+# whole difference between "I hate Mondays" and "I hate <group>".
+_BAD_TRAITS = (
+    "disgusting", "filthy", "stupid", "worthless", "pathetic", "lazy", "dirty", "evil",
+    "dangerous", "dishonest", "repulsive", "useless", "primitive",
+)  # fmt: skip
+_HATE_TEMPLATES = (
+    "I hate {group}.", "I despise {group}.", "{group} disgust me.", "I think {group} are {bad}.",
+    "Why are {group} so {bad}?", "{group} are {bad}.", "{group} are so {bad}.",
+    "I really can't stand {group}.",
+)  # fmt: skip
+_NEGATED_TEMPLATES = (
+    "I don't hate {group}.", "{group} are not {bad}.", "Nobody should say {group} are {bad}.",
+    "I've never understood people who hate {group}.", "It's wrong to say {group} are {bad}.",
+)  # fmt: skip
 _PEACEFUL_TEMPLATES = (
     # Short ones, shaped like the attacks ("{group} are ..."), so that a sentence's shape and
     # the group's name are not what the model learns.
@@ -218,6 +237,64 @@ _COUNTER_TEMPLATES = (
     "It is shameful that people still call {group} {insult}.",
     "The leaflet described {group} as {insult}, and the police are investigating.",
     "I'm tired of reading comments that call {group} {insult}.",
+)  # fmt: skip
+
+
+# Harsh words about things (a policy, an article) and about people in public life as a trade
+# or a party, beside the same words aimed at a person. Debate on a news site calls a policy
+# stupid and politicians liars every day; a reader called stupid has been insulted. The
+# datasets' raters marked "stupid" and "all liars" toxic wherever they met them, so without
+# these rows "What a stupid policy." scored 0.94 and "Politicians are all liars." 0.65.
+_CRITICISED_THINGS = (
+    "policy", "decision", "idea", "plan", "law", "budget", "article", "argument", "headline",
+    "scheme", "proposal", "reform", "ruling", "bill", "excuse", "tax", "statement", "speech",
+    "poll", "strategy",
+)  # fmt: skip
+_HARSH_WORDS = (
+    "stupid", "idiotic", "dumb", "ridiculous", "absurd", "pathetic", "insane", "moronic",
+    "brainless", "crazy", "laughable", "disgraceful", "shameful", "rubbish", "clueless",
+)  # fmt: skip
+_ABOUT_THINGS = (
+    "What a {harsh} {thing}.",
+    "This {thing} is {harsh}.",
+    "The {thing} is {harsh}, and everyone at the council knows it.",
+    "Honestly, the most {harsh} {thing} I have read this year.",
+    "That is a {harsh} {thing} and it will cost us dearly.",
+    "A {harsh} {thing} from a government that has run out of ideas.",
+    "Honestly, the whole {thing} is {harsh}.",
+    "The new {thing} is {harsh}, as anyone who read it can see.",
+    "Sorry, but this {thing} is just {harsh}.",
+)  # fmt: skip
+_PERSON_INSULTS = (
+    "an idiot", "a moron", "stupid", "pathetic", "brainless", "a clown", "a fool", "a liar",
+    "an imbecile", "a complete waste of space", "too dumb to read", "a halfwit",
+)  # fmt: skip
+_AT_PEOPLE = (
+    "You are {insult}.",
+    "You're {insult}, and everyone here can see it.",
+    "Honestly, you are {insult}.",
+    "Whoever wrote this is {insult}.",
+    "The commenter above is {insult}.",
+    "Anyone who agrees with you is {insult}.",
+    "Are you really this {insult_adj}?",
+)  # fmt: skip
+_HATED_THINGS = (
+    "Mondays", "traffic jams", "this weather", "the new parking charges", "rush hour",
+    "potholes", "the queues at the post office", "pop-up adverts", "the roadworks in town",
+    "reality TV", "paywalls", "automated phone menus",
+)  # fmt: skip
+_DISLIKE_THINGS = ("I hate {thing}.", "I despise {thing}.", "I really can't stand {thing}.")
+_PUBLIC_TRADES = (
+    "Politicians", "Bankers", "Journalists", "Landlords", "Lobbyists", "MPs", "Economists",
+    "Billionaires", "Developers", "CEOs", "Pundits", "Councillors", "Senators",
+    "Estate agents", "Oil companies", "Tech companies", "The Tories", "Labour",
+    "Republicans", "Democrats", "The media", "Both parties", "Ministers", "Tax advisers",
+)  # fmt: skip
+_TRADE_CRITICISM = (
+    "are all liars", "are greedy", "are corrupt", "only care about themselves",
+    "never listen to ordinary people", "are out of touch", "are useless", "are cowards",
+    "are hypocrites", "are crooks", "lie for a living", "have ruined this country",
+    "are all the same", "are bought and paid for",
 )  # fmt: skip
 
 
@@ -289,16 +366,53 @@ def _identity() -> Iterator[SyntheticRow]:
         yield SyntheticRow(_capital(template.format(group=group)), "identity_attack", threat=True)
         for template in _PEACEFUL_TEMPLATES:
             yield SyntheticRow(_capital(template.format(group=group)), "clean")
+        for k in range(3):
+            template = _pick(f"hate{k}{group}", _HATE_TEMPLATES)
+            bad = _pick(f"bad{k}{group}", _BAD_TRAITS)
+            yield SyntheticRow(_capital(template.format(group=group, bad=bad)), "identity_attack")
+        template = _pick(f"neg{group}", _NEGATED_TEMPLATES)
+        bad = _pick(f"negbad{group}", _BAD_TRAITS)
+        yield SyntheticRow(_capital(template.format(group=group, bad=bad)), "clean")
         for template in _COUNTER_TEMPLATES[: 2 + len(group) % 3]:
             insult = _pick(f"c{group}{template}", _DEHUMANISING)
             yield SyntheticRow(_capital(template.format(group=group, insult=insult)), "clean")
+
+
+def _criticism() -> Iterator[SyntheticRow]:
+    """Harsh words about things and trades (clean) and the same words at a person (insult)."""
+    pairs = [
+        (template, _pick(f"h{i}", _HARSH_WORDS), thing)
+        for i, (template, thing) in enumerate(itertools.product(_ABOUT_THINGS, _CRITICISED_THINGS))
+    ] + [
+        (template, harsh, _pick(f"t{i}", _CRITICISED_THINGS))
+        for i, (template, harsh) in enumerate(itertools.product(_ABOUT_THINGS, _HARSH_WORDS))
+    ]
+    for template, harsh, thing in pairs:
+        text = template.format(harsh=harsh, thing=thing)
+        if template.startswith(("A {harsh}", "That is a {harsh}")) and harsh[0] in "aeiou":
+            text = text.replace(f"a {harsh}", f"an {harsh}", 1).replace(f"A {harsh}", f"An {harsh}")
+        yield SyntheticRow(text, "clean", criticism=True)
+    for i, (template, insult) in enumerate(itertools.product(_AT_PEOPLE, _PERSON_INSULTS)):
+        adjective = _pick(f"a{i}", ("stupid", "dumb", "clueless", "brainless", "pathetic"))
+        yield SyntheticRow(
+            template.format(insult=insult, insult_adj=adjective), "insult", criticism=True
+        )
+    for template, thing in itertools.product(_DISLIKE_THINGS, _HATED_THINGS):
+        yield SyntheticRow(template.format(thing=thing), "clean", criticism=True)
+    for trade, criticism in itertools.product(_PUBLIC_TRADES, _TRADE_CRITICISM):
+        if _stable_number(trade + criticism, 3) == 0:
+            continue
+        yield SyntheticRow(f"{trade} {criticism}.", "clean", criticism=True)
+        if _stable_number(criticism + trade, 4) == 0 and not trade.startswith(("The ", "Both")):
+            text = f"Typical. {trade} {criticism}, as this story shows."
+            yield SyntheticRow(text, "clean", criticism=True)
 
 
 def synthetic_rows() -> list[SyntheticRow]:
     """Every synthetic row, de-duplicated, in a stable order."""
     seen: set[str] = set()
     rows = []
-    for row in itertools.chain(_threats(), _threat_pairs(), _identity()):
+    for row in itertools.chain(_threats(), _threat_pairs(), _identity(), _criticism()):
         if row.text not in seen:
             seen.add(row.text)
             rows.append(row)

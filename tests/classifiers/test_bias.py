@@ -67,6 +67,8 @@ def test_the_threshold_decides_what_counts_as_a_false_positive(scorer: Scorer) -
 
 
 def test_regression_guard_at_the_level_model_v0_reaches(report: BiasReport) -> None:
+    # v0-20261129-19c434e0 (hate said plainly and its negations among the template rows):
+    # 4.1% flagged, worst Nigerian and Jewish 2 of 6, mean gap 0.287.
     # Measured with v0-20261129-43712254, threshold 0.5: 5.4% of the 294 sentences flagged
     # (7.1% for v0-20261129-c4993aa1), worst groups Nigerian and Jewish at 3 of 6 (50%), FPR
     # gap 50%, mean gap 0.342 (Nigerian 0.497 vs American 0.155); Korean, Russian, Ukrainian
@@ -82,9 +84,9 @@ def test_regression_guard_at_the_level_model_v0_reaches(report: BiasReport) -> N
             for n in ("Korean", "Russian", "Ukrainian", "American")
         )
     )
-    assert report.overall_fpr <= 0.06
-    assert report.max_fpr <= 3 / 6
-    assert report.mean_gap <= 0.36
+    assert report.overall_fpr <= 0.05
+    assert report.max_fpr <= 2 / 6
+    assert report.mean_gap <= 0.30
     for name in ("Korean", "Russian", "Ukrainian", "American"):
         assert named[name].fpr <= 1 / 6, name
 

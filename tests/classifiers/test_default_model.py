@@ -84,6 +84,30 @@ def test_civil_disagreement_scores_low_toxicity(scorer: Scorer, body: str) -> No
     assert scorer.score([CommentText(body)])[0].toxicity < 0.35
 
 
+@pytest.mark.parametrize(
+    ("about_things_or_trades", "at_a_reader"),
+    [
+        ("Most politicians are liars and cowards.", "You are an idiot and a liar."),
+        ("Bankers are greedy, as usual.", "You're a pathetic little man."),
+        ("Honestly, the whole plan is stupid.", "You are stupid."),
+        ("The new parking rules are idiotic.", "Go back to school, you moron."),
+    ],
+)
+def test_harsh_criticism_is_published_or_held_but_insulting_a_reader_is_rejected(
+    scorer: Scorer, about_things_or_trades: str, at_a_reader: str
+) -> None:
+    # Sentences that are not among the template rows: debate calls a plan stupid and
+    # politicians liars every day; a reader called stupid has been insulted. 0.09, 0.07,
+    # 0.54, 0.39 against 1.00, 0.96, 0.99, 0.97 with v0-20261129-19c434e0 (0.94 for the
+    # stupid plan before the criticism rows).
+    criticism, insult = scorer.score(
+        [CommentText(about_things_or_trades), CommentText(at_a_reader)]
+    )
+    assert criticism.toxicity < 0.75
+    assert insult.toxicity >= 0.9
+    assert insult.attributes["insult"] >= 0.9
+
+
 def test_batch_equals_single(scorer: Scorer) -> None:
     comments = [CommentText("you idiot"), CommentText("visit www.example.com now"),
                 CommentText("Nice article")]  # fmt: skip

@@ -218,3 +218,22 @@ def test_spam_templates_pair_article_spam_with_news_comments(fixture_data: Path)
     assert any("telegram" in t.lower() for t in negatives)
     assert any("apnews.com" in t for t in negatives)
     assert "synthetic_spam" not in sets["toxicity"].sources
+
+
+def test_criticism_rows_train_as_their_own_source(fixture_data: Path) -> None:
+    sets, _ = build_label_sets(fixture_data)
+
+    def labelled(name: str) -> dict[str, int]:
+        data = sets[name]
+        return {
+            t: y
+            for t, y, s in zip(data.texts, data.labels, data.sources, strict=True)
+            if s == "synthetic_criticism"
+        }
+
+    toxicity, insult, threat = labelled("toxicity"), labelled("insult"), labelled("threat")
+    # A reader insulted is toxic and an insult, nothing more; a trade criticised is clean.
+    assert toxicity["You are an idiot."] == insult["You are an idiot."] == 1
+    assert threat["You are an idiot."] == 0
+    assert toxicity["Politicians are all liars."] == insult["Politicians are all liars."] == 0
+    assert "synthetic_criticism" not in sets["spam"].sources  # spam sees it as synthetic_ham
