@@ -23,7 +23,7 @@ from classifiers.evaluation import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["REPORT_NAME", "Report", "evaluation_report", "verdict"]
+__all__ = ["REPORT_NAME", "Report", "evaluation_report", "verdict", "why"]
 
 REPORT_NAME = "report.md"
 CLASS_NAMES = {"spam": ("ham", "spam"), "toxicity": ("not toxic", "toxic")}
@@ -109,6 +109,66 @@ def verdict(split: Split) -> str:
     if name == "alt-profanity-check" and split.held_out in PROFANITY_CHECK_TRAINED_ON:
         result += f"; unfair to ours: {name} was trained on {split.held_out}"
     return result
+
+
+# Why ours loses a fair comparison, for the splits where it has (measured 2026-11-29, model
+# recipe v0-20261129-19c434e0); shown only while ours still does not beat the baseline there.
+# The figures the reasons rest on are computed in the report itself (see ``why``).
+_KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("toxicity", "toxicspans"): (
+        "every TOXICSPANS comment had already been flagged toxic by Civil Comments raters, so "
+        "this split ranks borderline news comments against each other, and without it ours "
+        "has no news-site comments at all (only a 5,000-row Jigsaw sample, tweets and forum "
+        "posts); alt-profanity-check learnt from ~200k texts including the full Jigsaw "
+        "training set (~160k Wikipedia comments), labelled by raters close to Civil "
+        "Comments' own"
+    ),
+    ("toxicity", "stormfront"): (
+        "Stormfront's hate is mostly implicit (stereotypes and white-nationalist framing, "
+        "few slurs or swear words); held out, ours learns hate from Davidson's slur-laden "
+        "tweets (weight 0.5) and the template rows, while alt-profanity-check's ~200k texts "
+        "cover far more ways of being offensive"
+    ),
+}
+
+
+def why(split: Split, evaluation: Evaluation) -> str | None:
+    """Why ours does not beat the baseline on ``split``, or None where it does (or there is
+    nothing to say): a comparison ours loses is explained next to it, never only listed."""
+    name = _baseline_of(split)
+    if name is None or not verdict(split).startswith("does NOT"):
+        return None
+    if name == "alt-profanity-check" and split.held_out in PROFANITY_CHECK_TRAINED_ON:
+        return None  # the verdict already says it: the baseline saw this source
+    reasons = []
+    cv = evaluation.in_distribution.get(split.label, {}).get("by_source", {})
+    ours = split.metrics["ours"]
+    if ours.positives == 0:
+        # Ham only: a lower false-positive rate is only better at a comparable recall, which
+        # the splits of this label that have positives show.
+        scored = [s for s in evaluation.for_label(split.label) if s.metrics["ours"].positives]
+        recalls = [
+            f"{s.held_out} {_f(s.metrics['ours'].at['hold'].recall)} vs "
+            f"{_f(s.metrics[name].at['hold'].recall)}"
+            for s in scored
+            if name in s.metrics
+        ]
+        if recalls:
+            reasons.append(
+                f"{name} flags less of everything: recall at hold on the held-out sources "
+                f"with positives, ours vs {name}: " + ", ".join(recalls)
+            )
+        sources = TEST_SOURCES[split.label][split.held_out]
+        in_training = [cv[s]["false_positive_rate_at_0.5"] for s in sources if s in cv]
+        if in_training:
+            reasons.append(
+                "ours never saw this source's writing as ham when it is held out (with it in "
+                f"training, cross-validated FPR@0.5 is {_f(in_training[0])})"
+            )
+    known = _KNOWN_GAPS.get((split.label, split.held_out))
+    if known:
+        reasons.append(known)
+    return "; ".join(reasons) or None
 
 
 def _headline(evaluation: Evaluation) -> str:
@@ -334,7 +394,11 @@ def evaluation_report(evaluation: Evaluation, out_dir: Path) -> Report:
             "Spam: leave one YouTube video out",
             _details(videos, evaluation) + "\n\n" + _curves(report, "spam_videos", videos),
         )
-    comparisons = [f"- {s.label} on {s.held_out}: ours {verdict(s)}." for s in evaluation.splits]
+    comparisons = []
+    for split in evaluation.splits:
+        line = f"- {split.label} on {split.held_out}: ours {verdict(split)}."
+        reason = why(split, evaluation)
+        comparisons.append(line if reason is None else f"{line} Why: {reason}.")
     report.add_section("Ours against the baselines", "\n".join(comparisons))
     report.add_section("In distribution, for contrast", _in_distribution(evaluation))
     return report

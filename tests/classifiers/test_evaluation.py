@@ -15,6 +15,7 @@ from classifiers.evaluation import (
     Bogofilter,
     Evaluation,
     ProfanityCheck,
+    Split,
     Thresholds,
     compute_metrics,
     evaluate,
@@ -22,7 +23,7 @@ from classifiers.evaluation import (
     plan,
     train_on_subset,
 )
-from classifiers.report import evaluation_report
+from classifiers.report import evaluation_report, why
 from classifiers.training import build_body_rows, build_toxicity_pipeline
 from tests.conftest import ROOT, require
 
@@ -254,3 +255,39 @@ def test_bogofilter_failure_is_an_error(tmp_path: Path) -> None:
     fake.chmod(0o755)
     with pytest.raises(RuntimeError, match="cannot open wordlist"):
         Bogofilter(str(fake)).fit_predict(["spam"], [1], ["text"])
+
+
+def _split(label: str, held_out: str, y: list[int], **scores: list[float]) -> Split:
+    split = Split(label, held_out, "source", 100, np.asarray(y))
+    for name, p in scores.items():
+        split.scores[name.replace("_", "-")] = np.asarray(p)
+        split.metrics[name.replace("_", "-")] = compute_metrics(
+            np.asarray(y), np.asarray(p), Thresholds()
+        )
+    return split
+
+
+def test_a_comparison_ours_loses_is_explained_with_the_figures_behind_it() -> None:
+    # Spam: bogofilter keeps the ham-only source cleaner (0 vs 1 of 4 flagged) but finds
+    # 1 of 4 spams where ours finds 3 of 4.
+    ham_only = _split("spam", "jigsaw", [0, 0, 0, 0], ours=[0.6, 0.1, 0.2, 0.1],
+                      bogofilter=[0.1, 0.1, 0.1, 0.1])  # fmt: skip
+    with_spam = _split("spam", "sms", [1, 1, 1, 1, 0, 0], ours=[0.9, 0.8, 0.7, 0.2, 0.1, 0.1],
+                       bogofilter=[0.9, 0.1, 0.1, 0.1, 0.2, 0.1])  # fmt: skip
+    # Toxicity on TOXICSPANS: lost and explained; on Stormfront: won, nothing to explain.
+    lost = _split("toxicity", "toxicspans", [1, 1, 0, 0], ours=[0.6, 0.3, 0.4, 0.2],
+                  alt_profanity_check=[0.9, 0.8, 0.1, 0.2])  # fmt: skip
+    won = _split("toxicity", "stormfront", [1, 1, 0, 0], ours=[0.9, 0.8, 0.1, 0.2],
+                 alt_profanity_check=[0.6, 0.3, 0.4, 0.2])  # fmt: skip
+    in_distribution = {"spam": {"by_source": {"jigsaw_ham": {"false_positive_rate_at_0.5": 0.02}}}}
+    evaluation = Evaluation([ham_only, with_spam, lost, won], Thresholds(), {}, in_distribution,
+                            "data")  # fmt: skip
+
+    ham_reason = why(ham_only, evaluation)
+    assert ham_reason is not None
+    assert "recall at hold" in ham_reason and "sms 0.750 vs 0.250" in ham_reason
+    assert "cross-validated FPR@0.5 is 0.020" in ham_reason
+    lost_reason = why(lost, evaluation)
+    assert lost_reason is not None and "Civil Comments" in lost_reason
+    assert why(won, evaluation) is None
+    assert why(with_spam, evaluation) is None
