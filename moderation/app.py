@@ -9,16 +9,17 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from moderation import __version__
-from moderation.api import comments, health
+from moderation.api import comments, health, moderation
+from moderation.api.auth import SignInRequired
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.intake import Intake
 from moderation.queue import Dispatcher, producer_app
-from moderation.web import views
+from moderation.web import views, workspace
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def _error_body(
-    status: int, code: str, message: str, problems: list[FieldProblem] | None = None
+    status: int,
+    code: str,
+    message: str,
+    problems: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         {
@@ -41,6 +46,7 @@ def _error_body(
             "fields": [p.as_dict() for p in problems or []],
         },
         status_code=status,
+        headers=headers,
     )
 
 
@@ -136,12 +142,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(comments.router)
+    app.include_router(moderation.router)
+    app.include_router(moderation.admin_router)
     app.include_router(views.router)
+    app.include_router(workspace.router)
     app.mount("/static", views.static_files(), name="static")
 
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(_request: Request, error: SignInRequired) -> Response:
+        return workspace.sign_in_redirect(error.next_path)
+
     @app.exception_handler(ServiceError)
-    async def service_error(_request: Request, error: ServiceError) -> JSONResponse:
-        return _error_body(error.status_code, error.code, error.message, error.problems)
+    async def service_error(request: Request, error: ServiceError) -> Response:
+        if request.url.path.startswith("/moderation"):
+            # A person in the workspace gets a page, not JSON.
+            return HTMLResponse(
+                workspace.error_page(error.status_code, error.message),
+                status_code=error.status_code,
+                headers=error.headers,
+            )
+        return _error_body(
+            error.status_code, error.code, error.message, error.problems, error.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def request_validation(_request: Request, error: RequestValidationError) -> JSONResponse:

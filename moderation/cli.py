@@ -7,6 +7,7 @@ assembled in workers/cli.py, which extends this Typer app.
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 import typer
 
@@ -62,3 +63,102 @@ def api(
         access_log=False,
         proxy_headers=True,
     )
+
+
+users_app = typer.Typer(help="Moderator and admin accounts of the workspace.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for the moderation API.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+
+def _read_password() -> str:
+    """From a terminal, prompted twice; otherwise the first line of standard input."""
+    import sys
+
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _database_url() -> str:
+    """The database, migrated to head first: account commands are often the first ever run."""
+    from moderation.storage.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    return url
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: str = typer.Option("moderator", help="moderator or admin"),
+) -> None:
+    """Add an account; the password is prompted for, or read from standard input."""
+    from moderation.domain import accounts
+    from moderation.domain.errors import ServiceError
+    from moderation.storage.db import session_scope
+
+    try:
+        chosen = accounts.Role(role)
+    except ValueError:
+        _fail(f"role must be moderator or admin, not {role!r}")
+    password = _read_password()
+    try:
+        with session_scope(_database_url()) as session:
+            added = accounts.add_user(session, name, chosen, password)
+    except ServiceError as error:
+        _fail(error.message)
+    typer.echo(f"added {added.role} {added.name}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account: name, role, whether it is disabled, its last sign-in."""
+    from moderation.storage import staff
+    from moderation.storage.db import session_scope
+
+    with session_scope(_database_url()) as session:
+        users = staff.all_users(session)
+        tokens = {u.id: staff.tokens_of(session, u.id) for u in users}
+    typer.echo(f"{'name':<24} {'role':<10} {'state':<9} {'tokens':>6}  last sign-in")
+    for user in users:
+        state = "disabled" if user.disabled else "active"
+        last = user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "never"
+        typer.echo(f"{user.name:<24} {user.role:<10} {state:<9} {tokens[user.id]:>6}  {last}")
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Disable an account: its sessions end and its tokens stop working at once."""
+    from moderation.domain import accounts
+    from moderation.storage.db import session_scope
+
+    with session_scope(_database_url()) as session:
+        found = accounts.disable_user(session, name)
+    if not found:
+        _fail(f"no user named {name!r}")
+    typer.echo(f"disabled {name}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: str, label: str = typer.Option("", help="What the token is for (shown in lists).")
+) -> None:
+    """Create an API token for a user and print it once: it is stored hashed."""
+    from moderation.domain import accounts
+    from moderation.domain.errors import ServiceError
+    from moderation.storage.db import session_scope
+
+    try:
+        with session_scope(_database_url()) as session:
+            token = accounts.create_token(session, name, label)
+    except ServiceError as error:
+        _fail(error.message)
+    typer.echo(token)

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     # Toxicity attributes that hold a comment for review on their own (see policy.Thresholds).
     threat_hold_threshold: float = Field(default=0.9, ge=0, le=1)
     identity_attack_hold_threshold: float = Field(default=0.95, ge=0, le=1)
+    # Authors (by email): hold a new author's comments until this many were approved (0: no
+    # pre-moderation); hold an author when at least `author_history_hold_share` of their last
+    # `author_history_window` decided comments were removed (judged from `author_history_min`).
+    premoderate_until_approved: int = Field(default=0, ge=0)
+    author_history_window: int = Field(default=10, ge=1)
+    author_history_min: int = Field(default=3, ge=1)
+    author_history_hold_share: float = Field(default=0.6, ge=0, le=1)
 
     # The sweep re-sends comments still `queued` this long after they were last sent, which
     # is what makes "accepted is never lost" hold when Redis or a worker was down.
@@ -78,6 +85,22 @@ class Settings(BaseSettings):
     models_dir: Path | None = None
     # How often a worker re-reads ACTIVE, so a promotion or rollback needs no restart.
     model_check_seconds: float = Field(default=60.0, gt=0)
+
+    # The moderators' workspace. Session cookies are Secure: browsers send them over HTTPS only
+    # (and to localhost). Set false only to try the workspace over plain HTTP on another host.
+    secure_cookies: bool = True
+    session_hours: float = Field(default=12.0, gt=0)
+    # Failed sign-ins within the window after which an account, or an address, is refused.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: float = Field(default=900.0, gt=0)
+
+    # Readers' reports: a published comment with this many open reports (from different
+    # addresses) is hidden until a moderator decides; an address may send this many reports
+    # per window.
+    reports_to_hide: int = Field(default=3, ge=1)
+    reports_per_address: int = Field(default=10, ge=1)
+    report_window_seconds: float = Field(default=3600.0, gt=0)
 
     log_level: str = "INFO"
 
@@ -106,6 +129,10 @@ class Settings(BaseSettings):
             flood_min_words=self.flood_min_words,
             threat_hold=self.threat_hold_threshold,
             identity_attack_hold=self.identity_attack_hold_threshold,
+            premoderate_until=self.premoderate_until_approved,
+            history_window=self.author_history_window,
+            history_min=self.author_history_min,
+            history_hold_share=self.author_history_hold_share,
         )
 
 

@@ -1,6 +1,10 @@
 """The service's side of the queue: Celery configuration, task names, and the dispatcher that
 sends comment ids to the workers in batches after their rows are committed.
 
+Two queues: `comments` carries the decisions (the hot path), `explanations` the slower work of
+finding which words raised the scores of held and removed comments, so that work never delays
+a decision and can be given workers of its own.
+
 `moderation` never imports `workers`: it sends tasks by name.
 """
 
@@ -21,7 +25,12 @@ log = logging.getLogger(__name__)
 
 DECIDE_COMMENTS = "moderation.decide_comments"
 SWEEP_QUEUED = "moderation.sweep_queued"
+EXPLAIN_COMMENTS = "moderation.explain_comments"
 COMMENTS_QUEUE = "comments"
+EXPLANATIONS_QUEUE = "explanations"
+# Comments explained by one task: one model call for all of them (about 8 ms each), short
+# enough that a task stays far below the time limits.
+EXPLAIN_BATCH = 20
 
 
 def broker_url(settings: Settings) -> str:
@@ -47,6 +56,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_serializer": "json",
         "task_ignore_result": True,
         "task_default_queue": COMMENTS_QUEUE,
+        # Explanations go to their own queue however they are sent.
+        "task_routes": {EXPLAIN_COMMENTS: {"queue": EXPLANATIONS_QUEUE}},
         # A message is acknowledged only once its comments are decided; if the worker dies,
         # the message goes back to the queue (and the sweep re-sends anything still queued).
         "task_acks_late": True,
@@ -90,6 +101,19 @@ def send_decide(app: Celery, comment_ids: Sequence[int]) -> None:
         retry=True,
         retry_policy=_SEND_RETRY,
     )
+
+
+def send_explain(app: Celery, comment_ids: Sequence[int]) -> None:
+    """Ask for the explanations of these decided comments, `EXPLAIN_BATCH` per task."""
+    ids = list(comment_ids)
+    for start in range(0, len(ids), EXPLAIN_BATCH):
+        app.send_task(
+            EXPLAIN_COMMENTS,
+            args=[ids[start : start + EXPLAIN_BATCH]],
+            queue=EXPLANATIONS_QUEUE,
+            retry=True,
+            retry_policy=_SEND_RETRY,
+        )
 
 
 class Dispatcher:

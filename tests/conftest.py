@@ -40,6 +40,7 @@ def run_moderation(
     cwd: Path = ROOT,
     settings: dict[str, str] | None = None,
     timeout: float = 600,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The `moderation` command as an operator runs it, in a process of its own.
 
@@ -58,6 +59,7 @@ def run_moderation(
         capture_output=True,
         text=True,
         timeout=timeout,
+        input=input_text,
     )
 
 

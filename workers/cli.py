@@ -27,6 +27,7 @@ def worker(
     loglevel: str = typer.Option("INFO"),
 ) -> None:
     """Run a Celery worker (scale by running more of these)."""
+    from moderation.queue import COMMENTS_QUEUE, EXPLANATIONS_QUEUE
     from workers.celery_app import app as celery
 
     get_settings().data_dir.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
@@ -35,8 +36,9 @@ def worker(
         "worker",
         f"--concurrency={concurrency}",
         f"--loglevel={loglevel}",
+        # Both queues: decisions, and the explanations of the held and removed comments.
         "-Q",
-        "comments",
+        f"{COMMENTS_QUEUE},{EXPLANATIONS_QUEUE}",
         "--without-mingle",
         "--without-gossip",
     ]

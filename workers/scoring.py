@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers import CommentText, ModelLoadError, Scorer
+from classifiers.normalise import normalise_text
 from classifiers.registry import ModelRegistry, RegistryError
 from moderation.config import Settings
+from moderation.domain.authors import AuthorStanding
 from moderation.domain.policy import decide, decide_unscored, quoted_passages, without_quotes
+from moderation.domain.wordlists import WordLists
 from moderation.storage.repository import DecisionRecord, QueuedComment
 
 log = logging.getLogger(__name__)
@@ -131,11 +134,16 @@ def decide_batch(
     settings: Settings,
     comments: Sequence[QueuedComment],
     copies: Mapping[int, int] | None = None,
+    standings: Mapping[int, AuthorStanding] | None = None,
+    word_lists: WordLists | None = None,
 ) -> list[DecisionRecord]:
     """Score the batch together (one vectorised model call) and apply the policy to each.
 
     `copies` (comment id -> copies of its text, from `repository.count_copies`) feeds the flood
     rule; a comment without a count (scoring a file, no database) is decided without that rule.
+    `standings` (comment id -> its author's ban, trust and history) and `word_lists` feed the
+    author and word rules, likewise skipped where not given. Words are matched on the text as
+    written and on the classifiers' de-obfuscated form of it.
     A comment at or above the reject toxicity that quotes something is scored once more
     without its quoted passages (all such comments of the batch in one more call), so the
     policy can tell reported abuse from abuse; other comments cost nothing more.
@@ -160,7 +168,9 @@ def decide_batch(
             )
         unquoted = {i: s.toxicity for i, s in zip(second_look, rescored, strict=True)}
     records = []
+    lists = word_lists if word_lists is not None and not word_lists.empty else None
     for i, (comment, score) in enumerate(zip(comments, scores, strict=True)):
+        hits = lists.match(comment.body, normalise_text) if lists else None
         verdict = decide(
             score.spam,
             score.toxicity,
@@ -169,6 +179,8 @@ def decide_batch(
             copies=counted.get(comment.id),
             attributes=score.attributes,
             unquoted_toxicity=unquoted.get(i),
+            standing=(standings or {}).get(comment.id),
+            word_hits=hits,
         )
         records.append(
             DecisionRecord(

@@ -10,11 +10,21 @@ from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.config import get_settings
-from moderation.queue import DECIDE_COMMENTS, SWEEP_QUEUED, send_decide
+from moderation.domain import authors, wordlists
+from moderation.domain.statuses import CommentStatus
+from moderation.queue import (
+    DECIDE_COMMENTS,
+    EXPLAIN_COMMENTS,
+    SWEEP_QUEUED,
+    send_decide,
+    send_explain,
+)
 from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.storage.models import utcnow
+from moderation.storage.repository import DecisionRecord
 from workers.celery_app import app
+from workers.explanations import explain_batch
 from workers.scoring import ScoringFailed, decide_batch, fail_closed
 
 log = logging.getLogger(__name__)
@@ -22,6 +32,9 @@ log = logging.getLogger(__name__)
 # Infrastructure trouble is retried with backoff; bad data is not (it would fail again).
 INFRASTRUCTURE_ERRORS = (OperationalError, DBAPIError, ConnectionError, TimeoutError)
 SWEEP_BATCH = 500
+# The sweep looks for missing explanations among comments this recent only: it keeps the query
+# on the (status, created_at) index, and a moderator rarely opens older held comments anyway.
+EXPLAIN_HORIZON = timedelta(days=7)
 
 
 @app.task(
@@ -41,10 +54,18 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     with session_scope(settings.database_url) as session:
         comments = repository.queued_comments(session, ids)
         copies = repository.count_copies(session, comments, window)
+        # Bans, trust and history of the batch's authors, and the admins' word lists: what a
+        # moderator changed applies to the next batch.
+        standings = authors.standings(
+            session,
+            {c.id: authors.Author(c.author_email, c.client_ip) for c in comments},
+            settings.author_history_window,
+        )
+        word_lists = wordlists.current_lists(session)
     if not comments:
         return {"decided": 0, "skipped": len(ids)}
     try:
-        records = decide_batch(settings, comments, copies)
+        records = decide_batch(settings, comments, copies, standings, word_lists)
     except ScoringFailed as failure:
         if self.request.retries < (self.max_retries or 0):
             log.warning("retrying %d comment(s): %s", len(comments), failure.reason)
@@ -53,13 +74,72 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
         records = fail_closed(comments, failure.reason)
     with session_scope(settings.database_url) as session:
         decided = repository.record_decisions(session, records)
+    _ask_for_explanations(_to_explain(records, decided))
     return {"decided": len(decided), "skipped": len(ids) - len(decided)}
+
+
+def _to_explain(records: list[DecisionRecord], decided: list[int]) -> list[int]:
+    """The comments this task decided that a moderator may open: held or removed, and scored
+    (a fail-closed decision has no scores to explain)."""
+    ours = set(decided)
+    wanted = (
+        r.comment_id
+        for r in records
+        if r.comment_id in ours and r.status is not CommentStatus.APPROVED and r.scores
+    )
+    return list(dict.fromkeys(wanted))
+
+
+def _ask_for_explanations(comment_ids: list[int]) -> int:
+    """Send the explain tasks; best effort, since the decisions are committed whatever happens
+    here and the sweep finds explanations still missing. Returns how many ids were sent."""
+    if not comment_ids:
+        return 0
+    try:
+        send_explain(app, comment_ids)
+    except Exception as error:  # the broker is down or unreachable: the sweep recovers
+        log.warning(
+            "could not ask for the explanations of %d comment(s) (first id %d); the sweep will: %s",
+            len(comment_ids),
+            comment_ids[0],
+            error,
+        )
+        return 0
+    return len(comment_ids)
+
+
+@app.task(
+    name=EXPLAIN_COMMENTS,
+    autoretry_for=INFRASTRUCTURE_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=get_settings().task_max_retries,
+)
+def explain_comments(comment_ids: list[int]) -> dict[str, int]:
+    """Store which words raised the scores of decided comments, for the workspace to highlight.
+
+    Safe to run twice: comments that already have an explanation are skipped.
+    """
+    settings = get_settings()
+    ids = [int(i) for i in comment_ids]
+    with session_scope(settings.database_url) as session:
+        comments = repository.comments_to_explain(session, ids)
+    if not comments:
+        return {"explained": 0, "skipped": len(ids)}
+    explanations = explain_batch(settings, comments)
+    with session_scope(settings.database_url) as session:
+        repository.store_explanations(session, explanations)
+    return {"explained": len(explanations), "skipped": len(ids) - len(explanations)}
 
 
 @app.task(name=SWEEP_QUEUED, autoretry_for=INFRASTRUCTURE_ERRORS, retry_backoff=True, max_retries=3)
 def sweep_queued() -> dict[str, Any]:
     """Re-send comments still queued after `requeue_after_seconds` (Redis was down, a worker
-    died, a message was lost). The decide task is idempotent, so a double send is harmless."""
+    died, a message was lost). The decide task is idempotent, so a double send is harmless.
+
+    Then ask again for the explanations of held and removed comments decided that long ago and
+    still without one (up to SWEEP_BATCH a sweep); the explain task is idempotent too."""
     settings = get_settings()
     cutoff = utcnow() - timedelta(seconds=settings.requeue_after_seconds)
     resent = 0
@@ -74,4 +154,11 @@ def sweep_queued() -> dict[str, Any]:
             break
     if resent:
         log.info("sweep re-sent %d queued comment(s)", resent)
-    return {"resent": resent}
+    with session_scope(settings.database_url) as session:
+        unexplained = repository.unexplained_held_or_removed(
+            session, cutoff, utcnow() - EXPLAIN_HORIZON, SWEEP_BATCH
+        )
+    explaining = _ask_for_explanations(unexplained)
+    if explaining:
+        log.info("sweep asked again for %d missing explanation(s)", explaining)
+    return {"resent": resent, "explaining": explaining}

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from moderation.api.deps import SettingsDep, unit_of_work
 from moderation.config import Settings
 from moderation.domain import comments as service
+from moderation.domain import reports
 from moderation.domain.errors import FieldProblem, InvalidComment, ServiceError
 from moderation.domain.intake import Intake
+from moderation.domain.reports import ReportAccepted, ReportLimits, ReportSubmission
 from moderation.domain.schemas import (
     MAX_ID,
     CommentAccepted,
@@ -22,6 +27,7 @@ from moderation.domain.schemas import (
     CommentStatusView,
     CommentSubmission,
     parse_submission,
+    problems_from,
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.web import views
@@ -47,7 +53,9 @@ def _bad_request(rule: str, message: str) -> InvalidComment:
     return InvalidComment([FieldProblem("request", rule, message)], 400)
 
 
-async def _read_form(request: Request, media_type: str, raw: bytes) -> dict[str, Any]:
+async def _read_form(
+    request: Request, media_type: str, raw: bytes, fields: set[str]
+) -> dict[str, Any]:
     if media_type == "application/x-www-form-urlencoded":
         try:
             # strict: a percent-escaped byte that is not UTF-8 is refused, not replaced by U+FFFD.
@@ -63,10 +71,10 @@ async def _read_form(request: Request, media_type: str, raw: bytes) -> dict[str,
             raise _bad_request("multipart", f"request form could not be read: {error}") from None
         pairs = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
     # A form carries buttons, honeypots and tokens of its own: only our fields count.
-    return {key: value for key, value in pairs if key in _FIELDS}
+    return {key: value for key, value in pairs if key in fields}
 
 
-async def _read_input(request: Request) -> tuple[Any, bool]:
+async def _read_input(request: Request, fields: set[str] = _FIELDS) -> tuple[Any, bool]:
     """The submitted fields, from JSON or a form; and whether it was a form."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     is_form = media_type in _FORM_TYPES
@@ -74,7 +82,7 @@ async def _read_input(request: Request) -> tuple[Any, bool]:
         raise UnsupportedMediaType(media_type)
     raw = await request.body()
     if is_form:
-        return await _read_form(request, media_type, raw), True
+        return await _read_form(request, media_type, raw, fields), True
     try:
         return json.loads(raw), False
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
@@ -185,3 +193,51 @@ async def validate_comment(request: Request) -> dict[str, bool]:
     data, _ = await _read_input(request)
     parse_submission(data)
     return {"valid": True}
+
+
+_REPORT_FIELDS = set(ReportSubmission.model_fields)
+
+
+@router.post(
+    "/comments/{comment_id}/reports",
+    status_code=202,
+    response_model=ReportAccepted,
+    summary="Report a published comment",
+    description=(
+        "A reader's report (`reason`: spam, abuse, off-topic or other; optional `text`). "
+        "The comment enters the moderators' Reported queue; after enough reports from "
+        "different readers it is hidden until a moderator decides. Limited per address."
+    ),
+    responses={
+        404: {"description": "No published comment with this id"},
+        422: {"description": "A field breaks a rule; the answer names it"},
+        429: {"description": "Too many reports from this address"},
+    },
+)
+async def report_comment(
+    comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], request: Request
+) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    data, _ = await _read_input(request, _REPORT_FIELDS)
+    if not isinstance(data, dict):
+        raise _bad_request("json_object", "request must be a JSON object")
+    try:
+        report = ReportSubmission.model_validate(data)
+    except ValidationError as error:
+        problems = problems_from(error)
+        raise ServiceError(
+            422, "invalid_report", "; ".join(p.message for p in problems), problems
+        ) from None
+    limits = ReportLimits(
+        to_hide=settings.reports_to_hide,
+        per_address=settings.reports_per_address,
+        window=timedelta(seconds=settings.report_window_seconds),
+    )
+    client_ip = request.client.host if request.client else None
+
+    def record() -> ReportAccepted:
+        with unit_of_work(settings) as session:
+            return reports.report_comment(session, comment_id, report, client_ip, limits)
+
+    accepted = await run_in_threadpool(record)
+    return JSONResponse(accepted.model_dump(mode="json"), status_code=202)

@@ -23,6 +23,8 @@ class ServiceError(Exception):
     code: str
     message: str
     problems: list[FieldProblem] = field(default_factory=list)
+    # Response headers the error calls for (WWW-Authenticate on a 401, Retry-After on a 429).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.message

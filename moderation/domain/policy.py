@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from moderation.domain.authors import AuthorStanding
 from moderation.domain.statuses import CommentStatus
+from moderation.domain.wordlists import WordHits
 
 # What counts as a link in a comment body: an explicit scheme or a www. host. Bare domains
 # ("example.com") are left to the spam model, since they appear in ordinary prose too.
@@ -235,6 +237,13 @@ class Thresholds:
     # score is evidence enough to ask a human.
     threat_hold: float = 0.9
     identity_attack_hold: float = 0.95
+    # Authors: pre-moderation holds an author until this many of their comments were approved
+    # (0: off); an author whose recent comments were mostly removed is held, judged over their
+    # last `history_window` decided comments once they have `history_min`.
+    premoderate_until: int = 0
+    history_window: int = 10
+    history_min: int = 3
+    history_hold_share: float = 0.6
 
     @property
     def flood_window(self) -> str:
@@ -268,6 +277,40 @@ class Reason:
         text = f"{self.rule} {value} {self.op} {self.threshold}"
         return text if self.within is None else f"{text} in {self.within}"
 
+    @property
+    def words(self) -> str:
+        """The reason as a moderator reads it in the workspace: scores as "toxicity 0.83 >=
+        0.5", counts as "2 links (held from 2)"."""
+        fired = self.op == ">="
+        limit = "held from" if fired else "under"
+        if self.rule == "links" and isinstance(self.value, int):
+            noun = "link" if self.value == 1 else "links"
+            return f"{self.value} {noun} ({limit} {self.threshold})"
+        if self.rule == "copies" and isinstance(self.value, int):
+            where = f" in {self.within}" if self.within else ""
+            return f"{self.value} copies of this text{where} ({limit} {self.threshold})"
+        if self.rule == "repetition" and isinstance(self.value, float):
+            return f"{self.value:.0%} of its words repeat a phrase ({limit} {self.threshold:.0%})"
+        if self.rule == "toxicity_outside_quotes" and isinstance(self.value, float):
+            return (
+                f"toxicity outside quotes {self.value:.2f} < {self.threshold}: "
+                "it may be reporting what someone said"
+            )
+        if self.rule in ("blocked_word", "suspect_word", "banned_author"):
+            return f"{self.rule.replace('_', ' ')}: {self.value}"
+        if self.rule == "trusted_author":
+            return "trusted author"
+        if self.rule == "new_author" and isinstance(self.value, int):
+            return f"new author: {self.value} approved comments (held until {self.threshold})"
+        if self.rule == "author_history" and isinstance(self.value, float):
+            return (
+                f"{self.value:.0%} of the author's {self.within} comments removed "
+                f"(held from {self.threshold:.0%})"
+            )
+        if self.rule == "scoring_failed":
+            return f"not scored ({self.value}): a person must decide"
+        return self.text.replace("_", " ")
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -283,8 +326,16 @@ def decide(
     copies: int | None = None,
     attributes: Mapping[str, float] | None = None,
     unquoted_toxicity: float | None = None,
+    standing: AuthorStanding | None = None,
+    word_hits: WordHits | None = None,
 ) -> Verdict:
     """Spam before abuse before doubt: the first matching outcome wins, every fired rule is kept.
+
+    A moderator's ban comes first (rejected whatever the scores); a blocked word rejects like
+    a reject-level toxicity; suspect words, pre-moderation of new authors and an author whose
+    recent comments were mostly removed hold. A trusted author is approved unless the comment
+    is spam or reaches a reject threshold. `standing` and `word_hits` are None where nobody
+    looked them up (scoring a file), and their rules are then not applied.
 
     `copies` is how many comments with this text (this one included, earlier ones within the
     flood window) were submitted; None where nobody counted (scoring a file, no database).
@@ -298,7 +349,12 @@ def decide(
     threshold) instead of rejected. A spam comment stays spam, and a comment that reaches the
     reject toxicity outside its quotes too is rejected as before.
     """
+    if standing is not None and standing.banned_by is not None:
+        return Verdict(
+            CommentStatus.REJECTED, [Reason("banned_author", standing.banned_by, None, None)]
+        )
     attributes = attributes or {}
+    hits = word_hits or WordHits([], [])
     held_by_attribute = [
         (name, attributes[name], limit)
         for name, limit in (
@@ -336,8 +392,14 @@ def decide(
         reasons.append(Reason("toxicity", toxicity, thresholds.toxicity_reject))
     if is_spam:
         return Verdict(CommentStatus.SPAM, reasons)
-    if too_toxic and outside_quotes is None:
+    reasons += [Reason("blocked_word", word, None, None) for word in hits.blocked]
+    if (too_toxic and outside_quotes is None) or hits.blocked:
         return Verdict(CommentStatus.REJECTED, reasons)
+    if standing is not None and standing.trusted:
+        return Verdict(
+            CommentStatus.APPROVED,
+            [Reason("trusted_author", "trusted by a moderator", None, None)],
+        )
 
     if spam >= thresholds.spam_hold:
         reasons.append(Reason("spam", spam, thresholds.spam_hold))
@@ -352,6 +414,9 @@ def decide(
     for name, value, limit in held_by_attribute:
         if value >= limit:
             reasons.append(Reason(name, value, limit))
+    reasons += [Reason("suspect_word", word, None, None) for word in hits.suspect]
+    if standing is not None:
+        reasons += _author_holds(standing, thresholds)
     if outside_quotes is not None:
         # Always listed, so the comment is held (never approved) whatever the hold thresholds.
         reasons.append(
@@ -372,6 +437,24 @@ def decide(
         passed.append(Reason("copies", flood, thresholds.flood_hold_copies, "<", within=window))
     passed += [Reason(name, value, limit, "<") for name, value, limit in held_by_attribute]
     return Verdict(CommentStatus.APPROVED, passed)
+
+
+def _author_holds(standing: AuthorStanding, thresholds: Thresholds) -> list[Reason]:
+    held = []
+    if standing.approved < thresholds.premoderate_until:
+        held.append(Reason("new_author", standing.approved, thresholds.premoderate_until, "<"))
+    if standing.recent >= thresholds.history_min:
+        share = standing.removed_recently / standing.recent
+        if share >= thresholds.history_hold_share:
+            held.append(
+                Reason(
+                    "author_history",
+                    round(share, 2),
+                    thresholds.history_hold_share,
+                    within=f"last {standing.recent}",
+                )
+            )
+    return held
 
 
 def decide_unscored(error: str) -> Verdict:

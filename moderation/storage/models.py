@@ -1,4 +1,5 @@
-"""The tables: articles, comments, the policy's decisions and the audit log of status changes."""
+"""The tables: articles, comments, the policy's decisions, the audit log of status changes, and
+the moderators' accounts, sessions and labels."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -120,6 +122,12 @@ class Decision(Base):
     scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     model_version: Mapped[str | None] = mapped_column(String(100))
+    # The highest of the scores (1.0 when scoring failed: a human must look first), kept as a
+    # column so the review queue sorts by it through an index.
+    risk: Mapped[float | None] = mapped_column(Float, index=True)
+    # The words that raised the scores, as character offsets into the body, per score; filled
+    # for held and removed comments after the decision (the workspace highlights them).
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -135,3 +143,119 @@ class ModerationEvent(Base):
     to_status: Mapped[CommentStatus] = mapped_column(StatusType)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class User(Base):
+    """A moderator or an admin of the workspace. Readers have no account."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # accounts.Role
+    # argon2id, in its own encoded form (algorithm, parameters, salt and hash in one string).
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token for the moderation API. Only its SHA-256 is kept: the token itself is
+    32 random bytes, shown once, so a fast hash is enough (no dictionary to guess from)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the cookie holds a random id, the table its SHA-256 and the CSRF
+    token that every form of the session must send back."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account and per address to slow down guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100), index=True)
+    client_ip: Mapped[str | None] = mapped_column(String(45), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ModeratorLabel(Base):
+    """A person's decision on a scored comment, kept as a training label for the next model.
+
+    The text and metadata are the comment's own row; `spam` and `toxic` say what the decision
+    means for each model (None: it says nothing about that one).
+    """
+
+    __tablename__ = "moderator_labels"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    spam: Mapped[bool | None] = mapped_column()
+    toxic: Mapped[bool | None] = mapped_column()
+    model_version: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Report(Base):
+    """A reader's report of a published comment; open until a moderator decides the comment."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # spam, abuse, off-topic, other
+    text: Mapped[str | None] = mapped_column(String(1000))
+    client_ip: Mapped[str | None] = mapped_column(String(45), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WordRule(Base):
+    """A term of the admins' word lists: blocked, suspect, or an exception to a wildcard."""
+
+    __tablename__ = "word_rules"
+    __table_args__ = (UniqueConstraint("kind", "term"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # wordlists.WordKind
+    term: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthorRule(Base):
+    """A moderator's word on an author: banned by email or address, or trusted by email."""
+
+    __tablename__ = "author_rules"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # authors.AuthorRuleKind
+    value: Mapped[str] = mapped_column(String(254))  # the email, or the IP address
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

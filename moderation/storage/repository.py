@@ -1,4 +1,5 @@
-"""All SQL of the service. Functions take a Session and flush at most; the caller commits."""
+"""SQL of accepting, queueing and deciding comments. Functions take a Session and flush at most;
+the caller commits. (Accounts: staff.py; the review queues: review.py.)"""
 
 from __future__ import annotations
 
@@ -142,32 +143,28 @@ class QueuedComment:
     # For counting its copies; None when it was not stored (a file being scored) or has none.
     body_fingerprint: int | None = None
     created_at: datetime | None = None
+    # For a ban by address; None when it was not stored or the site did not pass it.
+    client_ip: str | None = None
+
+
+# The columns a worker reads to score and decide a comment, in QueuedComment's field order.
+_QUEUED_COLUMNS = (
+    Comment.id,
+    Comment.body,
+    Comment.author_name,
+    Comment.author_email,
+    Comment.author_url,
+    Comment.body_fingerprint,
+    Comment.created_at,
+    Comment.client_ip,
+)
 
 
 def queued_comments(session: Session, ids: Sequence[int]) -> list[QueuedComment]:
     rows = session.execute(
-        select(
-            Comment.id,
-            Comment.body,
-            Comment.author_name,
-            Comment.author_email,
-            Comment.author_url,
-            Comment.body_fingerprint,
-            Comment.created_at,
-        ).where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
+        select(*_QUEUED_COLUMNS).where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
     ).all()
-    return [
-        QueuedComment(
-            id=row.id,
-            body=row.body,
-            author_name=row.author_name,
-            author_email=row.author_email,
-            author_url=row.author_url,
-            body_fingerprint=row.body_fingerprint,
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
+    return [QueuedComment(*row) for row in rows]
 
 
 def count_copies(
@@ -224,6 +221,12 @@ class DecisionRecord:
     model_version: str | None
 
 
+def risk_of(scores: dict[str, float]) -> float:
+    """What the review queue sorts by: the highest score, or 1.0 for a comment decided without
+    scores (the model failed), which a person should look at first."""
+    return max(scores.values()) if scores else 1.0
+
+
 def record_decisions(
     session: Session, decisions: Sequence[DecisionRecord], actor: str = "policy"
 ) -> list[int]:
@@ -261,6 +264,7 @@ def record_decisions(
                 "scores": r.scores,
                 "reasons": r.reasons,
                 "model_version": r.model_version,
+                "risk": risk_of(r.scores),
                 "created_at": now,
             }
             for r in kept
@@ -306,3 +310,54 @@ def claim_stale_queued(session: Session, cutoff: datetime, limit: int) -> list[i
 def count_by_status(session: Session) -> dict[CommentStatus, int]:
     rows = session.execute(select(Comment.status, func.count()).group_by(Comment.status)).all()
     return {CommentStatus(status): count for status, count in rows}
+
+
+def store_explanations(session: Session, explanations: dict[int, dict[str, Any]]) -> None:
+    """Attach explanations to the decisions of these comments (one statement per comment)."""
+    for comment_id, explanation in explanations.items():
+        session.execute(
+            update(Decision)
+            .where(Decision.comment_id == comment_id)
+            .values(explanation=explanation)
+        )
+
+
+def comments_to_explain(session: Session, ids: Sequence[int]) -> list[QueuedComment]:
+    """The decided comments among `ids` that have a decision and no explanation yet."""
+    rows = session.execute(
+        select(*_QUEUED_COLUMNS)
+        .join(Decision, Decision.comment_id == Comment.id)
+        .where(Comment.id.in_(ids), Decision.explanation.is_(None))
+    ).all()
+    return [QueuedComment(*row) for row in rows]
+
+
+# What a moderator may look at: held, spam and removed comments (approved ones are not shown).
+_HELD_OR_REMOVED = (CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.REJECTED)
+
+
+def unexplained_held_or_removed(
+    session: Session, decided_before: datetime, created_since: datetime, limit: int
+) -> list[int]:
+    """Ids of held and removed comments, newest first, decided before `decided_before` whose
+    scored decision still has no explanation: its explain task was lost or failed.
+
+    A decision without scores (the model failed) has nothing to explain. `created_since`
+    bounds the scan to recent comments through the (status, created_at) index, so the query
+    stays cheap however many removed comments the site has collected.
+    """
+    return list(
+        session.execute(
+            select(Comment.id)
+            .join(Decision, Decision.comment_id == Comment.id)
+            .where(
+                Comment.status.in_(_HELD_OR_REMOVED),
+                Comment.created_at >= created_since,
+                Comment.decided_at < decided_before,
+                Decision.spam.is_not(None),
+                Decision.explanation.is_(None),
+            )
+            .order_by(Comment.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

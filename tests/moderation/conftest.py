@@ -55,3 +55,12 @@ def client(database_url: str, redis_server: RedisServer) -> Iterator[TestClient]
     """The app over a fresh database of each kind (SQLite, and PostgreSQL where configured)."""
     with make_client(database_url, redis_server.url) as client:
         yield client
+
+
+@pytest.fixture
+def api(database_url: str, redis_server: RedisServer) -> Iterator[TestClient]:
+    """The app over a fresh database, reached over https as a browser reaches the workspace
+    (its session cookie is Secure)."""
+    with make_client(database_url, redis_server.url) as client:
+        client.base_url = client.base_url.copy_with(scheme="https")
+        yield client

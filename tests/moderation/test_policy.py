@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from moderation.domain.authors import AuthorStanding
 from moderation.domain.policy import Reason, Thresholds, count_links, decide, decide_unscored
 from moderation.domain.statuses import CommentStatus
+from moderation.domain.wordlists import WordHits
 
 T = Thresholds()
 PLAIN = "A perfectly ordinary comment."
@@ -177,3 +179,89 @@ def test_threats_and_attacks_on_groups_hold_a_comment_whose_toxicity_is_low(
 def test_a_threat_above_the_reject_toxicity_is_rejected_not_held() -> None:
     verdict = decide(0.05, 0.95, "...", Thresholds(), attributes={"threat": 0.99})
     assert verdict.status is CommentStatus.REJECTED
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        (Reason("toxicity", 0.834, 0.5), "toxicity 0.83 >= 0.5"),
+        (Reason("links", 2, 2), "2 links (held from 2)"),
+        (Reason("links", 1, 2, "<"), "1 link (under 2)"),
+        (Reason("copies", 3, 3, within="10 min"), "3 copies of this text in 10 min (held from 3)"),
+        (Reason("repetition", 0.75, 0.7), "75% of its words repeat a phrase (held from 70%)"),
+        (Reason("identity_attack", 0.97, 0.95), "identity attack 0.97 >= 0.95"),
+        (
+            Reason("scoring_failed", "model unavailable", None, None),
+            "not scored (model unavailable): a person must decide",
+        ),
+    ],
+)
+def test_reasons_read_as_words_in_the_workspace(reason: Reason, words: str) -> None:
+    assert reason.words == words
+
+
+CALM = {"spam": 0.05, "toxicity": 0.05}
+
+
+def calm_decision(**context: object) -> tuple[CommentStatus, list[str]]:
+    verdict = decide(CALM["spam"], CALM["toxicity"], "A calm remark.", **context)  # type: ignore[arg-type]
+    fired = [] if verdict.status is CommentStatus.APPROVED else verdict.reasons
+    return verdict.status, [r.words for r in fired]
+
+
+def test_a_banned_author_is_rejected_whatever_the_scores() -> None:
+    status, reasons = calm_decision(
+        thresholds=Thresholds(), standing=AuthorStanding(banned_by="email")
+    )
+
+    assert (status, reasons) == (CommentStatus.REJECTED, ["banned author: email"])
+
+
+def test_a_blocked_word_rejects_and_a_suspect_word_holds() -> None:
+    blocked = calm_decision(thresholds=Thresholds(), word_hits=WordHits(["cialis"], []))
+    suspect = calm_decision(thresholds=Thresholds(), word_hits=WordHits([], ["casino"]))
+
+    assert blocked == (CommentStatus.REJECTED, ["blocked word: cialis"])
+    assert suspect == (CommentStatus.PENDING, ["suspect word: casino"])
+
+
+def test_new_authors_are_held_until_enough_comments_were_approved() -> None:
+    limits = Thresholds(premoderate_until=2)
+
+    new = calm_decision(thresholds=limits, standing=AuthorStanding(approved=1))
+    known = calm_decision(thresholds=limits, standing=AuthorStanding(approved=2))
+    off = calm_decision(thresholds=Thresholds(), standing=AuthorStanding(approved=0))
+
+    assert new == (CommentStatus.PENDING, ["new author: 1 approved comments (held until 2)"])
+    assert known[0] is off[0] is CommentStatus.APPROVED
+
+
+def test_an_author_whose_recent_comments_were_mostly_removed_is_held() -> None:
+    mostly = calm_decision(
+        thresholds=Thresholds(), standing=AuthorStanding(removed_recently=4, recent=5)
+    )
+    few = calm_decision(
+        thresholds=Thresholds(), standing=AuthorStanding(removed_recently=2, recent=2)
+    )
+    some = calm_decision(
+        thresholds=Thresholds(), standing=AuthorStanding(removed_recently=2, recent=5)
+    )
+
+    assert mostly == (
+        CommentStatus.PENDING,
+        ["80% of the author's last 5 comments removed (held from 60%)"],
+    )
+    assert few[0] is some[0] is CommentStatus.APPROVED  # too few to judge; a minority
+
+
+def test_a_trusted_author_skips_holds_but_not_spam_or_severe_abuse() -> None:
+    trusted = AuthorStanding(trusted=True)
+
+    held_otherwise = decide(0.6, 0.7, "Hmm", Thresholds(), standing=trusted)
+    spam = decide(0.95, 0.1, "Buy now", Thresholds(), standing=trusted)
+    abuse = decide(0.1, 0.95, "Vile", Thresholds(), standing=trusted)
+
+    assert held_otherwise.status is CommentStatus.APPROVED
+    assert [r.words for r in held_otherwise.reasons] == ["trusted author"]
+    assert spam.status is CommentStatus.SPAM
+    assert abuse.status is CommentStatus.REJECTED

@@ -131,3 +131,37 @@ def test_a_failure_of_the_second_call_fails_the_batch_like_the_first(
     with pytest.raises(ScoringFailed) as failed:
         decide_batch(default_policy_settings(), _queued("He called them 'scum'.", CLEAN))
     assert failed.value.reason == "scoring failed: RuntimeError: out of memory"
+
+
+def test_word_lists_see_through_disguises_and_authors_standing_counts() -> None:
+    from moderation.domain.authors import AuthorStanding
+    from moderation.domain.wordlists import WordKind, WordLists, WordRule
+
+    word_lists = WordLists.compile(
+        [
+            WordRule(WordKind.BLOCKED, "*cialis*"),
+            WordRule(WordKind.EXCEPTION, "specialist"),
+            WordRule(WordKind.SUSPECT, "casino*"),
+        ]
+    )
+    bodies = (
+        # Blocked, spaced out and in leetspeak; the model alone would approve it (spam 0.04).
+        "The pharmacy ran out of c 1 a l 1 s again, said my neighbour.",
+        "My specialist says the new clinic is good.",  # the exception holds
+        "The casinos on the waterfront pay little tax.",  # suspect: held
+        CLEAN,  # by a banned author
+        "Hmm, a borderline remark about the vote.",  # by a trusted author
+    )
+    standings = {3: AuthorStanding(banned_by="email"), 4: AuthorStanding(trusted=True)}
+
+    blocked, exception, suspect, banned, trusted = decide_batch(
+        default_policy_settings(), _queued(*bodies), None, standings, word_lists
+    )
+
+    assert blocked.status is CommentStatus.REJECTED
+    assert "blocked_word: cialis" in blocked.reason_text
+    assert exception.status is CommentStatus.APPROVED
+    assert suspect.status is CommentStatus.PENDING
+    assert "suspect_word: casinos" in suspect.reason_text
+    assert (banned.status, banned.reason_text) == (CommentStatus.REJECTED, "banned_author: email")
+    assert trusted.status is CommentStatus.APPROVED

@@ -1,0 +1,146 @@
+"""Who is asking: a bearer token (the moderation API) or a signed-in browser (the workspace).
+
+Every moderation route declares the role it needs with `RequireModerator`/`RequireAdmin` (API)
+or `PageModerator`/`PageAdmin` (pages); tests/moderation/test_access.py walks every
+registered route and checks that anonymous and wrong-role requests are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from moderation.api.deps import unit_of_work
+from moderation.config import Settings
+from moderation.domain import accounts
+from moderation.domain.accounts import NotAllowed, NotSignedIn, Role, Staff
+from moderation.domain.errors import ServiceError
+
+SESSION_COOKIE = "moderation_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    staff: Staff
+    # The browser session's CSRF token, for the forms of the page; None for a bearer token.
+    csrf_token: str | None
+
+
+class SignInRequired(ServiceError):
+    """A page asked for without a session: the handler answers with a redirect to sign in."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(401, "unauthorized", "sign in first")
+        self.next_path = next_path
+
+
+class BadCsrfToken(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(
+            403, "csrf", "the form's security token is missing or stale; reload the page"
+        )
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def browser_caller(request: Request) -> Caller | None:
+    """The signed-in browser's person and CSRF token, or None."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    with unit_of_work(_settings(request)) as session:
+        found = accounts.staff_for_session(session, session_id)
+    return None if found is None else Caller(found.staff, found.csrf_token)
+
+
+def _api_caller(request: Request) -> Caller:
+    token = _bearer(request)
+    if token is not None:
+        with unit_of_work(_settings(request)) as session:
+            staff = accounts.staff_for_token(session, token)
+        if staff is None:
+            raise NotSignedIn("the token is unknown, revoked or its user disabled")
+        return Caller(staff, None)
+    # The workspace's own scripts call the API with the session cookie: a state change must
+    # then carry the CSRF token in a header, which another site's page cannot set.
+    caller = browser_caller(request)
+    if caller is None:
+        raise NotSignedIn()
+    if request.method not in _SAFE_METHODS and not accounts.csrf_matches(
+        caller.csrf_token or "", request.headers.get(CSRF_HEADER)
+    ):
+        raise BadCsrfToken()
+    return caller
+
+
+def _allowed(caller: Caller, needed: Role) -> Caller:
+    if not caller.staff.role.allows(needed):
+        raise NotAllowed(needed)
+    return caller
+
+
+def _not_signed_in_headers(error: NotSignedIn) -> NotSignedIn:
+    error.headers = {"WWW-Authenticate": 'Bearer realm="moderation"'}
+    return error
+
+
+def api_moderator(request: Request) -> Caller:
+    try:
+        return _allowed(_api_caller(request), Role.MODERATOR)
+    except NotSignedIn as error:
+        raise _not_signed_in_headers(error) from None
+
+
+def api_admin(request: Request) -> Caller:
+    try:
+        return _allowed(_api_caller(request), Role.ADMIN)
+    except NotSignedIn as error:
+        raise _not_signed_in_headers(error) from None
+
+
+def _page_caller(request: Request) -> Caller:
+    caller = browser_caller(request)
+    if caller is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(quote(path, safe="/?=&"))
+    return caller
+
+
+def page_moderator(request: Request) -> Caller:
+    return _allowed(_page_caller(request), Role.MODERATOR)
+
+
+def page_admin(request: Request) -> Caller:
+    return _allowed(_page_caller(request), Role.ADMIN)
+
+
+async def check_form_csrf(request: Request, caller: Caller) -> None:
+    """A workspace form's hidden token must match its session's."""
+    form = await request.form()
+    given = form.get(CSRF_FIELD)
+    if not accounts.csrf_matches(
+        caller.csrf_token or "", given if isinstance(given, str) else None
+    ):
+        raise BadCsrfToken()
+
+
+RequireModerator = Annotated[Caller, Depends(api_moderator)]
+RequireAdmin = Annotated[Caller, Depends(api_admin)]
+PageModerator = Annotated[Caller, Depends(page_moderator)]
+PageAdmin = Annotated[Caller, Depends(page_admin)]
+# The dependencies a route may use to be reachable by staff only; the access test reads them.
+STAFF_DEPENDENCIES = (api_moderator, api_admin, page_moderator, page_admin)

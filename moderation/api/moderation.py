@@ -1,0 +1,242 @@
+"""The moderation API (token auth): the review queues, decisions, undo and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from fastapi.responses import Response, StreamingResponse
+
+from moderation.api.auth import RequireAdmin, RequireModerator
+from moderation.api.deps import SettingsDep, unit_of_work
+from moderation.domain import authors, review, wordlists
+from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
+from moderation.domain.dashboard import Dashboard, dashboard
+from moderation.domain.errors import NotFound
+from moderation.domain.review import (
+    AuditPage,
+    BulkDecisionRequest,
+    DecisionRequest,
+    DecisionResult,
+    Queue,
+    QueuePage,
+    Sort,
+)
+from moderation.domain.schemas import MAX_ID
+from moderation.domain.wordlists import WordRuleRequest, WordRuleView
+from moderation.storage import staff as staff_store
+from moderation.storage.db import session_scope
+from moderation.storage.review import AuditFilter, audit_events
+
+router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
+admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+CommentId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad token"},
+    403: {"description": "Wrong role"},
+}
+
+
+@router.get("/me", responses=_UNAUTHORIZED)
+def me(caller: RequireModerator) -> dict[str, str]:
+    """Who the token belongs to."""
+    return {"name": caller.staff.name, "role": caller.staff.role.value}
+
+
+@router.get("/queue", response_model=QueuePage, responses=_UNAUTHORIZED)
+def queue(
+    caller: RequireModerator,
+    settings: SettingsDep,
+    status: Queue = Queue.PENDING,
+    sort: Sort = Sort.RISK,
+    article: Annotated[str | None, Query(max_length=200)] = None,
+    author: Annotated[str | None, Query(max_length=254)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in the body")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> QueuePage:
+    """Comments of one queue with their article, author history, scores, reasons,
+    explanation spans and reports; riskiest first by default."""
+    with unit_of_work(settings) as session:
+        return review.queue_page(
+            session,
+            status,
+            sort,
+            article=article,
+            author=author,
+            text=q,
+            cursor=cursor,
+            limit=limit,
+        )
+
+
+@router.post(
+    "/comments/{comment_id}/decision", response_model=DecisionResult, responses=_UNAUTHORIZED
+)
+def decide_one(
+    comment_id: CommentId, request: DecisionRequest, caller: RequireModerator, settings: SettingsDep
+) -> DecisionResult:
+    """Approve, reject, mark as spam or as not spam. An approved comment is on the article
+    page at once; the decision is kept as a training label and in the audit log."""
+    with unit_of_work(settings) as session:
+        (result,) = review.decide(session, caller.staff, [comment_id], request.action, request.note)
+    if result.error:
+        raise NotFound("comment")
+    return result
+
+
+@router.post("/decisions", response_model=list[DecisionResult], responses=_UNAUTHORIZED)
+def decide_many(
+    request: BulkDecisionRequest, caller: RequireModerator, settings: SettingsDep
+) -> list[DecisionResult]:
+    """The same decision on many comments at once; an unknown id gets an error of its own."""
+    with unit_of_work(settings) as session:
+        return review.decide(session, caller.staff, request.ids, request.action, request.note)
+
+
+@router.post("/comments/{comment_id}/undo", response_model=DecisionResult, responses=_UNAUTHORIZED)
+def undo(comment_id: CommentId, caller: RequireModerator, settings: SettingsDep) -> DecisionResult:
+    """Take back your own last decision on a comment, within 30 seconds."""
+    with unit_of_work(settings) as session:
+        return review.undo(session, caller.staff, comment_id)
+
+
+@router.get("/audit", response_model=AuditPage, responses=_UNAUTHORIZED)
+def audit(
+    caller: RequireModerator,
+    settings: SettingsDep,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    comment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Every status change, newest first: by the policy or a person, from, to, when and why."""
+    where = AuditFilter(actor=actor, comment_id=comment, since=review.as_utc(since))
+    with unit_of_work(settings) as session:
+        return review.audit_page(session, where, cursor, limit)
+
+
+@router.get(
+    "/audit.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}, **_UNAUTHORIZED},
+)
+def audit_export(
+    caller: RequireModerator,
+    settings: SettingsDep,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    comment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: datetime | None = None,
+) -> StreamingResponse:
+    """The audit log as CSV, with the same filters."""
+    where = AuditFilter(actor=actor, comment_id=comment, since=review.as_utc(since))
+
+    def lines() -> Iterator[str]:
+        # Read in pages: an export of years of events must not hold them all in memory.
+        after: int | None = None
+        header = True
+        while True:
+            with session_scope(settings.database_url) as session:
+                events = audit_events(session, where, after, 1000)
+            yield from review.audit_csv(events, header=header)
+            header = False
+            if len(events) < 1000:
+                return
+            after = events[-1].id
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="moderation-audit.csv"'},
+    )
+
+
+@admin_router.get("/users", responses=_UNAUTHORIZED)
+def users(caller: RequireAdmin, settings: SettingsDep) -> list[dict[str, object]]:
+    """The workspace's accounts (admins only)."""
+    with unit_of_work(settings) as session:
+        return [
+            {
+                "name": u.name,
+                "role": u.role,
+                "disabled": u.disabled,
+                "created_at": u.created_at,
+                "last_login_at": u.last_login_at,
+            }
+            for u in staff_store.all_users(session)
+        ]
+
+
+@router.get("/stats", response_model=Dashboard, responses=_UNAUTHORIZED)
+def stats(
+    caller: RequireModerator,
+    settings: SettingsDep,
+    days: Annotated[int, Query(ge=1, le=90)] = 14,
+) -> Dashboard:
+    """The dashboard's figures: comments per status per day, the policy's spam and review
+    shares, time from submission to decision, queue depth and the model in use."""
+    with unit_of_work(settings) as session:
+        return dashboard(session, days)
+
+
+@router.get("/authors", response_model=list[AuthorRuleView], responses=_UNAUTHORIZED)
+def author_rules(caller: RequireModerator, settings: SettingsDep) -> list[AuthorRuleView]:
+    """Banned and trusted authors, newest first."""
+    with unit_of_work(settings) as session:
+        return authors.list_rules(session)
+
+
+@router.post("/authors", response_model=AuthorRuleView, status_code=201, responses=_UNAUTHORIZED)
+def set_author_rule(
+    request: AuthorRuleRequest, caller: RequireModerator, settings: SettingsDep
+) -> AuthorRuleView:
+    """Ban an author by email or IP (their next comments are rejected with that reason), or
+    trust one by email (approved unless spam or reject-level scores)."""
+    with unit_of_work(settings) as session:
+        return authors.set_rule(session, request, caller.staff.name)
+
+
+@router.delete("/authors", status_code=204, responses=_UNAUTHORIZED)
+def lift_author_rules(
+    caller: RequireModerator,
+    settings: SettingsDep,
+    value: Annotated[str, Query(min_length=1, max_length=254, description="email or IP")],
+) -> Response:
+    """Lift every ban or trust of this email or address."""
+    with unit_of_work(settings) as session:
+        if not authors.lift_rules(session, value):
+            raise NotFound("author rule")
+    return Response(status_code=204)
+
+
+@admin_router.get("/word-rules", response_model=list[WordRuleView], responses=_UNAUTHORIZED)
+def word_rules(caller: RequireAdmin, settings: SettingsDep) -> list[WordRuleView]:
+    """The word lists: blocked (reject), suspect (hold) and exceptions."""
+    with unit_of_work(settings) as session:
+        return wordlists.list_rules(session)
+
+
+@admin_router.post(
+    "/word-rules", response_model=WordRuleView, status_code=201, responses=_UNAUTHORIZED
+)
+def add_word_rule(
+    request: WordRuleRequest, caller: RequireAdmin, settings: SettingsDep
+) -> WordRuleView:
+    """Add a term: whole words, `*` for any letters ("casino*"); exceptions name the words a
+    wildcard must not catch ("specialist" for "*cialis*")."""
+    with unit_of_work(settings) as session:
+        return wordlists.add_rule(session, request, caller.staff.name)
+
+
+@admin_router.delete("/word-rules/{rule_id}", status_code=204, responses=_UNAUTHORIZED)
+def remove_word_rule(
+    rule_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], caller: RequireAdmin, settings: SettingsDep
+) -> Response:
+    with unit_of_work(settings) as session:
+        wordlists.remove_rule(session, rule_id)
+    return Response(status_code=204)

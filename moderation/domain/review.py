@@ -1,0 +1,444 @@
+"""The moderators' work: the review queues, their decisions (which become training labels),
+undo, and the audit trail of every status change."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from moderation.domain.accounts import Staff
+from moderation.domain.errors import FieldProblem, NotFound, ServiceError
+from moderation.domain.policy import Reason
+from moderation.domain.schemas import MAX_ID
+from moderation.domain.statuses import CommentStatus
+from moderation.storage import review as store
+from moderation.storage.models import Article, Comment, Decision, ModerationEvent, utcnow
+
+MAX_NOTE = 1000
+MAX_BULK = 500
+# How long after an action its author may take it back (the workspace offers it for a few
+# seconds; the server allows a little more for a slow click).
+UNDO_WINDOW = timedelta(seconds=30)
+
+
+class Queue(StrEnum):
+    """The workspace's tabs. Reported is not a status: comments that readers reported."""
+
+    PENDING = "pending"
+    REPORTED = "reported"
+    SPAM = "spam"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+
+
+class Sort(StrEnum):
+    RISK = "risk"
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    NOT_SPAM = "not_spam"
+
+    @property
+    def status(self) -> CommentStatus:
+        return _ACTION_STATUS[self]
+
+    @property
+    def label(self) -> dict[str, bool | None]:
+        """What the decision teaches each model; None where it says nothing about one.
+
+        Approving says the comment is neither spam nor abuse; rejecting says it is abuse (a
+        moderator who rejects spam presses spam); spam says nothing about its tone; not_spam
+        publishes it, so it says it is neither.
+        """
+        return _ACTION_LABEL[self]
+
+
+_ACTION_STATUS = {
+    Action.APPROVE: CommentStatus.APPROVED,
+    Action.REJECT: CommentStatus.REJECTED,
+    Action.SPAM: CommentStatus.SPAM,
+    Action.NOT_SPAM: CommentStatus.APPROVED,
+}
+_ACTION_LABEL: dict[Action, dict[str, bool | None]] = {
+    Action.APPROVE: {"spam": False, "toxic": False},
+    Action.REJECT: {"spam": None, "toxic": True},
+    Action.SPAM: {"spam": True, "toxic": None},
+    Action.NOT_SPAM: {"spam": False, "toxic": False},
+}
+
+
+class DecisionRequest(BaseModel):
+    action: Action
+    note: str = Field(default="", max_length=MAX_NOTE)
+
+
+class BulkDecisionRequest(DecisionRequest):
+    ids: list[int] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class DecisionResult(BaseModel):
+    id: int
+    status: CommentStatus | None = None
+    previous_status: CommentStatus | None = None
+    error: str | None = None
+
+
+class AuthorView(BaseModel):
+    name: str
+    email: str  # never published; moderators see it to recognise and ban authors
+    url: str | None
+    ip: str | None
+    approved: int
+    rejected: int
+    spam: int
+    pending: int
+    first_seen: datetime
+
+
+class ArticleView(BaseModel):
+    id: str
+    title: str | None
+    url: str | None
+
+
+class ReasonView(BaseModel):
+    rule: str
+    value: float | int | str
+    threshold: float | int | None = None
+    op: str | None = None
+    within: str | None = None
+    text: str  # "toxicity 0.83 >= 0.5", "2 links (held from 2)": as the workspace shows it
+
+
+class SpanView(BaseModel):
+    start: int
+    end: int
+    weight: float
+
+
+class ReportView(BaseModel):
+    reason: str
+    text: str | None
+    created_at: datetime
+    open: bool
+
+
+class QueueItem(BaseModel):
+    id: int
+    status: CommentStatus
+    body: str
+    parent_id: int | None
+    created_at: datetime
+    decided_at: datetime | None
+    article: ArticleView
+    author: AuthorView
+    scores: dict[str, float]
+    risk: float | None
+    reasons: list[ReasonView]
+    model_version: str | None
+    # Per score ("spam", "toxicity", "insult", ...): the spans that raised it, strongest first.
+    spans: dict[str, list[SpanView]]
+    signals: dict[str, float]
+    reports: list[ReportView]
+
+
+class QueuePage(BaseModel):
+    queue: Queue
+    sort: Sort
+    counts: dict[str, int]
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class AuditEvent(BaseModel):
+    id: int
+    comment_id: int
+    actor: str
+    from_status: CommentStatus | None
+    to_status: CommentStatus
+    reason: str
+    created_at: datetime
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEvent]
+    next_cursor: str | None
+
+
+class InvalidQuery(ServiceError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(422, "invalid_request", message, [FieldProblem(field, "format", message)])
+
+
+def _encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidQuery("cursor", "cursor is not one this API gave out") from None
+
+
+def _queue_cursor(cursor: str | None) -> store.QueueCursor | None:
+    if cursor is None:
+        return None
+    try:
+        risk, comment_id = _decode(cursor).split(":")
+        # float.hex round-trips exactly, so a page never repeats or skips an equal risk.
+        found = store.QueueCursor(float.fromhex(risk), int(comment_id))
+    except ValueError:
+        raise InvalidQuery("cursor", "cursor is not one this API gave out") from None
+    if not 0 < found.id <= MAX_ID:
+        raise InvalidQuery("cursor", "cursor is not one this API gave out")
+    return found
+
+
+def _reason_view(reason: dict[str, Any]) -> ReasonView:
+    known: dict[str, Any] = {
+        k: reason.get(k) for k in ("rule", "value", "threshold", "op", "within")
+    }
+    try:
+        text = Reason(**known).words
+    except (TypeError, ValueError):  # a reason stored by a later version with fields this one lacks
+        text = str(reason.get("rule", "?"))
+    return ReasonView(**known, text=text)
+
+
+def _spans(decision: Decision | None, body: str) -> tuple[dict[str, list[SpanView]], dict]:
+    explanation = (decision.explanation if decision else None) or {}
+    spans = {
+        score: [
+            SpanView(start=s, end=e, weight=w)
+            for s, e, w in found
+            if 0 <= s < e <= len(body)  # offsets into this body, never past it
+        ]
+        for score, found in explanation.get("spans", {}).items()
+    }
+    return spans, dict(explanation.get("signals", {}))
+
+
+def queue_page(
+    session: Session,
+    queue: Queue,
+    sort: Sort = Sort.RISK,
+    *,
+    article: str | None = None,
+    author: str | None = None,
+    text: str | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> QueuePage:
+    where = store.QueueFilter(
+        status=None if queue is Queue.REPORTED else CommentStatus(queue.value),
+        reported=queue is Queue.REPORTED,
+        article=article or None,
+        author=author or None,
+        text=text or None,
+    )
+    rows = store.queue_page(session, where, sort.value, _queue_cursor(cursor), limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    histories = store.author_histories(session, [c.author_email for c, _, _ in rows])
+    reports = store.reports_of(session, [c.id for c, _, _ in rows])
+    items = [_item(c, a, d, histories, reports) for c, a, d in rows]
+    next_cursor = None
+    if more and rows:
+        last, _, decision = rows[-1]
+        risk = (decision.risk if decision else None) or 0.0
+        next_cursor = _encode(f"{float(risk).hex()}:{last.id}")
+    return QueuePage(
+        queue=queue,
+        sort=sort,
+        counts=store.queue_counts(session),
+        items=items,
+        next_cursor=next_cursor,
+    )
+
+
+def _item(
+    comment: Comment,
+    article: Article,
+    decision: Decision | None,
+    histories: dict[str, store.AuthorHistory],
+    reports: dict[int, list[Any]],
+) -> QueueItem:
+    history = histories.get(comment.author_email)
+    spans, signals = _spans(decision, comment.body)
+    return QueueItem(
+        id=comment.id,
+        status=comment.status,
+        body=comment.body,
+        parent_id=comment.parent_id,
+        created_at=comment.created_at,
+        decided_at=comment.decided_at,
+        article=ArticleView(id=article.external_id, title=article.title, url=article.url),
+        author=AuthorView(
+            name=comment.author_name,
+            email=comment.author_email,
+            url=comment.author_url,
+            ip=comment.client_ip,
+            approved=history.approved if history else 0,
+            rejected=history.rejected if history else 0,
+            spam=history.spam if history else 0,
+            pending=history.pending if history else 0,
+            first_seen=history.first_seen if history else comment.created_at,
+        ),
+        scores=dict(decision.scores) if decision else {},
+        risk=decision.risk if decision else None,
+        reasons=[_reason_view(r) for r in (decision.reasons if decision else [])],
+        model_version=decision.model_version if decision else None,
+        spans=spans,
+        signals=signals,
+        reports=[
+            ReportView(
+                reason=r.reason, text=r.text, created_at=r.created_at, open=r.resolved_at is None
+            )
+            for r in reports.get(comment.id, [])
+        ],
+    )
+
+
+def decide(
+    session: Session, actor: Staff, ids: Sequence[int], action: Action, note: str = ""
+) -> list[DecisionResult]:
+    """A moderator's decision on comments: new status, audit event, training label; open
+    reports on them are closed. Unknown ids get an error of their own and stop nothing."""
+    wanted = list(dict.fromkeys(ids))
+    comments = store.comments_for_update(session, wanted)
+    versions = store.model_versions(session, list(comments))
+    results: list[DecisionResult] = []
+    changes: list[store.StatusChange] = []
+    reason = f"{action.value}: {note}" if note else action.value
+    for comment_id in wanted:
+        comment = comments.get(comment_id)
+        if comment is None:
+            results.append(DecisionResult(id=comment_id, error="comment not found"))
+            continue
+        previous = comment.status
+        # Deciding a comment the policy has not decided yet is allowed (a moderator may know
+        # better); the worker then leaves it alone, as it does any decided comment.
+        label = (
+            {"comment_id": comment_id, "action": action.value, **action.label}
+            | {"model_version": versions.get(comment_id)}
+            if comment_id in versions
+            else None  # never scored: nothing the model can learn about its own mistakes
+        )
+        changes.append(store.StatusChange(comment_id, previous, action.status, reason, label))
+        results.append(
+            DecisionResult(id=comment_id, status=action.status, previous_status=previous)
+        )
+    store.record_changes(session, actor.name, changes)
+    return results
+
+
+class CannotUndo(ServiceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(409, "cannot_undo", message)
+
+
+def undo(session: Session, actor: Staff, comment_id: int) -> DecisionResult:
+    """Take back the actor's own last decision on a comment, within UNDO_WINDOW."""
+    last = store.last_event(session, comment_id)
+    if last is None:
+        raise NotFound("comment")
+    if last.actor != actor.name or last.from_status is None or last.reason.startswith("undo"):
+        raise CannotUndo("the last change to this comment is not a decision of yours")
+    if utcnow() - last.created_at > UNDO_WINDOW:
+        raise CannotUndo(f"decisions can be undone for {int(UNDO_WINDOW.total_seconds())} s")
+    store.forget_label(session, comment_id, actor.name, last.created_at)
+    store.record_changes(
+        session,
+        actor.name,
+        [
+            store.StatusChange(
+                comment_id, last.to_status, last.from_status, f"undo: {last.reason}", None
+            )
+        ],
+    )
+    return DecisionResult(id=comment_id, status=last.from_status, previous_status=last.to_status)
+
+
+def _audit_view(event: ModerationEvent) -> AuditEvent:
+    return AuditEvent(
+        id=event.id,
+        comment_id=event.comment_id,
+        actor=event.actor,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        reason=event.reason,
+        created_at=event.created_at,
+    )
+
+
+def audit_page(
+    session: Session, where: store.AuditFilter, cursor: str | None, limit: int
+) -> AuditPage:
+    after = None
+    if cursor is not None:
+        try:
+            after = int(_decode(cursor))
+        except ValueError:
+            raise InvalidQuery("cursor", "cursor is not one this API gave out") from None
+    events = store.audit_events(session, where, after, limit + 1)
+    more = len(events) > limit
+    events = events[:limit]
+    return AuditPage(
+        events=[_audit_view(e) for e in events],
+        next_cursor=_encode(str(events[-1].id)) if more and events else None,
+    )
+
+
+CSV_COLUMNS = ("id", "comment_id", "actor", "from_status", "to_status", "reason", "created_at")
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: a reason could carry one.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A time from a query string; one without a zone is taken as UTC, as the API answers."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def audit_csv(events: Iterable[ModerationEvent], header: bool = True) -> Iterable[str]:
+    """The audit log as CSV lines (the header first if asked), for a streamed export."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if header:
+        writer.writerow(CSV_COLUMNS)
+        yield buffer.getvalue()
+    for event in events:
+        buffer.seek(0)
+        buffer.truncate()
+        view = _audit_view(event)
+        writer.writerow(
+            [
+                view.id,
+                view.comment_id,
+                _csv_safe(view.actor),
+                view.from_status or "",
+                view.to_status,
+                _csv_safe(view.reason),
+                view.created_at.isoformat(),
+            ]
+        )
+        yield buffer.getvalue()

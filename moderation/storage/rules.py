@@ -1,0 +1,133 @@
+"""SQL of the rules people set: the admins' word lists and the moderators' bans and trust of
+authors, and the author history the policy reads for a batch of comments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from moderation.domain.statuses import CommentStatus
+from moderation.storage.models import AuthorRule, Comment, WordRule, utcnow
+
+_REMOVED = (CommentStatus.SPAM, CommentStatus.REJECTED)
+_DECIDED = (
+    CommentStatus.APPROVED,
+    CommentStatus.PENDING,
+    CommentStatus.SPAM,
+    CommentStatus.REJECTED,
+)
+
+
+def word_rules(session: Session) -> list[WordRule]:
+    return list(session.execute(select(WordRule).order_by(WordRule.kind, WordRule.term)).scalars())
+
+
+def find_word_rule(session: Session, kind: str, term: str) -> WordRule | None:
+    return session.execute(
+        select(WordRule).where(WordRule.kind == kind, WordRule.term == term)
+    ).scalar_one_or_none()
+
+
+def add_word_rule(session: Session, kind: str, term: str, note: str, actor: str) -> WordRule:
+    rule = WordRule(kind=kind, term=term, note=note, created_by=actor, created_at=utcnow())
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def remove_word_rule(session: Session, rule_id: int) -> WordRule | None:
+    rule = session.get(WordRule, rule_id)
+    if rule is not None:
+        session.delete(rule)
+        session.flush()
+    return rule
+
+
+def author_rules(session: Session) -> list[AuthorRule]:
+    return list(
+        session.execute(
+            select(AuthorRule).order_by(AuthorRule.created_at.desc(), AuthorRule.id.desc())
+        ).scalars()
+    )
+
+
+def find_author_rule(session: Session, kind: str, value: str) -> AuthorRule | None:
+    return session.execute(
+        select(AuthorRule).where(AuthorRule.kind == kind, AuthorRule.value == value)
+    ).scalar_one_or_none()
+
+
+def add_author_rule(session: Session, kind: str, value: str, note: str, actor: str) -> AuthorRule:
+    rule = AuthorRule(kind=kind, value=value, note=note, created_by=actor, created_at=utcnow())
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def remove_author_rules(session: Session, kinds: Sequence[str], value: str) -> int:
+    result = session.execute(
+        delete(AuthorRule).where(AuthorRule.kind.in_(kinds), AuthorRule.value == value)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def rules_for(
+    session: Session, emails: Sequence[str], addresses: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(kind, value) of the author rules that name any of these emails or addresses."""
+    values = {*emails, *addresses}
+    if not values:
+        return []
+    rows = session.execute(
+        select(AuthorRule.kind, AuthorRule.value).where(AuthorRule.value.in_(values))
+    ).all()
+    return [(kind, value) for kind, value in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    approved: int
+    removed_recently: int
+    recent: int
+
+
+def histories(session: Session, emails: Sequence[str], window: int) -> dict[str, History]:
+    """Per email: comments approved so far, and the removed ones among the last `window`
+    decided (queued comments, like those of the batch being decided, do not count)."""
+    wanted = sorted(set(emails))
+    if not wanted:
+        return {}
+    approved = dict(
+        session.execute(
+            select(Comment.author_email, func.count())
+            .where(Comment.author_email.in_(wanted), Comment.status == CommentStatus.APPROVED)
+            .group_by(Comment.author_email)
+        ).all()
+    )
+    ranked = (
+        select(
+            Comment.author_email.label("email"),
+            Comment.status.label("status"),
+            func.row_number()
+            .over(partition_by=Comment.author_email, order_by=Comment.id.desc())
+            .label("rank"),
+        )
+        .where(Comment.author_email.in_(wanted), Comment.status.in_(_DECIDED))
+        .subquery()
+    )
+    recent: dict[str, list[CommentStatus]] = {}
+    for email, status in session.execute(
+        select(ranked.c.email, ranked.c.status).where(ranked.c.rank <= window)
+    ).all():
+        recent.setdefault(email, []).append(CommentStatus(status))
+    return {
+        email: History(
+            approved=int(approved.get(email, 0)),
+            removed_recently=sum(1 for s in recent.get(email, []) if s in _REMOVED),
+            recent=len(recent.get(email, [])),
+        )
+        for email in wanted
+    }

@@ -1,0 +1,118 @@
+"""SQL of the moderators' accounts, tokens, browser sessions and failed sign-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from moderation.storage.models import ApiToken, BrowserSession, LoginFailure, User, utcnow
+
+
+def user_by_name(session: Session, name: str) -> User | None:
+    return session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+
+
+def insert_user(session: Session, name: str, role: str, password_hash: str) -> User:
+    user = User(name=name, role=role, password_hash=password_hash, created_at=utcnow())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.execute(select(User).order_by(User.name)).scalars())
+
+
+def insert_token(session: Session, user_id: int, token_hash: str, label: str) -> None:
+    session.add(ApiToken(user_id=user_id, token_hash=token_hash, label=label, created_at=utcnow()))
+    session.flush()
+
+
+def user_for_token_digest(session: Session, token_hash: str) -> User | None:
+    row = session.execute(
+        select(User, ApiToken.id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.revoked_at.is_(None),
+            User.disabled.is_(False),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    session.execute(update(ApiToken).where(ApiToken.id == row[1]).values(last_used_at=utcnow()))
+    return row[0]
+
+
+def tokens_of(session: Session, user_id: int) -> int:
+    return session.execute(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    ).scalar_one()
+
+
+def insert_session(
+    session: Session, user_id: int, session_hash: str, csrf_token: str, expires_at: datetime
+) -> None:
+    session.add(
+        BrowserSession(
+            user_id=user_id,
+            session_hash=session_hash,
+            csrf_token=csrf_token,
+            created_at=utcnow(),
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+
+
+def live_session(session: Session, session_hash: str, now: datetime) -> tuple[User, str] | None:
+    row = session.execute(
+        select(User, BrowserSession.csrf_token)
+        .join(BrowserSession, BrowserSession.user_id == User.id)
+        .where(
+            BrowserSession.session_hash == session_hash,
+            BrowserSession.expires_at > now,
+            User.disabled.is_(False),
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def end_session(session: Session, session_hash: str) -> None:
+    session.execute(delete(BrowserSession).where(BrowserSession.session_hash == session_hash))
+
+
+def end_sessions_of(session: Session, user_id: int) -> None:
+    session.execute(delete(BrowserSession).where(BrowserSession.user_id == user_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Failures:
+    account: int
+    address: int
+
+
+def failures_since(session: Session, name: str, client_ip: str | None, since: datetime) -> Failures:
+    """Failed sign-ins since `since`: for this account name, and from this address."""
+    by_account = LoginFailure.user_name == name
+    by_address = LoginFailure.client_ip == client_ip if client_ip else None
+    conditions = [by_account] if by_address is None else [by_account, by_address]
+    rows = session.execute(
+        select(LoginFailure.user_name, LoginFailure.client_ip).where(
+            LoginFailure.created_at >= since, or_(*conditions)
+        )
+    ).all()
+    return Failures(
+        account=sum(1 for row in rows if row.user_name == name),
+        address=sum(1 for row in rows if client_ip and row.client_ip == client_ip),
+    )
+
+
+def insert_failure(session: Session, name: str, client_ip: str | None) -> None:
+    session.add(LoginFailure(user_name=name, client_ip=client_ip, created_at=utcnow()))
+    session.flush()

@@ -1,0 +1,163 @@
+// The workspace's keyboard and in-place actions. Without this file every button still works
+// as a plain form post; with it, actions go to the moderation API (with the session's CSRF
+// token in a header) and the page stays where the moderator is.
+(function () {
+  "use strict";
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const items = Array.from(document.querySelectorAll("article.item"));
+  const announce = document.getElementById("announce");
+  const toast = document.getElementById("toast");
+  const toastText = document.getElementById("toast-text");
+  const keys = document.getElementById("keys");
+  const UNDO_MS = 6000;
+  const PAST = { approve: "Approved", reject: "Rejected", spam: "Marked as spam", not_spam: "Marked as not spam" };
+  let current = -1;
+  let lastAction = null; // {ids, timer}
+
+  function say(text) { announce.textContent = text; }
+
+  function focusItem(index) {
+    if (!items.length) return;
+    current = Math.max(0, Math.min(items.length - 1, index));
+    items.forEach((el, i) => el.classList.toggle("current", i === current));
+    items[current].focus({ preventScroll: true });
+    items[current].scrollIntoView({ block: "nearest" });
+  }
+
+  async function call(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.message || response.statusText);
+    return data;
+  }
+
+  function show(id, status) {
+    const el = document.getElementById("item-" + id);
+    if (!el) return;
+    el.dataset.status = status;
+    const badge = el.querySelector(".status");
+    badge.textContent = status;
+    badge.className = "status s-" + status;
+    el.classList.toggle("done", status !== el.dataset.queueStatus);
+    const box = el.querySelector("input.select");
+    if (box) box.checked = false;
+  }
+
+  function offerUndo(ids, text) {
+    if (lastAction) clearTimeout(lastAction.timer);
+    toastText.textContent = text;
+    toast.hidden = false;
+    lastAction = { ids, timer: setTimeout(() => { toast.hidden = true; lastAction = null; }, UNDO_MS) };
+  }
+
+  async function undo() {
+    if (!lastAction) return;
+    const { ids, timer } = lastAction;
+    clearTimeout(timer);
+    lastAction = null;
+    toast.hidden = true;
+    try {
+      for (const id of ids) {
+        const result = await call(`/api/v1/moderation/comments/${id}/undo`);
+        show(id, result.status);
+      }
+      say(`Undone: ${ids.length === 1 ? "comment " + ids[0] : ids.length + " comments"} back to ${document.getElementById("item-" + ids[0])?.dataset.status}`);
+    } catch (error) {
+      say("Could not undo: " + error.message);
+    }
+  }
+
+  async function act(index, action) {
+    const el = items[index];
+    if (!el) return;
+    const id = Number(el.dataset.id);
+    try {
+      const result = await call(`/api/v1/moderation/comments/${id}/decision`, { action });
+      show(id, result.status);
+      offerUndo([id], `${PAST[action]} #${id}.`);
+      say(`${PAST[action]} comment ${id}.`);
+      if (index === current) focusItem(current + 1);
+    } catch (error) {
+      say(`Could not ${action} comment ${id}: ${error.message}`);
+    }
+  }
+
+  async function actOnSelected(action) {
+    const ids = items.filter((el) => el.querySelector("input.select")?.checked).map((el) => Number(el.dataset.id));
+    if (!ids.length) { say("Select comments first (x)."); return; }
+    try {
+      const results = await call("/api/v1/moderation/decisions", { ids, action });
+      const done = results.filter((r) => !r.error);
+      done.forEach((r) => show(r.id, r.status));
+      offerUndo(done.map((r) => r.id), `${PAST[action]} ${done.length} comments.`);
+      say(`${PAST[action]} ${done.length} comments.`);
+      updateSelected();
+    } catch (error) {
+      say(`Could not ${action} the selected comments: ${error.message}`);
+    }
+  }
+
+  function updateSelected() {
+    const n = items.filter((el) => el.querySelector("input.select")?.checked).length;
+    document.getElementById("selected-count").textContent = n ? `${n} selected` : "";
+  }
+
+  items.forEach((el, i) => {
+    el.dataset.queueStatus = el.dataset.status;
+    el.addEventListener("click", (event) => {
+      if (!event.target.closest("a, button, input")) focusItem(i);
+    });
+    el.querySelectorAll(".actions button").forEach((button) => {
+      button.addEventListener("click", (event) => {
+        event.preventDefault();
+        current = i;
+        act(i, button.dataset.action);
+      });
+    });
+    el.querySelector("input.select")?.addEventListener("change", updateSelected);
+  });
+
+  document.querySelectorAll("#queue-form .bulk button[name=action]").forEach((button) => {
+    button.addEventListener("click", (event) => {
+      event.preventDefault();
+      actOnSelected(button.value);
+    });
+  });
+  document.getElementById("select-all")?.addEventListener("change", (event) => {
+    items.forEach((el) => { const box = el.querySelector("input.select"); if (box) box.checked = event.target.checked; });
+    updateSelected();
+  });
+  document.getElementById("undo")?.addEventListener("click", undo);
+  document.getElementById("show-keys")?.addEventListener("click", () => keys.showModal());
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    if (keys.open) return;
+    const handlers = {
+      j: () => focusItem(current + 1),
+      k: () => focusItem(current - 1),
+      a: () => act(current, "approve"),
+      r: () => act(current, "reject"),
+      s: () => act(current, "spam"),
+      u: () => undo(),
+      x: () => {
+        const box = items[current]?.querySelector("input.select");
+        if (box) { box.checked = !box.checked; updateSelected(); }
+      },
+      "?": () => keys.showModal(),
+    };
+    const handler = handlers[event.key];
+    if (!handler) return;
+    event.preventDefault();
+    if (current < 0 && "arsx".includes(event.key)) focusItem(0);
+    handler();
+  });
+
+  if (items.length) focusItem(0);
+})();

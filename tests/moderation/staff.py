@@ -1,0 +1,80 @@
+"""Moderators and admins for the workspace tests: real accounts, real tokens, real sessions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+
+from moderation.domain import accounts
+from moderation.domain.accounts import Role
+from moderation.domain.statuses import CommentStatus
+from moderation.storage import repository
+from moderation.storage.db import session_scope
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: Role
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def add_account(database_url: str, name: str, role: Role = Role.MODERATOR) -> Account:
+    with session_scope(database_url) as session:
+        accounts.add_user(session, name, role, PASSWORD)
+        token = accounts.create_token(session, name)
+    return Account(name, role, token)
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Sign in through the login form as a browser does; the CSRF token of the session."""
+    form = client.get("/moderation/login")
+    assert form.status_code == 200, form.text
+    login_token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert login_token
+    answer = client.post(
+        "/moderation/login",
+        data={"name": name, "password": password, "csrf_token": login_token.group(1)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    page = client.get("/moderation/queue/pending")
+    assert page.status_code == 200, page.text
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
+def decided(
+    database_url: str,
+    comment_id: int,
+    status: CommentStatus,
+    scores: dict[str, float],
+    reasons: list[dict[str, object]] | None = None,
+    explanation: dict[str, object] | None = None,
+) -> None:
+    """Record the policy's decision as a worker does (optionally with its explanation)."""
+    with session_scope(database_url) as session:
+        repository.record_decisions(
+            session,
+            [
+                repository.DecisionRecord(
+                    comment_id=comment_id,
+                    status=status,
+                    scores=scores,
+                    reasons=reasons or [],
+                    reason_text="; ".join(str(r["rule"]) for r in reasons or []) or "ok",
+                    model_version="v-test",
+                )
+            ],
+        )
+        if explanation is not None:
+            repository.store_explanations(session, {comment_id: explanation})

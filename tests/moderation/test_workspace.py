@@ -1,0 +1,281 @@
+"""The workspace pages without a browser: signing in and out, the cookie, sign-in limits, the
+queue page as HTML (escaped text, highlighted spans, reasons), and actions as plain form posts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from markupsafe import escape
+
+from moderation.app import create_app
+from moderation.config import Settings
+from moderation.domain.statuses import CommentStatus
+from tests.conftest import RedisServer
+from tests.moderation.conftest import VALID
+from tests.moderation.staff import PASSWORD, add_account, decided, sign_in
+
+
+@pytest.fixture
+def browser(sqlite_url: str, redis_server: RedisServer) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=sqlite_url, redis_url=redis_server.url, login_failures_per_account=3
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.base_url = client.base_url.copy_with(scheme="https")
+        yield client
+
+
+def submit(client: TestClient, **changes: Any) -> int:
+    response = client.post("/api/v1/comments", json={**VALID, **changes})
+    assert response.status_code == 202, response.text
+    comment_id: int = response.json()["id"]
+    return comment_id
+
+
+def login_token(client: TestClient) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/moderation/login").text)
+    assert found
+    return found.group(1)
+
+
+def test_sign_in_sets_a_secure_httponly_samesite_cookie(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+
+    answer = browser.post(
+        "/moderation/login",
+        data={"name": "mona", "password": PASSWORD, "csrf_token": login_token(browser)},
+        follow_redirects=False,
+    )
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/moderation/queue/pending"
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith("moderation_session=")
+    )
+    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=lax", "path=/"} <= flags
+
+
+def test_wrong_password_and_unknown_name_read_the_same(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+
+    wrong = browser.post(
+        "/moderation/login",
+        data={"name": "mona", "password": "nope", "csrf_token": login_token(browser)},
+    )
+    unknown = browser.post(
+        "/moderation/login",
+        data={"name": "nobody", "password": "nope", "csrf_token": login_token(browser)},
+    )
+
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong name or password." in wrong.text
+    assert "Wrong name or password." in unknown.text
+    assert "moderation_session" not in browser.cookies
+
+
+def test_sign_in_without_the_forms_token_is_refused(browser: TestClient, sqlite_url: str) -> None:
+    add_account(sqlite_url, "mona")
+    browser.get("/moderation/login")
+
+    answer = browser.post(
+        "/moderation/login", data={"name": "mona", "password": PASSWORD, "csrf_token": "x"}
+    )
+
+    assert answer.status_code == 403
+    assert "moderation_session" not in browser.cookies
+
+
+def test_too_many_failures_lock_the_account_even_for_the_right_password(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+    for _ in range(3):
+        browser.post(
+            "/moderation/login",
+            data={"name": "mona", "password": "guess", "csrf_token": login_token(browser)},
+        )
+
+    answer = browser.post(
+        "/moderation/login",
+        data={"name": "mona", "password": PASSWORD, "csrf_token": login_token(browser)},
+    )
+
+    assert answer.status_code == 429
+    assert "Too many failed sign-ins" in answer.text
+    assert int(answer.headers["retry-after"]) > 0
+
+
+def test_too_many_failures_from_one_address_lock_every_account(
+    sqlite_url: str, redis_server: RedisServer
+) -> None:
+    add_account(sqlite_url, "mona")
+    settings = Settings(
+        database_url=sqlite_url, redis_url=redis_server.url, login_failures_per_address=4
+    )
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        for i in range(4):
+            client.post(
+                "/moderation/login",
+                data={"name": f"guess{i}", "password": "x", "csrf_token": login_token(client)},
+            )
+        answer = client.post(
+            "/moderation/login",
+            data={"name": "mona", "password": PASSWORD, "csrf_token": login_token(client)},
+        )
+    assert answer.status_code == 429
+
+
+def test_sign_out_ends_the_session(browser: TestClient, sqlite_url: str) -> None:
+    add_account(sqlite_url, "mona")
+    csrf = sign_in(browser, "mona")
+    cookie = browser.cookies["moderation_session"]
+
+    answer = browser.post("/moderation/logout", data={"csrf_token": csrf}, follow_redirects=False)
+
+    assert answer.status_code == 303
+    # The old cookie, replayed, no longer opens the workspace.
+    browser.cookies.set("moderation_session", cookie)
+    again = browser.get("/moderation/queue/pending", follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/moderation/login")
+
+
+def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+    redirect = browser.get("/moderation/queue/spam", follow_redirects=False)
+    assert redirect.headers["location"] == "/moderation/login?next=%2Fmoderation%2Fqueue%2Fspam"
+
+    for target, expected in (
+        ("/moderation/queue/spam", "/moderation/queue/spam"),
+        ("https://evil.example/", "/moderation/queue/pending"),
+        ("//evil.example/moderation", "/moderation/queue/pending"),
+    ):
+        browser.cookies.clear()
+        answer = browser.post(
+            "/moderation/login",
+            data={
+                "name": "mona",
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": login_token(browser),
+            },
+            follow_redirects=False,
+        )
+        assert answer.headers["location"] == expected
+
+
+def test_queue_page_shows_the_comment_as_text_with_its_spans_and_reasons(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+    body = 'You <b>idiot</b>, <script>alert("x")</script>'
+    start = body.index("idiot")
+    comment_id = submit(browser, body=body, author_name='<img src=x onerror="alert(1)">')
+    decided(
+        sqlite_url,
+        comment_id,
+        CommentStatus.PENDING,
+        {"spam": 0.01, "toxicity": 0.83, "insult": 0.77},
+        [{"rule": "toxicity", "value": 0.83, "threshold": 0.5, "op": ">="}],
+        {"spans": {"insult": [[start, start + 5, 1.4]], "toxicity": [[start, start + 5, 1.1]]}},
+    )
+    sign_in(browser, "mona")
+
+    page = browser.get("/moderation/queue/pending")
+
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "<img src=x" not in page.text
+    assert str(escape('<img src=x onerror="alert(1)">')) in page.text
+    # The insult span wins over plain toxicity where both cover the word.
+    assert re.search(
+        r'<mark class="m-insult" title="raises insult \(\+1\.40\)">idiot</mark>', page.text
+    )
+    assert "toxicity 0.83 &gt;= 0.5" in page.text
+    assert 'Pending <span class="count">1</span>' in page.text
+    assert "model v-test" in page.text
+
+
+def test_actions_work_as_plain_form_posts_without_javascript(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+    ids = []
+    for text in ("first held", "second held", "third held"):
+        comment_id = submit(browser, body=text)
+        decided(sqlite_url, comment_id, CommentStatus.PENDING, {"spam": 0.1, "toxicity": 0.6})
+        ids.append(comment_id)
+    csrf = sign_in(browser, "mona")
+
+    one = browser.post(
+        "/moderation/decide",
+        data={
+            "csrf_token": csrf,
+            "item_action": f"{ids[0]}:approve",
+            "next": "/moderation/queue/pending",
+        },
+        follow_redirects=False,
+    )
+    bulk = browser.post(
+        "/moderation/decide",
+        data={"csrf_token": csrf, "action": "reject", "ids": [str(ids[1]), str(ids[2])]},
+        follow_redirects=False,
+    )
+
+    assert one.status_code == bulk.status_code == 303
+    assert one.headers["location"] == "/moderation/queue/pending"
+    thread = browser.get(f"/articles/{VALID['article_id']}").text
+    assert "first held" in thread
+    rejected = browser.get("/moderation/queue/rejected").text
+    assert "second held" in rejected and "third held" in rejected
+    assert 'Pending <span class="count">0</span>' in rejected
+
+
+def test_a_moderator_sees_a_page_not_json_where_an_admin_is_needed(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+    sign_in(browser, "mona")
+
+    answer = browser.get("/moderation/users")
+
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "this needs the admin role" in answer.text
+
+
+def test_highlight_keeps_the_words_that_matter_and_the_most_specific_score() -> None:
+    from moderation.domain.review import SpanView
+    from moderation.web.workspace import highlight
+
+    body = "Go away, you idiot, or else"
+    at = body.index
+
+    segments = highlight(
+        body,
+        {
+            "toxicity": [
+                SpanView(start=at("idiot"), end=at("idiot") + 5, weight=2.0),
+                SpanView(start=at("away"), end=at("away") + 4, weight=0.1),  # noise: not shown
+            ],
+            "insult": [SpanView(start=at("idiot"), end=at("idiot") + 5, weight=1.5)],
+            "threat": [SpanView(start=at("or else"), end=len(body), weight=0.9)],
+        },
+    )
+
+    assert "".join(s.text for s in segments) == body
+    assert [(s.text, s.score) for s in segments if s.score] == [
+        ("idiot", "insult"),
+        ("or else", "threat"),
+    ]
