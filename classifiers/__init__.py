@@ -1,7 +1,16 @@
 """Spam and toxicity classifiers for comments: pure scikit-learn, persisted with skops."""
 
+from classifiers.datasets import ModeratorLabel
 from classifiers.persistence import ModelLoadError
 from classifiers.scorer import DEFAULT_MODEL_DIR, CommentText, Scorer, Scores
 from classifiers.training import train
 
-__all__ = ["DEFAULT_MODEL_DIR", "CommentText", "ModelLoadError", "Scorer", "Scores", "train"]
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "CommentText",
+    "ModelLoadError",
+    "ModeratorLabel",
+    "Scorer",
+    "Scores",
+    "train",
+]

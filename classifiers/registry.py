@@ -9,11 +9,12 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifiers.datasets import ModeratorLabel
 from classifiers.persistence import (
     ARTIFACT_NAME,
     MANIFEST_NAME,
@@ -215,13 +216,18 @@ class ModelRegistry:
                 shutil.rmtree(staging, ignore_errors=True)
 
     def train_into(
-        self, data_dir: Path, *, progress: Callable[[str], None] | None = None
+        self,
+        data_dir: Path,
+        *,
+        progress: Callable[[str], None] | None = None,
+        feedback: Sequence[ModeratorLabel] = (),
     ) -> VersionInfo:
-        """Train from ``data_dir`` straight into a new version; the active one is untouched."""
+        """Train from ``data_dir`` (and the moderators' ``feedback``) straight into a new
+        version; the active one is untouched."""
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".train-"))
         try:
-            manifest = train(data_dir, staging, progress=progress)
+            manifest = train(data_dir, staging, progress=progress, feedback=feedback)
             with self._locked():
                 return self._file(staging, str(manifest["model_version"]), manifest)
         finally:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from classifiers.datasets import (
     N_FOLDS,
     SOURCE_WEIGHTS,
     LabelledSet,
+    ModeratorLabel,
     build_label_sets,
     feature_lexicon,
     read_lexicon,
@@ -210,15 +212,27 @@ def _describe(pipeline: Pipeline) -> dict[str, Any]:
     }
 
 
+def feedback_digest(feedback: Sequence[ModeratorLabel]) -> str:
+    """SHA-256 of the moderators' labels a model was trained on, in the order given."""
+    digest = hashlib.sha256()
+    for label in feedback:
+        digest.update(json.dumps([label.text, label.spam, label.toxic]).encode() + b"\n")
+    return digest.hexdigest()
+
+
 def train(
-    data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | None = None
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+    feedback: Sequence[ModeratorLabel] = (),
 ) -> dict[str, Any]:
-    """Train every model from the datasets under data_dir, write out_dir/model.skops +
-    manifest.json, return the manifest."""
+    """Train every model from the datasets under data_dir and the moderators' ``feedback``,
+    write out_dir/model.skops + manifest.json, return the manifest."""
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    sets, files = build_label_sets(data_dir)
+    sets, files = build_label_sets(data_dir, feedback)
     lexicon = feature_lexicon(read_lexicon(files))
     say("read " + ", ".join(f"{len(rows)} {name}" for name, rows in sets.items()) + " rows")
 
@@ -239,6 +253,9 @@ def train(
         "artifact": {"file": ARTIFACT_NAME, "bytes": artifact.stat().st_size, "sha256": sha},
         "input_columns": list(COLUMNS),
         "data_files": files.records(),
+        # The moderators' labels, exported from the service's database: how many, and a
+        # digest of them, since they are not files anyone else can check.
+        "feedback": {"labels": len(feedback), "sha256": feedback_digest(feedback)},
         "libraries": {
             "python": platform.python_version(),
             "sklearn": sklearn.__version__,

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     reports_per_address: int = Field(default=10, ge=1)
     report_window_seconds: float = Field(default=3600.0, gt=0)
 
+    # Retraining from the moderators' decisions (`moderation trainer` runs it): every day at
+    # `retrain_hour` UTC, when at least `retrain_min_labels` labels are new since the active
+    # model, from the datasets in `training_data_dir`; promoted only if not worse.
+    retrain_enabled: bool = True
+    retrain_hour: int = Field(default=3, ge=0, le=23)
+    retrain_min_labels: int = Field(default=50, ge=1)
+    training_data_dir: Path = Path("../shared/datasets")
+
     log_level: str = "INFO"
 
     @property

@@ -28,6 +28,10 @@ SWEEP_QUEUED = "moderation.sweep_queued"
 EXPLAIN_COMMENTS = "moderation.explain_comments"
 COMMENTS_QUEUE = "comments"
 EXPLANATIONS_QUEUE = "explanations"
+# Retraining from the moderators' labels takes minutes and gigabytes: its own queue, served by
+# `moderation trainer`, so it never holds up a decision.
+RETRAIN_WITH_FEEDBACK = "moderation.retrain_with_feedback"
+TRAINING_QUEUE = "training"
 # Comments explained by one task: one model call for all of them (about 8 ms each), short
 # enough that a task stays far below the time limits.
 EXPLAIN_BATCH = 20
@@ -57,7 +61,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_ignore_result": True,
         "task_default_queue": COMMENTS_QUEUE,
         # Explanations go to their own queue however they are sent.
-        "task_routes": {EXPLAIN_COMMENTS: {"queue": EXPLANATIONS_QUEUE}},
+        "task_routes": {
+            EXPLAIN_COMMENTS: {"queue": EXPLANATIONS_QUEUE},
+            RETRAIN_WITH_FEEDBACK: {"queue": TRAINING_QUEUE},
+        },
         # A message is acknowledged only once its comments are decided; if the worker dies,
         # the message goes back to the queue (and the sweep re-sends anything still queued).
         "task_acks_late": True,

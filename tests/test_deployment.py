@@ -24,7 +24,15 @@ def test_compose_file_is_accepted_by_docker_compose(tmp_path: Path) -> None:
     scaled = subprocess.run(
         [binary, "config", "--services"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
-    assert set(scaled.stdout.split()) == {"redis", "postgres", "migrate", "api", "worker", "beat"}
+    assert set(scaled.stdout.split()) == {
+        "redis",
+        "postgres",
+        "migrate",
+        "api",
+        "worker",
+        "trainer",
+        "beat",
+    }
 
 
 def test_compose_services_are_shaped_for_scaling_and_durability() -> None:
@@ -37,6 +45,11 @@ def test_compose_services_are_shaped_for_scaling_and_durability() -> None:
     assert "container_name" not in services["worker"] and "ports" not in services["worker"]
     assert services["worker"]["command"][:2] == ["moderation", "worker"]
     assert services["beat"]["command"] == ["moderation", "beat"]
+    # Workers follow the versions the trainer promotes: both see the same registry.
+    assert services["trainer"]["command"] == ["moderation", "trainer"]
+    models = compose["x-app"]["environment"]["MODERATION_MODELS_DIR"]
+    for name in ("worker", "trainer"):
+        assert any(v.endswith(":" + models) for v in services[name]["volumes"]), name
 
 
 def test_readme_gives_exactly_the_two_setup_commands() -> None:

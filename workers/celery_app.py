@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_ready
 
 from moderation.config import get_settings
-from moderation.queue import SWEEP_QUEUED, celery_config
+from moderation.queue import RETRAIN_WITH_FEEDBACK, SWEEP_QUEUED, celery_config
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,13 @@ def create_celery() -> Celery:
             "options": {"expires": settings.sweep_interval_seconds},
         }
     }
+    if settings.retrain_enabled:
+        app.conf.beat_schedule["retrain-with-feedback"] = {
+            "task": RETRAIN_WITH_FEEDBACK,
+            "schedule": crontab(hour=settings.retrain_hour, minute=0),
+            # A retrain missed by a whole day is replaced by the next day's.
+            "options": {"expires": 23 * 3600},
+        }
     app.conf.beat_schedule_filename = str(settings.data_dir / "celerybeat-schedule")
     return app
 

@@ -47,6 +47,33 @@ def worker(
     celery.worker_main(argv)
 
 
+@app.command()
+def trainer(loglevel: str = typer.Option("INFO")) -> None:
+    """Run the worker that retrains models from the moderators' decisions (one is enough).
+
+    It only takes retraining tasks, one at a time, in a fresh process each time, so the
+    memory a training run needs is given back when it ends.
+    """
+    from moderation.queue import TRAINING_QUEUE
+    from workers.celery_app import app as celery
+
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
+    celery.worker_main(
+        [
+            "worker",
+            "--concurrency=1",
+            "--max-tasks-per-child=1",
+            f"--loglevel={loglevel}",
+            "-Q",
+            TRAINING_QUEUE,
+            "-n",
+            "trainer@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+    )
+
+
 @app.command("beat")
 def beat_command(loglevel: str = typer.Option("INFO")) -> None:
     """Run only the scheduler of periodic tasks (one per deployment)."""
@@ -81,8 +108,20 @@ def train(
     out: Path = typer.Option(
         None, help="Model folder to write (default: a new, inactive version in the registry)."
     ),
+    with_feedback: bool = typer.Option(
+        False,
+        "--with-feedback",
+        help="Also learn from the moderators' decisions in the database; a slice of them is "
+        "held back to judge the new version against the active one.",
+    ),
+    promote: bool = typer.Option(
+        False,
+        "--promote",
+        help="With --with-feedback: make the new version active if it is not worse.",
+    ),
 ) -> None:
-    """Train the spam and toxicity models into a new version (never the active one)."""
+    """Train the spam and toxicity models into a new version (never the active one, unless
+    --promote and it is not worse)."""
     from classifiers import train as train_models
     from classifiers.registry import ModelRegistry
 
@@ -92,11 +131,35 @@ def train(
     def progress(line: str) -> None:
         typer.echo(line, err=True)
 
+    settings = get_settings()
+    if with_feedback and out is None:
+        from workers.feedback import retrain
+
+        verdict = retrain(settings, data, promote=promote, progress=progress)
+        typer.echo(f"model {verdict.candidate} added to {settings.models_root}")
+        for reason in verdict.reasons:
+            typer.echo(f"  {reason}")
+        if promote and verdict.promote:
+            typer.echo(f"promoted: workers switch to {verdict.candidate} within a minute")
+        else:
+            typer.echo(
+                f"not active; promote it with: moderation models promote {verdict.candidate}"
+            )
+        return
+    if promote:
+        raise typer.BadParameter(
+            "--promote needs --with-feedback and no --out", param_hint="--promote"
+        )
+    feedback = []
+    if with_feedback:
+        from workers.feedback import collect
+
+        feedback = collect(settings).training
     if out is not None:
-        manifest = train_models(data, out, progress=progress)
+        manifest = train_models(data, out, progress=progress, feedback=feedback)
         typer.echo(f"model {manifest['model_version']} written to {out}")
         return
-    registry = ModelRegistry(get_settings().models_root)
+    registry = ModelRegistry(settings.models_root)
     info = registry.train_into(data, progress=progress)
     typer.echo(f"model {info.version} added to {registry.root} (not active)")
     typer.echo(f"promote it with: moderation models promote {info.version}")

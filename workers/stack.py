@@ -1,4 +1,5 @@
-"""`moderation up`: migrations, Redis, one worker and the API as children, stopped together."""
+"""`moderation up`: migrations, Redis, one worker, the trainer and the API as children, stopped
+together."""
 
 from __future__ import annotations
 
@@ -152,6 +153,13 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
             start_new_session=True,
         )
         children.append(("worker", worker))
+        # Retraining from the moderators' decisions, once a day when there are enough.
+        trainer = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "trainer"],
+            env=env,
+            start_new_session=True,
+        )
+        children.append(("trainer", trainer))
         api = subprocess.Popen(
             [sys.executable, "-m", "workers.cli", "api", "--host", host, "--port", str(port)],
             env=env,
@@ -165,6 +173,7 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
         print(
             "\nComment moderation is running:\n"
             f"  article page   {base}/articles/demo\n"
+            f"  workspace      {base}/moderation (add a moderator: moderation users add NAME)\n"
             f"  API docs       {base}/docs\n"
             f"  health check   {base}/readyz\n"
             "Press Ctrl-C to stop.\n",

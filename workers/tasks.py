@@ -15,6 +15,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.queue import (
     DECIDE_COMMENTS,
     EXPLAIN_COMMENTS,
+    RETRAIN_WITH_FEEDBACK,
     SWEEP_QUEUED,
     send_decide,
     send_explain,
@@ -162,3 +163,30 @@ def sweep_queued() -> dict[str, Any]:
     if explaining:
         log.info("sweep asked again for %d missing explanation(s)", explaining)
     return {"resent": resent, "explaining": explaining}
+
+
+@app.task(
+    name=RETRAIN_WITH_FEEDBACK,
+    # Training takes minutes, far beyond the limits that suit a batch of comments.
+    soft_time_limit=3 * 3600,
+    time_limit=3 * 3600 + 300,
+)
+def retrain_with_feedback(force: bool = False) -> dict[str, Any]:
+    """Train a version from the datasets plus the moderators' labels once enough labels are
+    new, judge it against the active model and promote it if it is not worse."""
+    from workers.feedback import labels_since_active, retrain
+
+    settings = get_settings()
+    data = settings.training_data_dir
+    if not data.is_dir():
+        log.warning("no retraining: the training data folder %s does not exist", data)
+        return {"skipped": f"no training data at {data}"}
+    new = labels_since_active(settings)
+    if new < settings.retrain_min_labels and not force:
+        log.info("no retraining: %d new moderators' labels, waiting for %d", new,
+                 settings.retrain_min_labels)  # fmt: skip
+        return {"skipped": f"{new} new labels, fewer than {settings.retrain_min_labels}"}
+    verdict = retrain(settings, data, promote=True, progress=log.info)
+    outcome = "promoted" if verdict.promote else "kept as a candidate"
+    log.info("retrained %s: %s (%s)", verdict.candidate, outcome, "; ".join(verdict.reasons))
+    return verdict.as_dict()

@@ -380,3 +380,27 @@ def latest_model_version(session: Session) -> str | None:
         .order_by(Decision.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRow:
+    comment_id: int
+    body: str
+    spam: bool | None
+    toxic: bool | None
+
+
+def feedback_rows(session: Session) -> list[FeedbackRow]:
+    """Every comment a moderator decided, with the latest decision's labels, oldest first."""
+    latest = (
+        select(func.max(ModeratorLabel.id).label("id"))
+        .group_by(ModeratorLabel.comment_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ModeratorLabel.comment_id, Comment.body, ModeratorLabel.spam, ModeratorLabel.toxic)
+        .join(latest, latest.c.id == ModeratorLabel.id)
+        .join(Comment, Comment.id == ModeratorLabel.comment_id)
+        .order_by(ModeratorLabel.comment_id)
+    ).all()
+    return [FeedbackRow(*row) for row in rows]

@@ -237,3 +237,54 @@ def test_criticism_rows_train_as_their_own_source(fixture_data: Path) -> None:
     assert threat["You are an idiot."] == 0
     assert toxicity["Politicians are all liars."] == insult["Politicians are all liars."] == 0
     assert "synthetic_criticism" not in sets["spam"].sources  # spam sees it as synthetic_ham
+
+
+def test_moderators_labels_teach_each_model_what_they_say(fixture_data: Path) -> None:
+    from classifiers import ModeratorLabel
+
+    feedback = [
+        ModeratorLabel("Visit my shop for cheap watches", spam=True, toxic=None),
+        ModeratorLabel("You are a disgrace to this town", spam=None, toxic=True),
+        ModeratorLabel("Fair point about the bus cuts", spam=False, toxic=False),
+    ]
+
+    sets, _ = build_label_sets(fixture_data, feedback)
+
+    def labelled(name: str) -> dict[str, int]:
+        data = sets[name]
+        return {
+            t: y
+            for t, y, s in zip(data.texts, data.labels, data.sources, strict=True)
+            if s == "moderators"
+        }
+
+    assert labelled("spam") == {
+        "Visit my shop for cheap watches": 1,
+        "Fair point about the bus cuts": 0,
+    }
+    assert labelled("toxicity") == {
+        "You are a disgrace to this town": 1,
+        "Fair point about the bus cuts": 0,
+    }
+    # Published, so clean for every attribute; an abusive one says nothing about which kind.
+    assert labelled("threat") == {"Fair point about the bus cuts": 0}
+
+
+def test_a_few_moderators_labels_weigh_little_until_there_are_many(fixture_data: Path) -> None:
+    from classifiers import ModeratorLabel
+    from classifiers.datasets import SOURCE_FULL_WEIGHT_ROWS
+
+    def moderators_share(count: int) -> float:
+        feedback = [
+            ModeratorLabel(f"Spam offer number {i}", spam=bool(i % 2), toxic=None)
+            for i in range(count)
+        ]
+        sets, _ = build_label_sets(fixture_data, feedback)
+        weights = sets["spam"].sample_weights()
+        mine = [s == "moderators" for s in sets["spam"].sources]
+        return float(weights[mine].sum() / weights.sum())
+
+    few, many = moderators_share(10), moderators_share(SOURCE_FULL_WEIGHT_ROWS["moderators"])
+
+    assert few < many / 10
+    assert many > 0.05
