@@ -29,6 +29,7 @@ from classifiers.training import train
 __all__ = [
     "ACTIVE_FILE",
     "HISTORY_FILE",
+    "SHADOW_FILE",
     "ModelRegistry",
     "RegistryError",
     "UnknownVersion",
@@ -37,6 +38,8 @@ __all__ = [
 
 ACTIVE_FILE = "ACTIVE"
 HISTORY_FILE = "HISTORY"
+# A candidate that scores every comment beside the active model, without deciding anything.
+SHADOW_FILE = "SHADOW"
 _LOCK_FILE = ".lock"
 # A version names a directory, so it must not be able to climb out of the root or hide.
 _VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -118,6 +121,24 @@ class ModelRegistry:
         except FileNotFoundError:
             name = ""
         return name or self.builtin_version
+
+    def shadow_version(self) -> str | None:
+        """The version in SHADOW, unchecked (None: no shadow); as cheap as active_version."""
+        try:
+            name = (self.root / SHADOW_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def set_shadow(self, version: str | None) -> None:
+        """Let ``version`` score every comment beside the active model (None: stop)."""
+        if version is None:
+            with self._locked(), contextlib.suppress(FileNotFoundError):
+                (self.root / SHADOW_FILE).unlink()
+            return
+        load_models(self.path_of(version))  # refuse one the workers would fail to load
+        with self._locked():
+            _write_atomically(self.root / SHADOW_FILE, version + "\n")
 
     def _info(self, version: str, path: Path, active: str, builtin: bool) -> VersionInfo:
         manifest = read_manifest(path)

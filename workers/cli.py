@@ -199,13 +199,14 @@ def models_list() -> None:
     try:
         versions = registry.versions()
         active = registry.active_version()
+        shadow = registry.shadow_version()
     except (RegistryError, OSError, ValueError) as error:
         _fail(error)
     rows = [("", "VERSION", "CREATED", "SPAM AUC", "TOXICITY AUC", "WHERE")]
     for info in versions:
         rows.append(
             (
-                "*" if info.active else "",
+                "*" if info.active else ("shadow" if info.version == shadow else ""),
                 info.version,
                 info.created,
                 f"{info.metrics['spam_roc_auc']:.4f}" if "spam_roc_auc" in info.metrics else "-",
@@ -220,6 +221,27 @@ def models_list() -> None:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     if not any(info.active for info in versions):
         _fail(RuntimeError(f"ACTIVE names {active!r}, which is not in {registry.root}"))
+
+
+@models_app.command("shadow")
+def models_shadow(
+    version: str = typer.Argument(None, help="A version from `models list`."),
+    off: bool = typer.Option(False, "--off", help="Stop the shadow model."),
+) -> None:
+    """Let VERSION score every comment beside the active model without deciding anything:
+    the workspace shows where the two would decide differently. Workers pick it up within
+    MODERATION_MODEL_CHECK_SECONDS (and hold both models in memory while it runs)."""
+    from classifiers import ModelLoadError
+    from classifiers.registry import RegistryError
+
+    if (version is None) == (not off):
+        raise typer.BadParameter("give a VERSION, or --off")
+    registry = _registry()
+    try:
+        registry.set_shadow(None if off else version)
+    except (RegistryError, ModelLoadError, OSError) as error:
+        _fail(error)
+    typer.echo("shadow model: none" if off else f"shadow model: {version}")
 
 
 @models_app.command("promote")

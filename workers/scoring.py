@@ -7,18 +7,24 @@ import ctypes
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers import CommentText, ModelLoadError, Scorer
+from classifiers import CommentText, ModelLoadError, Scorer, Scores
 from classifiers.normalise import normalise_text
 from classifiers.registry import ModelRegistry, RegistryError
 from moderation.config import Settings
 from moderation.domain.authors import AuthorStanding
-from moderation.domain.policy import decide, decide_unscored, quoted_passages, without_quotes
+from moderation.domain.policy import (
+    Verdict,
+    decide,
+    decide_unscored,
+    quoted_passages,
+    without_quotes,
+)
 from moderation.domain.wordlists import WordLists
-from moderation.storage.repository import DecisionRecord, QueuedComment
+from moderation.storage.repository import DecisionRecord, QueuedComment, ShadowDecision
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +111,53 @@ def get_scorer(settings: Settings) -> Scorer:
         return _loaded.scorer
 
 
+@dataclass(slots=True)
+class _Shadow:
+    root: Path
+    version: str | None
+    scorer: Scorer | None  # None: no shadow, or the version failed to load
+    checked: float
+
+
+_shadow: _Shadow | None = None
+
+
+def get_shadow_scorer(settings: Settings) -> Scorer | None:
+    """The candidate named in the registry's SHADOW, loaded once per version; SHADOW is read
+    again at most every `model_check_seconds`, like ACTIVE. None without one."""
+    global _shadow
+    if settings.model_dir is not None:
+        return None  # a pinned model: the registry is not consulted
+    with _lock:
+        now = time.monotonic()
+        root = settings.models_root
+        if (
+            _shadow is not None
+            and _shadow.root == root
+            and now - _shadow.checked < settings.model_check_seconds
+        ):
+            return _shadow.scorer
+        registry = ModelRegistry(root)
+        try:
+            version = registry.shadow_version()
+        except OSError as error:
+            log.error("cannot read the shadow version: %s", error)
+            version = _shadow.version if _shadow is not None else None
+        if _shadow is not None and _shadow.root == root and version == _shadow.version:
+            _shadow.checked = now
+            return _shadow.scorer
+        scorer = None
+        if version is not None:
+            try:
+                scorer = Scorer.load(registry.path_of(version))
+                log.info("shadow model %s scores beside the active one", version)
+            except (ModelLoadError, RegistryError, OSError) as error:
+                log.error("shadow model %s failed to load: %s", version, error)
+        _shadow = _Shadow(root, version, scorer, now)
+        _return_freed_memory()
+        return scorer
+
+
 @dataclass(frozen=True, slots=True)
 class ScoringFailed(Exception):
     reason: str
@@ -130,6 +183,26 @@ def _scoring_errors() -> Iterator[None]:
         raise ScoringFailed(f"scoring failed: {type(error).__name__}: {error}") from error
 
 
+def _score(
+    scorer: Scorer, comments: Sequence[QueuedComment], reject_at: float
+) -> tuple[list[Scores], dict[int, float]]:
+    """Scores of the batch, and for each comment at or above the reject toxicity that quotes
+    something, its toxicity without the quoted passages (one more call for all of them)."""
+    scores = scorer.score([_text(c, c.body) for c in comments])
+    # Rare (a toxic comment with a quote in it), so the second call is usually not made.
+    second_look = [
+        i
+        for i, (comment, score) in enumerate(zip(comments, scores, strict=True))
+        if score.toxicity >= reject_at and quoted_passages(comment.body)
+    ]
+    if not second_look:
+        return scores, {}
+    rescored = scorer.score(
+        [_text(comments[i], without_quotes(comments[i].body)) for i in second_look]
+    )
+    return scores, {i: s.toxicity for i, s in zip(second_look, rescored, strict=True)}
+
+
 def decide_batch(
     settings: Settings,
     comments: Sequence[QueuedComment],
@@ -147,41 +220,39 @@ def decide_batch(
     A comment at or above the reject toxicity that quotes something is scored once more
     without its quoted passages (all such comments of the batch in one more call), so the
     policy can tell reported abuse from abuse; other comments cost nothing more.
+    With a shadow model (`moderation models shadow`), the batch is scored by it too and what
+    the policy would have decided with it is kept beside each decision.
     """
     counted = copies or {}
     limits = settings.thresholds
+    lists = word_lists if word_lists is not None and not word_lists.empty else None
+    hits = [lists.match(c.body, normalise_text) if lists else None for c in comments]
+
+    def verdicts(scores: Sequence[Scores], unquoted: Mapping[int, float]) -> list[Verdict]:
+        return [
+            decide(
+                score.spam,
+                score.toxicity,
+                comment.body,
+                limits,
+                copies=counted.get(comment.id),
+                attributes=score.attributes,
+                unquoted_toxicity=unquoted.get(i),
+                standing=(standings or {}).get(comment.id),
+                word_hits=hits[i],
+            )
+            for i, (comment, score) in enumerate(zip(comments, scores, strict=True))
+        ]
+
     with _scoring_errors():
         scorer = get_scorer(settings)
-        scores = scorer.score([_text(c, c.body) for c in comments])
-    # Rare (a toxic comment with a quote in it), so the second call is usually not made.
-    second_look = [
-        i
-        for i, (comment, score) in enumerate(zip(comments, scores, strict=True))
-        if score.toxicity >= limits.toxicity_reject and quoted_passages(comment.body)
-    ]
-    unquoted: dict[int, float] = {}
-    if second_look:
-        # The same scorer, not get_scorer() again: one model version scores a whole decision.
-        with _scoring_errors():
-            rescored = scorer.score(
-                [_text(comments[i], without_quotes(comments[i].body)) for i in second_look]
-            )
-        unquoted = {i: s.toxicity for i, s in zip(second_look, rescored, strict=True)}
+        # The same scorer for the second look: one model version scores a whole decision.
+        scores, unquoted = _score(scorer, comments, limits.toxicity_reject)
+    shadows = _shadow_decisions(settings, scorer, comments, verdicts)
     records = []
-    lists = word_lists if word_lists is not None and not word_lists.empty else None
-    for i, (comment, score) in enumerate(zip(comments, scores, strict=True)):
-        hits = lists.match(comment.body, normalise_text) if lists else None
-        verdict = decide(
-            score.spam,
-            score.toxicity,
-            comment.body,
-            limits,
-            copies=counted.get(comment.id),
-            attributes=score.attributes,
-            unquoted_toxicity=unquoted.get(i),
-            standing=(standings or {}).get(comment.id),
-            word_hits=hits,
-        )
+    for i, (comment, score, verdict) in enumerate(
+        zip(comments, scores, verdicts(scores, unquoted), strict=True)
+    ):
         records.append(
             DecisionRecord(
                 comment_id=comment.id,
@@ -190,9 +261,32 @@ def decide_batch(
                 reasons=[r.as_dict() for r in verdict.reasons],
                 reason_text="; ".join(r.text for r in verdict.reasons) or "no rule fired",
                 model_version=scorer.version,
+                shadow=shadows[i] if shadows else None,
             )
         )
     return records
+
+
+def _shadow_decisions(
+    settings: Settings,
+    active: Scorer,
+    comments: Sequence[QueuedComment],
+    verdicts: Callable[[Sequence[Scores], Mapping[int, float]], list[Verdict]],
+) -> list[ShadowDecision] | None:
+    """What the shadow model would have decided; None without one. Its failures are logged
+    and never touch the real decision."""
+    try:
+        shadow = get_shadow_scorer(settings)
+        if shadow is None or shadow.version == active.version:
+            return None
+        scores, unquoted = _score(shadow, comments, settings.thresholds.toxicity_reject)
+        return [
+            ShadowDecision(shadow.version, verdict.status, score.as_dict())
+            for score, verdict in zip(scores, verdicts(scores, unquoted), strict=True)
+        ]
+    except Exception as error:  # a broken candidate must not stop the comments' decisions
+        log.error("shadow model failed on %d comment(s): %s", len(comments), error)
+        return None
 
 
 def fail_closed(comments: Sequence[QueuedComment], reason: str) -> list[DecisionRecord]:

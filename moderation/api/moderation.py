@@ -56,6 +56,9 @@ def queue(
     article: Annotated[str | None, Query(max_length=200)] = None,
     author: Annotated[str | None, Query(max_length=254)] = None,
     q: Annotated[str | None, Query(max_length=200, description="text in the body")] = None,
+    disagreements: Annotated[
+        bool, Query(description="only where the shadow model would decide otherwise")
+    ] = False,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> QueuePage:
@@ -69,6 +72,7 @@ def queue(
             article=article,
             author=author,
             text=q,
+            disagreements=disagreements,
             cursor=cursor,
             limit=limit,
         )

@@ -30,6 +30,9 @@ class Dashboard(BaseModel):
     pending: int  # waiting for a moderator
     reported: int
     model_version: str | None  # of the newest decision: what the workers use now
+    shadow_version: str | None  # a candidate scoring beside it, if any
+    shadow_scored: int  # decisions in the period the shadow model scored too
+    shadow_disagreements: int  # ... where it would have decided otherwise
 
 
 def dashboard(session: Session, days: int = 14) -> Dashboard:
@@ -47,6 +50,7 @@ def dashboard(session: Session, days: int = 14) -> Dashboard:
     decided = sum(outcomes.values())
     delays = sorted(store.decision_delays(session, since))
     counts = store.queue_counts(session)
+    shadow_version, shadow_scored, shadow_differ = store.shadow_disagreements(session, since)
     return Dashboard(
         days=[DayCounts(day=d, counts=c) for d, c in per_day.items()],
         decided=decided,
@@ -58,4 +62,7 @@ def dashboard(session: Session, days: int = 14) -> Dashboard:
         pending=counts.get("pending", 0),
         reported=counts.get("reported", 0),
         model_version=store.latest_model_version(session),
+        shadow_version=shadow_version,
+        shadow_scored=shadow_scored,
+        shadow_disagreements=shadow_differ,
     )

@@ -137,6 +137,15 @@ class ReportView(BaseModel):
     open: bool
 
 
+class ShadowView(BaseModel):
+    """What the shadow (candidate) model would have had the policy decide."""
+
+    version: str
+    status: CommentStatus
+    scores: dict[str, float]
+    differs: bool  # from what the active model had the policy decide
+
+
 class QueueItem(BaseModel):
     id: int
     status: CommentStatus
@@ -154,6 +163,7 @@ class QueueItem(BaseModel):
     spans: dict[str, list[SpanView]]
     signals: dict[str, float]
     reports: list[ReportView]
+    shadow: ShadowView | None = None
 
 
 class QueuePage(BaseModel):
@@ -241,6 +251,7 @@ def queue_page(
     article: str | None = None,
     author: str | None = None,
     text: str | None = None,
+    disagreements: bool = False,
     cursor: str | None = None,
     limit: int = 25,
 ) -> QueuePage:
@@ -250,6 +261,7 @@ def queue_page(
         article=article or None,
         author=author or None,
         text=text or None,
+        disagreements=disagreements,
     )
     rows = store.queue_page(session, where, sort.value, _queue_cursor(cursor), limit + 1)
     more = len(rows) > limit
@@ -311,6 +323,18 @@ def _item(
             )
             for r in reports.get(comment.id, [])
         ],
+        shadow=_shadow_view(decision),
+    )
+
+
+def _shadow_view(decision: Decision | None) -> ShadowView | None:
+    if decision is None or decision.shadow_version is None or decision.shadow_status is None:
+        return None
+    return ShadowView(
+        version=decision.shadow_version,
+        status=decision.shadow_status,
+        scores=dict(decision.shadow_scores or {}),
+        differs=decision.shadow_status != decision.status,
     )
 
 

@@ -128,6 +128,11 @@ class Decision(Base):
     # The words that raised the scores, as character offsets into the body, per score; filled
     # for held and removed comments after the decision (the workspace highlights them).
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # A candidate model scoring beside the active one (`moderation models shadow`): what the
+    # policy would have decided with it. Never acted on; the workspace shows disagreements.
+    shadow_version: Mapped[str | None] = mapped_column(String(100))
+    shadow_status: Mapped[CommentStatus | None] = mapped_column(StatusType)
+    shadow_scores: Mapped[dict[str, float] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -212,6 +212,15 @@ def count_copies(
 
 
 @dataclass(frozen=True, slots=True)
+class ShadowDecision:
+    """What the policy would have decided with the shadow model's scores."""
+
+    version: str
+    status: CommentStatus
+    scores: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionRecord:
     comment_id: int
     status: CommentStatus
@@ -219,6 +228,7 @@ class DecisionRecord:
     reasons: list[dict[str, Any]]
     reason_text: str
     model_version: str | None
+    shadow: ShadowDecision | None = None
 
 
 def risk_of(scores: dict[str, float]) -> float:
@@ -265,6 +275,9 @@ def record_decisions(
                 "reasons": r.reasons,
                 "model_version": r.model_version,
                 "risk": risk_of(r.scores),
+                "shadow_version": r.shadow.version if r.shadow else None,
+                "shadow_status": r.shadow.status if r.shadow else None,
+                "shadow_scores": r.shadow.scores if r.shadow else None,
                 "created_at": now,
             }
             for r in kept

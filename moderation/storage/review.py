@@ -33,6 +33,8 @@ class QueueFilter:
     article: str | None = None  # the site's article id
     author: str | None = None  # part of the name or the email
     text: str | None = None  # part of the body
+    # Only comments the shadow model would have decided otherwise than the active one.
+    disagreements: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,10 @@ def _filtered(query: SelectT, where: QueueFilter) -> SelectT:
         )
     if where.text:
         query = query.where(func.lower(Comment.body).like(_like(where.text.lower()), escape="\\"))
+    if where.disagreements:
+        query = query.where(
+            Decision.shadow_status.is_not(None), Decision.shadow_status != Decision.status
+        )
     return query
 
 
@@ -404,3 +410,23 @@ def feedback_rows(session: Session) -> list[FeedbackRow]:
         .order_by(ModeratorLabel.comment_id)
     ).all()
     return [FeedbackRow(*row) for row in rows]
+
+
+def shadow_disagreements(session: Session, since: datetime) -> tuple[str | None, int, int]:
+    """The newest shadow version, and since `since`: decisions it scored, and how many of
+    them it would have decided otherwise."""
+    version = session.execute(
+        select(Decision.shadow_version)
+        .where(Decision.shadow_version.is_not(None))
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if version is None:
+        return None, 0, 0
+    scored, differ = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Decision.shadow_status != Decision.status),
+        ).where(Decision.shadow_version == version, Decision.created_at >= since)
+    ).one()
+    return version, int(scored), int(differ)

@@ -235,12 +235,26 @@ def queue_page(
     article: Annotated[str | None, Query(max_length=200)] = None,
     author: Annotated[str | None, Query(max_length=254)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    disagreements: bool = False,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    filters = {"sort": sort.value, "article": article, "author": author, "q": q}
+    filters = {
+        "sort": sort.value,
+        "article": article,
+        "author": author,
+        "q": q,
+        "disagreements": "true" if disagreements else None,
+    }
     with unit_of_work(_settings(request)) as session:
         page = review.queue_page(
-            session, queue, sort, article=article, author=author, text=q, cursor=cursor
+            session,
+            queue,
+            sort,
+            article=article,
+            author=author,
+            text=q,
+            disagreements=disagreements,
+            cursor=cursor,
         )
     query = urlencode({k: v for k, v in filters.items() if v})
     return _page(

@@ -296,3 +296,56 @@ def test_a_disabled_users_token_stops_working(
         accounts.disable_user(session, "mona")
 
     assert api.get("/api/v1/moderation/me", headers=moderator.headers).status_code == 401
+
+
+def test_the_queue_shows_where_the_shadow_model_would_decide_otherwise(
+    api: TestClient, database_url: str, moderator: Account
+) -> None:
+    from moderation.storage import repository
+    from moderation.storage.db import session_scope
+
+    ids = [submit(api, body=f"Comment {i}") for i in range(3)]
+    with session_scope(database_url) as session:
+        repository.record_decisions(
+            session,
+            [
+                repository.DecisionRecord(
+                    comment_id=comment_id,
+                    status=CommentStatus.PENDING,
+                    scores={"spam": 0.6, "toxicity": 0.1},
+                    reasons=[],
+                    reason_text="spam",
+                    model_version="v-active",
+                    shadow=repository.ShadowDecision(
+                        "v-candidate", shadow, {"spam": spam, "toxicity": 0.1}
+                    ),
+                )
+                for comment_id, shadow, spam in zip(
+                    ids,
+                    [CommentStatus.SPAM, CommentStatus.PENDING, CommentStatus.APPROVED],
+                    [0.95, 0.6, 0.2],
+                    strict=True,
+                )
+            ],
+        )
+
+    every = api.get("/api/v1/moderation/queue", headers=moderator.headers).json()
+    differing = api.get(
+        "/api/v1/moderation/queue?disagreements=true", headers=moderator.headers
+    ).json()
+    stats = api.get("/api/v1/moderation/stats", headers=moderator.headers).json()
+
+    assert len(every["items"]) == 3
+    assert sorted(item["id"] for item in differing["items"]) == [ids[0], ids[2]]
+    shadow = next(item["shadow"] for item in every["items"] if item["id"] == ids[0])
+    assert shadow == {
+        "version": "v-candidate",
+        "status": "spam",
+        "scores": {"spam": 0.95, "toxicity": 0.1},
+        "differs": True,
+    }
+    assert (stats["shadow_version"], stats["shadow_scored"], stats["shadow_disagreements"]) == (
+        "v-candidate",
+        3,
+        2,
+    )

@@ -135,3 +135,39 @@ def test_a_worker_switches_to_a_promoted_version_and_keeps_it_when_the_next_is_b
     # The hand-written ACTIVE is not in HISTORY: rollback returns to what preceded v-b.
     assert registry.rollback().version == BUILTIN
     assert decided_with() == BUILTIN
+
+
+def test_a_shadow_model_scores_beside_the_active_one_until_it_is_stopped(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import scoring
+
+    monkeypatch.setattr(scoring, "_loaded", None)
+    monkeypatch.setattr(scoring, "_shadow", None)
+    ModelRegistry(models_dir).add(relabelled_copy(tmp_path / "s", "v-shadow"))
+    settings = Settings(models_dir=models_dir, model_dir=None, model_check_seconds=0.01)
+    comment = QueuedComment(7, "You are a pathetic idiot.", "Ann", "a@b.org", None)
+
+    def decided() -> scoring.DecisionRecord:
+        time.sleep(0.02)
+        (record,) = scoring.decide_batch(settings, [comment])
+        return record
+
+    assert decided().shadow is None
+    started = _moderation(models_dir, "models", "shadow", "v-shadow")
+    assert started.returncode == 0, started.stderr
+    assert "shadow model: v-shadow" in started.stdout
+    assert _listed(models_dir)[1][:2] == ["shadow", "v-shadow"]
+
+    record = decided()
+    assert record.model_version == BUILTIN
+    assert record.shadow is not None
+    # The same artifact under another name: the same scores, so the same decision.
+    assert (record.shadow.version, record.shadow.status) == ("v-shadow", record.status)
+    assert record.shadow.scores == record.scores
+
+    stopped = _moderation(models_dir, "models", "shadow", "--off")
+    assert stopped.returncode == 0, stopped.stderr
+    assert decided().shadow is None
+    unknown = _moderation(models_dir, "models", "shadow", "v-nope")
+    assert unknown.returncode == 1 and "v-nope" in unknown.stderr
