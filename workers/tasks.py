@@ -10,7 +10,7 @@ from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.config import get_settings
-from moderation.domain import authors, wordlists
+from moderation.domain import authors
 from moderation.domain.statuses import CommentStatus
 from moderation.queue import (
     DECIDE_COMMENTS,
@@ -26,6 +26,7 @@ from moderation.storage.models import utcnow
 from moderation.storage.repository import DecisionRecord
 from workers.celery_app import app
 from workers.explanations import explain_batch
+from workers.rules import current_rules
 from workers.scoring import ScoringFailed, decide_batch, fail_closed
 
 log = logging.getLogger(__name__)
@@ -55,14 +56,16 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     with session_scope(settings.database_url) as session:
         comments = repository.queued_comments(session, ids)
         copies = repository.count_copies(session, comments, window)
-        # Bans, trust and history of the batch's authors, and the admins' word lists: what a
-        # moderator changed applies to the next batch.
+        # Bans, trust and word lists from memory (re-read every few seconds); the history of
+        # the batch's authors in one statement.
+        people = current_rules(session, settings)
         standings = authors.standings(
             session,
             {c.id: authors.Author(c.author_email, c.client_ip) for c in comments},
             settings.author_history_window,
+            people.author_rules,
         )
-        word_lists = wordlists.current_lists(session)
+        word_lists = people.word_lists
     if not comments:
         return {"decided": 0, "skipped": len(ids)}
     try:

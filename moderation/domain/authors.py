@@ -4,7 +4,7 @@ history here (approved so far, and how many of their recent comments were remove
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -44,12 +44,17 @@ class Author:
 
 
 def standings(
-    session: Session, authors: Mapping[int, Author], window: int
+    session: Session,
+    authors: Mapping[int, Author],
+    window: int,
+    named: Set[tuple[str, str]] | None = None,
 ) -> dict[int, AuthorStanding]:
-    """The standing of each comment's author (by comment id), in two queries for a batch."""
+    """The standing of each comment's author (by comment id). `named` is every (kind, value)
+    ban and trust when the caller keeps them in memory; otherwise they are looked up."""
     emails = [a.email for a in authors.values()]
-    addresses = [a.ip for a in authors.values() if a.ip]
-    named = set(rules.rules_for(session, emails, addresses))
+    if named is None:
+        addresses = [a.ip for a in authors.values() if a.ip]
+        named = set(rules.rules_for(session, emails, addresses))
     history = rules.histories(session, emails, window)
     found = {}
     for comment_id, author in authors.items():

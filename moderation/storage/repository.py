@@ -8,18 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, and_, column, func, insert, select, update, values
+from sqlalchemy import Interval, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.models import (
     Article,
     Comment,
     Decision,
-    Id,
     ModerationEvent,
-    UTCDateTime,
     utcnow,
 )
 
@@ -167,6 +166,36 @@ def queued_comments(session: Session, ids: Sequence[int]) -> list[QueuedComment]
     return [QueuedComment(*row) for row in rows]
 
 
+def _copies_statement(dialect: str) -> Any:
+    """Built once per dialect (a worker runs it for every batch; compiling it anew cost more
+    than running it): each comment of `ids` with the comments sharing its fingerprint, stored
+    up to it and no earlier than the window before its own creation."""
+    earlier = aliased(Comment)
+    since: ColumnElement[Any]
+    if dialect == "sqlite":
+        # SQLite keeps the UTC time as text ("2026-11-29 20:24:44.442724"), which compares in
+        # time order; strftime moves it back by the window (to the millisecond).
+        since = func.strftime("%Y-%m-%d %H:%M:%f", Comment.created_at, bindparam("back"))
+    else:
+        since = Comment.created_at - bindparam("back", type_=Interval())
+    return (
+        select(Comment.id, func.count(earlier.id))
+        .join(
+            earlier,
+            and_(
+                earlier.body_fingerprint == Comment.body_fingerprint,
+                earlier.created_at >= since,
+                earlier.id <= Comment.id,
+            ),
+        )
+        .where(Comment.id.in_(bindparam("ids", expanding=True)))
+        .group_by(Comment.id)
+    )
+
+
+_COPIES = {dialect: _copies_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 def count_copies(
     session: Session, comments: Sequence[QueuedComment], window: timedelta
 ) -> dict[int, int]:
@@ -179,35 +208,12 @@ def count_copies(
     comment; ids, not timestamps, order them, since one intake group shares a created_at.
     Comments without a fingerprint (no words, or stored before it existed) are left out.
     """
-    counted = [
-        (c.id, c.body_fingerprint, c.created_at - window)
-        for c in comments
-        if c.body_fingerprint is not None and c.created_at is not None
-    ]
-    if not counted:
+    ids = [c.id for c in comments if c.body_fingerprint is not None]
+    if not ids:
         return {}
-    batch = (
-        values(
-            column("id", Id),
-            column("fingerprint", BigInteger),
-            column("since", UTCDateTime),
-            name="batch",
-        )
-        .data(counted)
-        .cte("batch")
-    )
-    rows = session.execute(
-        select(batch.c.id, func.count(Comment.id))
-        .join(
-            Comment,
-            and_(
-                Comment.body_fingerprint == batch.c.fingerprint,
-                Comment.created_at >= batch.c.since,
-                Comment.id <= batch.c.id,
-            ),
-        )
-        .group_by(batch.c.id)
-    ).all()
+    dialect = session.get_bind().dialect.name
+    back: Any = f"-{window.total_seconds()} seconds" if dialect == "sqlite" else window
+    rows = session.execute(_COPIES[dialect], {"ids": ids, "back": back}).all()
     return {comment_id: copies for comment_id, copies in rows}
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from moderation.domain.statuses import CommentStatus
@@ -94,40 +95,53 @@ class History:
     recent: int
 
 
+def _history_statement() -> Any:
+    earlier = Comment
+    ranked = (
+        select(
+            earlier.author_email.label("email"),
+            earlier.status.label("status"),
+            func.row_number()
+            .over(partition_by=earlier.author_email, order_by=earlier.id.desc())
+            .label("rank"),
+            func.sum(case((earlier.status == CommentStatus.APPROVED, 1), else_=0))
+            .over(partition_by=earlier.author_email)
+            .label("approved"),
+        )
+        .where(
+            earlier.author_email.in_(bindparam("emails", expanding=True)),
+            earlier.status.in_(_DECIDED),
+        )
+        .subquery()
+    )
+    return select(ranked.c.email, ranked.c.status, ranked.c.approved).where(
+        ranked.c.rank <= bindparam("window")
+    )
+
+
+# Built once: a worker runs it for every batch, and building a statement with window
+# functions costs more than running it on a small batch.
+_HISTORY = _history_statement()
+
+
 def histories(session: Session, emails: Sequence[str], window: int) -> dict[str, History]:
     """Per email: comments approved so far, and the removed ones among the last `window`
-    decided (queued comments, like those of the batch being decided, do not count)."""
+    decided (queued comments, like those of the batch being decided, do not count); one
+    statement for the whole batch."""
     wanted = sorted(set(emails))
     if not wanted:
         return {}
-    approved = dict(
-        session.execute(
-            select(Comment.author_email, func.count())
-            .where(Comment.author_email.in_(wanted), Comment.status == CommentStatus.APPROVED)
-            .group_by(Comment.author_email)
-        ).all()
-    )
-    ranked = (
-        select(
-            Comment.author_email.label("email"),
-            Comment.status.label("status"),
-            func.row_number()
-            .over(partition_by=Comment.author_email, order_by=Comment.id.desc())
-            .label("rank"),
-        )
-        .where(Comment.author_email.in_(wanted), Comment.status.in_(_DECIDED))
-        .subquery()
-    )
-    recent: dict[str, list[CommentStatus]] = {}
-    for email, status in session.execute(
-        select(ranked.c.email, ranked.c.status).where(ranked.c.rank <= window)
+    found: dict[str, History] = {}
+    for email, status, approved in session.execute(
+        _HISTORY, {"emails": wanted, "window": window}
     ).all():
-        recent.setdefault(email, []).append(CommentStatus(status))
-    return {
-        email: History(
-            approved=int(approved.get(email, 0)),
-            removed_recently=sum(1 for s in recent.get(email, []) if s in _REMOVED),
-            recent=len(recent.get(email, [])),
-        )
-        for email in wanted
-    }
+        past = found.get(email, History(int(approved), 0, 0))
+        removed = past.removed_recently + (CommentStatus(status) in _REMOVED)
+        found[email] = History(past.approved, removed, past.recent + 1)
+    return found
+
+
+def all_author_rules(session: Session) -> set[tuple[str, str]]:
+    """(kind, value) of every ban and trust: workers keep them in memory between batches."""
+    rows = session.execute(select(AuthorRule.kind, AuthorRule.value)).all()
+    return {(kind, value) for kind, value in rows}

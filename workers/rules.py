@@ -1,0 +1,46 @@
+"""The rules people set (bans, trust, word lists), kept in memory by each worker process and
+re-read at most every `rules_refresh_seconds`: a batch then costs no query for them, and a
+moderator's change reaches every worker within that time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from moderation.config import Settings
+from moderation.domain import wordlists
+from moderation.domain.wordlists import WordLists
+from moderation.storage import rules as store
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleRules:
+    # (kind, value) of every ban and trust of an author.
+    author_rules: set[tuple[str, str]]
+    word_lists: WordLists
+    loaded: float  # time.monotonic()
+
+
+_lock = threading.Lock()
+_current: PeopleRules | None = None
+
+
+def current_rules(session: Session, settings: Settings) -> PeopleRules:
+    global _current
+    with _lock:
+        now = time.monotonic()
+        if _current is None or now - _current.loaded >= settings.rules_refresh_seconds:
+            _current = PeopleRules(
+                store.all_author_rules(session), wordlists.current_lists(session), now
+            )
+        return _current
+
+
+def forget() -> None:
+    """Drop what is kept, so the next batch reads the rules again (tests, a new database)."""
+    global _current
+    with _lock:
+        _current = None
