@@ -17,7 +17,7 @@ from classifiers import Scorer
 from classifiers.explain import Explanation, Span
 from moderation.config import Settings
 from moderation.storage.repository import QueuedComment
-from workers.scoring import _text, get_scorer
+from workers.scoring import comment_text, get_scorer
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def explain_batch(settings: Settings, comments: Sequence[QueuedComment]) -> dict
     if not comments:
         return {}
     scorer = get_scorer(settings)
-    texts = [_text(c, c.body) for c in comments]
+    texts = [comment_text(c, c.body) for c in comments]
     try:
         explanations = scorer.explain(texts, top_k=TOP_SPANS)
     except _TRANSIENT:
@@ -92,7 +92,7 @@ def explain_batch(settings: Settings, comments: Sequence[QueuedComment]) -> dict
 
 def _explain_alone(scorer: Scorer, comment: QueuedComment) -> dict[str, Any]:
     try:
-        (explanation,) = scorer.explain([_text(comment, comment.body)], top_k=TOP_SPANS)
+        (explanation,) = scorer.explain([comment_text(comment, comment.body)], top_k=TOP_SPANS)
     except _TRANSIENT:
         raise
     except Exception as error:

@@ -163,7 +163,9 @@ class ScoringFailed(Exception):
     reason: str
 
 
-def _text(comment: QueuedComment, body: str) -> CommentText:
+def comment_text(comment: QueuedComment, body: str) -> CommentText:
+    """The model's view of a stored comment, with `body` in place of its own (the quotes rule
+    scores a comment again without its quoted passages)."""
     return CommentText(
         body=body,
         author=comment.author_name,
@@ -188,7 +190,7 @@ def _score(
 ) -> tuple[list[Scores], dict[int, float]]:
     """Scores of the batch, and for each comment at or above the reject toxicity that quotes
     something, its toxicity without the quoted passages (one more call for all of them)."""
-    scores = scorer.score([_text(c, c.body) for c in comments])
+    scores = scorer.score([comment_text(c, c.body) for c in comments])
     # Rare (a toxic comment with a quote in it), so the second call is usually not made.
     second_look = [
         i
@@ -198,7 +200,7 @@ def _score(
     if not second_look:
         return scores, {}
     rescored = scorer.score(
-        [_text(comments[i], without_quotes(comments[i].body)) for i in second_look]
+        [comment_text(comments[i], without_quotes(comments[i].body)) for i in second_look]
     )
     return scores, {i: s.toxicity for i, s in zip(second_look, rescored, strict=True)}
 

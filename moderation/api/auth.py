@@ -2,7 +2,7 @@
 
 Every moderation route declares the role it needs with `RequireModerator`/`RequireAdmin` (API)
 or `PageModerator`/`PageAdmin` (pages); tests/moderation/test_access.py walks every
-registered route and checks that anonymous and wrong-role requests are refused.
+registered route against its table of who may use it.
 """
 
 from __future__ import annotations
@@ -142,5 +142,3 @@ RequireModerator = Annotated[Caller, Depends(api_moderator)]
 RequireAdmin = Annotated[Caller, Depends(api_admin)]
 PageModerator = Annotated[Caller, Depends(page_moderator)]
 PageAdmin = Annotated[Caller, Depends(page_admin)]
-# The dependencies a route may use to be reachable by staff only; the access test reads them.
-STAFF_DEPENDENCIES = (api_moderator, api_admin, page_moderator, page_admin)

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from moderation.api.auth import (
-    CSRF_FIELD,
     SESSION_COOKIE,
     Caller,
     PageAdmin,
@@ -476,6 +475,3 @@ def error_page(status: int, message: str) -> str:
 
 def sign_in_redirect(next_path: str) -> Response:
     return RedirectResponse(f"/moderation/login?{urlencode({'next': next_path})}", status_code=303)
-
-
-__all__ = ["CSRF_FIELD", "router", "sign_in_redirect"]
