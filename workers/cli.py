@@ -24,10 +24,22 @@ DEFAULT_DATA = Path("../shared/datasets")
 def worker(
     concurrency: int = typer.Option(1, help="Worker processes in this pool."),
     beat: bool = typer.Option(False, help="Also run the periodic sweep scheduler here."),
+    queues: str = typer.Option(
+        "comments,explanations",
+        help="Queues to serve: decisions (comments) and the explanations of held and removed "
+        "comments. A busy site can give explanations workers of their own.",
+    ),
     loglevel: str = typer.Option("INFO"),
 ) -> None:
     """Run a Celery worker (scale by running more of these)."""
     from moderation.queue import COMMENTS_QUEUE, EXPLANATIONS_QUEUE
+
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = set(chosen) - {COMMENTS_QUEUE, EXPLANATIONS_QUEUE}
+    if not chosen or unknown:
+        raise typer.BadParameter(
+            f"choose among {COMMENTS_QUEUE} and {EXPLANATIONS_QUEUE}", param_hint="--queues"
+        )
     from workers.celery_app import app as celery
 
     get_settings().data_dir.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
@@ -36,9 +48,8 @@ def worker(
         "worker",
         f"--concurrency={concurrency}",
         f"--loglevel={loglevel}",
-        # Both queues: decisions, and the explanations of the held and removed comments.
         "-Q",
-        f"{COMMENTS_QUEUE},{EXPLANATIONS_QUEUE}",
+        ",".join(chosen),
         "--without-mingle",
         "--without-gossip",
     ]
