@@ -230,8 +230,26 @@ def models_list() -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    # Versions trained with the moderators' feedback carry the verdict on their promotion.
+    for info in versions:
+        verdict = _promotion_verdict(info.path)
+        if verdict is not None:
+            typer.echo(f"{info.version}: {verdict}")
     if not any(info.active for info in versions):
         _fail(RuntimeError(f"ACTIVE names {active!r}, which is not in {registry.root}"))
+
+
+def _promotion_verdict(path: Path) -> str | None:
+    import json
+
+    from workers.feedback import PROMOTION_FILE
+
+    try:
+        found = json.loads((path / PROMOTION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    outcome = "promoted" if found.get("promoted") else "kept as a candidate"
+    return f"{outcome}: " + "; ".join(found.get("reasons", []))
 
 
 @models_app.command("shadow")

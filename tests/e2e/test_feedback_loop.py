@@ -103,7 +103,7 @@ def test_moderators_decisions_retrain_the_model_the_worker_then_uses(
     later = stack.submit("feedback", "Reader Later", CLEAN[10])
     assert _decided_by(stack, later) == promoted
     listed = moderation(stack, "models", "list")
-    assert promoted in listed
+    assert f"{promoted}: promoted: not worse than the active model on any count" in listed
 
 
 def http_with_token(stack: Stack, path: str, token: str, action: str) -> tuple[int, Any]:
