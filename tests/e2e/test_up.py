@@ -47,6 +47,26 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _decision(base: str, body: str, log: Path, timeout: float = 90) -> str:
+    """Submit a comment to the demo article and wait for the status it is decided with."""
+    status, answer = http(
+        "POST",
+        f"{base}/api/v1/comments",
+        {
+            "article_id": "demo",
+            "author_name": "Olu",
+            "author_email": "olu@example.org",
+            "body": body,
+        },
+    )
+    assert status == 202, answer
+    deadline = time.monotonic() + timeout
+    while (found := http("GET", answer["status_url"])[1]["status"]) == "queued":
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    return str(found)
+
+
 @pytest.mark.parametrize(
     ("redis_on_path", "ctrl_c"),
     [(True, True), (False, False)],
@@ -94,22 +114,8 @@ def test_up_runs_everything_and_stops_cleanly(
         assert (tmp_path / "moderation.db").exists()
         if redis_on_path:
             assert (tmp_path / ".moderation" / "redis.sock").exists()
-        status, answer = http(
-            "POST",
-            f"{base}/api/v1/comments",
-            {
-                "article_id": "demo",
-                "author_name": "Olu",
-                "author_email": "olu@example.org",
-                "body": "A thoughtful piece; I hope the housing phase gets funded.",
-            },
-        )
-        assert status == 202
-        deadline = time.monotonic() + 60
-        while http("GET", answer["status_url"])[1]["status"] == "queued":
-            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
-            time.sleep(0.2)
-        assert http("GET", answer["status_url"])[1]["status"] == "approved"
+        body = "A thoughtful piece; I hope the housing phase gets funded."
+        assert _decision(base, body, tmp_path / "up.log") == "approved"
         status, docs = http("GET", f"{base}/docs")
         assert status == 200 and "swagger" in str(docs).lower()
 
@@ -117,21 +123,8 @@ def test_up_runs_everything_and_stops_cleanly(
             # A worker killed (as by the OOM killer) is started again, and decides what comes.
             (worker,) = [pid for pid in _children_of(up.pid) if _command(pid)[3:4] == ["worker"]]
             os.killpg(worker, signal.SIGKILL)
-            status, later = http(
-                "POST",
-                f"{base}/api/v1/comments",
-                {
-                    "article_id": "demo",
-                    "author_name": "Olu",
-                    "author_email": "olu@example.org",
-                    "body": "Sent while the worker was dead; it must still be decided.",
-                },
-            )
-            assert status == 202
-            deadline = time.monotonic() + 90
-            while http("GET", later["status_url"])[1]["status"] == "queued":
-                assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()
-                time.sleep(0.2)
+            body = "Sent while the worker was dead; it must still be decided."
+            assert _decision(base, body, tmp_path / "up.log") == "approved"
             assert up.poll() is None
             assert "worker exited with -9; starting it again" in (tmp_path / "up.log").read_text()
 
