@@ -22,6 +22,7 @@ class PeopleRules:
     author_rules: set[tuple[str, str]]
     word_lists: WordLists
     loaded: float  # time.monotonic()
+    database_url: str  # where they were read: a process that changes database reads again
 
 
 _lock = threading.Lock()
@@ -32,15 +33,15 @@ def current_rules(session: Session, settings: Settings) -> PeopleRules:
     global _current
     with _lock:
         now = time.monotonic()
-        if _current is None or now - _current.loaded >= settings.rules_refresh_seconds:
+        if (
+            _current is None
+            or _current.database_url != settings.database_url
+            or now - _current.loaded >= settings.rules_refresh_seconds
+        ):
             _current = PeopleRules(
-                store.all_author_rules(session), wordlists.current_lists(session), now
+                store.all_author_rules(session),
+                wordlists.current_lists(session),
+                now,
+                settings.database_url,
             )
         return _current
-
-
-def forget() -> None:
-    """Drop what is kept, so the next batch reads the rules again (tests, a new database)."""
-    global _current
-    with _lock:
-        _current = None
