@@ -15,9 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from moderation import __version__
 from moderation.api import comments, health, moderation
 from moderation.api.auth import SignInRequired
+from moderation.api.cors import SiteCORS
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.intake import Intake
+from moderation.domain.sites import directory_for
 from moderation.queue import Dispatcher, producer_app
 from moderation.web import views, workspace
 
@@ -140,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Every site in memory, read again every few seconds: a request costs no query for it.
+    app.state.sites = directory_for(settings.database_url, settings.sites_refresh_seconds)
     app.include_router(health.router)
     app.include_router(comments.router)
     app.include_router(moderation.router)
@@ -185,5 +189,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unhandled error (a bug): %s", error)
         return _error_body(500, "internal_error", "internal error; it has been logged")
 
+    app.add_middleware(SiteCORS, sites=lambda: app.state.sites)
     app.add_middleware(BodySizeLimit)
     return app

@@ -12,6 +12,7 @@ from typing import NoReturn
 import typer
 
 from moderation.config import get_settings
+from moderation.sites_cli import sites_app
 
 app = typer.Typer(
     name="moderation",
@@ -69,6 +70,7 @@ users_app = typer.Typer(help="Moderator and admin accounts of the workspace.", n
 tokens_app = typer.Typer(help="API tokens for the moderation API.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(sites_app, name="sites")
 
 
 def _read_password() -> str:

@@ -57,8 +57,10 @@ class Settings(BaseSettings):
     # pre-moderation); hold an author when at least `author_history_hold_share` of their last
     # `author_history_window` decided comments were removed (judged from `author_history_min`).
     premoderate_until_approved: int = Field(default=0, ge=0)
-    # How often a worker re-reads bans, trust and word lists (kept in memory between batches).
+    # How often a worker re-reads bans, trust, word lists and site policies (kept in memory
+    # between batches), and the API its sites, origins and keys.
     rules_refresh_seconds: float = Field(default=5.0, ge=0)
+    sites_refresh_seconds: float = Field(default=5.0, ge=0)
     author_history_window: int = Field(default=10, ge=1)
     author_history_min: int = Field(default=3, ge=1)
     author_history_hold_share: float = Field(default=0.6, ge=0, le=1)

@@ -1,6 +1,6 @@
-"""The rules people set (bans, trust, word lists), kept in memory by each worker process and
-re-read at most every `rules_refresh_seconds`: a batch then costs no query for them, and a
-moderator's change reaches every worker within that time."""
+"""The rules people set (bans, trust, word lists, each site's policy), kept in memory by each
+worker process and re-read at most every `rules_refresh_seconds`: a batch then costs no query
+for them, and a moderator's change reaches every worker within that time."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from moderation.config import Settings
 from moderation.domain import wordlists
+from moderation.domain.sites import SitePolicy
 from moderation.domain.wordlists import WordLists
 from moderation.storage import rules as store
+from moderation.storage import sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,8 @@ class PeopleRules:
     # (kind, value) of every ban and trust of an author.
     author_rules: set[tuple[str, str]]
     word_lists: WordLists
+    # Each site's overrides of the deployment's policy, by site id.
+    site_policies: dict[int, SitePolicy]
     loaded: float  # time.monotonic()
     database_url: str  # where they were read: a process that changes database reads again
 
@@ -41,6 +45,10 @@ def current_rules(session: Session, settings: Settings) -> PeopleRules:
             _current = PeopleRules(
                 store.all_author_rules(session),
                 wordlists.current_lists(session),
+                {
+                    site.id: SitePolicy.model_validate(site.policy or {})
+                    for site in sites.all_sites(session)
+                },
                 now,
                 settings.database_url,
             )

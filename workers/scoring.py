@@ -23,6 +23,7 @@ from moderation.domain.policy import (
     quoted_passages,
     without_quotes,
 )
+from moderation.domain.sites import SitePolicy
 from moderation.domain.wordlists import WordLists
 from moderation.storage.repository import DecisionRecord, QueuedComment, ShadowDecision
 
@@ -211,6 +212,7 @@ def decide_batch(
     copies: Mapping[int, int] | None = None,
     standings: Mapping[int, AuthorStanding] | None = None,
     word_lists: WordLists | None = None,
+    site_policies: Mapping[int, SitePolicy] | None = None,
 ) -> list[DecisionRecord]:
     """Score the batch together (one vectorised model call) and apply the policy to each.
 
@@ -224,9 +226,15 @@ def decide_batch(
     policy can tell reported abuse from abuse; other comments cost nothing more.
     With a shadow model (`moderation models shadow`), the batch is scored by it too and what
     the policy would have decided with it is kept beside each decision.
+    Each comment is decided with its site's thresholds (`site_policies`, by site id: the
+    deployment's settings with the site's overrides).
     """
     counted = copies or {}
     limits = settings.thresholds
+    per_site = {
+        site_id: policy.applied_to(limits) for site_id, policy in (site_policies or {}).items()
+    }
+    limits_of = [per_site.get(c.site_id, limits) for c in comments]
     lists = word_lists if word_lists is not None and not word_lists.empty else None
     hits = [lists.match(c.body, normalise_text) if lists else None for c in comments]
 
@@ -236,7 +244,7 @@ def decide_batch(
                 score.spam,
                 score.toxicity,
                 comment.body,
-                limits,
+                limits_of[i],
                 copies=counted.get(comment.id),
                 attributes=score.attributes,
                 unquoted_toxicity=unquoted.get(i),
@@ -249,7 +257,9 @@ def decide_batch(
     with _scoring_errors():
         scorer = get_scorer(settings)
         # The same scorer for the second look: one model version scores a whole decision.
-        scores, unquoted = _score(scorer, comments, limits.toxicity_reject)
+        # The lowest reject toxicity of the batch's sites: a second look is cheap and rare.
+        reject_at = min((lim.toxicity_reject for lim in limits_of), default=1.0)
+        scores, unquoted = _score(scorer, comments, reject_at)
     shadows = _shadow_decisions(settings, scorer, comments, verdicts)
     records = []
     for i, (comment, score, verdict) in enumerate(

@@ -69,7 +69,9 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     if not comments:
         return {"decided": 0, "skipped": len(ids)}
     try:
-        records = decide_batch(settings, comments, copies, standings, word_lists)
+        records = decide_batch(
+            settings, comments, copies, standings, word_lists, people.site_policies
+        )
     except ScoringFailed as failure:
         if self.request.retries < (self.max_retries or 0):
             log.warning("retrying %d comment(s): %s", len(comments), failure.reason)

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from moderation.api import sites
 from moderation.api.deps import SettingsDep, unit_of_work
 from moderation.config import Settings
 from moderation.domain import comments as service
@@ -29,6 +30,7 @@ from moderation.domain.schemas import (
     parse_submission,
     problems_from,
 )
+from moderation.domain.sites import DEFAULT_SITE, SiteInfo
 from moderation.domain.statuses import CommentStatus
 from moderation.web import views
 
@@ -94,11 +96,12 @@ def _status_url(request: Request, comment_id: int) -> str:
     return f"{str(request.base_url).rstrip('/')}/api/v1/comments/{comment_id}"
 
 
-def _back_to_article(request: Request, accepted: service.AcceptedComment) -> str:
+def _back_to_article(request: Request, accepted: service.AcceptedComment, site: SiteInfo) -> str:
     """Where a form post returns: the site's article URL if it gave one, else our article page."""
     # Quoted by hand: url_for() refuses an article id with a "/" (a 500) and leaves "?" or "#".
     base = accepted.article_url or (
         f"{str(request.base_url).rstrip('/')}/articles/{quote(accepted.article_id, safe='')}"
+        + ("" if site.slug == DEFAULT_SITE else f"?site={quote(site.slug, safe='')}")
     )
     parts = urlsplit(base)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -142,24 +145,88 @@ async def submit_comment(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     intake: Intake = request.app.state.intake
     data, is_form = await _read_input(request)
-    client = service.ClientInfo(
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
+    token: str | None = None
     try:
         submission = parse_submission(data)
+        site = sites.site_named(request, submission.site_id or request.query_params.get("site"))
+        client, token = _client_of(request, site, submission, is_form)
         # Stored (committed) when this returns; the intake then queues it for the workers.
         accepted = await intake.submit(submission, client)
     except InvalidComment as error:
         if is_form and error.status_code == 422:
             return await views.article_with_errors(request, settings, data, error.problems)
         raise
+    fresh_token = token is not None and token != sites.reader_token(request)
+    response: Response
     if is_form:
-        return RedirectResponse(_back_to_article(request, accepted), status_code=303)
-    body = CommentAccepted(
-        id=accepted.id, status=CommentStatus.QUEUED, status_url=_status_url(request, accepted.id)
+        response = RedirectResponse(_back_to_article(request, accepted, site), status_code=303)
+    else:
+        body = CommentAccepted(
+            id=accepted.id,
+            status=CommentStatus.QUEUED,
+            status_url=_status_url(request, accepted.id),
+            reader_token=token,
+        )
+        response = JSONResponse(body.model_dump(mode="json"), status_code=202)
+    if fresh_token and sites.cross_origin(request) is None:
+        # Our own article page: the browser shows its author their comment while it waits.
+        response.set_cookie(
+            sites.READER_COOKIE,
+            token or "",
+            max_age=READER_COOKIE_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+READER_COOKIE_SECONDS = 90 * 24 * 3600
+
+
+def _client_of(
+    request: Request, site: SiteInfo, submission: CommentSubmission, is_form: bool
+) -> tuple[service.ClientInfo, str | None]:
+    """Who sent it, and the reader token of the browser that did (None from a backend)."""
+    key = sites.site_key(request)
+    if key is not None:
+        if not site.accepts_key(key):
+            raise sites.InvalidSiteKey()
+        # Server to server: the reader's address and browser are the site's to tell.
+        return (
+            service.ClientInfo(
+                ip=submission.client_ip,
+                user_agent=submission.user_agent,
+                site_id=site.id,
+                channel="api",
+            ),
+            None,
+        )
+    if submission.client_ip is not None or submission.user_agent is not None:
+        field = "client_ip" if submission.client_ip is not None else "user_agent"
+        raise InvalidComment(
+            [
+                FieldProblem(
+                    field,
+                    "site_key_required",
+                    f"{field} may be passed only by the site's backend, with its secret key",
+                )
+            ],
+            403,
+        )
+    origin = sites.check_origin(request, site)
+    token = sites.reader_token(request) or sites.new_reader_token()
+    channel = "widget" if origin is not None else ("form" if is_form else "api")
+    return (
+        service.ClientInfo(
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+            site_id=site.id,
+            channel=channel,
+            reader_hash=sites.reader_hash(token),
+        ),
+        token,
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=202)
 
 
 @router.get("/comments/{comment_id}", response_model=CommentStatusView, name="get_comment")

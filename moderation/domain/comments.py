@@ -22,17 +22,22 @@ from moderation.domain.schemas import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
-from moderation.storage.models import Comment
+from moderation.storage.models import DEFAULT_SITE_ID, Comment
 
 MAX_USER_AGENT = 512
 
 
 @dataclass(frozen=True, slots=True)
 class ClientInfo:
-    """Who sent the comment, as the HTTP request shows it."""
+    """Who sent the comment: the reader's address and browser (as the request shows them, or
+    as a site's backend passed them with its key), the site, and how it arrived."""
 
     ip: str | None
     user_agent: str | None
+    site_id: int = DEFAULT_SITE_ID
+    channel: str | None = None
+    # SHA-256 of the reader token the author's browser holds (see reader_hash()).
+    reader_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +74,21 @@ def submit_comments(
     One bad item (a reply to an unknown parent) gets its own error and does not stop the rest.
     """
     results: list[AcceptedComment | InvalidComment | None] = [None] * len(items)
-    articles: dict[str, repository.ArticleRef] = {}
+    articles: dict[tuple[int, str], repository.ArticleRef] = {}
     rows: list[dict[str, Any]] = []
     positions: list[int] = []
     for position, (submission, client) in enumerate(items):
-        article = articles.get(submission.article_id)
+        key = (client.site_id, submission.article_id)
+        article = articles.get(key)
         if article is None:
             article = repository.article_for(
-                session, submission.article_id, submission.article_url, submission.article_title
+                session,
+                submission.article_id,
+                submission.article_url,
+                submission.article_title,
+                site_id=client.site_id,
             )
-            articles[submission.article_id] = article
+            articles[key] = article
         try:
             root_id = _parent_root(session, submission, article)
         except InvalidComment as error:
@@ -97,16 +107,18 @@ def submit_comments(
                 "body": submission.body,
                 # Computed here, once, so a worker finds the copies of a text through an index.
                 "body_fingerprint": body_fingerprint(submission.body),
+                "channel": client.channel,
+                "reader_hash": client.reader_hash,
             }
         )
         positions.append(position)
     stored = repository.insert_comments(session, rows)
     for position, (comment_id, created_at) in zip(positions, stored, strict=True):
-        submission = items[position][0]
+        submission, client = items[position]
         results[position] = AcceptedComment(
             id=comment_id,
             article_id=submission.article_id,
-            article_url=articles[submission.article_id].url,
+            article_url=articles[(client.site_id, submission.article_id)].url,
             created_at=created_at,
         )
     return [r for r in results if r is not None]
@@ -174,14 +186,19 @@ def _decode_cursor(cursor: str | None) -> int:
 
 
 def article_comments(
-    session: Session, article_external_id: str, cursor: str | None, limit: int
+    session: Session,
+    article_external_id: str,
+    cursor: str | None,
+    limit: int,
+    *,
+    site_id: int = DEFAULT_SITE_ID,
 ) -> CommentPage:
     """Approved comments, threads oldest first, replies nested under their parents.
 
     A reply whose parent is not published is left out with it: a reply makes no sense alone.
     """
     after_id = _decode_cursor(cursor)
-    article = repository.article_by_external_id(session, article_external_id)
+    article = repository.article_by_external_id(session, article_external_id, site_id=site_id)
     if article is None:
         return CommentPage(article_id=article_external_id, comments=[], next_cursor=None)
     roots, replies = repository.approved_threads(session, article.id, after_id, limit + 1)

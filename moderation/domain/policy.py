@@ -244,6 +244,9 @@ class Thresholds:
     history_window: int = 10
     history_min: int = 3
     history_hold_share: float = 0.6
+    # A site's pre-moderation: every comment waits for a moderator unless it is removed
+    # outright (spam, reject-level toxicity, a blocked word, a banned author).
+    premoderation: bool = False
 
     @property
     def flood_window(self) -> str:
@@ -296,6 +299,8 @@ class Reason:
                 f"toxicity outside quotes {self.value:.2f} < {self.threshold}: "
                 "it may be reporting what someone said"
             )
+        if self.rule == "premoderation":
+            return "pre-moderation: every comment on this site is reviewed first"
         if self.rule in ("blocked_word", "suspect_word", "banned_author"):
             return f"{self.rule.replace('_', ' ')}: {self.value}"
         if self.rule == "trusted_author":
@@ -395,7 +400,7 @@ def decide(
     reasons += [Reason("blocked_word", word, None, None) for word in hits.blocked]
     if (too_toxic and outside_quotes is None) or hits.blocked:
         return Verdict(CommentStatus.REJECTED, reasons)
-    if standing is not None and standing.trusted:
+    if standing is not None and standing.trusted and not thresholds.premoderation:
         return Verdict(
             CommentStatus.APPROVED,
             [Reason("trusted_author", "trusted by a moderator", None, None)],
@@ -417,6 +422,10 @@ def decide(
     reasons += [Reason("suspect_word", word, None, None) for word in hits.suspect]
     if standing is not None:
         reasons += _author_holds(standing, thresholds)
+    if thresholds.premoderation:
+        reasons.append(
+            Reason("premoderation", "every comment on this site is reviewed", None, None)
+        )
     if outside_quotes is not None:
         # Always listed, so the comment is held (never approved) whatever the hold thresholds.
         reasons.append(

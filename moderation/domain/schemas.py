@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
 from typing import Annotated, Any
@@ -80,6 +81,8 @@ class CommentSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
+    # The site's public id (`moderation sites list`); the default site when left out.
+    site_id: OptionalText = Field(default=None, max_length=64)
     article_id: Text = Field(min_length=1, max_length=MAX_ARTICLE_ID)
     article_url: OptionalText = None
     article_title: OptionalText = Field(default=None, max_length=MAX_TITLE)
@@ -90,6 +93,20 @@ class CommentSubmission(BaseModel):
     author_email: Text = Field(min_length=1, max_length=MAX_EMAIL)
     author_url: OptionalText = None
     body: Text = Field(min_length=1, max_length=MAX_BODY)
+    # The reader's address and browser, passed by a site's backend that submits server to
+    # server with its secret key; refused otherwise (a browser's own are taken from its request).
+    client_ip: OptionalText = Field(default=None, max_length=45)
+    user_agent: OptionalText = Field(default=None, max_length=512)
+
+    @field_validator("client_ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise PydanticCustomError("ip_address", "must be an IPv4 or IPv6 address") from None
 
     @field_validator("author_email")
     @classmethod
@@ -152,6 +169,9 @@ class CommentAccepted(BaseModel):
     id: int
     status: CommentStatus
     status_url: str
+    # The token that shows this browser its own comments while they await moderation: sent
+    # back as the X-Reader-Token header (the widget keeps it; the article page uses a cookie).
+    reader_token: str | None = None
 
 
 class PublicComment(BaseModel):

@@ -64,14 +64,50 @@ class Base(DeclarativeBase):
     pass
 
 
-class Article(Base):
-    __tablename__ = "articles"
+# The site every deployment starts with (migration 0006 creates it): the article pages this
+# service renders itself, and every comment stored before sites existed.
+DEFAULT_SITE_ID = 1
+
+
+class Site(Base):
+    """A website whose comments this deployment moderates: its public id (in the widget's
+    script tag), the origins its pages are served from, its secret key and its own policy."""
+
+    __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(200), unique=True)  # the site's own id
+    slug: Mapped[str] = mapped_column(String(64), unique=True)  # the public site id
+    name: Mapped[str] = mapped_column(String(200))
+    # The site's front page (what Akismet clients send as `blog`).
+    url: Mapped[str | None] = mapped_column(String(2000))
+    # Origins ("https://news.example") whose pages may call the public API from a browser.
+    origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Kept as it is, not hashed: it also signs the site's webhooks (HMAC needs the secret).
+    secret_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # The key before the last rotation, accepted until `previous_key_expires_at` so a site can
+    # deploy the new one without a gap.
+    previous_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    previous_key_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Overrides of the deployment's policy (sites.SitePolicy): thresholds, pre-moderation, links.
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    # Two sites may both have an article "42".
+    __table_args__ = (UniqueConstraint("site_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), default=DEFAULT_SITE_ID)
+    external_id: Mapped[str] = mapped_column(String(200))  # the site's own id
     url: Mapped[str | None] = mapped_column(String(2000))
     title: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped whenever a comment of the article is published or unpublished: the ETag and
+    # Last-Modified of its public comment list, so a cache revalidates with one row read.
+    comments_version: Mapped[int] = mapped_column(Integer, default=0)
+    comments_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Comment(Base):
@@ -104,6 +140,11 @@ class Comment(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the sweep last re-sent it to the queue (None: only the API's first send).
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How it arrived: form, api, widget, akismet (None: before 0006).
+    channel: Mapped[str | None] = mapped_column(String(16))
+    # SHA-256 of the author's reader token (a cookie, or the widget's local storage), so the
+    # article page shows the author their own comment while it awaits moderation.
+    reader_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Decision(Base):
@@ -264,3 +305,55 @@ class AuthorRule(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """A URL of a site that receives `comment.status_changed` events, signed with its key."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: written in the transaction of the status change it reports
+    (so no change goes unreported), then delivered by a worker with retries; the log of it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Analysis(Base):
+    """A text scored through the Perspective-compatible API with `doNotStore` false: kept with
+    its scores (and any `suggestscore` feedback) for review and training. With `doNotStore`
+    true nothing is written anywhere."""
+
+    __tablename__ = "analyses"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    model_version: Mapped[str | None] = mapped_column(String(100))
+    client_token: Mapped[str | None] = mapped_column(String(200))
+    feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

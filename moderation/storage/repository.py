@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.models import (
+    DEFAULT_SITE_ID,
     Article,
     Comment,
     Decision,
@@ -30,14 +31,27 @@ class ArticleRef:
 
 
 def article_for(
-    session: Session, external_id: str, url: str | None, title: str | None
+    session: Session,
+    external_id: str,
+    url: str | None,
+    title: str | None,
+    *,
+    site_id: int = DEFAULT_SITE_ID,
 ) -> ArticleRef:
     """A site's article, creating the row the first time it is seen."""
-    query = select(Article.id, Article.url).where(Article.external_id == external_id)
+    query = select(Article.id, Article.url).where(
+        Article.site_id == site_id, Article.external_id == external_id
+    )
     found = session.execute(query).one_or_none()
     if found is not None:
         return ArticleRef(found.id, found.url)
-    values = {"external_id": external_id, "url": url, "title": title, "created_at": utcnow()}
+    values = {
+        "site_id": site_id,
+        "external_id": external_id,
+        "url": url,
+        "title": title,
+        "created_at": utcnow(),
+    }
     dialect = session.get_bind().dialect.name
     # Two first comments on a new article can race; the loser's insert does nothing.
     stmt: Any
@@ -52,11 +66,13 @@ def article_for(
     return ArticleRef(row.id, row.url)
 
 
-def article_by_external_id(session: Session, external_id: str) -> Article | None:
+def article_by_external_id(
+    session: Session, external_id: str, *, site_id: int = DEFAULT_SITE_ID
+) -> Article | None:
     if "\x00" in external_id:  # no stored id has one, and PostgreSQL refuses it in a query
         return None
     return session.execute(
-        select(Article).where(Article.external_id == external_id)
+        select(Article).where(Article.site_id == site_id, Article.external_id == external_id)
     ).scalar_one_or_none()
 
 
@@ -144,6 +160,8 @@ class QueuedComment:
     created_at: datetime | None = None
     # For a ban by address; None when it was not stored or the site did not pass it.
     client_ip: str | None = None
+    # Whose policy decides it.
+    site_id: int = DEFAULT_SITE_ID
 
 
 # The columns a worker reads to score and decide a comment, in QueuedComment's field order.
@@ -156,12 +174,15 @@ _QUEUED_COLUMNS = (
     Comment.body_fingerprint,
     Comment.created_at,
     Comment.client_ip,
+    Article.site_id,
 )
 
 
 def queued_comments(session: Session, ids: Sequence[int]) -> list[QueuedComment]:
     rows = session.execute(
-        select(*_QUEUED_COLUMNS).where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
+        select(*_QUEUED_COLUMNS)
+        .join(Article, Article.id == Comment.article_id)
+        .where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
     ).all()
     return [QueuedComment(*row) for row in rows]
 
@@ -345,6 +366,7 @@ def comments_to_explain(session: Session, ids: Sequence[int]) -> list[QueuedComm
     """The decided comments among `ids` that have a decision and no explanation yet."""
     rows = session.execute(
         select(*_QUEUED_COLUMNS)
+        .join(Article, Article.id == Comment.article_id)
         .join(Decision, Decision.comment_id == Comment.id)
         .where(Comment.id.in_(ids), Decision.explanation.is_(None))
     ).all()

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from moderation.domain import comments as service
@@ -22,7 +22,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
 from moderation.storage.db import engine_for, session_scope
 from moderation.storage.migrate import alembic_config, upgrade
-from moderation.storage.models import Comment, Decision, ModerationEvent
+from moderation.storage.models import Comment, Decision, ModerationEvent, utcnow
 from tests.conftest import _postgres_database
 
 
@@ -569,7 +569,20 @@ def test_upgrade_from_0001_keeps_old_comments_and_fingerprints_new_ones(
     upgrade(unmigrated_url, "0001")
     with engine_for(unmigrated_url).connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == "0001"
-    (old,) = add_comments(unmigrated_url, 1, body=FLOOD)  # no fingerprint column yet
+    # Written as 0001's schema has it: no fingerprint, no site, no channel yet.
+    with engine_for(unmigrated_url).begin() as connection:
+        connection.execute(
+            text("INSERT INTO articles (external_id, created_at) VALUES ('story', :now)"),
+            {"now": utcnow()},
+        )
+        old = connection.execute(
+            text(
+                "INSERT INTO comments (article_id, author_name, author_email, body, status,"
+                " created_at) SELECT id, 'Old Reader', 'old@example.com', :body, 'queued', :now"
+                " FROM articles RETURNING id"
+            ),
+            {"body": FLOOD, "now": utcnow()},
+        ).scalar_one()
 
     upgrade(unmigrated_url)
 

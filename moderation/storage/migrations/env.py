@@ -16,6 +16,13 @@ def run_migrations_online() -> None:
     assert url, "sqlalchemy.url must be set by moderation.storage.migrate"
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by rebuilding it (batch mode): dropping the old copy of a
+            # table other rows refer to fails while foreign keys are enforced. Off for the
+            # migration (it cannot change inside a transaction), checked after it.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -24,6 +31,11 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows with broken references: {broken}")
     engine.dispose()
 
 
