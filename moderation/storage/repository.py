@@ -264,6 +264,29 @@ def risk_of(scores: dict[str, float]) -> float:
     return max(scores.values()) if scores else 1.0
 
 
+def articles_changed(session: Session, comment_ids: Sequence[int]) -> None:
+    """Bump the comment-list version of the articles of these comments, whose published
+    status just changed (the public list's ETag and Last-Modified)."""
+    if not comment_ids:
+        return
+    session.execute(
+        _TOUCH_ARTICLES, {"ids": list(comment_ids), "now": utcnow()}, execution_options=_NO_SYNC
+    )
+
+
+# Built once: the decide path runs it for every batch that publishes something.
+_TOUCH_ARTICLES = (
+    update(Article)
+    .where(
+        Article.id.in_(
+            select(Comment.article_id).where(Comment.id.in_(bindparam("ids", expanding=True)))
+        )
+    )
+    .values(comments_version=Article.comments_version + 1, comments_changed_at=bindparam("now"))
+)
+_NO_SYNC = {"synchronize_session": False}
+
+
 def record_decisions(
     session: Session, decisions: Sequence[DecisionRecord], actor: str = "policy"
 ) -> list[int]:
@@ -290,6 +313,7 @@ def record_decisions(
     # One record per decided comment: the same id twice in a batch must not insert two rows.
     kept = list({r.comment_id: r for r in reversed(decisions) if r.comment_id in decided}.values())
     kept.reverse()
+    articles_changed(session, [r.comment_id for r in kept if r.status is CommentStatus.APPROVED])
     session.execute(
         insert(Decision),
         [

@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain.statuses import CommentStatus
+from moderation.storage import repository
 from moderation.storage.models import (
     Article,
     Comment,
@@ -212,6 +213,10 @@ def record_changes(session: Session, actor: str, changes: Sequence[StatusChange]
             for c in changes
         ],
     )
+    repository.articles_changed(
+        session,
+        [c.comment_id for c in changes if CommentStatus.APPROVED in (c.from_status, c.to_status)],
+    )
     labels = [{**c.label, "actor": actor, "created_at": now} for c in changes if c.label]
     if labels:
         session.execute(insert(ModeratorLabel), labels)
@@ -329,6 +334,7 @@ def hide_reported(session: Session, comment_id: int, reason: str) -> bool:
     ).first()
     if hidden is None:
         return False
+    repository.articles_changed(session, [comment_id])
     session.execute(
         insert(ModerationEvent).values(
             comment_id=comment_id,
