@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from moderation import __version__
-from moderation.api import comments, health, moderation
+from moderation.api import akismet, comments, health, moderation, perspective
 from moderation.api.auth import SignInRequired
 from moderation.api.cors import SiteCORS
 from moderation.config import Settings, get_settings
@@ -148,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(comments.router)
     app.include_router(moderation.router)
     app.include_router(moderation.admin_router)
+    app.include_router(akismet.router)
+    app.include_router(perspective.router)
     app.include_router(views.router)
     app.include_router(workspace.router)
     app.mount("/static", views.static_files(), name="static")
