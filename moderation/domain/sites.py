@@ -263,6 +263,11 @@ class SitesUnavailable(ServiceError):
         )
 
 
+# A lookup that misses reads the sites again if they are older than this: a site just added
+# or a key just rotated works at once, while guessing ids cannot make every request a query.
+MISS_REREAD_SECONDS = 1.0
+
+
 class SiteDirectory:
     """Every site, in memory, read again at most every `refresh_seconds` (a site added or a
     key rotated reaches every process within that time). Thread-safe; one per process."""
@@ -273,12 +278,13 @@ class SiteDirectory:
         self._lock = threading.Lock()
         self._snapshot = _Snapshot()
 
-    def _current(self) -> _Snapshot:
+    def _current(self, max_age: float | None = None) -> _Snapshot:
+        age = self._refresh if max_age is None else max_age
         snapshot = self._snapshot
-        if time.monotonic() - snapshot.loaded < self._refresh:
+        if time.monotonic() - snapshot.loaded < age:
             return snapshot
         with self._lock:
-            if time.monotonic() - self._snapshot.loaded >= self._refresh:
+            if time.monotonic() - self._snapshot.loaded >= age:
                 try:
                     sites = self._load()
                 except Exception as error:  # the database is away: keep what we knew
@@ -293,17 +299,22 @@ class SiteDirectory:
             return self._snapshot
 
     def by_slug(self, slug: str) -> SiteInfo | None:
-        return self._current().by_slug.get(slug)
+        found = self._current().by_slug.get(slug)
+        if found is None:
+            # A site added a moment ago works at once; unknown ids cost a read a second at most.
+            found = self._current(MISS_REREAD_SECONDS).by_slug.get(slug)
+        return found
 
     def by_id(self, site_id: int) -> SiteInfo | None:
         return self._current().by_id.get(site_id)
 
     def by_key(self, key: str) -> SiteInfo | None:
         """The site this secret key belongs to (a scan: a deployment has a handful of sites)."""
-        now = utcnow()
-        for site in self._current().by_slug.values():
-            if site.accepts_key(key, now):
-                return site
+        for max_age in (None, MISS_REREAD_SECONDS):
+            now = utcnow()
+            for site in self._current(max_age).by_slug.values():
+                if site.accepts_key(key, now):
+                    return site
         return None
 
     def all(self) -> list[SiteInfo]:

@@ -1,5 +1,5 @@
-"""Rules people set reach the running worker: a moderator's ban and an admin's blocked word
-decide the next comments, with their reasons, without a restart."""
+"""Rules people set reach the running worker: a moderator's ban, an admin's blocked word and a
+site's policy decide the next comments, with their reasons, without a restart."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from moderation.domain import sites
 from moderation.domain.accounts import Role
 from moderation.storage.db import session_scope
 from moderation.storage.models import Decision
@@ -69,3 +70,15 @@ def test_a_ban_and_a_blocked_word_decide_the_next_comments(
     status, reasons = decision(stack, worded)
     assert status == "rejected" and "blocked_word" in reasons
     assert decision(stack, clean)[0] == "approved"
+
+    # A site with pre-moderation: the same clean text waits for a moderator there.
+    with session_scope(sqlite_url) as session:
+        sites.add_site(session, "strict-news", "Strict News", None, [], {"premoderation": True})
+    time.sleep(1)
+    strict = stack.submit("rules", "Sam Reader", "Another fair question.", site_id="strict-news")
+    assert decision(stack, strict) == ("pending", ["premoderation"])
+    with session_scope(sqlite_url) as session:
+        sites.update_site(session, "strict-news", clear_policy=["premoderation"])
+    time.sleep(1)
+    relaxed = stack.submit("rules", "Sam Reader", "Another fair question.", site_id="strict-news")
+    assert decision(stack, relaxed)[0] == "approved"
