@@ -65,6 +65,8 @@ class BodySizeLimit:
             return
 
         def too_large() -> JSONResponse:
+            if perspective.speaks_perspective(scope.get("path", "")):
+                return perspective.body_too_large()
             return _error_body(
                 413,
                 "payload_too_large",
@@ -128,9 +130,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatcher.start()
         intake.start()
         app.state.intake = intake
+        # Wakes the Akismet-compatible checks waiting for a worker's decision (lazily started).
+        app.state.decision_feed = akismet.decision_feed_for(settings)
+        # Has the Perspective-compatible API's texts scored by the workers and awaits them.
+        app.state.analyzer = perspective.analyzer_for(settings)
         try:
             yield
         finally:
+            await app.state.analyzer.close()
+            await app.state.decision_feed.stop()
             # Store what is waiting, then send what was stored.
             intake.stop()
             dispatcher.stop()

@@ -7,12 +7,14 @@ assembled in workers/cli.py, which extends this Typer app.
 from __future__ import annotations
 
 import logging
-from typing import NoReturn
 
 import typer
 
+from moderation.cli_support import fail as _fail
+from moderation.cli_support import migrated_database_url as _database_url
 from moderation.config import get_settings
 from moderation.sites_cli import sites_app
+from moderation.webhooks_cli import webhooks_app
 
 app = typer.Typer(
     name="moderation",
@@ -71,6 +73,7 @@ tokens_app = typer.Typer(help="API tokens for the moderation API.", no_args_is_h
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(sites_app, name="sites")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _read_password() -> str:
@@ -81,20 +84,6 @@ def _read_password() -> str:
         password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         return password
     return sys.stdin.readline().rstrip("\r\n")
-
-
-def _database_url() -> str:
-    """The database, migrated to head first: account commands are often the first ever run."""
-    from moderation.storage.migrate import upgrade
-
-    url = get_settings().database_url
-    upgrade(url)
-    return url
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @users_app.command("add")

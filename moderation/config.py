@@ -106,6 +106,26 @@ class Settings(BaseSettings):
     reports_per_address: int = Field(default=10, ge=1)
     report_window_seconds: float = Field(default=3600.0, gt=0)
 
+    # The Akismet-compatible comment-check waits this long for a worker's decision; past it,
+    # it answers with Akismet's error signal and clients hold the comment for moderation.
+    # (The PyPI `akismet` client gives up after 1 s unless PYTHON_AKISMET_TIMEOUT says more.)
+    akismet_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+
+    # The Perspective-compatible comments:analyze waits this long for a worker's scores, then
+    # answers 503 UNAVAILABLE (Coral Talk gives up at 800 ms and lets the comment through).
+    # Texts arriving within `analyze_window_ms` share one task, up to `analyze_max_batch`.
+    analyze_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    analyze_window_ms: float = Field(default=2.0, ge=0)
+    analyze_max_batch: int = Field(default=64, ge=1)
+
+    # Webhooks: a delivery that does not get a 2xx is tried again after about
+    # `webhook_retry_base_seconds`, doubling each time up to `webhook_retry_max_seconds`
+    # (jittered), and is kept as failed after `webhook_max_attempts` tries in all.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
     # Retraining from the moderators' decisions (`moderation trainer` runs it): every day at
     # `retrain_hour` UTC, when at least `retrain_min_labels` labels are new since the active
     # model, from the datasets in `training_data_dir`; promoted only if not worse.

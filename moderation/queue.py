@@ -3,7 +3,8 @@ sends comment ids to the workers in batches after their rows are committed.
 
 Two queues: `comments` carries the decisions (the hot path), `explanations` the slower work of
 finding which words raised the scores of held and removed comments, so that work never delays
-a decision and can be given workers of its own.
+a decision and can be given workers of its own. `webhooks` carries the sites' webhook
+deliveries, which wait on other people's servers.
 
 `moderation` never imports `workers`: it sends tasks by name.
 """
@@ -35,6 +36,16 @@ TRAINING_QUEUE = "training"
 # Comments explained by one task: one model call for all of them (about 8 ms each), short
 # enough that a task stays far below the time limits.
 EXPLAIN_BATCH = 20
+# The Perspective-compatible API: texts scored while the caller waits (moderation/analysis.py),
+# on the decisions' queue, never behind explanations or webhooks.
+ANALYZE_TEXTS = "moderation.analyze_texts"
+# Webhook deliveries wait on other people's servers (up to the timeout each): their own queue,
+# so a slow receiver never holds up a decision when workers are given to each queue.
+DELIVER_WEBHOOKS = "moderation.deliver_webhooks"
+WEBHOOKS_QUEUE = "webhooks"
+# Deliveries per task, all sent side by side: even if every receiver times out, a task ends
+# after one timeout, well within the soft time limit.
+WEBHOOK_BATCH = 20
 
 
 def broker_url(settings: Settings) -> str:
@@ -64,6 +75,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             EXPLAIN_COMMENTS: {"queue": EXPLANATIONS_QUEUE},
             RETRAIN_WITH_FEEDBACK: {"queue": TRAINING_QUEUE},
+            DELIVER_WEBHOOKS: {"queue": WEBHOOKS_QUEUE},
         },
         # A message is acknowledged only once its comments are decided; if the worker dies,
         # the message goes back to the queue (and the sweep re-sends anything still queued).
@@ -118,6 +130,34 @@ def send_explain(app: Celery, comment_ids: Sequence[int]) -> None:
             EXPLAIN_COMMENTS,
             args=[ids[start : start + EXPLAIN_BATCH]],
             queue=EXPLANATIONS_QUEUE,
+            retry=True,
+            retry_policy=_SEND_RETRY,
+        )
+
+
+def send_analyze(app: Celery, batch: str, expires_seconds: float) -> None:
+    """Ask for the scores of the texts stored under this batch name. The message names the
+    batch only, never a text; a worker that gets it after the caller gave up drops it."""
+    app.send_task(
+        ANALYZE_TEXTS,
+        args=[batch],
+        queue=COMMENTS_QUEUE,
+        expires=expires_seconds,
+        retry=True,
+        retry_policy=_SEND_RETRY,
+    )
+
+
+def send_webhooks(app: Celery, delivery_ids: Sequence[int], countdown: float | None = None) -> None:
+    """Ask for these webhook deliveries (committed rows), `WEBHOOK_BATCH` per task; with a
+    countdown, not before that many seconds (a retry's backoff)."""
+    ids = list(delivery_ids)
+    for start in range(0, len(ids), WEBHOOK_BATCH):
+        app.send_task(
+            DELIVER_WEBHOOKS,
+            args=[ids[start : start + WEBHOOK_BATCH]],
+            queue=WEBHOOKS_QUEUE,
+            countdown=countdown,
             retry=True,
             retry_policy=_SEND_RETRY,
         )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
+
+from moderation.cli_support import fail as _fail
+from moderation.cli_support import migrated_database_url as _database_url
 
 sites_app = typer.Typer(
     help="Sites: their public ids, allowed origins, secret keys and policy overrides.",
@@ -18,20 +21,6 @@ _POLICY_HELP = (
     "toxicity_reject (0..1), premoderation (true/false), links_allowed (links a comment may "
     "carry before it is held; 0: any link holds), premoderate_until_approved (N)."
 )
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _database_url() -> str:
-    from moderation.config import get_settings
-    from moderation.storage.migrate import upgrade
-
-    url = get_settings().database_url
-    upgrade(url)
-    return url
 
 
 def _policy(pairs: list[str]) -> dict[str, Any]:

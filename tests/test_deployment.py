@@ -30,6 +30,7 @@ def test_compose_file_is_accepted_by_docker_compose(tmp_path: Path) -> None:
         "migrate",
         "api",
         "worker",
+        "webhooks",
         "trainer",
         "beat",
     }
@@ -38,12 +39,24 @@ def test_compose_file_is_accepted_by_docker_compose(tmp_path: Path) -> None:
 def test_compose_services_are_shaped_for_scaling_and_durability() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert "--appendonly" in services["redis"]["command"]
+    # Redis keeps nothing on disk: the database is the record, and doNotStore texts pass it.
+    command = services["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "no"
+    assert command[command.index("--save") + 1] == ""
+    assert "volumes" not in services["redis"]
     assert "healthcheck" in services["postgres"]
     assert services["migrate"]["command"] == ["moderation", "migrate"]
     # A fixed container name or host port would make `--scale worker=4` fail.
     assert "container_name" not in services["worker"] and "ports" not in services["worker"]
     assert services["worker"]["command"][:2] == ["moderation", "worker"]
+    # Every queue is served, webhooks by workers of their own (a slow receiver never holds up
+    # a decision).
+    served = {
+        name: set(s["command"][s["command"].index("--queues") + 1].split(","))
+        for name, s in services.items()
+        if s.get("command", [])[:2] == ["moderation", "worker"]
+    }
+    assert served == {"worker": {"comments", "explanations"}, "webhooks": {"webhooks"}}
     assert services["beat"]["command"] == ["moderation", "beat"]
     # Workers follow the versions the trainer promotes: both see the same registry.
     assert services["trainer"]["command"] == ["moderation", "trainer"]

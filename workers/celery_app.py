@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def create_celery() -> Celery:
     survive_a_lost_broker()
     settings = get_settings()
-    app = Celery("workers", include=["workers.tasks"])
+    app = Celery("workers", include=["workers.tasks", "workers.webhooks"])
     app.conf.update(celery_config(settings))
     app.conf.beat_schedule = {
         "sweep-queued-comments": {

@@ -25,20 +25,22 @@ def worker(
     concurrency: int = typer.Option(1, help="Worker processes in this pool."),
     beat: bool = typer.Option(False, help="Also run the periodic sweep scheduler here."),
     queues: str = typer.Option(
-        "comments,explanations",
-        help="Queues to serve: decisions (comments) and the explanations of held and removed "
-        "comments. A busy site can give explanations workers of their own.",
+        "comments,explanations,webhooks",
+        help="Queues to serve: decisions (comments), the explanations of held and removed "
+        "comments, and the sites' webhooks. A busy site can give explanations and webhooks "
+        "workers of their own (a slow webhook receiver then never delays a decision).",
     ),
     loglevel: str = typer.Option("INFO"),
 ) -> None:
     """Run a Celery worker (scale by running more of these)."""
-    from moderation.queue import COMMENTS_QUEUE, EXPLANATIONS_QUEUE
+    from moderation.queue import COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE
 
+    known = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE)
     chosen = [q.strip() for q in queues.split(",") if q.strip()]
-    unknown = set(chosen) - {COMMENTS_QUEUE, EXPLANATIONS_QUEUE}
+    unknown = set(chosen) - set(known)
     if not chosen or unknown:
         raise typer.BadParameter(
-            f"choose among {COMMENTS_QUEUE} and {EXPLANATIONS_QUEUE}", param_hint="--queues"
+            f"choose among {', '.join(known[:-1])} and {known[-1]}", param_hint="--queues"
         )
     from workers.celery_app import app as celery
 

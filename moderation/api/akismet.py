@@ -1,7 +1,236 @@
-"""The Akismet-compatible API (being written)."""
+"""The Akismet-compatible API: verify-key, comment-check, submit-spam, submit-ham (1.1) and
+usage-limit (1.2), form-encoded in, text/plain out, errors with HTTP 200 as Akismet sends them.
+
+The key is a site's secret key; `blog` is not checked against the site's URL (Akismet does not
+refuse it either). comment-check stores the comment and queues it like any other, then waits
+for a worker's decision through the decision feed (moderation/decision_feed.py), up to
+`akismet_timeout_seconds`; the rules are in moderation/domain/akismet.py.
+
+Left out of the OpenAPI schema: its clients speak Akismet's protocol, documented in the README.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from moderation.api.sites import directory
+from moderation.config import Settings
+from moderation.decision_feed import Decided, DecisionFeed
+from moderation.domain import akismet as rules
+from moderation.domain.intake import Intake
+from moderation.domain.sites import SiteInfo
+from moderation.queue import broker_url
+from moderation.storage.akismet import CheckedComment
+from moderation.storage.db import session_scope
+from moderation.storage.models import utcnow
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
+
+_FORM = "application/x-www-form-urlencoded"
+# How long a check waits for the decision feed's subscription on its first use.
+_SUBSCRIBE_WAIT = 1.0
+
+
+def _text(body: str, headers: Mapping[str, str] | None = None) -> PlainTextResponse:
+    return PlainTextResponse(body, headers=dict(headers or {}))
+
+
+def _invalid(why: str) -> PlainTextResponse:
+    return _text("invalid", {"X-akismet-debug-help": why})
+
+
+async def _form(request: Request) -> dict[str, str] | str:
+    """The request's parameters (the query string's, then the body's), or why they cannot be
+    read. Akismet clients post a form; a few put the parameters in the query string."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    if media_type in (_FORM, ""):
+        raw = await request.body()
+        try:
+            pairs += parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            return "The request is not valid UTF-8"
+    elif media_type == "multipart/form-data":
+        try:
+            form = await request.form()
+        except Exception as error:  # a malformed multipart body is the client's mistake
+            return f"The request form could not be read: {error}"
+        pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    else:
+        return f"Send the parameters as {_FORM}, not {media_type}"
+    return dict(pairs)
+
+
+def _site_of(request: Request, form: Mapping[str, str], key_name: str) -> SiteInfo | str:
+    """The site whose secret key the request carries, or Akismet's debug help. Older clients
+    send `key` rather than `api_key`."""
+    key = (form.get(key_name) or form.get("key") or form.get("api_key") or "").strip()
+    if not key:
+        return f'Empty "{key_name}" value'
+    site = directory(request).by_key(key)
+    if site is None:
+        return "Invalid key"
+    return site
+
+
+_seen_blogs: set[tuple[int, str]] = set()
+
+
+def _note_blog(site: SiteInfo, blog: str) -> None:
+    """Akismet accepts a key from any blog; so do we, and say so once per blog in the log."""
+    if site.url and blog.rstrip("/") != site.url.rstrip("/") and (site.id, blog) not in _seen_blogs:
+        if len(_seen_blogs) < 10_000:
+            _seen_blogs.add((site.id, blog))
+        log.info("site %s (%s) checked comments for blog %s", site.slug, site.url, blog)
+
+
+async def _authenticated(
+    request: Request, required: tuple[str, ...]
+) -> tuple[SiteInfo, dict[str, str]] | PlainTextResponse:
+    form = await _form(request)
+    if isinstance(form, str):
+        return _invalid(form)
+    found = _site_of(request, form, "api_key")
+    if isinstance(found, str):
+        return _invalid(found)
+    problem = rules.missing(form, required)
+    if problem is not None:
+        return _invalid(problem)
+    _note_blog(found, (form.get("blog") or "").strip())
+    return found, form
+
+
+def _actor(site: SiteInfo) -> str:
+    return f"akismet:{site.slug}"
+
+
+@router.post("/1.1/verify-key")
+async def verify_key(request: Request) -> Response:
+    form = await _form(request)
+    if isinstance(form, str):
+        return _invalid(form)
+    found = _site_of(request, form, "key")
+    if isinstance(found, str):
+        return _invalid(found)
+    return _text("valid")
+
+
+@router.post("/1.1/comment-check")
+async def comment_check(request: Request) -> Response:
+    authenticated = await _authenticated(request, ("blog", "user_ip"))
+    if isinstance(authenticated, Response):
+        return authenticated
+    site, form = authenticated
+    settings: Settings = request.app.state.settings
+    thresholds = site.policy.applied_to(settings.thresholds)
+    check = rules.CheckRequest.of(form)
+    feed: DecisionFeed = request.app.state.decision_feed
+    timeout = settings.akismet_timeout_seconds
+
+    settled = rules.trigger(check)
+    if settled is not None:
+
+        def store() -> int:
+            with session_scope(settings.database_url) as session:
+                return rules.store_decided(session, check, site.id, settled, _actor(site))
+
+        comment_id = await run_in_threadpool(store)
+        decided = Decided(comment_id, settled.status, None)
+        return _answer(rules.answer(decided, thresholds, discard=settled.discard))
+
+    if check.recheck_reason:
+        # A re-check (WordPress re-checks what it held after an error): the comment stored
+        # then, decided by now or soon, rather than a copy of it.
+        def earlier() -> CheckedComment | None:
+            with session_scope(settings.database_url) as session:
+                return rules.earlier_check(session, check, site.id)
+
+        found = await run_in_threadpool(earlier)
+        if found is not None:
+            known = rules.decided_of(found)
+            if known is None:
+                await feed.ready(_SUBSCRIBE_WAIT)
+                known = await feed.wait(found.id, timeout)
+            if known is None:
+                return _answer(rules.no_decision(found.id, timeout))
+            return _answer(rules.answer(known, thresholds))
+
+    # Subscribed before the comment is queued, so its decision cannot slip past the feed.
+    await feed.ready(_SUBSCRIBE_WAIT)
+    intake: Intake = request.app.state.intake
+    accepted = await intake.submit(check.submission(), check.client(site.id))
+    decided_now = await feed.wait(accepted.id, timeout)
+    if decided_now is None:
+        log.warning(
+            "akismet check of comment %d: no decision within %g s; answered with an error",
+            accepted.id,
+            timeout,
+        )
+        return _answer(rules.no_decision(accepted.id, timeout))
+    return _answer(rules.answer(decided_now, thresholds))
+
+
+def _answer(found: rules.Answer) -> PlainTextResponse:
+    return _text(found.body, found.headers)
+
+
+async def _submit(request: Request, spam: bool) -> Response:
+    authenticated = await _authenticated(request, ("blog", "user_ip"))
+    if isinstance(authenticated, Response):
+        return authenticated
+    site, form = authenticated
+    settings: Settings = request.app.state.settings
+    check = rules.CheckRequest.of(form)
+
+    def record() -> int:
+        with session_scope(settings.database_url) as session:
+            return rules.record_submission(session, check, site.id, spam, _actor(site))
+
+    comment_id = await run_in_threadpool(record)
+    return _text(rules.THANKS, {"X-Moderation-Comment-Id": str(comment_id)})
+
+
+@router.post("/1.1/submit-spam")
+async def submit_spam(request: Request) -> Response:
+    return await _submit(request, spam=True)
+
+
+@router.post("/1.1/submit-ham")
+async def submit_ham(request: Request) -> Response:
+    return await _submit(request, spam=False)
+
+
+@router.get("/1.2/usage-limit")
+async def usage_limit(request: Request) -> Response:
+    form = await _form(request)
+    if isinstance(form, str):
+        return _invalid(form)
+    found = _site_of(request, form, "api_key")
+    if isinstance(found, str):
+        return _invalid(found)
+    settings: Settings = request.app.state.settings
+    site = found
+
+    def count() -> dict[str, object]:
+        with session_scope(settings.database_url) as session:
+            return rules.usage(session, site.id, utcnow())
+
+    return JSONResponse(await run_in_threadpool(count))
+
+
+def decision_feed_for(settings: Settings) -> DecisionFeed:
+    """The feed comment-check waits on; its poll reads the database this app writes to."""
+
+    def read_decided(ids: list[int]) -> list[Decided]:
+        with session_scope(settings.database_url) as session:
+            return rules.decided(session, ids)
+
+    return DecisionFeed(broker_url(settings), read_decided)

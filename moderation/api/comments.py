@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -215,7 +217,11 @@ def _client_of(
             403,
         )
     origin = sites.check_origin(request, site)
-    token = sites.reader_token(request) or sites.new_reader_token()
+    token = sites.reader_token(request)
+    if token is None and (is_form or "origin" in request.headers):
+        # A browser (browsers send Origin with every POST): it will want to show its author
+        # the comment while it waits. Other callers get no token and no cookie.
+        token = sites.new_reader_token()
     channel = "widget" if origin is not None else ("form" if is_form else "api")
     return (
         service.ClientInfo(
@@ -238,16 +244,107 @@ def get_comment(
         return service.comment_status(session, comment_id)
 
 
-@router.get("/articles/{article_id}/comments", response_model=CommentPage)
+# Part of every public ETag: bumped when the list's JSON changes shape, so a cache does not
+# revalidate a copy in the old shape after a deployment.
+_LIST_FORMAT = "c1"
+_PUBLIC_CACHE = "public, max-age=0, must-revalidate"
+_PRIVATE_CACHE = "private, no-cache"
+# The reader token changes the answer; Origin changes its CORS headers.
+_LIST_VARY = "X-Reader-Token, Origin"
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match's weak comparison: W/"x" matches "x"; * matches anything."""
+    bare = etag.removeprefix("W/")
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == bare:
+            return True
+    return False
+
+
+def _not_modified(request: Request, etag: str, changed_at: datetime | None) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:  # it takes precedence over If-Modified-Since (RFC 9110)
+        return _etag_matches(if_none_match, etag)
+    since = request.headers.get("if-modified-since")
+    if since is None or changed_at is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False  # a date we cannot read is ignored, as the RFC says
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    # HTTP dates have whole seconds.
+    return changed_at.replace(microsecond=0) <= when
+
+
+@router.get(
+    "/articles/{article_id:path}/comments",
+    response_model=CommentPage,
+    summary="List an article's published comments",
+    description=(
+        "Approved comments of an article, oldest thread first, replies nested under their "
+        "parents, `cursor` pagination (`next_cursor`). `site` is the site's public id (the "
+        "default site when left out); an unknown one is a 422 naming `site`.\n\n"
+        "**Caching**: the answer carries `ETag` and `Last-Modified`, which change whenever a "
+        "comment of the article is published or unpublished. Send them back as "
+        "`If-None-Match` / `If-Modified-Since`: an unchanged list is a `304` that costs one "
+        "row read. `Cache-Control: public, max-age=0, must-revalidate`, so a shared cache "
+        "(CDN, reverse proxy) may keep it and revalidate on every request.\n\n"
+        "**The author's own comments**: with `X-Reader-Token` (the `reader_token` the submit "
+        "answer gave this browser), the caller's comments awaiting moderation are added in "
+        'place, marked `"pending": true`, and those not published are listed by id in '
+        "`not_published` (without their text); that answer is `Cache-Control: private`. "
+        "Browsers on a site's own pages may call it cross-origin (CORS) only from the "
+        "origins the site registered."
+    ),
+    responses={
+        304: {"description": "Not modified since the ETag or date the caller sent"},
+        400: {"description": "A cursor this API did not give out"},
+        422: {"description": "An unknown `site`, or a bad `limit`; the answer names it"},
+    },
+)
 def list_article_comments(
     article_id: str,
+    request: Request,
     settings: SettingsDep,
+    site: Annotated[
+        str | None,
+        Query(max_length=64, description="the site's public id; the default site if left out"),
+    ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> CommentPage:
-    """Approved comments of an article, oldest thread first, replies nested under parents."""
+) -> Response:
+    chosen = sites.site_named(request, site, "site")
+    # The header only: the cookie belongs to our own article page, and a shared cache keys
+    # on Vary: X-Reader-Token, not on every cookie a browser sends.
+    token = request.headers.get(sites.READER_HEADER)
+    reader = sites.reader_hash(token) if token and len(token) <= sites.MAX_READER_TOKEN else None
     with unit_of_work(settings) as session:
-        return service.article_comments(session, article_id, cursor, limit)
+        headers = {"Vary": _LIST_VARY}
+        if reader is None:
+            version = service.comments_version(session, article_id, site_id=chosen.id)
+            changed = version.changed_at
+            stamp = int(changed.timestamp() * 1_000_000) if changed else 0
+            headers["ETag"] = f'"{_LIST_FORMAT}-{version.version}-{stamp}"'
+            headers["Cache-Control"] = _PUBLIC_CACHE
+            if changed is not None:
+                headers["Last-Modified"] = format_datetime(changed.astimezone(UTC), usegmt=True)
+            if _not_modified(request, headers["ETag"], changed):
+                return Response(status_code=304, headers=headers)
+        page = service.article_comments(
+            session, article_id, cursor, limit, site_id=chosen.id, reader_hash=reader
+        )
+    body = page.model_dump_json().encode()
+    if reader is not None:
+        # Nothing cheaper tells whether the reader's own comments changed: the page's hash.
+        headers["ETag"] = f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+        headers["Cache-Control"] = _PRIVATE_CACHE
+        if _not_modified(request, headers["ETag"], None):
+            return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.post(

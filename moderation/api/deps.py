@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from moderation.config import Settings
+from moderation.domain import webhooks
 from moderation.storage.db import session_scope
 
 
@@ -25,6 +26,8 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 @contextmanager
 def unit_of_work(settings: Settings) -> Iterator[Session]:
-    """The request boundary is the one place that commits."""
+    """The request boundary is the one place that commits; the webhook deliveries that the
+    request's status changes wrote are sent after the commit (never when it rolled back)."""
     with session_scope(settings.database_url) as session:
         yield session
+    webhooks.send_written(settings, session)

@@ -1,7 +1,117 @@
-"""The Perspective-compatible API (being written)."""
+"""The Perspective-compatible API: `POST /v1alpha1/comments:analyze` and `comments:suggestscore`
+with `?key=` a site's secret key, so a site moves off Google's Perspective by changing one URL.
+
+Scoring goes through the queue like everything else (moderation/analysis.py); the protocol
+lives in moderation/domain/perspective.py. Every answer, errors included, is in Google's shape.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from moderation.analysis import AnalysisUnavailable, Analyzer, TextToAnalyze
+from moderation.config import Settings
+from moderation.domain.perspective import (
+    PerspectiveError,
+    analyze_answer,
+    invalid_key,
+    missing_key,
+    parse_analyze,
+    parse_body,
+    parse_suggestion,
+    suggestion_answer,
+    too_long,
+    unavailable,
+)
+from moderation.domain.sites import SiteDirectory, SiteInfo
+from moderation.storage.analyses import record_feedback
+from moderation.storage.db import session_scope
 
 router = APIRouter(include_in_schema=False)
+
+PREFIX = "/v1alpha1/"
+
+
+def speaks_perspective(path: str) -> bool:
+    """Whether a path is Perspective's, so its errors come in Perspective's shape."""
+    return path.startswith(PREFIX)
+
+
+def _error(error: PerspectiveError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.code)
+
+
+def body_too_large() -> JSONResponse:
+    """A body over the app's limit can only be a text far over Perspective's 20 KB."""
+    return _error(too_long())
+
+
+def analyzer_for(settings: Settings) -> Analyzer:
+    return Analyzer.for_settings(settings)
+
+
+def _site(request: Request) -> SiteInfo:
+    """The site whose secret key is `?key=` (or Google's `X-Goog-Api-Key` header)."""
+    key = request.query_params.get("key") or request.headers.get("x-goog-api-key")
+    if not key:
+        raise missing_key()
+    sites: SiteDirectory = request.app.state.sites
+    site = sites.by_key(key)
+    if site is None:
+        raise invalid_key()
+    return site
+
+
+@router.post("/v1alpha1/comments:analyze")
+async def analyze(request: Request) -> JSONResponse:
+    try:
+        site = _site(request)
+        wanted = parse_analyze(parse_body(await request.body()))
+        analyzer: Analyzer = request.app.state.analyzer
+        try:
+            analysis = await analyzer.analyze(
+                TextToAnalyze(
+                    text=wanted.text,
+                    site_id=site.id,
+                    sentences=wanted.spans,
+                    keep=not wanted.do_not_store,
+                    client_token=wanted.client_token,
+                )
+            )
+        except AnalysisUnavailable:
+            raise unavailable() from None
+        return JSONResponse(analyze_answer(wanted, analysis.scores, analysis.sentences))
+    except PerspectiveError as error:
+        return _error(error)
+
+
+@router.post("/v1alpha1/comments:suggestscore")
+async def suggest_score(request: Request) -> JSONResponse:
+    try:
+        site = _site(request)
+        suggestion = parse_suggestion(parse_body(await request.body()))
+    except PerspectiveError as error:
+        return _error(error)
+    settings: Settings = request.app.state.settings
+
+    def keep() -> Any:
+        with session_scope(settings.database_url) as session:
+            return record_feedback(
+                session,
+                site.id,
+                suggestion.client_token,
+                suggestion.feedback(),
+                suggestion.text,
+                keep_text=not suggestion.do_not_store,
+            )
+
+    try:
+        await run_in_threadpool(keep)
+    except (OperationalError, DBAPIError):  # the database is away: nothing was kept
+        return _error(unavailable())
+    return JSONResponse(suggestion_answer(suggestion))

@@ -19,6 +19,7 @@ from moderation.domain.schemas import (
     CommentStatusView,
     CommentSubmission,
     PublicComment,
+    UnpublishedComment,
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
@@ -134,7 +135,7 @@ def submit_comment(
     return result
 
 
-def _public(comment: Comment, article_external_id: str) -> PublicComment:
+def _public(comment: Comment, article_external_id: str, pending: bool = False) -> PublicComment:
     return PublicComment(
         id=comment.id,
         article_id=article_external_id,
@@ -143,6 +144,7 @@ def _public(comment: Comment, article_external_id: str) -> PublicComment:
         author_url=comment.author_url,
         body=comment.body,
         created_at=comment.created_at,
+        pending=pending,
     )
 
 
@@ -192,10 +194,14 @@ def article_comments(
     limit: int,
     *,
     site_id: int = DEFAULT_SITE_ID,
+    reader_hash: str | None = None,
 ) -> CommentPage:
     """Approved comments, threads oldest first, replies nested under their parents.
 
     A reply whose parent is not published is left out with it: a reply makes no sense alone.
+    With `reader_hash` (the caller's reader token), the comments that token wrote and that
+    await moderation join the threads where they belong, marked pending, and the ones turned
+    down are listed (without their text) in `not_published`.
     """
     after_id = _decode_cursor(cursor)
     article = repository.article_by_external_id(session, article_external_id, site_id=site_id)
@@ -204,15 +210,49 @@ def article_comments(
     roots, replies = repository.approved_threads(session, article.id, after_id, limit + 1)
     has_more = len(roots) > limit
     roots = roots[:limit]
-    nodes = {c.id: _public(c, article_external_id) for c in roots}
+    own_waiting: list[Comment] = []
+    not_published: list[UnpublishedComment] = []
+    if reader_hash is not None:
+        for own in repository.own_unpublished(session, article.id, reader_hash):
+            if own.status in (CommentStatus.QUEUED, CommentStatus.PENDING):
+                own_waiting.append(own)
+            else:
+                not_published.append(
+                    UnpublishedComment(
+                        id=own.id, parent_id=own.parent_id, created_at=own.created_at
+                    )
+                )
+    if own_waiting:
+        # An own top-level comment belongs to this page if its id falls in the page's range.
+        last = roots[-1].id if has_more else MAX_ID
+        roots = sorted(
+            roots + [c for c in own_waiting if c.parent_id is None and after_id < c.id <= last],
+            key=lambda c: c.id,
+        )
+        replies = sorted(
+            replies + [c for c in own_waiting if c.parent_id is not None], key=lambda c: c.id
+        )
+    waiting = {c.id for c in own_waiting}
+    nodes = {c.id: _public(c, article_external_id, c.id in waiting) for c in roots}
     for reply in replies:  # ordered by id, so a parent always comes before its replies
         parent = nodes.get(reply.parent_id or 0)
         if parent is not None:
-            node = _public(reply, article_external_id)
+            node = _public(reply, article_external_id, reply.id in waiting)
             parent.replies.append(node)
             nodes[reply.id] = node
     return CommentPage(
         article_id=article_external_id,
         comments=[nodes[c.id] for c in roots],
         next_cursor=_encode_cursor(roots[-1].id) if has_more else None,
+        # Said once, on the first page, not again with every page that follows.
+        not_published=not_published if after_id == 0 else [],
     )
+
+
+def comments_version(
+    session: Session, article_external_id: str, *, site_id: int = DEFAULT_SITE_ID
+) -> repository.CommentsVersion:
+    """The version of an article's public comments (one row read); version 0 before its
+    first comment is published, or for an article never seen."""
+    found = repository.comments_version(session, article_external_id, site_id=site_id)
+    return found or repository.CommentsVersion(0, None)

@@ -14,8 +14,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -185,6 +187,31 @@ class PublicComment(BaseModel):
     body: str
     created_at: datetime
     replies: list[PublicComment] = []
+    # The caller's own comment, still awaiting moderation: shown only to the reader token that
+    # wrote it (never in a shared cache's copy). Left out of the JSON when false, so what
+    # everyone sees is unchanged.
+    pending: bool = Field(
+        default=False,
+        description="true only for the caller's own comment awaiting moderation "
+        "(sent with X-Reader-Token); absent otherwise",
+    )
+
+    # No return annotation on purpose: pydantic then documents the model's own fields in the
+    # OpenAPI schema (an annotation, even Any, would replace them).
+    @model_serializer(mode="wrap")
+    def _omit_not_pending(self, handler: SerializerFunctionWrapHandler):
+        data = handler(self)
+        if not self.pending and isinstance(data, dict):
+            data.pop("pending", None)
+        return data
+
+
+class UnpublishedComment(BaseModel):
+    """The caller's own comment that moderation did not publish; its text is not repeated."""
+
+    id: int
+    parent_id: int | None
+    created_at: datetime
 
 
 class CommentStatusView(BaseModel):
@@ -202,3 +229,15 @@ class CommentPage(BaseModel):
     article_id: str
     comments: list[PublicComment]
     next_cursor: str | None
+    not_published: list[UnpublishedComment] = Field(
+        default=[],
+        description="the caller's own comments that were not published (with X-Reader-Token "
+        "only); absent otherwise",
+    )
+
+    @model_serializer(mode="wrap")  # no return annotation: see PublicComment
+    def _omit_nothing_unpublished(self, handler: SerializerFunctionWrapHandler):
+        data = handler(self)
+        if not self.not_published and isinstance(data, dict):
+            data.pop("not_published", None)
+        return data

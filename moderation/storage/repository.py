@@ -3,7 +3,7 @@ the caller commits. (Accounts: staff.py; the review queues: review.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.domain.statuses import CommentStatus
+from moderation.storage import webhooks
 from moderation.storage.models import (
     DEFAULT_SITE_ID,
     Article,
@@ -144,6 +145,58 @@ def approved_threads(
         ).scalars()
     )
     return roots, replies
+
+
+# A reader has a handful of comments under one article; more than this is not a reader.
+MAX_OWN_COMMENTS = 100
+
+# Built once: every article page a commenter opens runs it (ix_comments_article_status_id
+# narrows it to the article's unpublished comments before reader_hash is compared).
+_OWN_UNPUBLISHED = (
+    select(Comment)
+    .where(
+        Comment.article_id == bindparam("article_id"),
+        Comment.status != CommentStatus.APPROVED,
+        Comment.reader_hash == bindparam("reader_hash"),
+    )
+    .order_by(Comment.id)
+    .limit(MAX_OWN_COMMENTS)
+)
+
+
+def own_unpublished(session: Session, article_id: int, reader_hash: str) -> list[Comment]:
+    """The comments this reader token wrote under the article that are not published (yet):
+    queued, held, or turned down. Oldest first."""
+    return list(
+        session.execute(
+            _OWN_UNPUBLISHED, {"article_id": article_id, "reader_hash": reader_hash}
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsVersion:
+    """What the public comment list's ETag and Last-Modified are made of."""
+
+    version: int
+    changed_at: datetime | None
+
+
+# Built once: a cache revalidating an article's comments costs this one row read.
+_COMMENTS_VERSION = select(Article.comments_version, Article.comments_changed_at).where(
+    Article.site_id == bindparam("site_id"), Article.external_id == bindparam("external_id")
+)
+
+
+def comments_version(
+    session: Session, external_id: str, *, site_id: int = DEFAULT_SITE_ID
+) -> CommentsVersion | None:
+    if "\x00" in external_id:  # as in article_by_external_id: no article has one
+        return None
+    row = session.execute(
+        _COMMENTS_VERSION, {"site_id": site_id, "external_id": external_id}
+    ).one_or_none()
+    return None if row is None else CommentsVersion(row[0] or 0, row[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,12 +341,20 @@ _NO_SYNC = {"synchronize_session": False}
 
 
 def record_decisions(
-    session: Session, decisions: Sequence[DecisionRecord], actor: str = "policy"
+    session: Session,
+    decisions: Sequence[DecisionRecord],
+    actor: str = "policy",
+    *,
+    webhook_sites: Collection[int] | None = None,
 ) -> list[int]:
     """Move queued comments to their decided status, with decision and audit rows, in bulk.
 
     The update is guarded by `status = 'queued'`: a comment another worker already decided is
     left alone and gets no second decision row. Returns the ids this call decided.
+
+    Each decision is also written as a webhook event for the endpoints of its site, in this
+    transaction. `webhook_sites`, the sites with endpoints as a worker keeps them in memory,
+    skips that query when empty (the hot path of a deployment without webhooks); None looks.
     """
     now = utcnow()
     by_status: dict[CommentStatus, list[int]] = {}
@@ -348,6 +409,15 @@ def record_decisions(
             for r in kept
         ],
     )
+    if webhook_sites is None or webhook_sites:
+        webhooks.record_status_changes(
+            session,
+            actor,
+            [
+                webhooks.StatusChange(r.comment_id, CommentStatus.QUEUED, r.status, r.reason_text)
+                for r in kept
+            ],
+        )
     return [r.comment_id for r in kept]
 
 

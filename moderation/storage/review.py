@@ -11,7 +11,7 @@ from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import repository
+from moderation.storage import repository, webhooks
 from moderation.storage.models import (
     Article,
     Comment,
@@ -217,6 +217,14 @@ def record_changes(session: Session, actor: str, changes: Sequence[StatusChange]
         session,
         [c.comment_id for c in changes if CommentStatus.APPROVED in (c.from_status, c.to_status)],
     )
+    webhooks.record_status_changes(
+        session,
+        actor,
+        [
+            webhooks.StatusChange(c.comment_id, c.from_status, c.to_status, c.reason)
+            for c in changes
+        ],
+    )
     labels = [{**c.label, "actor": actor, "created_at": now} for c in changes if c.label]
     if labels:
         session.execute(insert(ModeratorLabel), labels)
@@ -344,6 +352,11 @@ def hide_reported(session: Session, comment_id: int, reason: str) -> bool:
             reason=reason,
             created_at=now,
         )
+    )
+    webhooks.record_status_changes(
+        session,
+        "readers",
+        [webhooks.StatusChange(comment_id, CommentStatus.APPROVED, CommentStatus.PENDING, reason)],
     )
     return True
 

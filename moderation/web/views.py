@@ -1,9 +1,15 @@
-"""The article page: the article, its approved comments as threads, and the reply form."""
+"""The article page (the article, its approved comments as threads, the reply form; the
+reader's own comments awaiting moderation) and the embeddable widget's script."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -11,10 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from moderation.api import sites
 from moderation.config import Settings
 from moderation.domain import comments as service
-from moderation.domain.errors import FieldProblem, NotFound
-from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, CommentPage, CommentStatusView
+from moderation.domain.errors import FieldProblem
+from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, CommentPage
+from moderation.domain.sites import DEFAULT_SITE, SiteInfo, UnknownSite
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
 from moderation.storage.db import session_scope
@@ -31,35 +39,73 @@ _NOTICES = {
     CommentStatus.SPAM: "Your comment was not published.",
     CommentStatus.REJECTED: "Your comment was not published.",
 }
+# The form's fields, in the order the page shows them, with the words a reader sees.
+FORM_LABELS = {
+    "body": "Comment",
+    "author_name": "Name",
+    "author_email": "Email",
+    "author_url": "Website",
+}
 
 
 def static_files() -> StaticFiles:
     return StaticFiles(directory=HERE / "static")
 
 
+def reader_message(problem: FieldProblem) -> str:
+    """The API's wording ("author_email must not be empty") in the form's words ("Email must
+    not be empty"): a reader knows the label, not the field's name."""
+    label = FORM_LABELS.get(problem.field)
+    if label and problem.message.startswith(problem.field + " "):
+        return label + problem.message[len(problem.field) :]
+    return problem.message
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    title: str | None
+    page: CommentPage
+    own_status: CommentStatus | None
+
+
 def _load_page(
-    settings: Settings, article_id: str, cursor: str | None, comment_id: int | None
-) -> tuple[dict[str, Any], CommentPage, CommentStatusView | None]:
+    settings: Settings,
+    site: SiteInfo,
+    article_id: str,
+    cursor: str | None,
+    comment_id: int | None,
+    reader_hash: str | None,
+) -> _Loaded:
     with session_scope(settings.database_url) as session:
-        article = repository.article_by_external_id(session, article_id)
-        info: dict[str, Any] = {"id": article_id, "title": None, "url": None}
-        if article is not None:
-            info.update(title=article.title, url=article.url)
-        page = service.article_comments(session, article_id, cursor, limit=100)
-        own: CommentStatusView | None = None
-        if comment_id is not None:
-            try:
-                own = service.comment_status(session, comment_id)
-            except NotFound:
-                own = None
-            if own is not None and own.article_id != article_id:
-                own = None
-    return info, page, own
+        article = repository.article_by_external_id(session, article_id, site_id=site.id)
+        page = service.article_comments(
+            session, article_id, cursor, limit=100, site_id=site.id, reader_hash=reader_hash
+        )
+        own: CommentStatus | None = None
+        # The status notice after a form post is the author's: only the browser holding the
+        # reader token that wrote the comment sees it (anyone may have the URL).
+        if comment_id is not None and reader_hash is not None and article is not None:
+            found = repository.comment_with_article(session, comment_id)
+            if found is not None:
+                comment, of_article = found
+                if of_article.id == article.id and hmac.compare_digest(
+                    comment.reader_hash or "", reader_hash
+                ):
+                    own = comment.status
+    return _Loaded(article.title if article else None, page, own)
+
+
+def _page_link(site: SiteInfo, **params: Any) -> str:
+    """A link to this article page with other query parameters, keeping its site."""
+    query = {} if site.slug == DEFAULT_SITE else {"site": site.slug}
+    query.update({k: v for k, v in params.items() if v is not None})
+    return "?" + urlencode(query) if query else "?"
 
 
 async def _render(
     request: Request,
     settings: Settings,
+    site: SiteInfo,
     article_id: str,
     *,
     cursor: str | None = None,
@@ -68,28 +114,42 @@ async def _render(
     problems: list[FieldProblem] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    info, page, own = await run_in_threadpool(_load_page, settings, article_id, cursor, comment_id)
-    is_demo = article_id == demo.DEMO_ARTICLE_ID
+    reader = sites.reader_hash(sites.reader_token(request))
+    loaded = await run_in_threadpool(
+        _load_page, settings, site, article_id, cursor, comment_id, reader
+    )
+    is_demo = article_id == demo.DEMO_ARTICLE_ID and site.slug == DEFAULT_SITE
     errors: dict[str, str] = {}
     for problem in problems or []:
-        errors.setdefault(problem.field, problem.message)
+        errors.setdefault(problem.field, reader_message(problem))
+    # Form fields first, in the page's order, so the summary reads like the form.
+    ordered = {f: errors[f] for f in FORM_LABELS if f in errors}
+    ordered.update({f: m for f, m in errors.items() if f not in FORM_LABELS})
+    values = values or {}
+    reply_to = values.get("parent_id") or request.query_params.get("reply_to") or ""
     return templates.TemplateResponse(
         request,
         "article.html",
         {
             "article_id": article_id,
-            "title": info["title"] or (demo.DEMO_TITLE if is_demo else f"Article {article_id}"),
+            "site": site.slug,
+            "title": loaded.title or (demo.DEMO_TITLE if is_demo else f"Article {article_id}"),
             "byline": demo.DEMO_BYLINE if is_demo else None,
             "paragraphs": demo.DEMO_PARAGRAPHS if is_demo else [],
-            "page": page,
-            "notice": _NOTICES[own.status] if own else None,
-            "own": own,
-            "values": values or {},
-            "errors": errors,
+            "page": loaded.page,
+            "notice": _NOTICES[loaded.own_status] if loaded.own_status else None,
+            "own_status": loaded.own_status,
+            "values": values,
+            "errors": ordered,
+            "form_fields": FORM_LABELS,
+            "reply_to": str(reply_to)[:20],
+            "page_link": lambda **params: _page_link(site, **params),
             "max_name": MAX_NAME,
             "max_body": MAX_BODY,
         },
         status_code=status_code,
+        # It shows the reader their own comments: never for a shared cache.
+        headers={"Cache-Control": "private, no-cache"},
     )
 
 
@@ -98,8 +158,10 @@ async def article_with_errors(
 ) -> HTMLResponse:
     """A form post that broke a rule: the page again, the reader's text kept, errors by fields."""
     article_id = str(data.get("article_id") or demo.DEMO_ARTICLE_ID)[:200]
+    slug = data.get("site_id") or request.query_params.get("site")
+    site = sites.site_named(request, str(slug) if slug else None, "site_id")
     return await _render(
-        request, settings, article_id, values=data, problems=problems, status_code=422
+        request, settings, site, article_id, values=data, problems=problems, status_code=422
     )
 
 
@@ -112,8 +174,46 @@ def home() -> Response:
 async def article_page(
     request: Request,
     article_id: str,
+    site: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query()] = None,
     comment: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    return await _render(request, settings, article_id, cursor=cursor, comment_id=comment)
+    try:
+        chosen = sites.site_named(request, site, "site")
+    except UnknownSite:
+        # A person followed a link: a page, not the API's JSON.
+        return templates.TemplateResponse(
+            request,
+            "not_found.html",
+            {"message": f"There is no site {site!r} here."},
+            status_code=404,
+        )
+    return await _render(request, settings, chosen, article_id, cursor=cursor, comment_id=comment)
+
+
+@cache
+def _widget() -> tuple[bytes, str]:
+    script = (HERE / "static" / "widget.js").read_bytes()
+    return script, f'"{hashlib.sha256(script).hexdigest()[:32]}"'
+
+
+@router.get("/widget.js", name="widget_script")
+def widget_script(request: Request) -> Response:
+    """The embeddable widget: one <script> tag on any page of a registered site.
+
+    A stable URL that caches keep for five minutes and then revalidate (ETag), so a fix
+    reaches every site within minutes without a version in the URL.
+    """
+    script, etag = _widget()
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=300, stale-while-revalidate=86400",
+        # Pages that isolate themselves (COEP) may still load it from our origin.
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if_none_match = request.headers.get("if-none-match", "")
+    if etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)

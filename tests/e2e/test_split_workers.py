@@ -52,4 +52,4 @@ def test_an_unknown_queue_is_refused_before_anything_starts() -> None:
     result = run_moderation("worker", "--queues", "comments,everything")
 
     assert result.returncode == 2
-    assert "choose among comments and explanations" in result.stderr
+    assert "choose among comments, explanations and webhooks" in result.stderr

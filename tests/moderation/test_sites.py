@@ -103,7 +103,9 @@ def test_a_sites_backend_passes_the_readers_address_with_its_key(
 def test_a_browser_comment_takes_the_requests_own_address_and_gets_a_reader_token(
     client: TestClient, database_url: str
 ) -> None:
-    answer = client.post("/api/v1/comments", json=VALID, headers={"User-Agent": "Firefox/140"})
+    # Browsers send Origin with every POST, also to their own site.
+    browser = {"User-Agent": "Firefox/140", "Origin": "http://testserver"}
+    answer = client.post("/api/v1/comments", json=VALID, headers=browser)
 
     assert answer.status_code == 202
     token = answer.json()["reader_token"]
@@ -114,9 +116,14 @@ def test_a_browser_comment_takes_the_requests_own_address_and_gets_a_reader_toke
     assert comment.reader_hash is not None and token not in comment.reader_hash
 
     # The same browser keeps its token for its next comment.
-    again = client.post("/api/v1/comments", json=VALID)
+    again = client.post("/api/v1/comments", json=VALID, headers=browser)
     assert again.json()["reader_token"] == token
     assert stored(database_url, again.json()["id"])[0].reader_hash == comment.reader_hash
+
+    # A program that is not a browser gets no token and no cookie.
+    client.cookies.clear()
+    script = client.post("/api/v1/comments", json=VALID)
+    assert script.json()["reader_token"] is None and "set-cookie" not in script.headers
 
 
 def test_browsers_on_other_origins_only_where_the_site_registered_them(

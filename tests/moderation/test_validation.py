@@ -283,15 +283,16 @@ def test_json_with_charset_parameter_is_accepted(shared_client: TestClient) -> N
 
 # ---- plain HTML form posts ---------------------------------------------------------------
 
+# The page words a problem with the field's label ("Comment", not "body"): what a reader sees.
 FORM_ROWS = [
-    ("body empty", {"body": ""}, "body", "body must not be empty"),
-    ("body whitespace", {"body": "   \r\n  "}, "body", "body must not be empty"),
+    ("body empty", {"body": ""}, "body", "Comment must not be empty"),
+    ("body whitespace", {"body": "   \r\n  "}, "body", "Comment must not be empty"),
     ("body too long", {"body": "b" * 5001}, "body", "at most 5000"),
     ("body control char", {"body": "bad\x07bell"}, "body", "control characters"),
-    ("name empty", {"author_name": ""}, "author_name", "author_name"),
+    ("name empty", {"author_name": ""}, "author_name", "Name must not be empty"),
     ("name too long", {"author_name": "n" * 101}, "author_name", "at most 100"),
     ("name control char", {"author_name": "Ann\x1b"}, "author_name", "control characters"),
-    ("email empty", {"author_email": ""}, "author_email", "author_email"),
+    ("email empty", {"author_email": ""}, "author_email", "Email must not be empty"),
     ("email not an address", {"author_email": "ann.example.com"}, "author_email", "email"),
     ("url javascript", {"author_url": "javascript:alert(1)"}, "author_url", "http"),
     ("url no scheme", {"author_url": "example.com"}, "author_url", "http"),

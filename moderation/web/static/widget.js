@@ -1,0 +1,542 @@
+/* The comment moderation widget: one tag on any page of a registered site renders the
+ * article's approved comments, the reader's own comments awaiting moderation, "Reply" and the
+ * "Leave a Reply" form, talking to the moderation API cross-origin (CORS, only from the origins
+ * the site registered):
+ *
+ *   <script src="https://moderation.example/widget.js" data-site="example-news"
+ *           data-article="42" async></script>
+ *
+ * Optional: data-title and data-url (the article's, sent with its first comment; default the
+ * page's), data-target="#comments" (render into that element instead of after the tag).
+ * The API's origin is the one this script was loaded from.
+ *
+ * Comment text and names are the public's: they only ever reach the page as textContent, never
+ * as markup. Styles are prefixed (.mcw-) and carry no specificity (:where), so a site's own
+ * rules win. The reader token the API gives with the first comment is kept in localStorage and
+ * sent back as X-Reader-Token, so the author sees their comment while it waits.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script) {
+    var candidates = document.querySelectorAll("script[data-site][data-article]:not([data-mcw])");
+    script = candidates[0] || null;
+  }
+  if (!script || script.dataset.mcw) return;
+  script.dataset.mcw = "started";
+  if (!window.fetch || !window.URL || !window.Promise) return;
+
+  var site = script.dataset.site;
+  var articleId = script.dataset.article;
+  if (!site || !articleId) {
+    console.error("moderation widget: data-site and data-article are required");
+    return;
+  }
+  var api = new URL(script.src, location.href).origin;
+  var count = (window.__mcwCount = (window.__mcwCount || 0) + 1);
+  var uid = "mcw" + count + "-";
+
+  var LABELS = { body: "Comment", author_name: "Name", author_email: "Email", author_url: "Website" };
+  var ORDER = ["body", "author_name", "author_email", "author_url"];
+  var PAGE_SIZE = 50;
+  var FIRST_DELAY = 500;
+  var MAX_DELAY = 30000;
+  var FOLLOW_FOR = 30 * 60 * 1000;
+  var TOKEN_KEY = "mcw-reader:" + api + ":" + site;
+
+  var CSS = [
+    ":where(.mcw){font:inherit;color:inherit;max-width:44rem}",
+    ":where(.mcw) :where(h2){font-size:1.25rem;margin:1.5rem 0 .5rem}",
+    ":where(.mcw-thread,.mcw-replies){list-style:none;padding:0;margin:0}",
+    ":where(.mcw-replies){margin-left:1.25rem;border-left:2px solid #ddd;padding-left:.9rem}",
+    ":where(.mcw-comment)>:where(article){margin:.9rem 0}",
+    ":where(.mcw-comment header){font-size:.9rem}",
+    ":where(.mcw-comment time){color:#666;margin-left:.5rem}",
+    ":where(.mcw-body p){margin:.3rem 0;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ":where(.mcw-pending)>:where(article){background:#fff8e1;border-left:4px solid #b26a00;padding:.4rem .8rem}",
+    ":where(.mcw-status){font-style:italic;font-size:.9rem;color:#6d4200;margin:.3rem 0}",
+    ":where(.mcw-status[data-status=approved]){color:#1b5e20}",
+    ":where(.mcw-notice){background:#f4f4f4;border-left:4px solid #666;padding:.5rem .8rem}",
+    ":where(.mcw-errors){background:#fdecea;border-left:4px solid #c62828;padding:.5rem .8rem}",
+    ":where(.mcw-errors a){color:#b71c1c}",
+    ":where(.mcw-field){display:flex;flex-direction:column;margin:.7rem 0}",
+    ":where(.mcw-field label){font-weight:600;margin-bottom:.2rem}",
+    ":where(.mcw-field input,.mcw-field textarea){font:inherit;padding:.4rem;border:1px solid #888;border-radius:3px}",
+    ":where(.mcw-invalid input,.mcw-invalid textarea){border-color:#c62828}",
+    ":where(.mcw-error){color:#b71c1c;font-size:.9rem;margin-top:.2rem}",
+    ":where(.mcw-hint){color:#555;font-size:.85rem}",
+    ":where(.mcw-link){background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;font-size:.85rem}",
+    ":where(.mcw-submit){font:inherit;font-weight:600;padding:.5rem 1rem;cursor:pointer}",
+    ":where(.mcw-visually-hidden){position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+    ":where(.mcw) :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}",
+  ].join("\n");
+
+  function addStyle() {
+    if (document.getElementById("mcw-style")) return;
+    var style = document.createElement("style");
+    style.id = "mcw-style";
+    style.textContent = CSS;
+    // First in <head>: the site's own stylesheets come later and win.
+    var head = document.head || document.documentElement;
+    head.insertBefore(style, head.firstChild);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function sleep(ms) {
+    return new Promise(function (resolve) { window.setTimeout(resolve, ms); });
+  }
+
+  function readToken() {
+    try { return window.localStorage.getItem(TOKEN_KEY); } catch (error) { return null; }
+  }
+
+  function keepToken(token) {
+    if (!token) return;
+    try { window.localStorage.setItem(TOKEN_KEY, token); } catch (error) { /* storage blocked */ }
+  }
+
+  function withSite(url) {
+    // CORS is decided per site, named by ?site= on every call.
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "site=" + encodeURIComponent(site);
+  }
+
+  function headers(extra) {
+    var result = { Accept: "application/json" };
+    var token = readToken();
+    if (token) result["X-Reader-Token"] = token;
+    for (var key in extra) result[key] = extra[key];
+    return result;
+  }
+
+  // ---- the skeleton ---------------------------------------------------------------------
+
+  addStyle();
+  var root = el("section", "mcw");
+  root.setAttribute("aria-labelledby", uid + "title");
+  var title = el("h2", "mcw-title", "Comments");
+  title.id = uid + "title";
+  var live = el("p", "mcw-visually-hidden");
+  live.setAttribute("role", "status");
+  live.setAttribute("aria-live", "polite");
+  var notices = el("div", "mcw-notices");
+  var thread = el("ol", "mcw-thread");
+  var empty = el("p", "mcw-empty", "No comments yet.");
+  empty.hidden = true;
+  var more = el("button", "mcw-link mcw-more", "More comments");
+  more.type = "button";
+  more.hidden = true;
+  var failure = el("p", "mcw-failure");
+  failure.hidden = true;
+  root.append(title, live, notices, thread, empty, more, failure);
+
+  var formBox = el("section", "mcw-reply-form");
+  formBox.setAttribute("aria-labelledby", uid + "reply-title");
+  var replyTitle = el("h2", "mcw-reply-title", "Leave a Reply");
+  replyTitle.id = uid + "reply-title";
+  var cancel = el("button", "mcw-link mcw-cancel", "Cancel reply");
+  cancel.type = "button";
+  cancel.hidden = true;
+  var note = el("p", "mcw-note", "Your email address will not be published. Required fields are marked ");
+  var star = el("span", null, "*");
+  star.setAttribute("aria-hidden", "true");
+  note.append(star, el("span", "mcw-visually-hidden", "with an asterisk"), ".");
+  var summary = el("div", "mcw-errors");
+  summary.setAttribute("role", "alert");
+  summary.tabIndex = -1;
+  summary.hidden = true;
+  var form = el("form", "mcw-form");
+  form.noValidate = true;
+  var inputs = {};
+
+  function field(name, label, type, required) {
+    var wrapper = el("p", "mcw-field");
+    var input = type === "textarea" ? el("textarea") : el("input");
+    input.id = uid + name;
+    input.name = name;
+    if (type === "textarea") input.rows = 6;
+    else input.type = type;
+    var labelNode = el("label", null, label);
+    labelNode.htmlFor = input.id;
+    if (required) {
+      var mark = el("span", null, " *");
+      mark.setAttribute("aria-hidden", "true");
+      labelNode.appendChild(mark);
+      input.required = true;
+      input.setAttribute("aria-required", "true");
+    }
+    wrapper.append(labelNode, input);
+    if (name === "author_email") {
+      var hint = el("span", "mcw-hint", "Never published.");
+      hint.id = uid + "email-note";
+      input.setAttribute("aria-describedby", hint.id);
+      wrapper.appendChild(hint);
+    }
+    inputs[name] = input;
+    form.appendChild(wrapper);
+  }
+
+  field("body", "Comment", "textarea", true);
+  inputs.body.maxLength = 5000;
+  field("author_name", "Name", "text", true);
+  inputs.author_name.maxLength = 100;
+  inputs.author_name.autocomplete = "name";
+  field("author_email", "Email", "email", true);
+  inputs.author_email.autocomplete = "email";
+  field("author_url", "Website", "url", false);
+  inputs.author_url.autocomplete = "url";
+  var actions = el("p", "mcw-actions");
+  var submit = el("button", "mcw-submit", "Post Comment");
+  submit.type = "submit";
+  actions.appendChild(submit);
+  form.appendChild(actions);
+  formBox.append(replyTitle, cancel, note, summary, form);
+  root.appendChild(formBox);
+  var formHome = document.createComment("mcw reply form");
+  root.insertBefore(formHome, formBox);
+
+  var target = script.dataset.target ? document.querySelector(script.dataset.target) : null;
+  if (target) target.appendChild(root);
+  else script.insertAdjacentElement("afterend", root);
+
+  function announce(text) {
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = text; }, 60);
+  }
+
+  // ---- comments -------------------------------------------------------------------------
+
+  function formatTime(value) {
+    var date = new Date(value);
+    return isNaN(date) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  function setBody(container, text) {
+    container.replaceChildren();
+    String(text).split("\n").forEach(function (line) {
+      container.appendChild(el("p", null, line));
+    });
+  }
+
+  function isWebAddress(value) {
+    try {
+      var url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:";
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function replyButton(comment) {
+    var button = el("button", "mcw-link mcw-reply", "Reply");
+    button.type = "button";
+    button.dataset.parent = String(comment.id);
+    button.setAttribute("aria-describedby", uid + "author-" + comment.id);
+    return button;
+  }
+
+  // followStatus: a pending comment from the list is followed from here; one just posted is
+  // followed with the status URL its answer gave.
+  function commentNode(comment, followStatus) {
+    var li = el("li", "mcw-comment" + (comment.pending ? " mcw-pending" : ""));
+    li.id = uid + "comment-" + comment.id;
+    li.dataset.id = String(comment.id);
+    var article = el("article");
+    article.tabIndex = -1;
+    article.setAttribute("aria-labelledby", uid + "author-" + comment.id);
+    var header = el("header");
+    var author = el("strong", "mcw-author");
+    author.id = uid + "author-" + comment.id;
+    if (comment.author_url && isWebAddress(comment.author_url)) {
+      var link = el("a", null, comment.author_name);
+      link.href = comment.author_url;
+      link.rel = "nofollow ugc noopener";
+      author.appendChild(link);
+    } else {
+      author.textContent = comment.author_name;
+    }
+    var time = el("time", null, formatTime(comment.created_at));
+    time.dateTime = comment.created_at;
+    header.append(author, " ", time);
+    article.appendChild(header);
+    if (comment.pending) {
+      var status = el("p", "mcw-status", "Your comment is awaiting moderation. Only you can see it.");
+      status.dataset.status = "pending";
+      article.appendChild(status);
+    }
+    var body = el("div", "mcw-body");
+    setBody(body, comment.body);
+    article.appendChild(body);
+    if (!comment.pending) article.appendChild(replyButton(comment));
+    li.appendChild(article);
+    if (comment.replies && comment.replies.length) {
+      var replies = el("ol", "mcw-replies");
+      comment.replies.forEach(function (reply) { replies.appendChild(commentNode(reply, true)); });
+      li.appendChild(replies);
+    }
+    if (comment.pending && followStatus) follow(li, withSite(api + "/api/v1/comments/" + encodeURIComponent(comment.id)));
+    return li;
+  }
+
+  function published(li, view) {
+    li.classList.remove("mcw-pending");
+    var article = li.querySelector("article");
+    var status = article.querySelector(".mcw-status");
+    if (status) {
+      status.dataset.status = "approved";
+      status.textContent = "Your comment is published.";
+    }
+    if (view.comment) setBody(article.querySelector(".mcw-body"), view.comment.body);
+    if (!article.querySelector(".mcw-reply")) article.appendChild(replyButton({ id: view.id }));
+    announce("Your comment is published.");
+  }
+
+  function notPublished(li) {
+    li.classList.remove("mcw-pending");
+    li.querySelector("article").replaceChildren(el("p", "mcw-notice", "Your comment was not published."));
+    announce("Your comment was not published.");
+  }
+
+  // Polled with a growing delay rather than a held-open stream: a worker usually decides in
+  // a second; a comment held for a person may wait hours; a poll is one cheap row read.
+  async function follow(li, url) {
+    var delay = FIRST_DELAY;
+    var until = Date.now() + FOLLOW_FOR;
+    while (Date.now() < until) {
+      await sleep(delay);
+      delay = Math.min(delay * 1.6, MAX_DELAY);
+      var view;
+      try {
+        var answer = await fetch(url, { headers: { Accept: "application/json" }, credentials: "omit", cache: "no-store" });
+        if (!answer.ok) continue;
+        view = await answer.json();
+      } catch (error) {
+        continue;
+      }
+      if (view.status === "queued" || view.status === "pending") continue;
+      if (view.status === "approved") published(li, view);
+      else notPublished(li);
+      return;
+    }
+  }
+
+  var nextCursor = null;
+
+  async function load(cursor) {
+    var url = api + "/api/v1/articles/" + encodeURIComponent(articleId) + "/comments?site=" +
+      encodeURIComponent(site) + "&limit=" + PAGE_SIZE + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+    var page;
+    try {
+      var answer = await fetch(url, { headers: headers({}), credentials: "omit" });
+      if (!answer.ok) throw new Error("HTTP " + answer.status);
+      page = await answer.json();
+    } catch (error) {
+      // A refused CORS call cannot be told apart from a network error: say both.
+      console.error(
+        "moderation widget: cannot load the comments (" + error + "). Is " + location.origin +
+        " registered for site \"" + site + "\" (moderation sites update " + site +
+        " --add-origin " + location.origin + ")?"
+      );
+      if (!cursor) {
+        failure.textContent = "Comments are not available right now.";
+        failure.hidden = false;
+        formBox.hidden = true;
+      }
+      return;
+    }
+    (page.not_published || []).forEach(function (gone) {
+      notices.appendChild(el("p", "mcw-notice", "Your comment of " + formatTime(gone.created_at) + " was not published."));
+    });
+    page.comments.forEach(function (comment) { thread.appendChild(commentNode(comment, true)); });
+    empty.hidden = thread.children.length > 0;
+    nextCursor = page.next_cursor;
+    more.hidden = !nextCursor;
+    root.dataset.state = "loaded";
+  }
+
+  more.addEventListener("click", function () {
+    if (nextCursor) load(nextCursor);
+  });
+
+  // ---- errors next to their fields ------------------------------------------------------
+
+  function readerWords(problem) {
+    var label = LABELS[problem.field];
+    var message = problem.message || "";
+    if (label && message.indexOf(problem.field + " ") === 0) return label + message.slice(problem.field.length);
+    return message;
+  }
+
+  function clearErrors() {
+    ORDER.forEach(function (name) {
+      var input = inputs[name];
+      input.parentNode.classList.remove("mcw-invalid");
+      input.removeAttribute("aria-invalid");
+      var error = document.getElementById(uid + "error-" + name);
+      if (error) error.remove();
+      var described = (input.getAttribute("aria-describedby") || "")
+        .split(/\s+/).filter(function (id) { return id && id !== uid + "error-" + name; });
+      if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+      else input.removeAttribute("aria-describedby");
+    });
+    summary.replaceChildren();
+    summary.hidden = true;
+  }
+
+  function showErrors(problems) {
+    clearErrors();
+    var byField = {};
+    var others = [];
+    problems.forEach(function (problem) {
+      if (inputs[problem.field] && LABELS[problem.field]) {
+        if (!byField[problem.field]) byField[problem.field] = readerWords(problem);
+      } else {
+        others.push(readerWords(problem));
+      }
+    });
+    var list = el("ul");
+    var first = null;
+    ORDER.forEach(function (name) {
+      if (!byField[name]) return;
+      var input = inputs[name];
+      var error = el("span", "mcw-error", byField[name]);
+      error.id = uid + "error-" + name;
+      input.parentNode.classList.add("mcw-invalid");
+      input.parentNode.appendChild(error);
+      input.setAttribute("aria-invalid", "true");
+      var described = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+      input.setAttribute("aria-describedby", [error.id].concat(described).join(" "));
+      var item = el("li");
+      var link = el("a", null, byField[name]);
+      link.href = "#" + input.id;
+      item.appendChild(link);
+      list.appendChild(item);
+      if (!first) first = input;
+    });
+    others.forEach(function (text) { list.appendChild(el("li", null, text)); });
+    summary.append(el("p", null, "Your comment was not sent. Please correct:"), list);
+    summary.hidden = false;
+    (first || summary).focus();
+  }
+
+  // ---- Reply ----------------------------------------------------------------------------
+
+  var parentId = null;
+  var openedBy = null;
+
+  function replyTo(button) {
+    var li = button.closest(".mcw-comment");
+    li.querySelector("article").insertAdjacentElement("afterend", formBox);
+    parentId = Number(button.dataset.parent);
+    var author = li.querySelector(".mcw-author");
+    replyTitle.textContent = "Reply to " + (author ? author.textContent : "this comment");
+    cancel.hidden = false;
+    openedBy = button;
+    inputs.body.focus();
+  }
+
+  function cancelReply(restoreFocus) {
+    formHome.parentNode.insertBefore(formBox, formHome.nextSibling);
+    parentId = null;
+    replyTitle.textContent = "Leave a Reply";
+    cancel.hidden = true;
+    if (restoreFocus && openedBy && root.contains(openedBy)) openedBy.focus();
+    openedBy = null;
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest(".mcw-reply");
+    if (button && root.contains(button)) replyTo(button);
+  });
+  cancel.addEventListener("click", function () { cancelReply(true); });
+  formBox.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && parentId !== null) cancelReply(true);
+  });
+
+  // ---- posting --------------------------------------------------------------------------
+
+  function articleUrl() {
+    var given = script.dataset.url || location.href.split("#")[0];
+    return isWebAddress(given) ? given : null;
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    if (submit.disabled) return;
+    var data = {
+      site_id: site,
+      article_id: articleId,
+      article_url: articleUrl(),
+      article_title: (script.dataset.title || document.title || "").slice(0, 300) || null,
+      parent_id: parentId,
+      author_name: inputs.author_name.value,
+      author_email: inputs.author_email.value,
+      author_url: inputs.author_url.value,
+      body: inputs.body.value,
+    };
+    submit.disabled = true;
+    var label = submit.textContent;
+    submit.textContent = "Posting…";
+    var answer = null;
+    var payload = null;
+    try {
+      answer = await fetch(withSite(api + "/api/v1/comments"), {
+        method: "POST",
+        headers: headers({ "Content-Type": "application/json" }),
+        body: JSON.stringify(data),
+        credentials: "omit",
+      });
+      payload = await answer.json().catch(function () { return null; });
+    } catch (error) {
+      answer = null;
+    } finally {
+      submit.disabled = false;
+      submit.textContent = label;
+    }
+    if (answer === null) {
+      showErrors([{ field: "request", message: "Your comment could not be sent. Please try again." }]);
+      return;
+    }
+    if (answer.status !== 202 || !payload) {
+      showErrors(payload && payload.fields && payload.fields.length ? payload.fields : [
+        { field: "request", message: (payload && payload.message) || "Your comment could not be sent (error " + answer.status + ")." },
+      ]);
+      return;
+    }
+    keepToken(payload.reader_token);
+    clearErrors();
+    var li = commentNode({
+      id: payload.id,
+      author_name: data.author_name.trim(),
+      author_url: null,
+      body: data.body,
+      created_at: new Date().toISOString(),
+      pending: true,
+    }, false);
+    var article = li.querySelector("article");
+    var list = thread;
+    if (parentId !== null) {
+      var parent = document.getElementById(uid + "comment-" + parentId);
+      list = parent.querySelector(":scope > .mcw-replies");
+      if (!list) {
+        list = el("ol", "mcw-replies");
+        parent.appendChild(list);
+      }
+      cancelReply(false);
+    }
+    list.appendChild(li);
+    empty.hidden = true;
+    inputs.body.value = "";
+    article.focus();
+    announce("Thank you. Your comment is awaiting moderation.");
+    follow(li, withSite(payload.status_url));
+  });
+
+  load(null);
+})();

@@ -1,0 +1,213 @@
+"""The article page and the embeddable widget in a real headless Chromium, against the real
+stack (API served by uvicorn, a Celery worker, Redis): a reader posts with JavaScript on, sees
+the error by the field, then their comment in place awaiting moderation and published live; a
+news site's own page (another origin, served by a little http.server) embeds the widget, which
+shows the approved comments and posts one; a page on an origin the site did not register gets
+nothing.
+
+Screenshots are kept under build/screenshots/ (CI keeps build/ as artifacts).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moderation.domain import sites
+from moderation.storage.db import session_scope
+from tests.conftest import RedisServer, free_port, require
+from tests.e2e.comments import CLEAN
+from tests.e2e.conftest import Stack, http
+from tests.e2e.test_workspace_browser import chromium, shot, wait_for_status
+
+pytestmark = pytest.mark.e2e
+__all__ = ["chromium"]  # the fixture, shared with the workspace's browser test
+
+# Records every text the moderation status of a comment shows, in order, so a test sees the
+# "awaiting moderation" the reader saw even if the worker decided a moment later.
+RECORD_STATUSES = """
+window.__statuses = [];
+new MutationObserver(() => {
+  for (const node of document.querySelectorAll('.moderation-status, .mcw-status')) {
+    const text = node.textContent;
+    if (window.__statuses[window.__statuses.length - 1] !== text) window.__statuses.push(text);
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+WAITING = "Your comment is awaiting moderation. Only you can see it."
+PUBLISHED = "Your comment is published."
+XSS_NAME = '<img src=x onerror="window.__xss=1">Nadia'
+
+
+def expect() -> Any:
+    try:
+        from playwright.sync_api import expect as playwright_expect
+    except ImportError:  # the chromium fixture has already said so
+        require(False, "the playwright package is not installed")
+        raise
+    return playwright_expect
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def news_site(tmp_path: Path) -> Iterator[Any]:
+    """A news site's own pages, on origins of their own: `serve(html)` -> base URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(page: str) -> str:
+        root = tmp_path / f"site-{len(servers)}"
+        root.mkdir()
+        (root / "index.html").write_text(page)
+        handler = functools.partial(Quiet, directory=str(root))
+        server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_reader_posts_with_javascript_on_and_sees_it_published_live(
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, chromium: Any
+) -> None:
+    stack: Stack = stack_factory(sqlite_url, redis_server)
+    stack.start_worker()
+    stack.start_api()
+    context = chromium.new_context(base_url=stack.base, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/articles/demo")
+    page.evaluate(RECORD_STATUSES)
+    page.evaluate("window.__notReloaded = true")
+
+    # An empty email: the error by the field, announced, and the focus moved there.
+    page.get_by_role("textbox", name="Comment", exact=True).fill(CLEAN[1])
+    page.get_by_role("textbox", name="Name", exact=True).fill("Rosa Park")
+    page.get_by_role("button", name="Post Comment").click()
+    email = page.get_by_role("textbox", name="Email", exact=True)
+    expect()(email).to_have_attribute("aria-invalid", "true")
+    assert page.locator("#error-author_email").inner_text() == "Email must not be empty"
+    assert "error-author_email" in (email.get_attribute("aria-describedby") or "")
+    assert page.evaluate("document.activeElement.id") == "field-author_email"
+    expect()(page.get_by_role("alert")).to_contain_text("Email must not be empty")
+    shot(page, "article-01-error-by-the-field")
+
+    # Corrected: the comment appears in place, awaiting moderation, then published.
+    email.fill("rosa@example.org")
+    page.get_by_role("button", name="Post Comment").click()
+    mine = page.locator("li.comment", has_text=CLEAN[1])
+    expect()(mine).to_have_count(1)
+    assert page.locator("#error-author_email").count() == 0
+    assert email.get_attribute("aria-invalid") is None
+    expect()(mine.locator(".moderation-status")).to_have_text(PUBLISHED, timeout=30_000)
+    shot(page, "article-02-published-live")
+    assert page.evaluate("window.__statuses") == [WAITING, PUBLISHED]
+    assert page.evaluate("window.__notReloaded") is True
+    expect()(page.locator("#comment-live")).to_have_text(PUBLISHED)
+    assert page.get_by_role("textbox", name="Comment", exact=True).input_value() == ""
+    comment_id = int(mine.get_attribute("data-id") or 0)
+    assert http("GET", f"{stack.base}/api/v1/comments/{comment_id}")[1]["status"] == "approved"
+
+    # Reply moves the form under the comment; Cancel puts it back and returns the focus.
+    reply = mine.get_by_role("link", name="Reply")
+    reply.click()
+    assert mine.locator("form.comment-form").count() == 1
+    assert page.locator("input[name=parent_id]").input_value() == str(comment_id)
+    assert page.evaluate("document.activeElement.id") == "field-body"
+    expect()(page.locator("#reply-title")).to_have_text("Reply to Rosa Park")
+    page.get_by_role("button", name="Cancel reply").click()
+    assert mine.locator("form.comment-form").count() == 0
+    assert page.locator("input[name=parent_id]").input_value() == ""
+    assert page.evaluate("document.activeElement.textContent") == "Reply"
+
+    # After a reload the page, rendered by the server, shows it as everyone sees it.
+    page.reload()
+    expect()(page.locator(f"#comment-{comment_id} .body")).to_have_text(CLEAN[1])
+    assert errors == []
+    context.close()
+
+
+def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_nothing(
+    sqlite_url: str,
+    redis_server: RedisServer,
+    stack_factory: Any,
+    chromium: Any,
+    news_site: Any,
+) -> None:
+    stack: Stack = stack_factory(sqlite_url, redis_server)
+    page_html = (
+        "<!doctype html><html lang='en'><head><title>Rail yard park: readers react</title>"
+        "</head><body><h1>Rail yard park: readers react</h1><p>The news site's article.</p>"
+        "<div id='comments'></div>"
+        f"<script src='{stack.base}/widget.js' data-site='example-news' data-article='42' "
+        "data-target='#comments' async></script></body></html>"
+    )
+    registered = news_site(page_html)
+    elsewhere = news_site(page_html)
+    with session_scope(sqlite_url) as session:
+        sites.add_site(session, "example-news", "Example News", registered, [registered], {})
+    stack.start_worker()
+    stack.start_api()
+    seeded = [
+        stack.submit("42", f"Reader {n}", body, site_id="example-news")
+        for n, body in enumerate(CLEAN[2:4])
+    ]
+    assert set(wait_for_status(stack, seeded).values()) == {"approved"}
+
+    context = chromium.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{registered}/index.html")
+    widget = page.locator("#comments .mcw")
+    expect()(widget.locator(".mcw-comment")).to_have_count(2)
+    assert widget.locator(".mcw-body").all_inner_texts() == CLEAN[2:4]
+    page.evaluate(RECORD_STATUSES)
+
+    widget.get_by_role("textbox", name="Comment", exact=True).fill(CLEAN[4])
+    widget.get_by_role("textbox", name="Name", exact=True).fill(XSS_NAME)
+    widget.get_by_role("textbox", name="Email", exact=True).fill("nadia@example.org")
+    widget.get_by_role("button", name="Post Comment").click()
+    mine = widget.locator(".mcw-comment", has_text=CLEAN[4])
+    expect()(mine.locator(".mcw-status")).to_have_text(PUBLISHED, timeout=30_000)
+    shot(page, "widget-01-posted-and-published")
+    assert page.evaluate("window.__statuses") == [WAITING, PUBLISHED]
+    # The name is text, as written; the page ran none of it.
+    assert mine.locator(".mcw-author").inner_text() == XSS_NAME
+    assert widget.locator("img").count() == 0
+    assert page.evaluate("window.__xss") is None
+    token = page.evaluate("Object.entries(localStorage).find(([k]) => k.startsWith('mcw-reader:'))")
+    assert token is not None and token[1]
+
+    # The reader comes back: the three approved comments, from the API, in order.
+    page.reload()
+    expect()(widget.locator(".mcw-comment")).to_have_count(3)
+    assert widget.locator(".mcw-body").all_inner_texts() == [*CLEAN[2:4], CLEAN[4]]
+    assert errors == []
+
+    # The same page on an origin the site did not register: the browser refuses the API's
+    # answer, and the widget shows no comments and no form.
+    other = context.new_page()
+    refused: list[str] = []
+    other.on("console", lambda message: refused.append(message.text))
+    other.goto(f"{elsewhere}/index.html")
+    expect()(other.locator(".mcw-failure")).to_have_text("Comments are not available right now.")
+    assert other.locator(".mcw-comment").count() == 0
+    assert other.locator(".mcw-form").is_hidden()
+    assert any("registered for site" in text for text in refused), refused
+    shot(other, "widget-02-unregistered-origin")
+    context.close()
