@@ -19,8 +19,10 @@ from moderation.domain.accounts import Staff
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.policy import Reason
 from moderation.domain.schemas import MAX_ID
+from moderation.domain.sites import DEFAULT_SITE, UnknownSite
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import review as store
+from moderation.storage import sites as sites_store
 from moderation.storage.models import Article, Comment, Decision, ModerationEvent, utcnow
 
 MAX_NOTE = 1000
@@ -113,6 +115,7 @@ class ArticleView(BaseModel):
     id: str
     title: str | None
     url: str | None
+    site: str = DEFAULT_SITE  # the site's public id
 
 
 class ReasonView(BaseModel):
@@ -154,6 +157,8 @@ class QueueItem(BaseModel):
     created_at: datetime
     decided_at: datetime | None
     article: ArticleView
+    # How it arrived: form, api, widget or akismet (None: before sites existed).
+    channel: str | None = None
     author: AuthorView
     scores: dict[str, float]
     risk: float | None
@@ -248,6 +253,7 @@ def queue_page(
     queue: Queue,
     sort: Sort = Sort.RISK,
     *,
+    site: str | None = None,
     article: str | None = None,
     author: str | None = None,
     text: str | None = None,
@@ -255,9 +261,16 @@ def queue_page(
     cursor: str | None = None,
     limit: int = 25,
 ) -> QueuePage:
+    slugs = {s.id: s.slug for s in sites_store.all_sites(session)}
+    site_id: int | None = None
+    if site:
+        site_id = next((i for i, slug in slugs.items() if slug == site), None)
+        if site_id is None:
+            raise UnknownSite(site, "site")
     where = store.QueueFilter(
         status=None if queue is Queue.REPORTED else CommentStatus(queue.value),
         reported=queue is Queue.REPORTED,
+        site_id=site_id,
         article=article or None,
         author=author or None,
         text=text or None,
@@ -268,7 +281,7 @@ def queue_page(
     rows = rows[:limit]
     histories = store.author_histories(session, [c.author_email for c, _, _ in rows])
     reports = store.reports_of(session, [c.id for c, _, _ in rows])
-    items = [_item(c, a, d, histories, reports) for c, a, d in rows]
+    items = [_item(c, a, d, histories, reports, slugs) for c, a, d in rows]
     next_cursor = None
     if more and rows:
         last, _, decision = rows[-1]
@@ -289,6 +302,7 @@ def _item(
     decision: Decision | None,
     histories: dict[str, store.AuthorHistory],
     reports: dict[int, list[Any]],
+    slugs: dict[int, str],
 ) -> QueueItem:
     history = histories.get(comment.author_email)
     spans, signals = _spans(decision, comment.body)
@@ -299,7 +313,13 @@ def _item(
         parent_id=comment.parent_id,
         created_at=comment.created_at,
         decided_at=comment.decided_at,
-        article=ArticleView(id=article.external_id, title=article.title, url=article.url),
+        article=ArticleView(
+            id=article.external_id,
+            title=article.title,
+            url=article.url,
+            site=slugs.get(article.site_id, DEFAULT_SITE),
+        ),
+        channel=comment.channel,
         author=AuthorView(
             name=comment.author_name,
             email=comment.author_email,

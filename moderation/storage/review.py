@@ -32,6 +32,7 @@ class QueueFilter:
     status: CommentStatus | None  # None with reported=True: any status with open reports
     reported: bool = False
     article: str | None = None  # the site's article id
+    site_id: int | None = None  # one site's comments only
     author: str | None = None  # part of the name or the email
     text: str | None = None  # part of the body
     # Only comments the shadow model would have decided otherwise than the active one.
@@ -56,6 +57,8 @@ def _filtered(query: SelectT, where: QueueFilter) -> SelectT:
         query = query.where(_open_report)
     if where.status is not None:
         query = query.where(Comment.status == where.status)
+    if where.site_id is not None:
+        query = query.where(Article.site_id == where.site_id)
     if where.article:
         query = query.where(Article.external_id == where.article)
     if where.author:

@@ -34,6 +34,7 @@ from moderation.domain.dashboard import Dashboard, dashboard
 from moderation.domain.errors import ServiceError
 from moderation.domain.review import Action, Queue, QueueItem, Sort
 from moderation.domain.wordlists import WordKind, WordRuleRequest
+from moderation.storage import sites as sites_store
 from moderation.storage import staff as staff_store
 from moderation.storage.review import AuditFilter
 from moderation.web.views import templates
@@ -231,6 +232,7 @@ def queue_page(
     queue: Queue,
     caller: PageModerator,
     sort: Sort = Sort.RISK,
+    site: Annotated[str | None, Query(max_length=64)] = None,
     article: Annotated[str | None, Query(max_length=200)] = None,
     author: Annotated[str | None, Query(max_length=254)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -239,6 +241,7 @@ def queue_page(
 ) -> Response:
     filters = {
         "sort": sort.value,
+        "site": site,
         "article": article,
         "author": author,
         "q": q,
@@ -249,12 +252,14 @@ def queue_page(
             session,
             queue,
             sort,
+            site=site,
             article=article,
             author=author,
             text=q,
             disagreements=disagreements,
             cursor=cursor,
         )
+        site_ids = [s.slug for s in sites_store.all_sites(session)]
     query = urlencode({k: v for k, v in filters.items() if v})
     return _page(
         request,
@@ -265,6 +270,8 @@ def queue_page(
         actions=list(Action),
         filters=filters,
         query=query,
+        # One deployment, several sites: each item names its site, and the queue filters by it.
+        sites=site_ids if len(site_ids) > 1 else [],
         segments={i.id: highlight(i.body, i.spans, i.scores) for i in page.items},
         bars={item.id: _bars(item) for item in page.items},
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),

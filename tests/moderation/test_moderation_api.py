@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from moderation.domain import sites
 from moderation.domain.accounts import Role
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.db import session_scope
 from moderation.storage.models import ModeratorLabel
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import Account, add_account, decided
+from tests.moderation.staff import Account, add_account, decided, sign_in
 
 
 @pytest.fixture
@@ -111,6 +112,41 @@ def test_queue_filters_by_article_author_and_text(
     assert ids(author="z@z.example") == [wanted]
     assert ids(q="100% TAX") == [wanted]
     assert ids(q="_") == []  # a LIKE wildcard is matched literally
+
+
+def test_queue_names_each_comments_site_and_filters_by_it(
+    api: TestClient, database_url: str, moderator: Account
+) -> None:
+    with session_scope(database_url) as session:
+        sites.add_site(session, "daily-news", "Daily News", None, [], {})
+    api.app.state.sites.forget()  # type: ignore[attr-defined]
+    ours = held(api, database_url, "About the bridge", 0.6)
+    theirs = held(api, database_url, "About the bridge", 0.7, site_id="daily-news")
+
+    def page(**params: str) -> Any:
+        answer = api.get(
+            "/api/v1/moderation/queue",
+            params={"status": "pending", **params},
+            headers=moderator.headers,
+        )
+        return answer
+
+    items = {i["id"]: i for i in page().json()["items"]}
+    assert items[ours]["article"]["site"] == "default"
+    assert items[theirs]["article"]["site"] == "daily-news"
+    assert items[theirs]["channel"] == "api"
+    assert [i["id"] for i in page(site="daily-news").json()["items"]] == [theirs]
+    assert [i["id"] for i in page(site="default").json()["items"]] == [ours]
+    unknown = page(site="nowhere")
+    assert unknown.status_code == 422
+    assert unknown.json()["fields"][0]["field"] == "site"
+
+    # The workspace names the site on each item and offers it as a filter.
+    sign_in(api, moderator.name)
+    html = api.get("/moderation/queue/pending?site=daily-news").text
+    assert '<option value="daily-news" selected>' in html
+    assert '<span class="site" title="site">daily-news</span>' in html
+    assert f'id="item-{ours}"' not in html and f'id="item-{theirs}"' in html
 
 
 def test_approve_publishes_at_once_and_records_who_and_why(
