@@ -187,6 +187,7 @@ class CheckRequest:
             user_agent=self.user_agent or None,
             site_id=site_id,
             channel=CHANNEL,
+            is_test=self.is_test,
         )
 
 

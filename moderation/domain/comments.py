@@ -39,6 +39,8 @@ class ClientInfo:
     channel: str | None = None
     # SHA-256 of the reader token the author's browser holds (see reader_hash()).
     reader_hash: str | None = None
+    # A test submission (Akismet's is_test): decided, never learned from.
+    is_test: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ def submit_comments(
                 "body_fingerprint": body_fingerprint(submission.body),
                 "channel": client.channel,
                 "reader_hash": client.reader_hash,
+                "is_test": client.is_test,
             }
         )
         positions.append(position)

@@ -380,8 +380,10 @@ def decide(
         label = (
             {"comment_id": comment_id, "action": action.value, **action.label}
             | {"model_version": versions.get(comment_id)}
-            if comment_id in versions
-            else None  # never scored: nothing the model can learn about its own mistakes
+            if comment_id in versions and not comment.is_test
+            # Never scored: nothing the model can learn about its own mistakes. A test: the
+            # site said not to learn from it.
+            else None
         )
         changes.append(store.StatusChange(comment_id, previous, action.status, reason, label))
         results.append(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -145,6 +146,9 @@ class Comment(Base):
     # SHA-256 of the author's reader token (a cookie, or the widget's local storage), so the
     # article page shows the author their own comment while it awaits moderation.
     reader_hash: Mapped[str | None] = mapped_column(String(64))
+    # Sent as a test (Akismet's is_test): decided like any other; a moderator's decision on it
+    # is no training label (only the site's own submit-spam/ham without is_test is).
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Decision(Base):

@@ -310,6 +310,8 @@ def test_comment_check_answers_with_the_workers_decision_and_submissions_teach(
         ham_id = int(ham.headers["x-moderation-comment-id"])
         spam_id = int(spam.headers["x-moderation-comment-id"])
         (stored,) = _rows(database_url, Comment, id=ham_id)
+        # is_test: a moderator's decision on it will teach nothing.
+        assert stored.is_test and not _rows(database_url, Comment, id=spam_id)[0].is_test
         assert (stored.client_ip, stored.user_agent, stored.channel, stored.author_name) == (
             "203.0.113.7",
             "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from moderation.domain import sites
 from moderation.domain.accounts import Role
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.db import session_scope
-from moderation.storage.models import ModeratorLabel
+from moderation.storage.models import Comment, ModeratorLabel
 from tests.moderation.conftest import VALID
 from tests.moderation.staff import Account, add_account, decided, sign_in
 
@@ -179,7 +180,11 @@ def test_each_decision_becomes_a_training_label(
 ) -> None:
     spam = held(api, database_url, "Buy followers now", 0.1)
     abuse = held(api, database_url, "You absolute clown", 0.7)
-    for comment_id, action in ((spam, "spam"), (abuse, "reject")):
+    # A site's test submission (Akismet's is_test) is decided but teaches nothing.
+    test = held(api, database_url, "Testing the plugin, ignore", 0.6)
+    with session_scope(database_url) as session:
+        session.execute(update(Comment).where(Comment.id == test).values(is_test=True))
+    for comment_id, action in ((spam, "spam"), (abuse, "reject"), (test, "reject")):
         answer = api.post(
             f"/api/v1/moderation/comments/{comment_id}/decision",
             json={"action": action},
