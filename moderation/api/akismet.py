@@ -93,12 +93,13 @@ def _note_blog(site: SiteInfo, blog: str) -> None:
 
 
 async def _authenticated(
-    request: Request, required: tuple[str, ...]
+    request: Request, required: tuple[str, ...] = (), key_name: str = "api_key"
 ) -> tuple[SiteInfo, dict[str, str]] | PlainTextResponse:
+    """The site and the parameters, or Akismet's `invalid` with the reason in its header."""
     form = await _form(request)
     if isinstance(form, str):
         return _invalid(form)
-    found = _site_of(request, form, "api_key")
+    found = _site_of(request, form, key_name)
     if isinstance(found, str):
         return _invalid(found)
     problem = rules.missing(form, required)
@@ -114,12 +115,9 @@ def _actor(site: SiteInfo) -> str:
 
 @router.post("/1.1/verify-key")
 async def verify_key(request: Request) -> Response:
-    form = await _form(request)
-    if isinstance(form, str):
-        return _invalid(form)
-    found = _site_of(request, form, "key")
-    if isinstance(found, str):
-        return _invalid(found)
+    authenticated = await _authenticated(request, key_name="key")
+    if isinstance(authenticated, Response):
+        return authenticated
     return _text("valid")
 
 
@@ -210,14 +208,11 @@ async def submit_ham(request: Request) -> Response:
 
 @router.get("/1.2/usage-limit")
 async def usage_limit(request: Request) -> Response:
-    form = await _form(request)
-    if isinstance(form, str):
-        return _invalid(form)
-    found = _site_of(request, form, "api_key")
-    if isinstance(found, str):
-        return _invalid(found)
+    authenticated = await _authenticated(request)
+    if isinstance(authenticated, Response):
+        return authenticated
     settings: Settings = request.app.state.settings
-    site = found
+    site = authenticated[0]
 
     def count() -> dict[str, object]:
         with session_scope(settings.database_url) as session:
