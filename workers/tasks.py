@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from moderation.config import get_settings
 from moderation.decision_feed import Decided, publish_decisions
 from moderation.domain import authors
+from moderation.domain import webhooks as webhooks_domain
 from moderation.domain.statuses import CommentStatus
 from moderation.queue import (
     ANALYZE_TEXTS,
@@ -21,7 +22,6 @@ from moderation.queue import (
     SWEEP_QUEUED,
     send_decide,
     send_explain,
-    send_webhooks,
 )
 from moderation.storage import repository
 from moderation.storage import webhooks as webhooks_store
@@ -90,7 +90,8 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     # Committed: wake the API's requests waiting for these (the Akismet-compatible check).
     _announce(settings.redis_url, records, decided)
     _ask_for_explanations(_to_explain(records, decided))
-    _ask_for_deliveries(deliveries)
+    # Best effort like the explanations: the rows are committed, the sweep sends the rest.
+    webhooks_domain.send_deliveries(settings, deliveries, app)
     return {"decided": len(decided), "skipped": len(ids) - len(decided)}
 
 
@@ -136,22 +137,6 @@ def _ask_for_explanations(comment_ids: list[int]) -> int:
         )
         return 0
     return len(comment_ids)
-
-
-def _ask_for_deliveries(delivery_ids: list[int]) -> None:
-    """Send the webhook deliveries the decisions wrote; best effort like the explanations
-    (the rows are committed, and the sweep sends those no task took)."""
-    if not delivery_ids:
-        return
-    try:
-        send_webhooks(app, delivery_ids)
-    except Exception as error:  # the broker is down or unreachable: the sweep recovers
-        log.warning(
-            "could not queue %d webhook delivery(ies) (first id %d); the sweep will: %s",
-            len(delivery_ids),
-            delivery_ids[0],
-            error,
-        )
 
 
 @app.task(

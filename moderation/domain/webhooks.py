@@ -253,12 +253,15 @@ def _producer(settings: Settings) -> Celery | None:
         return app
 
 
-def send_deliveries(settings: Settings, delivery_ids: Sequence[int]) -> bool:
-    """Queue committed deliveries for the workers. Best effort: the rows are the record, and
-    the sweep sends any that no task took within `requeue_after_seconds`."""
+def send_deliveries(
+    settings: Settings, delivery_ids: Sequence[int], app: Celery | None = None
+) -> bool:
+    """Queue committed deliveries for the workers (through `app`, else this process's
+    producer). Best effort: the rows are the record, and the sweep sends any that no task took
+    within `requeue_after_seconds`."""
     if not delivery_ids:
         return True
-    app = _producer(settings)
+    app = app or _producer(settings)
     if app is None:
         log.info("no Redis configured here: the sweep will send %d webhook(s)", len(delivery_ids))
         return False
