@@ -180,12 +180,10 @@ def model_versions(session: Session, ids: Sequence[int]) -> dict[int, str | None
 
 
 @dataclass(frozen=True, slots=True)
-class StatusChange:
-    comment_id: int
-    from_status: CommentStatus
-    to_status: CommentStatus
-    reason: str
-    label: dict[str, Any] | None  # ModeratorLabel columns; None when the change teaches nothing
+class StatusChange(webhooks.StatusChange):
+    """A person's (or a site's) status change, with the training label it carries."""
+
+    label: dict[str, Any] | None = None  # ModeratorLabel columns; None: it teaches nothing
 
 
 def record_changes(session: Session, actor: str, changes: Sequence[StatusChange]) -> None:
@@ -220,14 +218,7 @@ def record_changes(session: Session, actor: str, changes: Sequence[StatusChange]
         session,
         [c.comment_id for c in changes if CommentStatus.APPROVED in (c.from_status, c.to_status)],
     )
-    webhooks.record_status_changes(
-        session,
-        actor,
-        [
-            webhooks.StatusChange(c.comment_id, c.from_status, c.to_status, c.reason)
-            for c in changes
-        ],
-    )
+    webhooks.record_status_changes(session, actor, changes)
     labels = [{**c.label, "actor": actor, "created_at": now} for c in changes if c.label]
     if labels:
         session.execute(insert(ModeratorLabel), labels)

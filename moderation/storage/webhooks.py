@@ -35,12 +35,13 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """One comment's move from one status to another, as the outbox reports it."""
+    """One comment's move from one status to another, with why: what the audit log records
+    and the outbox reports (review.StatusChange adds the training label a person's carries)."""
 
     comment_id: int
-    previous: CommentStatus | None
-    status: CommentStatus
-    reasons: str
+    from_status: CommentStatus | None
+    to_status: CommentStatus
+    reason: str
 
 
 # Where a session collects the ids of the deliveries it wrote, for whoever commits it to send
@@ -109,11 +110,11 @@ def status_changed_event(
         "created_at": created_at.isoformat(),
         "site": site,
         "data": {
-            "comment": {**comment, "status": change.status.value},
-            "previous_status": change.previous.value if change.previous else None,
-            "status": change.status.value,
+            "comment": {**comment, "status": change.to_status.value},
+            "previous_status": change.from_status.value if change.from_status else None,
+            "status": change.to_status.value,
             "actor": actor,
-            "reasons": change.reasons,
+            "reasons": change.reason,
             "model_version": model_version,
         },
     }
@@ -126,7 +127,7 @@ def record_status_changes(
     caller's transaction: the event exists if and only if the change commits. A change to the
     same status is no change and is not reported. Returns the new deliveries' ids, which the
     session also keeps for `written`."""
-    by_comment = {c.comment_id: c for c in changes if c.previous != c.status}
+    by_comment = {c.comment_id: c for c in changes if c.from_status != c.to_status}
     if not by_comment:
         return []
     rows = session.execute(_SUBJECTS, {"ids": list(by_comment)}).all()
