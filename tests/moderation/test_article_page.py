@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 
 from moderation.domain import sites
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID, make_client
+from tests.moderation.test_api_reads import decide
 
 OWN_ORIGIN = "http://testserver"  # what a browser on our own article page sends as Origin
 NEWS_ORIGIN = "https://news.example"
@@ -49,25 +49,6 @@ def post_from_backend(client: TestClient, article: str, body: str, **extra: Any)
     assert "set-cookie" not in answer.headers
     comment_id: int = answer.json()["id"]
     return comment_id
-
-
-def decide(database_url: str, ids: list[int], status: CommentStatus) -> None:
-    """What a worker does: publish, hold or turn down comments (bumping the list's version)."""
-    with session_scope(database_url) as session:
-        repository.record_decisions(
-            session,
-            [
-                repository.DecisionRecord(
-                    comment_id=i,
-                    status=status,
-                    scores={"spam": 0.0, "toxicity": 0.0},
-                    reasons=[],
-                    reason_text="test",
-                    model_version="test",
-                )
-                for i in ids
-            ],
-        )
 
 
 def comment_block(page: str, comment_id: int) -> str:
