@@ -27,6 +27,7 @@ from classifiers.features import (
     _bucket,
     _lexicon_sets,
     char_ngram_windows,
+    code_points,
     word_hashes,
 )
 from classifiers.normalise import normalise_text, normalise_with_spans
@@ -123,7 +124,7 @@ def _ngram_occurrences(
     word_lo, word_hi = featurizer.word_ngram_range
     word_bits, char_bits = featurizer.word_bits, featurizer.char_bits
     padded = " " + text + " \x00"
-    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = code_points(padded)
     cols: list[np.ndarray] = []
     lows: list[np.ndarray] = []
     highs: list[np.ndarray] = []

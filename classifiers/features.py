@@ -97,6 +97,15 @@ def char_ngram_windows(
         yield n, starts[ok], (1 << word_bits) + _bucket(h[ok], 1000 + n, char_bits)
 
 
+def code_points(text: str) -> np.ndarray:
+    """The text's code points, one per character. "surrogatepass": a lone surrogate (which a
+    JSON string may carry as "\\ud800") is a code point like any other here, so no text a
+    caller can send makes scoring fail."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
+        np.uint64
+    )
+
+
 def _hash_texts(
     texts: Sequence[str],
     word_ngram_range: tuple[int, int],
@@ -117,7 +126,7 @@ def _hash_texts(
     # so that no n-gram spans two comments.
     padded = [" " + t + " \x00" for t in texts]
     lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=n_docs)
-    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = code_points("".join(padded))
     doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []

@@ -98,8 +98,14 @@ class Analysis:
         )
 
 
-def batch_reply(analyses: Sequence[Analysis]) -> str:
-    return json.dumps({"answers": [a.as_answer() for a in analyses]})
+# What a batch's answer holds in place of the scores of a text the model could not score.
+_NOT_SCORED = {"error": "the model could not score the text"}
+
+
+def batch_reply(analyses: Sequence[Analysis | None]) -> str:
+    """The scores of each text of a batch, in order; None for a text that could not be scored
+    (its request alone fails)."""
+    return json.dumps({"answers": [_NOT_SCORED if a is None else a.as_answer() for a in analyses]})
 
 
 def failed_reply(reason: str) -> str:
@@ -216,7 +222,11 @@ class Analyzer:
             self._fail(batch, str(reply["error"]))
             return
         for (_, future), answer in zip(batch, reply["answers"], strict=True):
-            if not future.done():
+            if future.done():
+                continue
+            if "error" in answer:
+                future.set_exception(AnalysisUnavailable(str(answer["error"])))
+            else:
                 future.set_result(Analysis.from_answer(answer))
 
     async def _forget(self, name: str) -> None:

@@ -144,21 +144,40 @@ def answer_batch(settings: Settings, batch: str) -> int:
         return 0
     texts = [TextToAnalyze.from_item(item) for item in _json_list(raw)]
     try:
-        analyses = analyze_texts(get_scorer(settings), texts)
+        scorer = get_scorer(settings)
     except Exception as error:
-        # The message is withheld: it may quote the text.
-        log.error("could not score %d text(s) for analysis: %s", len(texts), type(error).__name__)
-        reply = failed_reply("the model could not score the text")
-        analyses = []
+        log.error("no model to score %d text(s) for analysis: %s", len(texts), type(error).__name__)
+        reply = failed_reply("the model could not be loaded")
+        analyses: list[Analysis | None] = []
     else:
+        analyses = _analyze_each_if_need_be(scorer, texts)
+        scored = [(t, a) for t, a in zip(texts, analyses, strict=True) if a is not None]
         # Kept before the answer, so a suggestscore right after it finds the analysis.
-        _keep(settings, texts, analyses)
+        _keep(settings, [t for t, _ in scored], [a for _, a in scored])
         reply = batch_reply(analyses)
     with client.pipeline(transaction=False) as pipe:
         pipe.rpush(reply_key(batch), reply)
         pipe.expire(reply_key(batch), REPLY_TTL_SECONDS)
         pipe.execute()
-    return len(analyses)
+    return sum(1 for a in analyses if a is not None)
+
+
+def _analyze_each_if_need_be(scorer: Scorer, texts: list[TextToAnalyze]) -> list[Analysis | None]:
+    """The whole batch in one call; if that fails, each text alone, so that one text the model
+    cannot score costs only its own request an error, not the requests it shared a batch with."""
+    try:
+        return list(analyze_texts(scorer, texts))
+    except Exception as error:
+        # The message is withheld: it may quote the text.
+        log.error("could not score a batch of %d text(s): %s", len(texts), type(error).__name__)
+    analyses: list[Analysis | None] = []
+    for text in texts:
+        try:
+            analyses.extend(analyze_texts(scorer, [text]))
+        except Exception as error:
+            log.error("could not score a text for analysis: %s", type(error).__name__)
+            analyses.append(None)
+    return analyses
 
 
 def _json_list(raw: bytes | str) -> list[dict[str, Any]]:

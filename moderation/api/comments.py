@@ -99,9 +99,11 @@ def _status_url(request: Request, comment_id: int) -> str:
 
 
 def _back_to_article(request: Request, accepted: service.AcceptedComment, site: SiteInfo) -> str:
-    """Where a form post returns: the site's article URL if it gave one, else our article page."""
+    """Where a form post returns: the article's URL if it is on the site's own pages, else our
+    article page. Never anywhere else, whatever an article row holds (no open redirect)."""
+    own_url = accepted.article_url if site.owns_url(accepted.article_url or "") else None
     # Quoted by hand: url_for() refuses an article id with a "/" (a 500) and leaves "?" or "#".
-    base = accepted.article_url or (
+    base = own_url or (
         f"{str(request.base_url).rstrip('/')}/articles/{quote(accepted.article_id, safe='')}"
         + ("" if site.slug == DEFAULT_SITE else f"?site={quote(site.slug, safe='')}")
     )
@@ -194,6 +196,7 @@ def _client_of(
     if key is not None:
         if not site.accepts_key(key):
             raise sites.InvalidSiteKey()
+        sites.check_article_details(submission, site, with_key=True, origin=None)
         # Server to server: the reader's address and browser are the site's to tell.
         return (
             service.ClientInfo(
@@ -217,6 +220,7 @@ def _client_of(
             403,
         )
     origin = sites.check_origin(request, site)
+    sites.check_article_details(submission, site, with_key=False, origin=origin)
     token = sites.reader_token(request)
     if token is None and (is_form or "origin" in request.headers):
         # A browser (browsers send Origin with every POST): it will want to show its author

@@ -16,6 +16,7 @@ import secrets
 from fastapi import Request
 
 from moderation.domain.errors import FieldProblem, ServiceError
+from moderation.domain.schemas import CommentSubmission
 from moderation.domain.sites import DEFAULT_SITE, SiteDirectory, SiteInfo, UnknownSite
 
 READER_COOKIE = "moderation_reader"
@@ -82,11 +83,52 @@ def cross_origin(request: Request) -> str | None:
 
 
 def check_origin(request: Request, site: SiteInfo) -> str | None:
-    """Refuses a browser call from an origin the site did not register; returns the origin."""
+    """Refuses a browser call from an origin the site did not register, and from an opaque
+    origin (`Origin: null`: a sandboxed frame, a data: or file: page, which any site can make);
+    returns the origin."""
+    if request.headers.get("origin") == "null":
+        raise OriginNotAllowed("null", site.slug)
     origin = cross_origin(request)
     if origin is not None and not site.allows_origin(origin):
         raise OriginNotAllowed(origin, site.slug)
     return origin
+
+
+class ArticleDetailsRefused(ServiceError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(
+            422,
+            "invalid_comment",
+            f"{field_name} {message}",
+            [FieldProblem(field_name, "site_only", f"{field_name} {message}")],
+        )
+
+
+def check_article_details(
+    submission: CommentSubmission, site: SiteInfo, *, with_key: bool, origin: str | None
+) -> None:
+    """An article's URL and title are the site's to say, not a reader's: the first submission
+    that carries them sets them, and the URL is where a form post returns to. They are taken
+    from the site's backend (with its key) and from the site's own pages (the widget, on an
+    origin the site registered), the URL only if it is on the site's registered origins; from
+    anyone else they are refused rather than silently dropped, so an integrator sees why."""
+    if submission.article_url is None and submission.article_title is None:
+        return
+    if with_key:
+        return
+    if origin is None:
+        name = "article_url" if submission.article_url is not None else "article_title"
+        raise ArticleDetailsRefused(
+            name,
+            "is set by the site: send it from the site's backend with its key, or from a page "
+            "on one of the site's registered origins",
+        )
+    if submission.article_url is not None and not site.owns_url(submission.article_url):
+        raise ArticleDetailsRefused(
+            "article_url",
+            f"must be an address on one of the site's registered origins "
+            f"(moderation sites update {site.slug} --add-origin ...)",
+        )
 
 
 def new_reader_token() -> str:

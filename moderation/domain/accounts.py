@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.storage import staff
 from moderation.storage.models import User, utcnow
@@ -111,6 +112,10 @@ def check_password_rules(password: str) -> None:
 
 def add_user(session: Session, name: str, role: Role, password: str) -> Staff:
     name = name.strip()
+    try:
+        fields.line(name)
+    except fields.FieldRuleBroken as broken:
+        raise AccountProblem("name", broken.rule, f"name {broken.message}") from None
     if not name or len(name) > MAX_USER_NAME or any(c.isspace() for c in name):
         raise AccountProblem(
             "name", "format", f"name must be 1 to {MAX_USER_NAME} characters without spaces"

@@ -21,19 +21,16 @@ as on Akismet; a filled honeypot is spam. These are decided at once, without the
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from moderation.decision_feed import Decided
-from moderation.domain import comments
+from moderation.domain import comments, fields
 from moderation.domain.policy import Reason, Thresholds
 from moderation.domain.review import Action
 from moderation.domain.schemas import (
@@ -60,15 +57,19 @@ ANONYMOUS = "Anonymous"
 GUID_PREFIX = "moderation-"
 MAX_USER_AGENT = 512
 
-# Unicode control characters (Cc) except tab and newline: dropped, not refused. An Akismet
-# client has already accepted the comment; we only judge it.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_NEWLINES = re.compile(r"\r\n?")
-
 
 def _text(value: str | None, limit: int | None = None) -> str:
-    cleaned = _CONTROL.sub("", _NEWLINES.sub("\n", value or "")).strip()
+    """A parameter as we judge it: what our API would refuse (control characters, a lone
+    surrogate) is dropped or replaced, not refused. An Akismet client has accepted the comment
+    already; we only judge it."""
+    cleaned = fields.judged_text(value or "").strip()
     return cleaned[:limit] if limit is not None else cleaned
+
+
+def _line(value: str | None, limit: int) -> str:
+    """A one-line parameter (a name, an address) as we judge it: line breaks and bidirectional
+    controls dropped too."""
+    return fields.judged_line(value or "").strip()[:limit]
 
 
 def _flag(value: str | None) -> bool:
@@ -77,8 +78,17 @@ def _flag(value: str | None) -> bool:
 
 def _ip(value: str) -> str | None:
     try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
+        return fields.ip_address(value)
+    except fields.FieldRuleBroken:
+        return None
+
+
+def _url(value: str) -> str | None:
+    """A URL we keep: http(s) only, as everywhere; anything else (javascript:, data:) is
+    dropped, never stored or linked to."""
+    try:
+        return fields.http_url(value) if value else None
+    except fields.FieldRuleBroken:
         return None
 
 
@@ -109,26 +119,26 @@ class CheckRequest:
 
     @classmethod
     def of(cls, form: Mapping[str, str]) -> CheckRequest:
-        honeypot = _text(form.get("honeypot_field_name"), 200)
+        honeypot = _line(form.get("honeypot_field_name"), 200)
         return cls(
-            blog=_text(form.get("blog"), MAX_URL),
-            user_ip=_text(form.get("user_ip"), 100),
-            user_agent=_text(form.get("user_agent"), MAX_USER_AGENT),
-            referrer=_text(form.get("referrer") or form.get("referer"), MAX_URL),
-            permalink=_text(form.get("permalink"), MAX_URL),
-            comment_type=_text(form.get("comment_type"), 50),
-            author=_text(form.get("comment_author"), MAX_NAME),
-            author_email=_text(form.get("comment_author_email"), MAX_EMAIL),
-            author_url=_text(form.get("comment_author_url"), MAX_URL),
+            blog=_line(form.get("blog"), MAX_URL),
+            user_ip=_line(form.get("user_ip"), 100),
+            user_agent=_line(form.get("user_agent"), MAX_USER_AGENT),
+            referrer=_line(form.get("referrer") or form.get("referer"), MAX_URL),
+            permalink=_line(form.get("permalink"), MAX_URL),
+            comment_type=_line(form.get("comment_type"), 50),
+            author=_line(form.get("comment_author"), MAX_NAME),
+            author_email=_line(form.get("comment_author_email"), MAX_EMAIL),
+            author_url=_line(form.get("comment_author_url"), MAX_URL),
             content=_text(form.get("comment_content")),
             roles=frozenset(
                 r.strip().lower() for r in (form.get("user_role") or "").split(",") if r.strip()
             ),
             is_test=_flag(form.get("is_test")),
-            recheck_reason=_text(form.get("recheck_reason"), 100),
+            recheck_reason=_line(form.get("recheck_reason"), 100),
             honeypot_field=honeypot,
             honeypot_value=(form.get(honeypot) or "").strip() if honeypot else "",
-            guid=_text(form.get("guid"), 100),
+            guid=_line(form.get("guid"), 100),
         )
 
     @property
@@ -144,8 +154,8 @@ class CheckRequest:
             where = (self.client_ip or "unknown").replace(":", "-")
             return f"no-email.{where}@akismet.invalid"
         try:
-            return validate_email(self.author_email, check_deliverability=False).normalized
-        except EmailNotValidError:
+            return fields.email(self.author_email)
+        except fields.FieldRuleBroken:
             return self.author_email
 
     def article(self) -> tuple[str, str | None]:
@@ -153,14 +163,14 @@ class CheckRequest:
         links) is the site's id of the post; a longer one is hashed to fit."""
         if not self.permalink:
             return NO_PERMALINK, None
+        url = _url(self.permalink)
         parts = urlsplit(self.permalink)
-        is_url = parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
         key = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if not is_url:
+        if url is None:
             key = self.permalink
         if len(key) > MAX_ARTICLE_ID:
             key = "akismet:" + hashlib.sha256(self.permalink.encode()).hexdigest()[:40]
-        return key, self.permalink if is_url else None
+        return key, url
 
     def submission(self) -> CommentSubmission:
         """Our comment, built without our API's validation: every rule it would break (an
@@ -174,7 +184,7 @@ class CheckRequest:
             parent_id=None,
             author_name=self.author or ANONYMOUS,
             author_email=self.email,
-            author_url=self.author_url or None,
+            author_url=_url(self.author_url),
             # Akismet allows an empty text (a sign-up form): stored empty, judged on the rest.
             body=self.content,
             client_ip=None,

@@ -3,8 +3,7 @@ history here (approved so far, and how many of their recent comments were remove
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, ServiceError
+from moderation.domain.schemas import Text
 from moderation.storage import rules
 
 
@@ -89,7 +90,19 @@ class AuthorRuleRequest(BaseModel):
     action: Literal["ban", "trust"]
     email: str | None = Field(default=None, max_length=254)
     ip: str | None = Field(default=None, max_length=45)
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
+
+
+def _checked(name: str, value: str, rule: Callable[[str], str]) -> str:
+    try:
+        return rule(value)
+    except fields.FieldRuleBroken as broken:
+        raise ServiceError(
+            422,
+            "invalid_request",
+            f"{name} {broken.message}",
+            [FieldProblem(name, broken.rule, f"{name} {broken.message}")],
+        ) from None
 
 
 def _kind_and_value(request: AuthorRuleRequest) -> tuple[AuthorRuleKind, str]:
@@ -110,23 +123,9 @@ def _kind_and_value(request: AuthorRuleRequest) -> tuple[AuthorRuleKind, str]:
                 "authors are trusted by email, not by address",
                 [FieldProblem("ip", "trust_by_email", "trust an author by email")],
             )
-        try:
-            ip = str(ipaddress.ip_address(ip))
-        except ValueError:
-            raise ServiceError(
-                422,
-                "invalid_request",
-                "ip is not an IP address",
-                [FieldProblem("ip", "ip_address", "ip must be an IPv4 or IPv6 address")],
-            ) from None
-        return AuthorRuleKind.BAN_IP, ip
-    if "@" not in email:
-        raise ServiceError(
-            422,
-            "invalid_request",
-            "email is not an email address",
-            [FieldProblem("email", "email", "email must be an email address")],
-        )
+        return AuthorRuleKind.BAN_IP, _checked("ip", ip, fields.ip_address)
+    # Lower-cased whole: bans and trust match an author's email case-blind.
+    email = _checked("email", email, fields.email).lower()
     kind = AuthorRuleKind.BAN_EMAIL if request.action == "ban" else AuthorRuleKind.TRUST_EMAIL
     return kind, email
 

@@ -15,6 +15,7 @@ from moderation.domain.errors import FieldProblem, InvalidComment, NotFound
 from moderation.domain.policy import body_fingerprint
 from moderation.domain.schemas import (
     MAX_ID,
+    MAX_REPLY_DEPTH,
     CommentPage,
     CommentStatusView,
     CommentSubmission,
@@ -51,12 +52,13 @@ class AcceptedComment:
     created_at: datetime
 
 
-def _parent_root(
+def _place_in_thread(
     session: Session, submission: CommentSubmission, article: repository.ArticleRef
-) -> int | None:
-    """The thread a reply joins; refuses a parent that is unknown or on another article."""
+) -> tuple[int | None, int]:
+    """The thread a reply joins and its depth in it; refuses a parent that is unknown, on
+    another article, or already as deep as replies go."""
     if submission.parent_id is None:
-        return None
+        return None, 0
     parent = repository.parent_info(session, submission.parent_id)
     if parent is None:
         raise InvalidComment(
@@ -66,7 +68,18 @@ def _parent_root(
         raise InvalidComment(
             [FieldProblem("parent_id", "same_article", "parent_id is a comment on another article")]
         )
-    return parent.root_id
+    if parent.depth >= MAX_REPLY_DEPTH:
+        raise InvalidComment(
+            [
+                FieldProblem(
+                    "parent_id",
+                    "max_depth",
+                    f"parent_id is a reply {parent.depth} levels deep: replies nest at most "
+                    f"{MAX_REPLY_DEPTH} levels; reply to an earlier comment of the thread",
+                )
+            ]
+        )
+    return parent.root_id, parent.depth + 1
 
 
 def submit_comments(
@@ -93,7 +106,7 @@ def submit_comments(
             )
             articles[key] = article
         try:
-            root_id = _parent_root(session, submission, article)
+            root_id, depth = _place_in_thread(session, submission, article)
         except InvalidComment as error:
             results[position] = error
             continue
@@ -102,6 +115,7 @@ def submit_comments(
                 "article_id": article.id,
                 "parent_id": submission.parent_id,
                 "root_id": root_id,
+                "depth": depth,
                 "author_name": submission.author_name,
                 "author_email": submission.author_email,
                 "author_url": submission.author_url,
@@ -237,12 +251,25 @@ def article_comments(
         )
     waiting = {c.id for c in own_waiting}
     nodes = {c.id: _public(c, article_external_id, c.id in waiting) for c in roots}
+    # Each node's place: its depth, and the node whose replies list holds it.
+    depth = dict.fromkeys(nodes, 0)
+    holder: dict[int, PublicComment] = {}
     for reply in replies:  # ordered by id, so a parent always comes before its replies
-        parent = nodes.get(reply.parent_id or 0)
-        if parent is not None:
-            node = _public(reply, article_external_id, reply.id in waiting)
-            parent.replies.append(node)
-            nodes[reply.id] = node
+        parent_id = reply.parent_id or 0
+        parent = nodes.get(parent_id)
+        if parent is None:
+            continue
+        node = _public(reply, article_external_id, reply.id in waiting)
+        if depth[parent_id] >= MAX_REPLY_DEPTH:
+            # Deeper than replies nest (stored before the limit, or the limit lowered): shown
+            # flat, after its parent at the deepest level, so no thread nests without end.
+            holder[reply.id] = holder[parent_id]
+            depth[reply.id] = depth[parent_id]
+        else:
+            holder[reply.id] = parent
+            depth[reply.id] = depth[parent_id] + 1
+        holder[reply.id].replies.append(node)
+        nodes[reply.id] = node
     return CommentPage(
         article_id=article_external_id,
         comments=[nodes[c.id] for c in roots],

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from moderation.domain import fields
+
 # Perspective's limit: 20 KB of UTF-8 per comment.
 MAX_TEXT_BYTES = 20 * 1024
 PROBABILITY = "PROBABILITY"
@@ -177,8 +179,12 @@ def _comment_text(body: dict[str, Any]) -> str:
         raise PerspectiveError("Unknown text type")
     if not text.strip():
         raise PerspectiveError("Comment must be non-empty.", error_type="COMMENT_EMPTY")
-    # "surrogatepass": a lone surrogate sent as \ud83d counts as its bytes instead of failing.
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+    try:
+        fields.unicode(text)
+    except fields.FieldRuleBroken as broken:
+        # JSON can carry "\ud800"; UTF-8, the model and the database cannot.
+        raise PerspectiveError(f"Invalid value at 'comment.text': it {broken.message}") from None
+    if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
         raise too_long()
     return text
 

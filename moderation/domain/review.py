@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from moderation.domain.accounts import Staff
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.policy import Reason
-from moderation.domain.schemas import MAX_ID
+from moderation.domain.schemas import MAX_ID, ShownUrl, Text
 from moderation.domain.sites import DEFAULT_SITE, UnknownSite
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import review as store
@@ -85,7 +85,7 @@ _ACTION_LABEL: dict[Action, dict[str, bool | None]] = {
 
 class DecisionRequest(BaseModel):
     action: Action
-    note: str = Field(default="", max_length=MAX_NOTE)
+    note: Text = Field(default="", max_length=MAX_NOTE)
 
 
 class BulkDecisionRequest(DecisionRequest):
@@ -102,7 +102,7 @@ class DecisionResult(BaseModel):
 class AuthorView(BaseModel):
     name: str
     email: str  # never published; moderators see it to recognise and ban authors
-    url: str | None
+    url: ShownUrl
     ip: str | None
     approved: int
     rejected: int
@@ -114,7 +114,7 @@ class AuthorView(BaseModel):
 class ArticleView(BaseModel):
     id: str
     title: str | None
-    url: str | None
+    url: ShownUrl
     site: str = DEFAULT_SITE  # the site's public id
 
 

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.policy import Thresholds
 from moderation.storage import sites as store
@@ -97,21 +97,27 @@ def parse_policy(values: dict[str, Any]) -> SitePolicy:
 def normalise_origin(value: str) -> str:
     """`https://News.Example:443/path` -> `https://news.example`: what a browser sends as
     Origin (scheme, host and a port only when it is not the scheme's own)."""
-    parts = urlsplit(value.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ServiceError(
-            422,
-            "invalid_origin",
-            f"origin {value!r} must be an http:// or https:// address",
-            [FieldProblem("origin", "http_url", "origin must be an http(s) address")],
-        )
-    host = parts.hostname.lower()
-    if ":" in host:  # an IPv6 literal keeps its brackets
-        host = f"[{host}]"
-    port = parts.port
-    default = 443 if scheme == "https" else 80
-    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+    try:
+        return fields.origin(value)
+    except fields.FieldRuleBroken as broken:
+        raise _field_error("origin", broken, f"origin {value!r}") from None
+
+
+def _field_error(
+    name: str, broken: fields.FieldRuleBroken, said: str | None = None
+) -> ServiceError:
+    message = f"{said or name} {broken.message}"
+    return ServiceError(422, f"invalid_{name}", message, [FieldProblem(name, broken.rule, message)])
+
+
+def _checked(name: str, value: str | None, rule: Callable[[str], str]) -> str | None:
+    """A site's field through its rule (moderation.domain.fields); None stays None."""
+    if value is None:
+        return None
+    try:
+        return rule(value)
+    except fields.FieldRuleBroken as broken:
+        raise _field_error(name, broken) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +161,16 @@ class SiteInfo:
     def allows_origin(self, origin: str) -> bool:
         return origin in self.origins
 
+    def owns_url(self, url: str) -> bool:
+        """Whether a URL is on the site's own pages: one of its registered origins, or its
+        front page's. Only such a URL may be an article's, and a form post return to it."""
+        found = fields.origin_of(url)
+        if found is None:
+            return False
+        return found in self.origins or (
+            self.url is not None and found == fields.origin_of(self.url)
+        )
+
 
 class UnknownSite(ServiceError):
     def __init__(self, slug: str, field_name: str = "site_id") -> None:
@@ -187,6 +203,8 @@ def add_site(
     policy: dict[str, Any],
 ) -> Site:
     validate_slug(slug)
+    name = _checked("name", name, fields.line) or ""
+    url = _checked("url", url or None, fields.http_url)
     if store.site_by_slug(session, slug) is not None:
         raise ServiceError(409, "site_exists", f"a site {slug!r} exists already")
     checked = parse_policy(policy)
@@ -216,9 +234,9 @@ def update_site(
     if site is None:
         raise UnknownSite(slug)
     if name:
-        site.name = name
+        site.name = _checked("name", name, fields.line) or site.name
     if url is not None:
-        site.url = url or None
+        site.url = _checked("url", url or None, fields.http_url)
     origins = set(site.origins or [])
     origins |= {normalise_origin(o) for o in add_origins or []}
     origins -= {normalise_origin(o) for o in remove_origins or []}

@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from celery import Celery
 from pydantic import BaseModel
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from moderation import __version__
 from moderation.config import Settings
+from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.sites import UnknownSite
 from moderation.queue import producer_app, send_webhooks
@@ -47,7 +47,6 @@ ATTEMPT_HEADER = "Moderation-Attempt"
 SIGNATURE_VERSION = "v1"
 # What the README tells receivers to accept: timestamps up to this old.
 TOLERANCE_SECONDS = 300
-MAX_URL = 2000
 
 
 # --- the signature -------------------------------------------------------------------------
@@ -135,19 +134,18 @@ class DeliveryView(BaseModel):
 
 
 def check_url(url: str) -> str:
-    """An absolute http(s) URL with a host. Plain http is allowed (a receiver on the same
-    network, a test); the signature still proves who sent the event."""
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
+    """An absolute http(s) URL with a host (the one URL rule of moderation.domain.fields).
+    Plain http is allowed (a receiver on the same network, a test); the signature still proves
+    who sent the event."""
+    try:
+        return fields.http_url(url)
+    except fields.FieldRuleBroken as broken:
         raise ServiceError(
             422,
             "invalid_url",
-            f"webhook URL {url!r} must be an absolute http:// or https:// address "
-            f"of at most {MAX_URL} characters",
-            [FieldProblem("url", "http_url", "url must be an http(s) address")],
-        )
-    return url
+            f"webhook URL {url!r} {broken.message}",
+            [FieldProblem("url", broken.rule, f"url {broken.message}")],
+        ) from None
 
 
 def _site_id(session: Session, slug: str | None) -> int | None:

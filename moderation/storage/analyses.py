@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from moderation.domain import fields
 from moderation.storage.models import Analysis, utcnow
 
 # The column's width; a longer token is kept cut (and matched cut).
@@ -27,7 +28,13 @@ class AnalysisRecord:
 
 
 def _token(client_token: str | None) -> str | None:
-    return None if client_token is None else client_token[:CLIENT_TOKEN_LENGTH]
+    return None if client_token is None else _storable(client_token)[:CLIENT_TOKEN_LENGTH]
+
+
+def _storable(text: str) -> str:
+    """Text as both databases can keep it: Perspective's clients may send what our comment API
+    refuses (a NUL, a lone surrogate), and a scored text is kept for reference, not refused."""
+    return fields.judged_text(text)
 
 
 _INSERT = insert(Analysis)
@@ -55,7 +62,7 @@ def record_analyses(session: Session, records: Sequence[AnalysisRecord]) -> None
         [
             {
                 "site_id": r.site_id,
-                "text": r.text,
+                "text": _storable(r.text),
                 "scores": r.scores,
                 "model_version": r.model_version,
                 "client_token": _token(r.client_token),
@@ -88,7 +95,7 @@ def record_feedback(
         return None
     analysis = Analysis(
         site_id=site_id,
-        text=text,
+        text=_storable(text),
         scores={},
         model_version=None,
         client_token=token,

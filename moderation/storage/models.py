@@ -127,6 +127,8 @@ class Comment(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
     # The top-level comment of the thread, so a page of threads loads its replies in one query.
     root_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    # 0 for a top-level comment, its parent's + 1 for a reply: replies nest only so deep.
+    depth: Mapped[int] = mapped_column(default=0, server_default="0")
     author_name: Mapped[str] = mapped_column(String(100))
     author_email: Mapped[str] = mapped_column(String(254), index=True)
     author_url: Mapped[str | None] = mapped_column(String(2000))

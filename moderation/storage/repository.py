@@ -81,15 +81,16 @@ def article_by_external_id(
 class ParentInfo:
     article_id: int
     root_id: int
+    depth: int
 
 
 def parent_info(session: Session, comment_id: int) -> ParentInfo | None:
     row = session.execute(
-        select(Comment.article_id, Comment.root_id).where(Comment.id == comment_id)
+        select(Comment.article_id, Comment.root_id, Comment.depth).where(Comment.id == comment_id)
     ).one_or_none()
     if row is None:
         return None
-    return ParentInfo(article_id=row.article_id, root_id=row.root_id or comment_id)
+    return ParentInfo(article_id=row.article_id, root_id=row.root_id or comment_id, depth=row.depth)
 
 
 def insert_comments(session: Session, rows: Sequence[dict[str, Any]]) -> list[tuple[int, datetime]]:

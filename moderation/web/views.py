@@ -20,8 +20,9 @@ from fastapi.templating import Jinja2Templates
 from moderation.api import sites
 from moderation.config import Settings
 from moderation.domain import comments as service
+from moderation.domain import fields
 from moderation.domain.errors import FieldProblem
-from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, CommentPage
+from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, MAX_REPLY_DEPTH, CommentPage
 from moderation.domain.sites import DEFAULT_SITE, SiteInfo, UnknownSite
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
@@ -30,6 +31,8 @@ from moderation.web import demo
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+# The pages' last check before a URL becomes an href: only one that passes the URL rule.
+templates.env.filters["href"] = fields.safe_href
 router = APIRouter(include_in_schema=False)
 
 _NOTICES = {
@@ -146,6 +149,7 @@ async def _render(
             "page_link": lambda **params: _page_link(site, **params),
             "max_name": MAX_NAME,
             "max_body": MAX_BODY,
+            "max_reply_depth": MAX_REPLY_DEPTH,
         },
         status_code=status_code,
         # It shows the reader their own comments: never for a shared cache.

@@ -40,13 +40,17 @@ def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture(scope="module")
-def shared_client(
-    tmp_path_factory: pytest.TempPathFactory, shared_redis: RedisServer
-) -> Iterator[TestClient]:
-    """One app over one SQLite file for a module of stateless validation tests (fast)."""
+def shared_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SQLite file for a module of tests."""
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'moderation.db'}"
     upgrade(url)
-    with make_client(url, shared_redis.url) as client:
+    return url
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_database_url: str, shared_redis: RedisServer) -> Iterator[TestClient]:
+    """One app over one SQLite file for a module of stateless validation tests (fast)."""
+    with make_client(shared_database_url, shared_redis.url) as client:
         yield client
 
 

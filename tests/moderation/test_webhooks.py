@@ -353,7 +353,7 @@ def test_the_webhooks_commands(sqlite_url: str) -> None:
 
     assert added.returncode == 0, added.stderr
     assert re.search(r"added webhook \d+ for site daily-news", added.stdout)
-    assert bad.returncode == 2 and "must be an absolute http://" in bad.stderr
+    assert bad.returncode == 2 and "must be an http:// or https:// address" in bad.stderr
     comment = queued(sqlite_url, news.id)
     with session_scope(sqlite_url) as session:
         repository.record_decisions(session, [record(comment, CommentStatus.APPROVED)])

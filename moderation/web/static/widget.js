@@ -37,6 +37,9 @@
   var count = (window.__mcwCount = (window.__mcwCount || 0) + 1);
   var uid = "mcw" + count + "-";
 
+  // Replies nest at most this deep (moderation/domain/schemas.py MAX_REPLY_DEPTH): the
+  // deepest comments take no replies, and the API refuses one with a 422.
+  var MAX_REPLY_DEPTH = 8;
   var LABELS = { body: "Comment", author_name: "Name", author_email: "Email", author_url: "Website" };
   var ORDER = ["body", "author_name", "author_email", "author_url"];
   var PAGE_SIZE = 50;
@@ -243,10 +246,11 @@
 
   // followStatus: a pending comment from the list is followed from here; one just posted is
   // followed with the status URL its answer gave.
-  function commentNode(comment, followStatus) {
+  function commentNode(comment, followStatus, depth) {
     var li = el("li", "mcw-comment" + (comment.pending ? " mcw-pending" : ""));
     li.id = uid + "comment-" + comment.id;
     li.dataset.id = String(comment.id);
+    li.dataset.depth = String(depth);
     var article = el("article");
     article.tabIndex = -1;
     article.setAttribute("aria-labelledby", uid + "author-" + comment.id);
@@ -270,14 +274,20 @@
       status.dataset.status = "pending";
       article.appendChild(status);
     }
+    // dir="auto" isolates a name's and a text's direction: bidirectional controls in them
+    // cannot turn the text around them.
+    author.dir = "auto";
     var body = el("div", "mcw-body");
+    body.dir = "auto";
     setBody(body, comment.body);
     article.appendChild(body);
-    if (!comment.pending) article.appendChild(replyButton(comment));
+    if (!comment.pending && depth < MAX_REPLY_DEPTH) article.appendChild(replyButton(comment));
     li.appendChild(article);
     if (comment.replies && comment.replies.length) {
       var replies = el("ol", "mcw-replies");
-      comment.replies.forEach(function (reply) { replies.appendChild(commentNode(reply, true)); });
+      // The API shows replies deeper than the limit flat, at the deepest level.
+      var next = Math.min(depth + 1, MAX_REPLY_DEPTH);
+      comment.replies.forEach(function (reply) { replies.appendChild(commentNode(reply, true, next)); });
       li.appendChild(replies);
     }
     if (comment.pending && followStatus) follow(li, withSite(api + "/api/v1/comments/" + encodeURIComponent(comment.id)));
@@ -293,7 +303,9 @@
       status.textContent = "Your comment is published.";
     }
     if (view.comment) setBody(article.querySelector(".mcw-body"), view.comment.body);
-    if (!article.querySelector(".mcw-reply")) article.appendChild(replyButton({ id: view.id }));
+    if (!article.querySelector(".mcw-reply") && Number(li.dataset.depth) < MAX_REPLY_DEPTH) {
+      article.appendChild(replyButton({ id: view.id }));
+    }
     announce("Your comment is published.");
   }
 
@@ -353,7 +365,7 @@
     (page.not_published || []).forEach(function (gone) {
       notices.appendChild(el("p", "mcw-notice", "Your comment of " + formatTime(gone.created_at) + " was not published."));
     });
-    page.comments.forEach(function (comment) { thread.appendChild(commentNode(comment, true)); });
+    page.comments.forEach(function (comment) { thread.appendChild(commentNode(comment, true, 0)); });
     empty.hidden = thread.children.length > 0;
     nextCursor = page.next_cursor;
     more.hidden = !nextCursor;
@@ -511,6 +523,7 @@
     }
     keepToken(payload.reader_token);
     clearErrors();
+    var parent = parentId === null ? null : document.getElementById(uid + "comment-" + parentId);
     var li = commentNode({
       id: payload.id,
       author_name: data.author_name.trim(),
@@ -518,11 +531,10 @@
       body: data.body,
       created_at: new Date().toISOString(),
       pending: true,
-    }, false);
+    }, false, parent ? Number(parent.dataset.depth) + 1 : 0);
     var article = li.querySelector("article");
     var list = thread;
-    if (parentId !== null) {
-      var parent = document.getElementById(uid + "comment-" + parentId);
+    if (parent) {
       list = parent.querySelector(":scope > .mcw-replies");
       if (!list) {
         list = el("ol", "mcw-replies");
