@@ -138,6 +138,70 @@ def users_disable(name: str) -> None:
     typer.echo(f"disabled {name}")
 
 
+@users_app.command("enable")
+def users_enable(name: str) -> None:
+    """Enable a disabled account again; it signs in anew (revoked tokens stay revoked)."""
+    from moderation.domain import accounts
+    from moderation.storage.db import session_scope
+
+    with session_scope(_database_url()) as session:
+        found = accounts.enable_user(session, name)
+    if not found:
+        _fail(f"no user named {name!r}")
+    typer.echo(f"enabled {name}")
+
+
+@users_app.command("set-password")
+def users_set_password(name: str) -> None:
+    """Set an account's password (prompted for, or read from standard input); its browser
+    sessions end. Its API tokens keep working: revoke a leaked one with `tokens revoke`."""
+    from moderation.domain import accounts
+    from moderation.domain.errors import ServiceError
+    from moderation.storage.db import session_scope
+
+    password = _read_password()
+    try:
+        with session_scope(_database_url()) as session:
+            accounts.set_password(session, name, password)
+    except ServiceError as error:
+        _fail(error.message)
+    typer.echo(f"password of {name} set; their browser sessions ended")
+
+
+@tokens_app.command("list")
+def tokens_list(
+    name: str = typer.Argument(None, help="Only this user's tokens."),
+) -> None:
+    """Every API token: its id, owner, label, when it was made and last used, whether it is
+    revoked. The tokens themselves are not kept (only their digest), so they are not shown."""
+    from moderation.storage import staff
+    from moderation.storage.db import session_scope
+
+    with session_scope(_database_url()) as session:
+        rows = staff.tokens(session, name)
+    typer.echo(f"{'id':>5} {'user':<24} {'state':<8} {'created':<20} {'last used':<20} label")
+    for row in rows:
+        state = "revoked" if row.revoked_at else "active"
+        created = row.created_at.isoformat(timespec="seconds")
+        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
+        typer.echo(
+            f"{row.id:>5} {row.user_name:<24} {state:<8} {created:<20} {used:<20} {row.label}"
+        )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int = typer.Argument(..., help="The id `tokens list` shows.")) -> None:
+    """Revoke one API token at once; its owner's account and other tokens keep working."""
+    from moderation.storage import staff
+    from moderation.storage.db import session_scope
+
+    with session_scope(_database_url()) as session:
+        revoked = staff.revoke_token(session, token_id)
+    if not revoked:
+        _fail(f"no active token {token_id}")
+    typer.echo(f"revoked token {token_id}")
+
+
 @tokens_app.command("create")
 def tokens_create(
     name: str, label: str = typer.Option("", help="What the token is for (shown in lists).")

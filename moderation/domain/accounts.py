@@ -136,6 +136,26 @@ def disable_user(session: Session, name: str) -> bool:
     return True
 
 
+def enable_user(session: Session, name: str) -> bool:
+    """Enable a disabled account again (its revoked tokens stay revoked). False if unknown."""
+    user = staff.user_by_name(session, name)
+    if user is None:
+        return False
+    user.disabled = False
+    return True
+
+
+def set_password(session: Session, name: str, password: str) -> None:
+    """A new password for an account; its browser sessions end (the old password may have
+    leaked). Its API tokens are left alone: `moderation tokens revoke` ends one of those."""
+    user = staff.user_by_name(session, name)
+    if user is None:
+        raise AccountProblem("name", "exists", f"no user named {name!r}")
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    staff.end_sessions_of(session, user.id)
+
+
 def create_token(session: Session, name: str, label: str = "") -> str:
     """A new API token for the user, returned once; only its digest is stored."""
     user = staff.user_by_name(session, name)

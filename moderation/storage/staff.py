@@ -55,6 +55,41 @@ def tokens_of(session: Session, user_id: int) -> int:
     ).scalar_one()
 
 
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: int
+    user_name: str
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def tokens(session: Session, user_name: str | None = None) -> list[TokenRow]:
+    """Every API token (never its value: only its digest is kept), oldest first."""
+    query = select(
+        ApiToken.id,
+        User.name,
+        ApiToken.label,
+        ApiToken.created_at,
+        ApiToken.last_used_at,
+        ApiToken.revoked_at,
+    ).join(User, User.id == ApiToken.user_id)
+    if user_name is not None:
+        query = query.where(User.name == user_name)
+    return [TokenRow(*row) for row in session.execute(query.order_by(ApiToken.id)).all()]
+
+
+def revoke_token(session: Session, token_id: int) -> bool:
+    """Revoke one token now; False if there is no such token or it was revoked before."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def insert_session(
     session: Session, user_id: int, session_hash: str, csrf_token: str, expires_at: datetime
 ) -> None:
