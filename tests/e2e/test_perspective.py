@@ -4,6 +4,7 @@ database; and what `doNotStore: true` promises, checked everywhere a text could 
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,26 @@ def test_without_a_worker_the_answer_is_perspectives_unavailable_error(
     assert _redis_entries_with(redis_server.url, secret) == []
     assert _logs_with(tmp_path, "no worker answered 1 text(s) within 1s")
     assert _logs_with(tmp_path, secret) == []
+
+
+def test_a_text_with_a_lone_surrogate_costs_no_other_request_its_scores(
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any
+) -> None:
+    # A wide grouping window, so the odd text rides in the same batches as innocent ones.
+    stack = stack_factory(
+        sqlite_url, redis_server, analyze_timeout_seconds="30", analyze_window_ms="50"
+    )
+    stack.start_worker(beat=False)
+    stack.start_api()
+    key = _site_key(sqlite_url)
+    assert _analyze(stack, key, "Warm-up: the worker loads its model.")[0] == 200
+
+    texts = [f"Innocent comment number {n} about the council budget." for n in range(30)]
+    texts.insert(15, "A broken \ud800 surrogate")  # sent as the JSON escape "\ud800"
+    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+        answers = list(pool.map(lambda text: _analyze(stack, key, text), texts))
+
+    odd_status, odd_answer = answers.pop(15)
+    assert odd_status == 400, odd_answer
+    assert "lone surrogate" in odd_answer
+    assert [status for status, _ in answers] == [200] * 30, stack.logs()
