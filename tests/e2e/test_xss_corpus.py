@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import select
 
 from moderation.domain import fields
-from moderation.storage.db import session_scope
 from moderation.domain.statuses import CommentStatus
+from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Site
 from tests.conftest import RedisServer, run_moderation
 from tests.e2e.conftest import Stack
