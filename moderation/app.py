@@ -21,7 +21,7 @@ from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.intake import Intake
 from moderation.domain.sites import directory_for
 from moderation.queue import Dispatcher, producer_app
-from moderation.web import views, workspace
+from moderation.web import docs, views, workspace
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Validate, store, queue, score and decide the comments of a news site.",
         lifespan=lifespan,
+        # Served by moderation.web.docs, with a Content-Security-Policy of their own.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # Every site in memory, read again every few seconds: a request costs no query for it.
@@ -160,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(perspective.router)
     app.include_router(views.router)
     app.include_router(workspace.router)
+    app.include_router(docs.router)
     app.mount("/static", views.static_files(), name="static")
 
     @app.exception_handler(SignInRequired)
