@@ -20,6 +20,7 @@ from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.intake import Intake
 from moderation.domain.sites import directory_for
+from moderation.http.security_headers import NOSNIFF, SecurityHeaders
 from moderation.queue import Dispatcher, producer_app
 from moderation.web import docs, views, workspace
 
@@ -201,8 +202,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error (a bug): %s", error)
-        return _error_body(500, "internal_error", "internal error; it has been logged")
+        # Answered by Starlette's outermost middleware, around SecurityHeaders: nosniff here.
+        return _error_body(
+            500, "internal_error", "internal error; it has been logged", headers=NOSNIFF
+        )
 
     app.add_middleware(SiteCORS, sites=lambda: app.state.sites)
     app.add_middleware(BodySizeLimit)
+    # Outermost of ours, so every answer gets them, refusals of the two above included.
+    app.add_middleware(SecurityHeaders)
     return app

@@ -24,6 +24,7 @@ from moderation.domain.errors import FieldProblem
 from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, CommentPage
 from moderation.domain.sites import DEFAULT_SITE, SiteInfo, UnknownSite
 from moderation.domain.statuses import CommentStatus
+from moderation.http.security_headers import CSP, article_page_policy
 from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.web import demo
@@ -148,8 +149,11 @@ async def _render(
             "max_body": MAX_BODY,
         },
         status_code=status_code,
-        # It shows the reader their own comments: never for a shared cache.
-        headers={"Cache-Control": "private, no-cache"},
+        headers={
+            # It shows the reader their own comments: never for a shared cache.
+            "Cache-Control": "private, no-cache",
+            CSP: article_page_policy(site.origins),
+        },
     )
 
 

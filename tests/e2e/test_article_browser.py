@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -24,6 +24,7 @@ from moderation.storage.db import session_scope
 from tests.conftest import RedisServer, free_port, require
 from tests.e2e.comments import CLEAN
 from tests.e2e.conftest import Stack, http
+from tests.e2e.csp import csp_violations
 from tests.e2e.test_workspace_browser import chromium, shot, wait_for_status
 
 pytestmark = pytest.mark.e2e
@@ -55,20 +56,32 @@ def expect() -> Any:
 
 
 class Quiet(SimpleHTTPRequestHandler):
+    headers_to_send: ClassVar[dict[str, str]] = {}
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def end_headers(self) -> None:
+        for name, value in self.headers_to_send.items():
+            self.send_header(name, value)
+        super().end_headers()
 
 
 @pytest.fixture
 def news_site(tmp_path: Path) -> Iterator[Any]:
-    """A news site's own pages, on origins of their own: `serve(html)` -> base URL."""
+    """A news site's own pages, on origins of their own: `serve(html)` -> base URL; `files`
+    are served beside index.html, every answer with `headers`."""
     servers: list[ThreadingHTTPServer] = []
 
-    def serve(page: str) -> str:
+    def serve(
+        page: str, headers: dict[str, str] | None = None, files: dict[str, str] | None = None
+    ) -> str:
         root = tmp_path / f"site-{len(servers)}"
         root.mkdir()
-        (root / "index.html").write_text(page)
-        handler = functools.partial(Quiet, directory=str(root))
+        for name, content in {"index.html": page, **(files or {})}.items():
+            (root / name).write_text(content)
+        site_handler = type("SiteHandler", (Quiet,), {"headers_to_send": headers or {}})
+        handler = functools.partial(site_handler, directory=str(root))
         server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -87,6 +100,7 @@ def test_a_reader_posts_with_javascript_on_and_sees_it_published_live(
     stack.start_worker()
     stack.start_api()
     context = chromium.new_context(base_url=stack.base, viewport={"width": 1100, "height": 900})
+    violations = csp_violations(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -138,6 +152,8 @@ def test_a_reader_posts_with_javascript_on_and_sees_it_published_live(
     page.reload()
     expect()(page.locator(f"#comment-{comment_id} .body")).to_have_text(CLEAN[1])
     assert errors == []
+    # The page's Content-Security-Policy refused nothing it needed along the way.
+    assert violations == []
     context.close()
 
 
