@@ -21,7 +21,7 @@ import pytest
 
 from moderation.domain import sites
 from moderation.storage.db import session_scope
-from tests.conftest import RedisServer, free_port, require
+from tests.conftest import ROOT, RedisServer, free_port, require
 from tests.e2e.comments import CLEAN
 from tests.e2e.conftest import Stack, http
 from tests.e2e.csp import csp_violations
@@ -44,6 +44,20 @@ new MutationObserver(() => {
 WAITING = "Your comment is awaiting moderation. Only you can see it."
 PUBLISHED = "Your comment is published."
 XSS_NAME = '<img src=x onerror="window.__xss=1">Nadia'
+
+
+def readme_widget_policy(service: str) -> str:
+    """The Content-Security-Policy that README.md gives for a page embedding the widget, with
+    this service's origin for its example one."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Embedding the comments") :]
+    line = next(
+        line.strip()
+        for line in section.splitlines()
+        if line.strip().startswith("Content-Security-Policy:")
+    )
+    policy = line.removeprefix("Content-Security-Policy:").strip()
+    return policy.replace("https://moderation.example", service)
 
 
 def expect() -> Any:
@@ -167,13 +181,18 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     stack: Stack = stack_factory(sqlite_url, redis_server)
     page_html = (
         "<!doctype html><html lang='en'><head><title>Rail yard park: readers react</title>"
+        "<link rel='stylesheet' href='site.css'>"
         "</head><body><h1>Rail yard park: readers react</h1><p>The news site's article.</p>"
         "<div id='comments'></div>"
         f"<script src='{stack.base}/widget.js' data-site='example-news' data-article='42' "
         "data-target='#comments' async></script></body></html>"
     )
-    registered = news_site(page_html)
-    elsewhere = news_site(page_html)
+    # The site's own rule, as plain as rules get: it wins over the widget's.
+    site_css = {"site.css": "label { font-weight: 300 }"}
+    # The registered site's page has the strict policy README.md gives for the widget.
+    strict = {"Content-Security-Policy": readme_widget_policy(stack.base)}
+    registered = news_site(page_html, headers=strict, files=site_css)
+    elsewhere = news_site(page_html, files=site_css)
     with session_scope(sqlite_url) as session:
         sites.add_site(session, "example-news", "Example News", registered, [registered], {})
     stack.start_worker()
@@ -185,6 +204,7 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     assert set(wait_for_status(stack, seeded).values()) == {"approved"}
 
     context = chromium.new_context(viewport={"width": 1000, "height": 900})
+    violations = csp_violations(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -192,6 +212,9 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     widget = page.locator("#comments .mcw")
     expect()(widget.locator(".mcw-comment")).to_have_count(2)
     assert widget.locator(".mcw-body").all_inner_texts() == CLEAN[2:4]
+    # Styled by the widget's stylesheet, under the site's own rules.
+    expect()(widget.locator(".mcw-field").first).to_have_css("display", "flex")
+    expect()(widget.locator(".mcw-field label").first).to_have_css("font-weight", "300")
     page.evaluate(RECORD_STATUSES)
 
     widget.get_by_role("textbox", name="Comment", exact=True).fill(CLEAN[4])
@@ -214,6 +237,7 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     expect()(widget.locator(".mcw-comment")).to_have_count(3)
     assert widget.locator(".mcw-body").all_inner_texts() == [*CLEAN[2:4], CLEAN[4]]
     assert errors == []
+    assert violations == []
 
     # The same page on an origin the site did not register: the browser refuses the API's
     # answer, and the widget shows no comments and no form.

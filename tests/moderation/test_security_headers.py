@@ -303,3 +303,23 @@ def test_no_template_has_inline_script_or_style() -> None:
         source = template.read_text()
         assert inline_code(source) == [], template.name
         assert "javascript:" not in source, template.name
+
+
+def test_the_widget_stylesheet_is_served_cacheable_to_any_page(app_url: Any) -> None:
+    app, _ = app_url
+    client = browser(app)
+    script = client.get("/widget.js")
+    sheet = client.get("/widget.css")
+
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"] == "text/css; charset=utf-8"
+    assert sheet.headers["cache-control"].startswith("public, max-age=")
+    assert sheet.headers["cross-origin-resource-policy"] == "cross-origin"
+    assert ":where(.mcw-field)" in sheet.text
+    assert (
+        client.get("/widget.css", headers={"If-None-Match": sheet.headers["etag"]}).status_code
+        == 304
+    )
+    # The script links the stylesheet rather than writing a <style> a strict page would refuse.
+    assert '"/widget.css"' in script.text
+    assert 'createElement("style")' not in script.text
