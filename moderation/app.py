@@ -20,8 +20,9 @@ from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.intake import Intake
 from moderation.domain.sites import directory_for
+from moderation.http.security_headers import NOSNIFF, SecurityHeaders
 from moderation.queue import Dispatcher, producer_app
-from moderation.web import views, workspace
+from moderation.web import docs, views, workspace
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Validate, store, queue, score and decide the comments of a news site.",
         lifespan=lifespan,
+        # Served by moderation.web.docs, with a Content-Security-Policy of their own.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # Every site in memory, read again every few seconds: a request costs no query for it.
@@ -160,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(perspective.router)
     app.include_router(views.router)
     app.include_router(workspace.router)
+    app.include_router(docs.router)
     app.mount("/static", views.static_files(), name="static")
 
     @app.exception_handler(SignInRequired)
@@ -197,8 +202,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error (a bug): %s", error)
-        return _error_body(500, "internal_error", "internal error; it has been logged")
+        # Answered by Starlette's outermost middleware, around SecurityHeaders: nosniff here.
+        return _error_body(
+            500, "internal_error", "internal error; it has been logged", headers=NOSNIFF
+        )
 
     app.add_middleware(SiteCORS, sites=lambda: app.state.sites)
     app.add_middleware(BodySizeLimit)
+    # Outermost of ours, so every answer gets them, refusals of the two above included.
+    app.add_middleware(SecurityHeaders)
     return app

@@ -25,6 +25,7 @@ from moderation.domain.errors import FieldProblem
 from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, MAX_REPLY_DEPTH, CommentPage
 from moderation.domain.sites import DEFAULT_SITE, SiteInfo, UnknownSite
 from moderation.domain.statuses import CommentStatus
+from moderation.http.security_headers import CSP, article_page_policy
 from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.web import demo
@@ -152,8 +153,11 @@ async def _render(
             "max_reply_depth": MAX_REPLY_DEPTH,
         },
         status_code=status_code,
-        # It shows the reader their own comments: never for a shared cache.
-        headers={"Cache-Control": "private, no-cache"},
+        headers={
+            # It shows the reader their own comments: never for a shared cache.
+            "Cache-Control": "private, no-cache",
+            CSP: article_page_policy(site.origins),
+        },
     )
 
 
@@ -197,27 +201,36 @@ async def article_page(
 
 
 @cache
-def _widget() -> tuple[bytes, str]:
-    script = (HERE / "static" / "widget.js").read_bytes()
-    return script, f'"{hashlib.sha256(script).hexdigest()[:32]}"'
+def _widget_file(name: str) -> tuple[bytes, str]:
+    content = (HERE / "static" / name).read_bytes()
+    return content, f'"{hashlib.sha256(content).hexdigest()[:32]}"'
 
 
-@router.get("/widget.js", name="widget_script")
-def widget_script(request: Request) -> Response:
-    """The embeddable widget: one <script> tag on any page of a registered site.
-
-    A stable URL that caches keep for five minutes and then revalidate (ETag), so a fix
-    reaches every site within minutes without a version in the URL.
-    """
-    script, etag = _widget()
+def _widget_asset(request: Request, name: str, media_type: str) -> Response:
+    """A stable URL that caches keep for five minutes and then revalidate (ETag), so a fix
+    reaches every site within minutes without a version in the URL."""
+    content, etag = _widget_file(name)
     headers = {
         "ETag": etag,
         "Cache-Control": "public, max-age=300, stale-while-revalidate=86400",
         # Pages that isolate themselves (COEP) may still load it from our origin.
         "Cross-Origin-Resource-Policy": "cross-origin",
-        "X-Content-Type-Options": "nosniff",
     }
     if_none_match = request.headers.get("if-none-match", "")
     if etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
-    return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)
+    return Response(content, media_type=media_type, headers=headers)
+
+
+@router.get("/widget.js", name="widget_script")
+def widget_script(request: Request) -> Response:
+    """The embeddable widget: one <script> tag on any page of a registered site."""
+    return _widget_asset(request, "widget.js", "text/javascript; charset=utf-8")
+
+
+@router.get("/widget.css", name="widget_stylesheet")
+def widget_stylesheet(request: Request) -> Response:
+    """The widget's styles, which it links from the page's <head>: a stylesheet from our
+    origin, where a <style> element of its own would be refused by a page with a strict
+    Content-Security-Policy."""
+    return _widget_asset(request, "widget.css", "text/css; charset=utf-8")

@@ -15,15 +15,16 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from moderation.domain import sites
 from moderation.storage.db import session_scope
-from tests.conftest import RedisServer, free_port, require
+from tests.conftest import ROOT, RedisServer, free_port, require
 from tests.e2e.comments import CLEAN
 from tests.e2e.conftest import Stack, http
+from tests.e2e.csp import csp_violations
 from tests.e2e.test_workspace_browser import chromium, shot, wait_for_status
 
 pytestmark = pytest.mark.e2e
@@ -45,6 +46,20 @@ PUBLISHED = "Your comment is published."
 XSS_NAME = '<img src=x onerror="window.__xss=1">Nadia'
 
 
+def readme_widget_policy(service: str) -> str:
+    """The Content-Security-Policy that README.md gives for a page embedding the widget, with
+    this service's origin for its example one."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Embedding the comments") :]
+    line = next(
+        line.strip()
+        for line in section.splitlines()
+        if line.strip().startswith("Content-Security-Policy:")
+    )
+    policy = line.removeprefix("Content-Security-Policy:").strip()
+    return policy.replace("https://moderation.example", service)
+
+
 def expect() -> Any:
     try:
         from playwright.sync_api import expect as playwright_expect
@@ -55,20 +70,32 @@ def expect() -> Any:
 
 
 class Quiet(SimpleHTTPRequestHandler):
+    headers_to_send: ClassVar[dict[str, str]] = {}
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def end_headers(self) -> None:
+        for name, value in self.headers_to_send.items():
+            self.send_header(name, value)
+        super().end_headers()
 
 
 @pytest.fixture
 def news_site(tmp_path: Path) -> Iterator[Any]:
-    """A news site's own pages, on origins of their own: `serve(html)` -> base URL."""
+    """A news site's own pages, on origins of their own: `serve(html)` -> base URL; `files`
+    are served beside index.html, every answer with `headers`."""
     servers: list[ThreadingHTTPServer] = []
 
-    def serve(page: str) -> str:
+    def serve(
+        page: str, headers: dict[str, str] | None = None, files: dict[str, str] | None = None
+    ) -> str:
         root = tmp_path / f"site-{len(servers)}"
         root.mkdir()
-        (root / "index.html").write_text(page)
-        handler = functools.partial(Quiet, directory=str(root))
+        for name, content in {"index.html": page, **(files or {})}.items():
+            (root / name).write_text(content)
+        site_handler = type("SiteHandler", (Quiet,), {"headers_to_send": headers or {}})
+        handler = functools.partial(site_handler, directory=str(root))
         server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -87,6 +114,7 @@ def test_a_reader_posts_with_javascript_on_and_sees_it_published_live(
     stack.start_worker()
     stack.start_api()
     context = chromium.new_context(base_url=stack.base, viewport={"width": 1100, "height": 900})
+    violations = csp_violations(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -138,6 +166,8 @@ def test_a_reader_posts_with_javascript_on_and_sees_it_published_live(
     page.reload()
     expect()(page.locator(f"#comment-{comment_id} .body")).to_have_text(CLEAN[1])
     assert errors == []
+    # The page's Content-Security-Policy refused nothing it needed along the way.
+    assert violations == []
     context.close()
 
 
@@ -151,13 +181,18 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     stack: Stack = stack_factory(sqlite_url, redis_server)
     page_html = (
         "<!doctype html><html lang='en'><head><title>Rail yard park: readers react</title>"
+        "<link rel='stylesheet' href='site.css'>"
         "</head><body><h1>Rail yard park: readers react</h1><p>The news site's article.</p>"
         "<div id='comments'></div>"
         f"<script src='{stack.base}/widget.js' data-site='example-news' data-article='42' "
         "data-target='#comments' async></script></body></html>"
     )
-    registered = news_site(page_html)
-    elsewhere = news_site(page_html)
+    # The site's own rule, as plain as rules get: it wins over the widget's.
+    site_css = {"site.css": "label { font-weight: 300 }"}
+    # The registered site's page has the strict policy README.md gives for the widget.
+    strict = {"Content-Security-Policy": readme_widget_policy(stack.base)}
+    registered = news_site(page_html, headers=strict, files=site_css)
+    elsewhere = news_site(page_html, files=site_css)
     with session_scope(sqlite_url) as session:
         sites.add_site(session, "example-news", "Example News", registered, [registered], {})
     stack.start_worker()
@@ -169,6 +204,7 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     assert set(wait_for_status(stack, seeded).values()) == {"approved"}
 
     context = chromium.new_context(viewport={"width": 1000, "height": 900})
+    violations = csp_violations(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -176,6 +212,9 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     widget = page.locator("#comments .mcw")
     expect()(widget.locator(".mcw-comment")).to_have_count(2)
     assert widget.locator(".mcw-body").all_inner_texts() == CLEAN[2:4]
+    # Styled by the widget's stylesheet, under the site's own rules.
+    expect()(widget.locator(".mcw-field").first).to_have_css("display", "flex")
+    expect()(widget.locator(".mcw-field label").first).to_have_css("font-weight", "300")
     page.evaluate(RECORD_STATUSES)
 
     widget.get_by_role("textbox", name="Comment", exact=True).fill(CLEAN[4])
@@ -198,6 +237,7 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     expect()(widget.locator(".mcw-comment")).to_have_count(3)
     assert widget.locator(".mcw-body").all_inner_texts() == [*CLEAN[2:4], CLEAN[4]]
     assert errors == []
+    assert violations == []
 
     # The same page on an origin the site did not register: the browser refuses the API's
     # answer, and the widget shows no comments and no form.

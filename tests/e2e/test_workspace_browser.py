@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import ROOT, RedisServer, require, run_moderation
 from tests.e2e.conftest import Stack, http
+from tests.e2e.csp import csp_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -123,6 +124,7 @@ def test_a_moderator_works_through_the_queue_in_a_browser(
     assert all(statuses[i] == "pending" for i in held), statuses
 
     context = chromium.new_context(base_url=stack.base, viewport={"width": 1280, "height": 900})
+    violations = csp_violations(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -186,4 +188,6 @@ def test_a_moderator_works_through_the_queue_in_a_browser(
     assert page.evaluate("window.__xss") is None
     shot(page, "04-xss-as-text")
     assert errors == []
+    # The workspace's Content-Security-Policy refused nothing it needed along the way.
+    assert violations == []
     context.close()

@@ -40,6 +40,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/articles/{article_id:path}"): PUBLIC,
     ("GET", "/widget.js"): PUBLIC,
+    ("GET", "/widget.css"): PUBLIC,
     ("GET", "/moderation/login"): PUBLIC,
     ("POST", "/moderation/login"): PUBLIC,
     ("GET", "/api/v1/moderation/me"): MODERATOR,

@@ -11,9 +11,10 @@
  * The API's origin is the one this script was loaded from.
  *
  * Comment text and names are the public's: they only ever reach the page as textContent, never
- * as markup. Styles are prefixed (.mcw-) and carry no specificity (:where), so a site's own
- * rules win. The reader token the API gives with the first comment is kept in localStorage and
- * sent back as X-Reader-Token, so the author sees their comment while it waits.
+ * as markup. Styles (/widget.css, linked first in the page's <head>) are prefixed (.mcw-) and
+ * carry no specificity (:where), so a site's own rules win. The reader token the API gives with
+ * the first comment is kept in localStorage and sent back as X-Reader-Token, so the author sees
+ * their comment while it waits.
  */
 (function () {
   "use strict";
@@ -48,41 +49,18 @@
   var FOLLOW_FOR = 30 * 60 * 1000;
   var TOKEN_KEY = "mcw-reader:" + api + ":" + site;
 
-  var CSS = [
-    ":where(.mcw){font:inherit;color:inherit;max-width:44rem}",
-    ":where(.mcw) :where(h2){font-size:1.25rem;margin:1.5rem 0 .5rem}",
-    ":where(.mcw-thread,.mcw-replies){list-style:none;padding:0;margin:0}",
-    ":where(.mcw-replies){margin-left:1.25rem;border-left:2px solid #ddd;padding-left:.9rem}",
-    ":where(.mcw-comment)>:where(article){margin:.9rem 0}",
-    ":where(.mcw-comment header){font-size:.9rem}",
-    ":where(.mcw-comment time){color:#666;margin-left:.5rem}",
-    ":where(.mcw-body p){margin:.3rem 0;white-space:pre-wrap;overflow-wrap:anywhere}",
-    ":where(.mcw-pending)>:where(article){background:#fff8e1;border-left:4px solid #b26a00;padding:.4rem .8rem}",
-    ":where(.mcw-status){font-style:italic;font-size:.9rem;color:#6d4200;margin:.3rem 0}",
-    ":where(.mcw-status[data-status=approved]){color:#1b5e20}",
-    ":where(.mcw-notice){background:#f4f4f4;border-left:4px solid #666;padding:.5rem .8rem}",
-    ":where(.mcw-errors){background:#fdecea;border-left:4px solid #c62828;padding:.5rem .8rem}",
-    ":where(.mcw-errors a){color:#b71c1c}",
-    ":where(.mcw-field){display:flex;flex-direction:column;margin:.7rem 0}",
-    ":where(.mcw-field label){font-weight:600;margin-bottom:.2rem}",
-    ":where(.mcw-field input,.mcw-field textarea){font:inherit;padding:.4rem;border:1px solid #888;border-radius:3px}",
-    ":where(.mcw-invalid input,.mcw-invalid textarea){border-color:#c62828}",
-    ":where(.mcw-error){color:#b71c1c;font-size:.9rem;margin-top:.2rem}",
-    ":where(.mcw-hint){color:#555;font-size:.85rem}",
-    ":where(.mcw-link){background:none;border:0;padding:0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit;font-size:.85rem}",
-    ":where(.mcw-submit){font:inherit;font-weight:600;padding:.5rem 1rem;cursor:pointer}",
-    ":where(.mcw-visually-hidden){position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
-    ":where(.mcw) :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}",
-  ].join("\n");
-
   function addStyle() {
     if (document.getElementById("mcw-style")) return;
-    var style = document.createElement("style");
-    style.id = "mcw-style";
-    style.textContent = CSS;
+    // A stylesheet from our origin rather than a <style> element: a page with a strict
+    // Content-Security-Policy refuses inline styles, and lets this in when its style-src
+    // names our origin (as the README says).
+    var link = document.createElement("link");
+    link.id = "mcw-style";
+    link.rel = "stylesheet";
+    link.href = api + "/widget.css";
     // First in <head>: the site's own stylesheets come later and win.
     var head = document.head || document.documentElement;
-    head.insertBefore(style, head.firstChild);
+    head.insertBefore(link, head.firstChild);
   }
 
   function el(tag, className, text) {
