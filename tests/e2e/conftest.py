@@ -25,11 +25,18 @@ from tests.conftest import ROOT, RedisServer, free_port
 
 
 def http(
-    method: str, url: str, body: dict[str, Any] | None = None, timeout: float = 10
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    timeout: float = 10,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
@@ -120,7 +127,14 @@ class Stack:
             for path in sorted(self.tmp_path.glob("*.log"))
         )
 
-    def submit(self, article: str, author: str, body: str, **extra: Any) -> int:
+    def submit(
+        self,
+        article: str,
+        author: str,
+        body: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> int:
         payload = {
             "article_id": article,
             "author_name": author,
@@ -128,7 +142,7 @@ class Stack:
             "body": body,
             **extra,
         }
-        status, answer = http("POST", f"{self.base}/api/v1/comments", payload)
+        status, answer = http("POST", f"{self.base}/api/v1/comments", payload, headers=headers)
         assert status == 202, answer
         assert answer["status"] == "queued"
         return int(answer["id"])

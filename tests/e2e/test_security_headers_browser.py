@@ -102,10 +102,17 @@ def test_a_form_post_without_javascript_returns_to_the_page_it_came_from(
         "<body><h1>Rail yard park: the news site's own page</h1></body></html>"
     )
     with session_scope(sqlite_url) as session:
-        sites.add_site(session, "example-news", "Example News", news, [news], {})
+        key = sites.add_site(session, "example-news", "Example News", news, [news], {}).secret_key
     stack.start_api()
     # The site's article, announced with its URL by the first comment (from the site's backend).
-    stack.submit("42", "Reader", CLEAN[2], site_id="example-news", article_url=f"{news}/index.html")
+    stack.submit(
+        "42",
+        "Reader",
+        CLEAN[2],
+        headers={"Authorization": f"Bearer {key}"},
+        site_id="example-news",
+        article_url=f"{news}/index.html",
+    )
 
     context = chromium.new_context(base_url=stack.base, java_script_enabled=False)
     page = context.new_page()
