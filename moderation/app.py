@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from moderation import __version__
 from moderation.api import akismet, comments, health, moderation, perspective
 from moderation.api.auth import SignInRequired
 from moderation.api.cors import SiteCORS
+from moderation.api.responses import unreadable_json
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.intake import Intake
@@ -50,6 +52,11 @@ def _error_body(
         status_code=status,
         headers=headers,
     )
+
+
+def _unreadable_json(error: BaseException) -> JSONResponse:
+    problem = unreadable_json(error)
+    return _error_body(400, "invalid_request", problem.message, [problem])
 
 
 class BodySizeLimit:
@@ -181,6 +188,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def request_validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        if isinstance(error.__cause__, json.JSONDecodeError):  # FastAPI read no JSON body
+            return _unreadable_json(error.__cause__)
         problems = []
         for item in error.errors():
             loc = [str(part) for part in item.get("loc", ()) if part not in ("path", "query")]
@@ -191,7 +200,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _error_body(422, "invalid_request", "; ".join(p.message for p in problems), problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # FastAPI answers a JSON body its reader refused with anything but a JSONDecodeError
+        # (a number of more than 4,300 digits, deep nesting, bytes not UTF-8) with a bare 400.
+        cause = error.__cause__
+        if (
+            error.status_code == 400
+            and isinstance(cause, ValueError | RecursionError)
+            and "json" in request.headers.get("content-type", "").lower()
+        ):
+            return _unreadable_json(cause)
         return _error_body(error.status_code, "http_error", str(error.detail))
 
     @app.exception_handler(Exception)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from moderation.api import sites
 from moderation.api.deps import SettingsDep, unit_of_work
+from moderation.api.responses import unreadable_json
 from moderation.config import Settings
 from moderation.domain import comments as service
 from moderation.domain import reports
@@ -89,8 +90,9 @@ async def _read_input(request: Request, fields: set[str] = _FIELDS) -> tuple[Any
         return await _read_form(request, media_type, raw, fields), True
     try:
         return json.loads(raw), False
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise _bad_request("json", f"request body is not valid JSON: {error}") from None
+    # ValueError: also a number of more than 4,300 digits, which Python will not make an int.
+    except (ValueError, RecursionError) as error:
+        raise InvalidComment([unreadable_json(error)], 400) from None
 
 
 def _status_url(request: Request, comment_id: int) -> str:
