@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from moderation import __version__
@@ -19,7 +21,7 @@ from moderation.api.auth import SignInRequired
 from moderation.api.cors import SiteCORS
 from moderation.api.responses import unreadable_json
 from moderation.config import Settings, get_settings
-from moderation.domain.errors import FieldProblem, ServiceError
+from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.domain.intake import Intake
 from moderation.domain.sites import directory_for
 from moderation.queue import Dispatcher, producer_app
@@ -184,6 +186,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return _error_body(
             error.status_code, error.code, error.message, error.problems, error.headers
+        )
+
+    @app.exception_handler(DBAPIError)  # OperationalError and the driver's other errors
+    @app.exception_handler(SQLAlchemyTimeoutError)  # no connection free in the pool in time
+    async def database_unavailable(request: Request, error: Exception) -> Response:
+        # The unit of work was rolled back, so the client may simply try again later.
+        if isinstance(error, OperationalError | InterfaceError | SQLAlchemyTimeoutError):
+            log.warning("the database is unavailable (answered 503): %s", error)
+        else:  # the database refused what we sent it: more likely a bug of ours than an outage
+            log.exception("the database refused a request (answered 503): %s", error)
+        return await service_error(
+            request,
+            ServiceUnavailable(
+                "the database cannot be reached right now; nothing was changed, please try again"
+            ),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from moderation.api.deps import SettingsDep
+from moderation.domain.errors import RETRY_AFTER_SECONDS
 from moderation.queue import redis_client_url
 from moderation.storage.db import engine_for
 
@@ -46,4 +47,9 @@ def readyz(settings: SettingsDep) -> JSONResponse:
     body = {"status": "ok" if not failing else "unavailable", "checks": checks}
     if failing:
         body["message"] = "not ready: " + ", ".join(failing)
-    return JSONResponse(body, status_code=503 if failing else 200)
+    if failing:
+        # An orchestrator or load balancer asks again after this many seconds.
+        return JSONResponse(
+            body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+    return JSONResponse(body)

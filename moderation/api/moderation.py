@@ -29,6 +29,7 @@ from moderation.domain.schemas import MAX_ID
 from moderation.domain.wordlists import WordRuleRequest, WordRuleView
 from moderation.storage import staff as staff_store
 from moderation.storage.db import session_scope
+from moderation.storage.models import ModerationEvent
 from moderation.storage.review import AuditFilter, audit_events
 
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
@@ -142,18 +143,23 @@ def audit_export(
     """The audit log as CSV, with the same filters."""
     where = AuditFilter(actor=actor, comment_id=comment, since=review.as_utc(since))
 
+    def page(after: int | None) -> list[ModerationEvent]:
+        with session_scope(settings.database_url) as session:
+            return audit_events(session, where, after, 1000)
+
+    # The first page is read before answering, so a database that is away is a 503 rather
+    # than a 200 whose connection is cut.
+    first = page(None)
+
     def lines() -> Iterator[str]:
         # Read in pages: an export of years of events must not hold them all in memory.
-        after: int | None = None
-        header = True
+        events, header = first, True
         while True:
-            with session_scope(settings.database_url) as session:
-                events = audit_events(session, where, after, 1000)
             yield from review.audit_csv(events, header=header)
             header = False
             if len(events) < 1000:
                 return
-            after = events[-1].id
+            events = page(events[-1].id)
 
     return StreamingResponse(
         lines(),

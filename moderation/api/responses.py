@@ -1,11 +1,95 @@
-"""What the JSON API answers besides success: the wording of a body that cannot be read as JSON.
+"""What the JSON API answers besides success: the one error body every route gives, the statuses
+each route can answer (for the OpenAPI schema, so clients and schemathesis see what the routes
+really do), and the wording of a body that cannot be read as JSON.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from moderation.domain.errors import FieldProblem
+from pydantic import BaseModel, Field
+
+from moderation.domain.errors import RETRY_AFTER_SECONDS, FieldProblem
+
+
+class FieldProblemBody(BaseModel):
+    """One broken rule on one field."""
+
+    field: str = Field(description="the field, `request`, or a header such as `Origin`")
+    rule: str = Field(description="the rule it breaks: `required`, `max_length`, `json`, ...")
+    message: str = Field(description="what is wrong, worded for the developer")
+
+
+class ErrorBody(BaseModel):
+    """Every error of the JSON API (app.py's `_error_body` writes it)."""
+
+    error: str = Field(
+        description="a stable code: `invalid_comment`, `invalid_request`, `not_found`, "
+        "`unsupported_media_type`, `storage_unavailable`, ..."
+    )
+    message: str
+    fields: list[FieldProblemBody] = Field(description="the broken rules; may be empty")
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+_WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": "the scheme to authenticate with: `Bearer`",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+# What each status means wherever it is answered; a route may word one more precisely.
+_MEANING: dict[int, str] = {
+    400: "The body is not valid JSON (or form) or not an object; the problem names `request`",
+    401: "No token, or one that is unknown, revoked or its user's disabled",
+    403: "The token's user lacks the role this needs",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Request body over 64 KiB",
+    415: "Content-Type neither JSON nor a form",
+    422: "A field or parameter breaks a rule; the answer names it",
+    429: "Too many requests from this address; try again after Retry-After seconds",
+    503: (
+        "The database cannot be reached right now; nothing was kept. "
+        f"Try again after Retry-After seconds (usually {RETRY_AFTER_SECONDS})"
+    ),
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: _WWW_AUTHENTICATE,
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
+}
+
+
+def errors(*statuses: int, worded: Mapping[int, str] | None = None) -> dict[int | str, Any]:
+    """The `responses=` of a route for the error statuses it gives, each with the error body
+    (and Retry-After or WWW-Authenticate where it is sent)."""
+    documented: dict[int | str, Any] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {
+            "model": ErrorBody,
+            "description": (worded or {}).get(status, _MEANING[status]),
+        }
+        if status in _HEADERS:
+            entry["headers"] = _HEADERS[status]
+        documented[status] = entry
+    return documented
+
+
+# The statuses every route of a kind gives.
+STORAGE = (503,)  # reads or writes the database
+JSON_BODY = (400, 413, 422)  # reads a JSON body through FastAPI
+STAFF = (401, 403, 429)  # the moderation API: a token, a role, the rate limit
 
 
 def unreadable_json(error: BaseException) -> FieldProblem:
