@@ -13,11 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from moderation.api import sites
 from moderation.api.deps import SettingsDep, unit_of_work
-from moderation.api.responses import unreadable_json
+from moderation.api.responses import OWN_BODY, STORAGE, errors, unreadable_json
 from moderation.config import Settings
 from moderation.domain import comments as service
 from moderation.domain import reports
@@ -113,16 +113,55 @@ def _back_to_article(request: Request, accepted: service.AcceptedComment, site: 
     return urlunsplit(parts._replace(query=urlencode(query), fragment="comment-status"))
 
 
-_SUBMISSION_SCHEMA = CommentSubmission.model_json_schema()
-_REQUEST_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": _SUBMISSION_SCHEMA},
-            "application/x-www-form-urlencoded": {"schema": _SUBMISSION_SCHEMA},
-        },
+def _inlined_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its definitions (enums) in place: a schema given in
+    `openapi_extra` cannot refer to `$defs` of its own."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return dict(inline(schema))
+
+
+def _json_or_form(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body of a route that reads JSON or a form itself (no FastAPI body)."""
+    schema = _inlined_schema(model)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "application/x-www-form-urlencoded": {"schema": schema},
+            },
+        }
     }
-}
+
+
+_REQUEST_BODY = _json_or_form(CommentSubmission)
+_SUBMIT_ERRORS = errors(
+    *OWN_BODY,
+    401,
+    403,
+    429,
+    *STORAGE,
+    worded={
+        401: "A site key that is not this site's (rotated, or another site's)",
+        403: "A browser on an origin the site did not register, or `client_ip` / "
+        "`user_agent` without the site's key",
+        422: "A field breaks a rule; the answer names it (a form post gets the article page "
+        "again, the message by the field)",
+    },
+)
+_SUBMIT_ERRORS[422]["content"] = {"text/html": {"schema": {"type": "string"}}}
 
 
 @router.post(
@@ -138,10 +177,7 @@ _REQUEST_BODY = {
     openapi_extra=_REQUEST_BODY,
     responses={
         303: {"description": "Form post accepted; back to the article page"},
-        400: {"description": "Malformed JSON or form"},
-        413: {"description": "Request body over 64 KiB"},
-        415: {"description": "Neither JSON nor a form"},
-        422: {"description": "A field breaks a rule; the answer names it"},
+        **_SUBMIT_ERRORS,
     },
 )
 async def submit_comment(request: Request) -> Response:
@@ -237,7 +273,12 @@ def _client_of(
     )
 
 
-@router.get("/comments/{comment_id}", response_model=CommentStatusView, name="get_comment")
+@router.get(
+    "/comments/{comment_id}",
+    response_model=CommentStatusView,
+    name="get_comment",
+    responses=errors(404, 422, *STORAGE, worded={404: "No comment with this id"}),
+)
 def get_comment(
     comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], settings: SettingsDep
 ) -> CommentStatusView:
@@ -304,8 +345,15 @@ def _not_modified(request: Request, etag: str, changed_at: datetime | None) -> b
     ),
     responses={
         304: {"description": "Not modified since the ETag or date the caller sent"},
-        400: {"description": "A cursor this API did not give out"},
-        422: {"description": "An unknown `site`, or a bad `limit`; the answer names it"},
+        **errors(
+            400,
+            422,
+            *STORAGE,
+            worded={
+                400: "A cursor this API did not give out",
+                422: "An unknown `site`, or a bad `limit`; the answer names it",
+            },
+        ),
     },
 )
 def list_article_comments(
@@ -354,6 +402,7 @@ def list_article_comments(
     summary="Validate a comment without storing it",
     description="The same rules as submitting, for integrators testing their forms. 200 if valid.",
     openapi_extra=_REQUEST_BODY,
+    responses=errors(*OWN_BODY),
 )
 async def validate_comment(request: Request) -> dict[str, bool]:
     data, _ = await _read_input(request)
@@ -374,11 +423,17 @@ _REPORT_FIELDS = set(ReportSubmission.model_fields)
         "The comment enters the moderators' Reported queue; after enough reports from "
         "different readers it is hidden until a moderator decides. Limited per address."
     ),
-    responses={
-        404: {"description": "No published comment with this id"},
-        422: {"description": "A field breaks a rule; the answer names it"},
-        429: {"description": "Too many reports from this address"},
-    },
+    openapi_extra=_json_or_form(ReportSubmission),
+    responses=errors(
+        *OWN_BODY,
+        404,
+        429,
+        *STORAGE,
+        worded={
+            404: "No published comment with this id",
+            429: "Too many reports from this address; try again after Retry-After seconds",
+        },
+    ),
 )
 async def report_comment(
     comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], request: Request

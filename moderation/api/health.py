@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from moderation.api.deps import SettingsDep
+from moderation.api.responses import RETRY_AFTER
 from moderation.domain.errors import RETRY_AFTER_SECONDS
 from moderation.queue import redis_client_url
 from moderation.storage.db import engine_for
@@ -19,7 +21,24 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database and Redis are reachable")
+class Readiness(BaseModel):
+    status: str = Field(description="`ok`, or `unavailable`")
+    checks: dict[str, str] = Field(description="`database` and `redis`: `ok` or why not")
+    message: str | None = Field(default=None, description="what is not ready")
+
+
+@router.get(
+    "/readyz",
+    summary="The database and Redis are reachable",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "The database or Redis cannot be reached; the answer names which",
+            "headers": RETRY_AFTER,
+        }
+    },
+)
 def readyz(settings: SettingsDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:

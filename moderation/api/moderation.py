@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
@@ -12,6 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from moderation.api.auth import RequireAdmin, RequireModerator
 from moderation.api.deps import SettingsDep, unit_of_work
+from moderation.api.responses import JSON_BODY, STAFF, STORAGE, errors
 from moderation.domain import authors, review, wordlists
 from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
 from moderation.domain.dashboard import Dashboard, dashboard
@@ -32,23 +33,26 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import ModerationEvent
 from moderation.storage.review import AuditFilter, audit_events
 
-router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
-admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+# Every route: a token of the right role, the rate limit, the database.
+router = APIRouter(
+    prefix="/api/v1/moderation", tags=["moderation"], responses=errors(*STAFF, *STORAGE)
+)
+admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=errors(*STAFF, *STORAGE))
 
 CommentId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Wrong role"},
-}
+# Query or path parameters with rules (422), and a JSON body besides (400, 413, 422).
+_PARAMETERS = errors(422)
+_BODY = errors(*JSON_BODY)
+_NO_COMMENT = {404: "No comment with this id"}
 
 
-@router.get("/me", responses=_UNAUTHORIZED)
+@router.get("/me")
 def me(caller: RequireModerator) -> dict[str, str]:
     """Who the token belongs to."""
     return {"name": caller.staff.name, "role": caller.staff.role.value}
 
 
-@router.get("/queue", response_model=QueuePage, responses=_UNAUTHORIZED)
+@router.get("/queue", response_model=QueuePage, responses=_PARAMETERS)
 def queue(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -82,7 +86,9 @@ def queue(
 
 
 @router.post(
-    "/comments/{comment_id}/decision", response_model=DecisionResult, responses=_UNAUTHORIZED
+    "/comments/{comment_id}/decision",
+    response_model=DecisionResult,
+    responses=errors(*JSON_BODY, 404, worded=_NO_COMMENT),
 )
 def decide_one(
     comment_id: CommentId, request: DecisionRequest, caller: RequireModerator, settings: SettingsDep
@@ -96,7 +102,7 @@ def decide_one(
     return result
 
 
-@router.post("/decisions", response_model=list[DecisionResult], responses=_UNAUTHORIZED)
+@router.post("/decisions", response_model=list[DecisionResult], responses=_BODY)
 def decide_many(
     request: BulkDecisionRequest, caller: RequireModerator, settings: SettingsDep
 ) -> list[DecisionResult]:
@@ -105,14 +111,23 @@ def decide_many(
         return review.decide(session, caller.staff, request.ids, request.action, request.note)
 
 
-@router.post("/comments/{comment_id}/undo", response_model=DecisionResult, responses=_UNAUTHORIZED)
+@router.post(
+    "/comments/{comment_id}/undo",
+    response_model=DecisionResult,
+    responses=errors(
+        404,
+        409,
+        422,
+        worded={**_NO_COMMENT, 409: "Not your decision, or older than the undo window"},
+    ),
+)
 def undo(comment_id: CommentId, caller: RequireModerator, settings: SettingsDep) -> DecisionResult:
     """Take back your own last decision on a comment, within 30 seconds."""
     with unit_of_work(settings) as session:
         return review.undo(session, caller.staff, comment_id)
 
 
-@router.get("/audit", response_model=AuditPage, responses=_UNAUTHORIZED)
+@router.get("/audit", response_model=AuditPage, responses=_PARAMETERS)
 def audit(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -131,7 +146,7 @@ def audit(
 @router.get(
     "/audit.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}, **_UNAUTHORIZED},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **_PARAMETERS},
 )
 def audit_export(
     caller: RequireModerator,
@@ -168,7 +183,7 @@ def audit_export(
     )
 
 
-@admin_router.get("/users", responses=_UNAUTHORIZED)
+@admin_router.get("/users")
 def users(caller: RequireAdmin, settings: SettingsDep) -> list[dict[str, object]]:
     """The workspace's accounts (admins only)."""
     with unit_of_work(settings) as session:
@@ -184,7 +199,7 @@ def users(caller: RequireAdmin, settings: SettingsDep) -> list[dict[str, object]
         ]
 
 
-@router.get("/stats", response_model=Dashboard, responses=_UNAUTHORIZED)
+@router.get("/stats", response_model=Dashboard, responses=_PARAMETERS)
 def stats(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -196,14 +211,14 @@ def stats(
         return dashboard(session, days)
 
 
-@router.get("/authors", response_model=list[AuthorRuleView], responses=_UNAUTHORIZED)
+@router.get("/authors", response_model=list[AuthorRuleView])
 def author_rules(caller: RequireModerator, settings: SettingsDep) -> list[AuthorRuleView]:
     """Banned and trusted authors, newest first."""
     with unit_of_work(settings) as session:
         return authors.list_rules(session)
 
 
-@router.post("/authors", response_model=AuthorRuleView, status_code=201, responses=_UNAUTHORIZED)
+@router.post("/authors", response_model=AuthorRuleView, status_code=201, responses=_BODY)
 def set_author_rule(
     request: AuthorRuleRequest, caller: RequireModerator, settings: SettingsDep
 ) -> AuthorRuleView:
@@ -213,7 +228,9 @@ def set_author_rule(
         return authors.set_rule(session, request, caller.staff.name)
 
 
-@router.delete("/authors", status_code=204, responses=_UNAUTHORIZED)
+@router.delete(
+    "/authors", status_code=204, responses=errors(404, 422, worded={404: "No such rule"})
+)
 def lift_author_rules(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -226,16 +243,14 @@ def lift_author_rules(
     return Response(status_code=204)
 
 
-@admin_router.get("/word-rules", response_model=list[WordRuleView], responses=_UNAUTHORIZED)
+@admin_router.get("/word-rules", response_model=list[WordRuleView])
 def word_rules(caller: RequireAdmin, settings: SettingsDep) -> list[WordRuleView]:
     """The word lists: blocked (reject), suspect (hold) and exceptions."""
     with unit_of_work(settings) as session:
         return wordlists.list_rules(session)
 
 
-@admin_router.post(
-    "/word-rules", response_model=WordRuleView, status_code=201, responses=_UNAUTHORIZED
-)
+@admin_router.post("/word-rules", response_model=WordRuleView, status_code=201, responses=_BODY)
 def add_word_rule(
     request: WordRuleRequest, caller: RequireAdmin, settings: SettingsDep
 ) -> WordRuleView:
@@ -245,7 +260,11 @@ def add_word_rule(
         return wordlists.add_rule(session, request, caller.staff.name)
 
 
-@admin_router.delete("/word-rules/{rule_id}", status_code=204, responses=_UNAUTHORIZED)
+@admin_router.delete(
+    "/word-rules/{rule_id}",
+    status_code=204,
+    responses=errors(404, 422, worded={404: "No such rule"}),
+)
 def remove_word_rule(
     rule_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], caller: RequireAdmin, settings: SettingsDep
 ) -> Response:

@@ -33,7 +33,7 @@ class ErrorBody(BaseModel):
     fields: list[FieldProblemBody] = Field(description="the broken rules; may be empty")
 
 
-_RETRY_AFTER = {
+RETRY_AFTER = {
     "Retry-After": {
         "description": "seconds to wait before trying again",
         "required": True,
@@ -60,14 +60,14 @@ _MEANING: dict[int, str] = {
     422: "A field or parameter breaks a rule; the answer names it",
     429: "Too many requests from this address; try again after Retry-After seconds",
     503: (
-        "The database cannot be reached right now; nothing was kept. "
+        "The database cannot be reached right now; nothing was changed. "
         f"Try again after Retry-After seconds (usually {RETRY_AFTER_SECONDS})"
     ),
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: _WWW_AUTHENTICATE,
-    429: _RETRY_AFTER,
-    503: _RETRY_AFTER,
+    429: RETRY_AFTER,
+    503: RETRY_AFTER,
 }
 
 
@@ -89,6 +89,7 @@ def errors(*statuses: int, worded: Mapping[int, str] | None = None) -> dict[int 
 # The statuses every route of a kind gives.
 STORAGE = (503,)  # reads or writes the database
 JSON_BODY = (400, 413, 422)  # reads a JSON body through FastAPI
+OWN_BODY = (400, 413, 415, 422)  # reads JSON or a form itself (the public comment routes)
 STAFF = (401, 403, 429)  # the moderation API: a token, a role, the rate limit
 
 

@@ -92,7 +92,9 @@ class CommentSubmission(BaseModel):
         default=None, ge=1, le=MAX_ID
     )
     author_name: Text = Field(min_length=1, max_length=MAX_NAME)
-    author_email: Text = Field(min_length=1, max_length=MAX_EMAIL)
+    author_email: Text = Field(
+        min_length=1, max_length=MAX_EMAIL, json_schema_extra={"format": "email"}
+    )
     author_url: OptionalText = None
     body: Text = Field(min_length=1, max_length=MAX_BODY)
     # The reader's address and browser, passed by a site's backend that submits server to
