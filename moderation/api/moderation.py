@@ -31,7 +31,7 @@ from moderation.domain.wordlists import WordRuleRequest, WordRuleView
 from moderation.storage import staff as staff_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import ModerationEvent
-from moderation.storage.review import AuditFilter, audit_events
+from moderation.storage.review import audit_events
 
 # Every route: a token of the right role, the rate limit, the database.
 router = APIRouter(
@@ -138,7 +138,7 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Every status change, newest first: by the policy or a person, from, to, when and why."""
-    where = AuditFilter(actor=actor, comment_id=comment, since=review.as_utc(since))
+    where = review.audit_filter(actor, comment, since)
     with unit_of_work(settings) as session:
         return review.audit_page(session, where, cursor, limit)
 
@@ -156,7 +156,7 @@ def audit_export(
     since: datetime | None = None,
 ) -> StreamingResponse:
     """The audit log as CSV, with the same filters."""
-    where = AuditFilter(actor=actor, comment_id=comment, since=review.as_utc(since))
+    where = review.audit_filter(actor, comment, since)
 
     def page(after: int | None) -> list[ModerationEvent]:
         with session_scope(settings.database_url) as session:

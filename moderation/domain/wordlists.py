@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
+from moderation.domain.schemas import Text
 from moderation.storage import rules
 
 MAX_TERM = 100
@@ -138,7 +139,8 @@ class WordRuleView(BaseModel):
 class WordRuleRequest(BaseModel):
     kind: WordKind
     term: str = Field(min_length=1, max_length=MAX_TERM)
-    note: str = Field(default="", max_length=500)
+    # Text: control characters (NUL, which PostgreSQL cannot store) are refused, as in comments.
+    note: Text = Field(default="", max_length=500)
 
 
 def add_rule(session: Session, request: WordRuleRequest, actor: str) -> WordRuleView:
