@@ -347,10 +347,13 @@ def _not_modified(request: Request, etag: str, changed_at: datetime | None) -> b
         304: {"description": "Not modified since the ETag or date the caller sent"},
         **errors(
             400,
+            404,
             422,
             *STORAGE,
             worded={
                 400: "A cursor this API did not give out",
+                # Starlette's `path` parameter is `.*`, which stops at a line break.
+                404: "No route: the article id holds a line break",
                 422: "An unknown `site`, or a bad `limit`; the answer names it",
             },
         ),

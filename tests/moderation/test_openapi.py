@@ -67,7 +67,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/comments"): {400, 401, 403, 413, 415, 422, 429, 503},
     ("POST", "/api/v1/comments/validate"): {400, 413, 415, 422},
     ("GET", "/api/v1/comments/{comment_id}"): {404, 422, 503},
-    ("GET", "/api/v1/articles/{article_id}/comments"): {400, 422, 503},
+    ("GET", "/api/v1/articles/{article_id}/comments"): {400, 404, 422, 503},
     ("POST", "/api/v1/comments/{comment_id}/reports"): {400, 404, 413, 415, 422, 429, 503},
     ("GET", "/api/v1/moderation/queue"): {401, 403, 422, 429, 503},
     ("POST", "/api/v1/moderation/comments/{comment_id}/decision"): {
