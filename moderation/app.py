@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -10,14 +11,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from moderation import __version__
 from moderation.api import akismet, comments, health, moderation, perspective
 from moderation.api.auth import SignInRequired
 from moderation.api.cors import SiteCORS
+from moderation.api.responses import unreadable_json
 from moderation.config import Settings, get_settings
-from moderation.domain.errors import FieldProblem, ServiceError
+from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.domain.intake import Intake
 from moderation.domain.sites import directory_for
 from moderation.http.security_headers import NOSNIFF, SecurityHeaders
@@ -51,6 +55,11 @@ def _error_body(
         status_code=status,
         headers=headers,
     )
+
+
+def _unreadable_json(error: BaseException) -> JSONResponse:
+    problem = unreadable_json(error)
+    return _error_body(400, "invalid_request", problem.message, [problem])
 
 
 class BodySizeLimit:
@@ -184,8 +193,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             error.status_code, error.code, error.message, error.problems, error.headers
         )
 
+    @app.exception_handler(DBAPIError)  # OperationalError and the driver's other errors
+    @app.exception_handler(SQLAlchemyTimeoutError)  # no connection free in the pool in time
+    async def database_unavailable(request: Request, error: Exception) -> Response:
+        # The unit of work was rolled back, so the client may simply try again later.
+        if isinstance(error, OperationalError | InterfaceError | SQLAlchemyTimeoutError):
+            log.warning("the database is unavailable (answered 503): %s", error)
+        else:  # the database refused what we sent it: more likely a bug of ours than an outage
+            log.exception("the database refused a request (answered 503): %s", error)
+        return await service_error(
+            request,
+            ServiceUnavailable(
+                "the database cannot be reached right now; nothing was changed, please try again"
+            ),
+        )
+
     @app.exception_handler(RequestValidationError)
     async def request_validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        if isinstance(error.__cause__, json.JSONDecodeError):  # FastAPI read no JSON body
+            return _unreadable_json(error.__cause__)
         problems = []
         for item in error.errors():
             loc = [str(part) for part in item.get("loc", ()) if part not in ("path", "query")]
@@ -196,7 +222,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _error_body(422, "invalid_request", "; ".join(p.message for p in problems), problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # FastAPI answers a JSON body its reader refused with anything but a JSONDecodeError
+        # (a number of more than 4,300 digits, deep nesting, bytes not UTF-8) with a bare 400.
+        cause = error.__cause__
+        if (
+            error.status_code == 400
+            and isinstance(cause, ValueError | RecursionError)
+            and "json" in request.headers.get("content-type", "").lower()
+        ):
+            return _unreadable_json(cause)
         return _error_body(error.status_code, "http_error", str(error.detail))
 
     @app.exception_handler(Exception)

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from moderation.api import sites
 from moderation.api.deps import SettingsDep, unit_of_work
+from moderation.api.responses import OWN_BODY, STORAGE, errors, unreadable_json
 from moderation.config import Settings
 from moderation.domain import comments as service
 from moderation.domain import reports
@@ -89,8 +90,9 @@ async def _read_input(request: Request, fields: set[str] = _FIELDS) -> tuple[Any
         return await _read_form(request, media_type, raw, fields), True
     try:
         return json.loads(raw), False
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise _bad_request("json", f"request body is not valid JSON: {error}") from None
+    # ValueError: also a number of more than 4,300 digits, which Python will not make an int.
+    except (ValueError, RecursionError) as error:
+        raise InvalidComment([unreadable_json(error)], 400) from None
 
 
 def _status_url(request: Request, comment_id: int) -> str:
@@ -113,16 +115,55 @@ def _back_to_article(request: Request, accepted: service.AcceptedComment, site: 
     return urlunsplit(parts._replace(query=urlencode(query), fragment="comment-status"))
 
 
-_SUBMISSION_SCHEMA = CommentSubmission.model_json_schema()
-_REQUEST_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": _SUBMISSION_SCHEMA},
-            "application/x-www-form-urlencoded": {"schema": _SUBMISSION_SCHEMA},
-        },
+def _inlined_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its definitions (enums) in place: a schema given in
+    `openapi_extra` cannot refer to `$defs` of its own."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return dict(inline(schema))
+
+
+def _json_or_form(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body of a route that reads JSON or a form itself (no FastAPI body)."""
+    schema = _inlined_schema(model)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "application/x-www-form-urlencoded": {"schema": schema},
+            },
+        }
     }
-}
+
+
+_REQUEST_BODY = _json_or_form(CommentSubmission)
+_SUBMIT_ERRORS = errors(
+    *OWN_BODY,
+    401,
+    403,
+    429,
+    *STORAGE,
+    worded={
+        401: "A site key that is not this site's (rotated, or another site's)",
+        403: "A browser on an origin the site did not register, or `client_ip` / "
+        "`user_agent` without the site's key",
+        422: "A field breaks a rule; the answer names it (a form post gets the article page "
+        "again, the message by the field)",
+    },
+)
+_SUBMIT_ERRORS[422]["content"] = {"text/html": {"schema": {"type": "string"}}}
 
 
 @router.post(
@@ -138,10 +179,7 @@ _REQUEST_BODY = {
     openapi_extra=_REQUEST_BODY,
     responses={
         303: {"description": "Form post accepted; back to the article page"},
-        400: {"description": "Malformed JSON or form"},
-        413: {"description": "Request body over 64 KiB"},
-        415: {"description": "Neither JSON nor a form"},
-        422: {"description": "A field breaks a rule; the answer names it"},
+        **_SUBMIT_ERRORS,
     },
 )
 async def submit_comment(request: Request) -> Response:
@@ -239,7 +277,12 @@ def _client_of(
     )
 
 
-@router.get("/comments/{comment_id}", response_model=CommentStatusView, name="get_comment")
+@router.get(
+    "/comments/{comment_id}",
+    response_model=CommentStatusView,
+    name="get_comment",
+    responses=errors(404, 422, *STORAGE, worded={404: "No comment with this id"}),
+)
 def get_comment(
     comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], settings: SettingsDep
 ) -> CommentStatusView:
@@ -306,8 +349,18 @@ def _not_modified(request: Request, etag: str, changed_at: datetime | None) -> b
     ),
     responses={
         304: {"description": "Not modified since the ETag or date the caller sent"},
-        400: {"description": "A cursor this API did not give out"},
-        422: {"description": "An unknown `site`, or a bad `limit`; the answer names it"},
+        **errors(
+            400,
+            404,
+            422,
+            *STORAGE,
+            worded={
+                400: "A cursor this API did not give out",
+                # Starlette's `path` parameter is `.*`, which stops at a line break.
+                404: "No route: the article id holds a line break",
+                422: "An unknown `site`, or a bad `limit`; the answer names it",
+            },
+        ),
     },
 )
 def list_article_comments(
@@ -356,6 +409,7 @@ def list_article_comments(
     summary="Validate a comment without storing it",
     description="The same rules as submitting, for integrators testing their forms. 200 if valid.",
     openapi_extra=_REQUEST_BODY,
+    responses=errors(*OWN_BODY),
 )
 async def validate_comment(request: Request) -> dict[str, bool]:
     data, _ = await _read_input(request)
@@ -376,11 +430,17 @@ _REPORT_FIELDS = set(ReportSubmission.model_fields)
         "The comment enters the moderators' Reported queue; after enough reports from "
         "different readers it is hidden until a moderator decides. Limited per address."
     ),
-    responses={
-        404: {"description": "No published comment with this id"},
-        422: {"description": "A field breaks a rule; the answer names it"},
-        429: {"description": "Too many reports from this address"},
-    },
+    openapi_extra=_json_or_form(ReportSubmission),
+    responses=errors(
+        *OWN_BODY,
+        404,
+        429,
+        *STORAGE,
+        worded={
+            404: "No published comment with this id",
+            429: "Too many reports from this address; try again after Retry-After seconds",
+        },
+    ),
 )
 async def report_comment(
     comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], request: Request

@@ -10,7 +10,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from moderation.domain.sites import DEFAULT_SITE, SiteDirectory
+from starlette.responses import JSONResponse
+
+from moderation.api.responses import ErrorBody
+from moderation.domain.sites import DEFAULT_SITE, SiteDirectory, SitesUnavailable
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -52,11 +55,23 @@ class SiteCORS:
         if origin is None:
             await self.app(scope, receive, send)
             return
-        allowed = self._allowed(scope, origin)
         preflight = (
             scope["method"] == "OPTIONS"
             and _header(scope, b"access-control-request-method") is not None
         )
+        try:
+            allowed = self._allowed(scope, origin)
+        except SitesUnavailable as error:
+            # The database is away and no site was read before: a preflight cannot be answered
+            # yet; any other request goes on to its route, which answers the same 503.
+            if preflight:
+                body = ErrorBody(error=error.code, message=error.message, fields=[])
+                answer = JSONResponse(
+                    body.model_dump(), 503, headers={"Vary": "Origin", **error.headers}
+                )
+                await answer(scope, receive, send)
+                return
+            allowed = False
         if preflight:
             headers = [(b"vary", b"Origin")]
             if allowed:

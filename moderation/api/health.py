@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from moderation.api.deps import SettingsDep
+from moderation.api.responses import RETRY_AFTER
+from moderation.domain.errors import RETRY_AFTER_SECONDS
 from moderation.queue import redis_client_url
 from moderation.storage.db import engine_for
 
@@ -18,7 +21,24 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database and Redis are reachable")
+class Readiness(BaseModel):
+    status: str = Field(description="`ok`, or `unavailable`")
+    checks: dict[str, str] = Field(description="`database` and `redis`: `ok` or why not")
+    message: str | None = Field(default=None, description="what is not ready")
+
+
+@router.get(
+    "/readyz",
+    summary="The database and Redis are reachable",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "The database or Redis cannot be reached; the answer names which",
+            "headers": RETRY_AFTER,
+        }
+    },
+)
 def readyz(settings: SettingsDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
@@ -46,4 +66,9 @@ def readyz(settings: SettingsDep) -> JSONResponse:
     body = {"status": "ok" if not failing else "unavailable", "checks": checks}
     if failing:
         body["message"] = "not ready: " + ", ".join(failing)
-    return JSONResponse(body, status_code=503 if failing else 200)
+    if failing:
+        # An orchestrator or load balancer asks again after this many seconds.
+        return JSONResponse(
+            body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+    return JSONResponse(body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
@@ -12,6 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from moderation.api.auth import RequireAdmin, RequireModerator
 from moderation.api.deps import SettingsDep, unit_of_work
+from moderation.api.responses import JSON_BODY, STAFF, STORAGE, errors
 from moderation.domain import authors, review, wordlists
 from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
 from moderation.domain.dashboard import Dashboard, dashboard
@@ -29,25 +30,29 @@ from moderation.domain.schemas import MAX_ID
 from moderation.domain.wordlists import WordRuleRequest, WordRuleView
 from moderation.storage import staff as staff_store
 from moderation.storage.db import session_scope
-from moderation.storage.review import AuditFilter, audit_events
+from moderation.storage.models import ModerationEvent
+from moderation.storage.review import audit_events
 
-router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
-admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+# Every route: a token of the right role, the rate limit, the database.
+router = APIRouter(
+    prefix="/api/v1/moderation", tags=["moderation"], responses=errors(*STAFF, *STORAGE)
+)
+admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=errors(*STAFF, *STORAGE))
 
 CommentId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Wrong role"},
-}
+# Query or path parameters with rules (422), and a JSON body besides (400, 413, 422).
+_PARAMETERS = errors(422)
+_BODY = errors(*JSON_BODY)
+_NO_COMMENT = {404: "No comment with this id"}
 
 
-@router.get("/me", responses=_UNAUTHORIZED)
+@router.get("/me")
 def me(caller: RequireModerator) -> dict[str, str]:
     """Who the token belongs to."""
     return {"name": caller.staff.name, "role": caller.staff.role.value}
 
 
-@router.get("/queue", response_model=QueuePage, responses=_UNAUTHORIZED)
+@router.get("/queue", response_model=QueuePage, responses=_PARAMETERS)
 def queue(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -81,7 +86,9 @@ def queue(
 
 
 @router.post(
-    "/comments/{comment_id}/decision", response_model=DecisionResult, responses=_UNAUTHORIZED
+    "/comments/{comment_id}/decision",
+    response_model=DecisionResult,
+    responses=errors(*JSON_BODY, 404, worded=_NO_COMMENT),
 )
 def decide_one(
     comment_id: CommentId, request: DecisionRequest, caller: RequireModerator, settings: SettingsDep
@@ -95,7 +102,7 @@ def decide_one(
     return result
 
 
-@router.post("/decisions", response_model=list[DecisionResult], responses=_UNAUTHORIZED)
+@router.post("/decisions", response_model=list[DecisionResult], responses=_BODY)
 def decide_many(
     request: BulkDecisionRequest, caller: RequireModerator, settings: SettingsDep
 ) -> list[DecisionResult]:
@@ -104,14 +111,23 @@ def decide_many(
         return review.decide(session, caller.staff, request.ids, request.action, request.note)
 
 
-@router.post("/comments/{comment_id}/undo", response_model=DecisionResult, responses=_UNAUTHORIZED)
+@router.post(
+    "/comments/{comment_id}/undo",
+    response_model=DecisionResult,
+    responses=errors(
+        404,
+        409,
+        422,
+        worded={**_NO_COMMENT, 409: "Not your decision, or older than the undo window"},
+    ),
+)
 def undo(comment_id: CommentId, caller: RequireModerator, settings: SettingsDep) -> DecisionResult:
     """Take back your own last decision on a comment, within 30 seconds."""
     with unit_of_work(settings) as session:
         return review.undo(session, caller.staff, comment_id)
 
 
-@router.get("/audit", response_model=AuditPage, responses=_UNAUTHORIZED)
+@router.get("/audit", response_model=AuditPage, responses=_PARAMETERS)
 def audit(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -122,7 +138,7 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Every status change, newest first: by the policy or a person, from, to, when and why."""
-    where = AuditFilter(actor=actor, comment_id=comment, since=review.as_utc(since))
+    where = review.audit_filter(actor, comment, since)
     with unit_of_work(settings) as session:
         return review.audit_page(session, where, cursor, limit)
 
@@ -130,7 +146,7 @@ def audit(
 @router.get(
     "/audit.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}, **_UNAUTHORIZED},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **_PARAMETERS},
 )
 def audit_export(
     caller: RequireModerator,
@@ -140,20 +156,25 @@ def audit_export(
     since: datetime | None = None,
 ) -> StreamingResponse:
     """The audit log as CSV, with the same filters."""
-    where = AuditFilter(actor=actor, comment_id=comment, since=review.as_utc(since))
+    where = review.audit_filter(actor, comment, since)
+
+    def page(after: int | None) -> list[ModerationEvent]:
+        with session_scope(settings.database_url) as session:
+            return audit_events(session, where, after, 1000)
+
+    # The first page is read before answering, so a database that is away is a 503 rather
+    # than a 200 whose connection is cut.
+    first = page(None)
 
     def lines() -> Iterator[str]:
         # Read in pages: an export of years of events must not hold them all in memory.
-        after: int | None = None
-        header = True
+        events, header = first, True
         while True:
-            with session_scope(settings.database_url) as session:
-                events = audit_events(session, where, after, 1000)
             yield from review.audit_csv(events, header=header)
             header = False
             if len(events) < 1000:
                 return
-            after = events[-1].id
+            events = page(events[-1].id)
 
     return StreamingResponse(
         lines(),
@@ -162,7 +183,7 @@ def audit_export(
     )
 
 
-@admin_router.get("/users", responses=_UNAUTHORIZED)
+@admin_router.get("/users")
 def users(caller: RequireAdmin, settings: SettingsDep) -> list[dict[str, object]]:
     """The workspace's accounts (admins only)."""
     with unit_of_work(settings) as session:
@@ -178,7 +199,7 @@ def users(caller: RequireAdmin, settings: SettingsDep) -> list[dict[str, object]
         ]
 
 
-@router.get("/stats", response_model=Dashboard, responses=_UNAUTHORIZED)
+@router.get("/stats", response_model=Dashboard, responses=_PARAMETERS)
 def stats(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -190,14 +211,14 @@ def stats(
         return dashboard(session, days)
 
 
-@router.get("/authors", response_model=list[AuthorRuleView], responses=_UNAUTHORIZED)
+@router.get("/authors", response_model=list[AuthorRuleView])
 def author_rules(caller: RequireModerator, settings: SettingsDep) -> list[AuthorRuleView]:
     """Banned and trusted authors, newest first."""
     with unit_of_work(settings) as session:
         return authors.list_rules(session)
 
 
-@router.post("/authors", response_model=AuthorRuleView, status_code=201, responses=_UNAUTHORIZED)
+@router.post("/authors", response_model=AuthorRuleView, status_code=201, responses=_BODY)
 def set_author_rule(
     request: AuthorRuleRequest, caller: RequireModerator, settings: SettingsDep
 ) -> AuthorRuleView:
@@ -207,7 +228,9 @@ def set_author_rule(
         return authors.set_rule(session, request, caller.staff.name)
 
 
-@router.delete("/authors", status_code=204, responses=_UNAUTHORIZED)
+@router.delete(
+    "/authors", status_code=204, responses=errors(404, 422, worded={404: "No such rule"})
+)
 def lift_author_rules(
     caller: RequireModerator,
     settings: SettingsDep,
@@ -220,16 +243,14 @@ def lift_author_rules(
     return Response(status_code=204)
 
 
-@admin_router.get("/word-rules", response_model=list[WordRuleView], responses=_UNAUTHORIZED)
+@admin_router.get("/word-rules", response_model=list[WordRuleView])
 def word_rules(caller: RequireAdmin, settings: SettingsDep) -> list[WordRuleView]:
     """The word lists: blocked (reject), suspect (hold) and exceptions."""
     with unit_of_work(settings) as session:
         return wordlists.list_rules(session)
 
 
-@admin_router.post(
-    "/word-rules", response_model=WordRuleView, status_code=201, responses=_UNAUTHORIZED
-)
+@admin_router.post("/word-rules", response_model=WordRuleView, status_code=201, responses=_BODY)
 def add_word_rule(
     request: WordRuleRequest, caller: RequireAdmin, settings: SettingsDep
 ) -> WordRuleView:
@@ -239,7 +260,11 @@ def add_word_rule(
         return wordlists.add_rule(session, request, caller.staff.name)
 
 
-@admin_router.delete("/word-rules/{rule_id}", status_code=204, responses=_UNAUTHORIZED)
+@admin_router.delete(
+    "/word-rules/{rule_id}",
+    status_code=204,
+    responses=errors(404, 422, worded={404: "No such rule"}),
+)
 def remove_word_rule(
     rule_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], caller: RequireAdmin, settings: SettingsDep
 ) -> Response:

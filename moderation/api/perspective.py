@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.analysis import AnalysisUnavailable, Analyzer, TextToAnalyze
 from moderation.config import Settings
+from moderation.domain.errors import RETRY_AFTER_SECONDS
 from moderation.domain.perspective import (
     PerspectiveError,
     analyze_answer,
@@ -28,7 +29,7 @@ from moderation.domain.perspective import (
     too_long,
     unavailable,
 )
-from moderation.domain.sites import SiteDirectory, SiteInfo
+from moderation.domain.sites import SiteDirectory, SiteInfo, SitesUnavailable
 from moderation.storage.analyses import record_feedback
 from moderation.storage.db import session_scope
 
@@ -43,7 +44,9 @@ def speaks_perspective(path: str) -> bool:
 
 
 def _error(error: PerspectiveError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.code)
+    # Every 503 of ours says when to try again; Google's clients that honour it back off.
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.code == 503 else None
+    return JSONResponse(error.body(), status_code=error.code, headers=headers)
 
 
 def body_too_large() -> JSONResponse:
@@ -61,7 +64,10 @@ def _site(request: Request) -> SiteInfo:
     if not key:
         raise missing_key()
     sites: SiteDirectory = request.app.state.sites
-    site = sites.by_key(key)
+    try:
+        site = sites.by_key(key)
+    except SitesUnavailable:  # the database is away and no site was read before
+        raise unavailable() from None
     if site is None:
         raise invalid_key()
     return site

@@ -9,12 +9,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, ServiceError
-from moderation.domain.schemas import Text
+from moderation.domain.schemas import OptionalLine, Text
 from moderation.storage import rules
 
 
@@ -87,9 +87,20 @@ class AuthorRuleView(BaseModel):
 class AuthorRuleRequest(BaseModel):
     """Ban an author by email or address, or trust one by email."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"action": "ban", "email": "troll@example.com", "note": "insults, 3 warnings"},
+                {"action": "ban", "ip": "203.0.113.9"},
+                {"action": "trust", "email": "regular@example.com"},
+            ]
+        }
+    )
+
     action: Literal["ban", "trust"]
-    email: str | None = Field(default=None, max_length=254)
-    ip: str | None = Field(default=None, max_length=45)
+    # One line each: control characters (NUL, which PostgreSQL cannot store) are refused.
+    email: OptionalLine = Field(default=None, max_length=254)
+    ip: OptionalLine = Field(default=None, max_length=45)
     note: Text = Field(default="", max_length=500)
 
 
@@ -146,6 +157,8 @@ def set_rule(session: Session, request: AuthorRuleRequest, actor: str) -> Author
 
 def lift_rules(session: Session, value: str) -> int:
     """Remove every ban or trust naming this email or address."""
+    if "\x00" in value:  # no rule holds one (nor can PostgreSQL compare text with it)
+        return 0
     return rules.remove_author_rules(
         session, [k.value for k in AuthorRuleKind], value.strip().lower()
     ) + rules.remove_author_rules(session, [AuthorRuleKind.BAN_IP.value], value.strip())

@@ -39,3 +39,15 @@ class InvalidComment(ServiceError):
 class NotFound(ServiceError):
     def __init__(self, what: str) -> None:
         super().__init__(404, "not_found", f"{what} not found")
+
+
+# How long a client should wait when the service cannot do its part right now (the database or
+# the workers are away): about what a database restart or fail-over takes.
+RETRY_AFTER_SECONDS = 10
+
+
+class ServiceUnavailable(ServiceError):
+    """A 503 that tells the client when to try again (Retry-After), as every 503 of ours does."""
+
+    def __init__(self, message: str, code: str = "storage_unavailable") -> None:
+        super().__init__(503, code, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moderation.domain import comments as service
-from moderation.domain.errors import InvalidComment, ServiceError
+from moderation.domain.errors import InvalidComment, ServiceUnavailable
 from moderation.domain.schemas import CommentSubmission
 from moderation.queue import Dispatcher
 from moderation.storage.db import session_scope
@@ -26,12 +26,10 @@ from moderation.storage.db import session_scope
 log = logging.getLogger(__name__)
 
 
-class StorageUnavailable(ServiceError):
+class StorageUnavailable(ServiceUnavailable):
     def __init__(self) -> None:
         super().__init__(
-            503,
-            "storage_unavailable",
-            "the comment could not be stored right now; nothing was kept, please try again",
+            "the comment could not be stored right now; nothing was kept, please try again"
         )
 
 

@@ -115,14 +115,15 @@ def parse_body(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise PerspectiveError("Invalid JSON payload received. Invalid UTF-8.") from None
+    # ValueError: also a number of more than 4,300 digits; RecursionError: nesting too deep.
     try:
         return json.loads(text)
-    except ValueError as strict_error:
+    except (ValueError, RecursionError) as strict_error:
         try:
             return json.loads(
                 _BARE_KEY.sub(lambda m: m.group(1) or f'"{m.group(2)}"{m.group(3)}', text)
             )
-        except ValueError:
+        except (ValueError, RecursionError):
             raise PerspectiveError(f"Invalid JSON payload received. {strict_error}.") from None
 
 

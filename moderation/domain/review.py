@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -85,11 +85,12 @@ _ACTION_LABEL: dict[Action, dict[str, bool | None]] = {
 
 class DecisionRequest(BaseModel):
     action: Action
+    # Text: control characters (NUL, which PostgreSQL cannot store) are refused, as in comments.
     note: Text = Field(default="", max_length=MAX_NOTE)
 
 
 class BulkDecisionRequest(DecisionRequest):
-    ids: list[int] = Field(min_length=1, max_length=MAX_BULK)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_BULK)
 
 
 class DecisionResult(BaseModel):
@@ -271,9 +272,9 @@ def queue_page(
         status=None if queue is Queue.REPORTED else CommentStatus(queue.value),
         reported=queue is Queue.REPORTED,
         site_id=site_id,
-        article=article or None,
-        author=author or None,
-        text=text or None,
+        article=filter_text("article", article),
+        author=filter_text("author", author),
+        text=filter_text("q", text),
         disagreements=disagreements,
     )
     rows = store.queue_page(session, where, sort.value, _queue_cursor(cursor), limit + 1)
@@ -364,7 +365,8 @@ def decide(
     """A moderator's decision on comments: new status, audit event, training label; open
     reports on them are closed. Unknown ids get an error of their own and stop nothing."""
     wanted = list(dict.fromkeys(ids))
-    comments = store.comments_for_update(session, wanted)
+    # An id outside the database's 64-bit range names no comment: it is not even looked up.
+    comments = store.comments_for_update(session, [i for i in wanted if 1 <= i <= MAX_ID])
     versions = store.model_versions(session, list(comments))
     results: list[DecisionResult] = []
     changes: list[store.StatusChange] = []
@@ -456,6 +458,23 @@ CSV_COLUMNS = ("id", "comment_id", "actor", "from_status", "to_status", "reason"
 def _csv_safe(value: str) -> str:
     # A cell starting with = + - @ is a formula to a spreadsheet: a reason could carry one.
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def filter_text(field: str, value: str | None) -> str | None:
+    """A filter a moderator typed, compared with stored text. PostgreSQL cannot hold NUL in
+    text and fails a query that carries one, so such a filter is refused here (422)."""
+    if value and "\x00" in value:
+        raise InvalidQuery(field, f"{field} must not contain NUL (U+0000)")
+    return value or None
+
+
+def audit_filter(
+    actor: str | None = None, comment_id: int | None = None, since: datetime | None = None
+) -> store.AuditFilter:
+    """The audit log's filters as the API and the workspace take them from a query string."""
+    if comment_id is not None and not 1 <= comment_id <= MAX_ID:
+        raise InvalidQuery("comment", f"comment must be from 1 to {MAX_ID}")
+    return store.AuditFilter(filter_text("actor", actor), comment_id, as_utc(since))
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
-from moderation.domain.errors import FieldProblem, ServiceError
+from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.domain.policy import Thresholds
 from moderation.storage import sites as store
 from moderation.storage.db import session_scope
@@ -272,12 +272,10 @@ class _Snapshot:
     loaded: float = float("-inf")
 
 
-class SitesUnavailable(ServiceError):
+class SitesUnavailable(ServiceUnavailable):
     def __init__(self) -> None:
         super().__init__(
-            503,
-            "storage_unavailable",
-            "the service cannot read its sites right now; nothing was kept, please try again",
+            "the service cannot read its sites right now; nothing was kept, please try again"
         )
 
 

@@ -139,6 +139,7 @@ class WordRuleView(BaseModel):
 class WordRuleRequest(BaseModel):
     kind: WordKind
     term: Line = Field(min_length=1, max_length=MAX_TERM)
+    # Text: control characters (NUL, which PostgreSQL cannot store) are refused, as in comments.
     note: Text = Field(default="", max_length=500)
 
 

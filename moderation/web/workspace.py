@@ -36,7 +36,6 @@ from moderation.domain.review import Action, Queue, QueueItem, Sort
 from moderation.domain.wordlists import WordKind, WordRuleRequest
 from moderation.storage import sites as sites_store
 from moderation.storage import staff as staff_store
-from moderation.storage.review import AuditFilter
 from moderation.web.views import templates
 
 router = APIRouter(prefix="/moderation", include_in_schema=False)
@@ -320,7 +319,7 @@ def audit_page(
     comment: Annotated[int | None, Query(ge=1)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    where = AuditFilter(actor=actor or None, comment_id=comment)
+    where = review.audit_filter(actor, comment)
     with unit_of_work(_settings(request)) as session:
         page = review.audit_page(session, where, cursor, 100)
     return _page(
