@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -28,6 +29,10 @@ from tests.moderation.staff import add_account, decided
 
 FLOODER = "198.51.100.7"
 READER = "203.0.113.20"
+SUGGESTION = {
+    "comment": {"text": "A fine comment."},
+    "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}},
+}
 
 
 def app_with(database_url: str, redis_url: str, **settings: Any) -> FastAPI:
@@ -256,46 +261,56 @@ def test_a_bad_trusted_proxy_fails_at_start_up() -> None:
 # before the key is looked at; the right key from another address still works.
 
 
+@dataclass
+class Guessing:
+    guesses: list[Any]  # four wrong keys from the attacker's address
+    right_from_attacker: Any  # then the right key from there
+    right: Any  # the right key from another address
+
+
+def guessing(database_url: str, redis_url: str, right_key: str, send: Any) -> Guessing:
+    """An attacker guesses keys past the limit of three failures a minute, then the right key
+    is tried from the attacker's address and from another."""
+    app = app_with(database_url, redis_url, rate_auth_failures_per_address="3/minute")
+    with from_address(app, FLOODER) as attacker:
+        guesses = [send(attacker, f"sk_guess{n}") for n in range(4)]
+        right_from_attacker = send(attacker, right_key)
+    with from_address(app, READER) as owner:
+        right = send(owner, right_key)
+    return Guessing(guesses, right_from_attacker, right)
+
+
 def test_wrong_site_keys_from_one_address_are_refused_past_the_limit(
     database_url: str, redis_server: RedisServer
 ) -> None:
     site = add_site(database_url, "gazette")
-    app = app_with(database_url, redis_server.url, rate_auth_failures_per_address="3/minute")
 
     def submit(client: TestClient, key: str) -> Any:
         body = comment(1, site_id="gazette")
         return client.post("/api/v1/comments", json=body, headers={"X-Site-Key": key})
 
-    with from_address(app, FLOODER) as attacker:
-        guesses = [submit(attacker, f"sk_guess{n}") for n in range(5)]
-        right_from_attacker = submit(attacker, site.secret_key)
-    with from_address(app, READER) as backend:
-        right = submit(backend, site.secret_key)
+    tried = guessing(database_url, redis_server.url, site.secret_key, submit)
 
-    assert [g.status_code for g in guesses] == [401] * 3 + [429] * 2
-    assert refused_by(guesses[3]) == "rate_auth_failures_per_address"
-    assert refused_by(right_from_attacker) == "rate_auth_failures_per_address"
-    assert right.status_code == 202
+    assert [g.status_code for g in tried.guesses] == [401] * 3 + [429]
+    assert refused_by(tried.guesses[3]) == "rate_auth_failures_per_address"
+    assert refused_by(tried.right_from_attacker) == "rate_auth_failures_per_address"
+    assert tried.right.status_code == 202
 
 
 def test_wrong_akismet_keys_from_one_address_are_refused_past_the_limit(
     sqlite_url: str, redis_server: RedisServer
 ) -> None:
     site = add_site(sqlite_url, "gazette")
-    app = app_with(sqlite_url, redis_server.url, rate_auth_failures_per_address="3/minute")
 
     def verify(client: TestClient, key: str) -> Any:
         form = {"key": key, "blog": "https://news.example"}
         return client.post("/1.1/verify-key", data=form)
 
-    with from_address(app, FLOODER) as attacker:
-        guesses = [verify(attacker, f"guess{n}") for n in range(4)]
-        right_from_attacker = verify(attacker, site.secret_key)
-    with from_address(app, READER) as wordpress:
-        right = verify(wordpress, site.secret_key)
+    tried = guessing(sqlite_url, redis_server.url, site.secret_key, verify)
+    guesses, right = tried.guesses, tried.right
 
     assert [(g.status_code, g.text) for g in guesses[:3]] == [(200, "invalid")] * 3
-    for refused in (guesses[3], right_from_attacker):
+    for refused in (guesses[3], tried.right_from_attacker):
         # Neither `invalid` (a bad key) nor `true`/`false`: clients hold the comment.
         assert (refused.status_code, refused.text) == (429, "rate limited")
         assert int(refused.headers["retry-after"]) > 0
@@ -307,24 +322,16 @@ def test_wrong_perspective_keys_from_one_address_are_refused_past_the_limit(
     sqlite_url: str, redis_server: RedisServer
 ) -> None:
     site = add_site(sqlite_url, "gazette")
-    app = app_with(sqlite_url, redis_server.url, rate_auth_failures_per_address="3/minute")
 
     def suggest(client: TestClient, key: str) -> Any:
-        body = {
-            "comment": {"text": "A fine comment."},
-            "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}},
-        }
-        return client.post(f"/v1alpha1/comments:suggestscore?key={key}", json=body)
+        return client.post(f"/v1alpha1/comments:suggestscore?key={key}", json=SUGGESTION)
 
-    with from_address(app, FLOODER) as attacker:
-        guesses = [suggest(attacker, f"guess{n}") for n in range(4)]
-        right_from_attacker = suggest(attacker, site.secret_key)
-    with from_address(app, READER) as coral:
-        right = suggest(coral, site.secret_key)
+    tried = guessing(sqlite_url, redis_server.url, site.secret_key, suggest)
+    guesses, right = tried.guesses, tried.right
 
     assert [g.status_code for g in guesses[:3]] == [400] * 3
     assert guesses[0].json()["error"]["details"][0]["reason"] == "API_KEY_INVALID"
-    for refused in (guesses[3], right_from_attacker):
+    for refused in (guesses[3], tried.right_from_attacker):
         assert refused.status_code == 429
         error = refused.json()["error"]
         assert (error["code"], error["status"]) == (429, "RESOURCE_EXHAUSTED")
@@ -337,22 +344,17 @@ def test_wrong_moderation_tokens_from_one_address_are_refused_past_the_limit(
     database_url: str, redis_server: RedisServer
 ) -> None:
     mona = add_account(database_url, "mona")
-    app = app_with(database_url, redis_server.url, rate_auth_failures_per_address="3/minute")
 
     def me(client: TestClient, token: str) -> Any:
         return client.get("/api/v1/moderation/me", headers={"Authorization": f"Bearer {token}"})
 
-    with from_address(app, FLOODER) as attacker:
-        guesses = [me(attacker, f"mod_guess{n}") for n in range(4)]
-        right_from_attacker = me(attacker, mona.token)
-    with from_address(app, READER) as moderator:
-        right = me(moderator, mona.token)
+    tried = guessing(database_url, redis_server.url, mona.token, me)
 
-    assert [g.status_code for g in guesses[:3]] == [401] * 3
-    assert refused_by(guesses[3]) == "rate_auth_failures_per_address"
-    assert refused_by(right_from_attacker) == "rate_auth_failures_per_address"
-    assert right.status_code == 200
-    assert right.json()["name"] == "mona"
+    assert [g.status_code for g in tried.guesses[:3]] == [401] * 3
+    assert refused_by(tried.guesses[3]) == "rate_auth_failures_per_address"
+    assert refused_by(tried.right_from_attacker) == "rate_auth_failures_per_address"
+    assert tried.right.status_code == 200
+    assert tried.right.json()["name"] == "mona"
 
 
 def test_calls_with_one_key_are_limited_per_key_and_api(
@@ -361,10 +363,6 @@ def test_calls_with_one_key_are_limited_per_key_and_api(
     site = add_site(sqlite_url, "gazette")
     other = add_site(sqlite_url, "herald")
     app = app_with(sqlite_url, redis_server.url, rate_per_key="3/minute")
-    suggestion = {
-        "comment": {"text": "A fine comment."},
-        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}},
-    }
 
     with from_address(app, READER) as client:
         akismet = [
@@ -372,7 +370,7 @@ def test_calls_with_one_key_are_limited_per_key_and_api(
             for _ in range(4)
         ]
         perspective = [
-            client.post(f"/v1alpha1/comments:suggestscore?key={site.secret_key}", json=suggestion)
+            client.post(f"/v1alpha1/comments:suggestscore?key={site.secret_key}", json=SUGGESTION)
             for _ in range(4)
         ]
         herald = client.post("/1.1/verify-key", data={"key": other.secret_key, "blog": "x"})
