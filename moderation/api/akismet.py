@@ -106,7 +106,8 @@ def _note_blog(site: SiteInfo, blog: str) -> None:
 async def _authenticated(
     request: Request, required: tuple[str, ...] = (), key_name: str = "api_key"
 ) -> tuple[SiteInfo, dict[str, str]] | PlainTextResponse:
-    """The site and the parameters, or Akismet's `invalid` with the reason in its header."""
+    """The site and the parameters, or Akismet's `invalid` with the reason in its header, or
+    429 past a rate limit (failed keys from this address, calls with this key)."""
     form = await _form(request)
     if isinstance(form, str):
         return _invalid(form)

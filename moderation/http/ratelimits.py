@@ -9,10 +9,13 @@ let a client double its rate across a window's edge. An address is counted as
 moderation/domain/rates.py says (an IPv6 address by its /64), after the app decided which
 address to believe (MODERATION_TRUSTED_PROXIES).
 
-Cost: `limits` has no call that checks several limits in one command, so the limits a request
-is under are checked side by side (one `asyncio.gather` over one connection pool): a request
-waits one round trip, Redis runs one script per rate. bench/ratelimits.py measures what that
-adds to accepting a comment.
+Cost: on this kind of machine a round trip to Redis costs the API ~100 us of CPU (mostly the
+kernel's loopback send), as much as a fifth of accepting a comment, and a comment is under three
+rates by default. `limits` checks one rate per call, so `_Store.hit_all` sends the library's own
+sliding-window script for every rate in one pipeline (one round trip), with the library's keys;
+that leans on two private helpers of `limits` (pinned in constraints.txt, and
+tests/moderation/test_rate_limits.py checks that the library reads back what was counted).
+bench/ratelimits.py measures what the limiter adds to accepting a comment.
 
 Redis away: a limit that cannot be checked is not applied (fail open). The limiter guards, it
 is not the record: a comment it cannot check is stored and decided as always. Written here, not
@@ -29,17 +32,19 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 from weakref import WeakKeyDictionary
 
 import redis.asyncio as aioredis
 from fastapi import Request
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from moderation.config import Settings
 from moderation.domain.errors import FieldProblem, ServiceError
@@ -99,10 +104,58 @@ class _Check:
     who: str
 
 
-@dataclass(slots=True)
 class _Store:
-    pool: aioredis.ConnectionPool
-    limiter: SlidingWindowCounterRateLimiter
+    """One event loop's connections to Redis and the `limits` limiter over them."""
+
+    def __init__(self, url: str) -> None:
+        # Our own pool (which `limits` accepts in place of a URI's options): short timeouts,
+        # no retries, and connections the app can close.
+        self.pool = aioredis.ConnectionPool.from_url(
+            url,
+            socket_connect_timeout=TIMEOUT_SECONDS,
+            socket_timeout=TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self.storage = RedisStorage(
+            "async+redis://",
+            implementation="redispy",
+            key_prefix=KEY_PREFIX,
+            connection_pool=self.pool,  # type: ignore[arg-type]
+        )
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self._bridge = cast(RedispyBridge, self.storage.bridge)
+        self._client = aioredis.Redis(connection_pool=self.pool)
+
+    async def hit_all(self, checks: Sequence[_Check]) -> list[bool]:
+        """`limiter.hit` for every check, in one round trip: the library's acquire script on
+        the library's keys (what `acquire_sliding_window_entry` sends), pipelined."""
+        if len(checks) == 1:
+            check = checks[0]
+            return [await self.limiter.hit(check.rate, check.limit, check.who)]
+        storage, bridge = self.storage, self._bridge
+        pipe = self._client.pipeline(transaction=False)
+        for check in checks:
+            key = check.rate.key_for(check.limit, check.who)
+            pipe.evalsha(
+                bridge.lua_acquire_sliding_window.sha,
+                2,
+                bridge.prefixed_key(storage._previous_window_key(key)),
+                bridge.prefixed_key(storage._current_window_key(key)),
+                check.rate.amount,
+                check.rate.get_expiry(),
+                1,
+            )
+        answers = await pipe.execute(raise_on_error=False)
+        if any(isinstance(answer, NoScriptError) for answer in answers):
+            # Redis restarted without the script (then no evalsha ran): the library's own call
+            # loads it.
+            return list(
+                await asyncio.gather(*(self.limiter.hit(c.rate, c.limit, c.who) for c in checks))
+            )
+        for answer in answers:
+            if isinstance(answer, Exception):
+                raise answer
+        return [bool(answer) for answer in answers]
 
 
 class RateLimits:
@@ -175,12 +228,17 @@ class RateLimits:
         return await self._apply(checks, count=False)
 
     async def _apply(self, checks: Sequence[_Check], count: bool) -> Refusal | None:
-        limiter = self._limiter()
-        if limiter is None or not checks:
+        store = self._store()
+        if store is None or not checks:
             return None
-        check = limiter.hit if count else limiter.test
+        limiter = store.limiter
         try:
-            allowed = await asyncio.gather(*(check(c.rate, c.limit, c.who) for c in checks))
+            if count:
+                allowed = await store.hit_all(checks)
+            else:
+                allowed = await asyncio.gather(
+                    *(limiter.test(c.rate, c.limit, c.who) for c in checks)
+                )
             refused = [c for c, ok in zip(checks, allowed, strict=True) if not ok]
             return await self._refusal(limiter, refused) if refused else None
         except _STORE_ERRORS as error:
@@ -202,29 +260,14 @@ class RateLimits:
         retry_after, limit = max(waits)
         return Refusal(limit, retry_after)
 
-    def _limiter(self) -> SlidingWindowCounterRateLimiter | None:
+    def _store(self) -> _Store | None:
         if not self.enabled or time.monotonic() < self._paused_until:
             return None
         loop = asyncio.get_running_loop()
         store = self._stores.get(loop)
         if store is None:
-            # Our own pool (which `limits` accepts in place of a URI's options): short
-            # timeouts, no retries, and connections the app can close.
-            pool = aioredis.ConnectionPool.from_url(
-                self._url,
-                socket_connect_timeout=TIMEOUT_SECONDS,
-                socket_timeout=TIMEOUT_SECONDS,
-                retry=Retry(NoBackoff(), 0),
-            )
-            storage = RedisStorage(
-                "async+redis://",
-                implementation="redispy",
-                key_prefix=KEY_PREFIX,
-                connection_pool=pool,  # type: ignore[arg-type]
-            )
-            store = _Store(pool, SlidingWindowCounterRateLimiter(storage))
-            self._stores[loop] = store
-        return store.limiter
+            store = self._stores[loop] = _Store(self._url)
+        return store
 
     def _failed(self, error: Exception) -> None:
         now = time.monotonic()
