@@ -1,6 +1,6 @@
-"""What the rate limiter costs an accepted comment: two `moderation up` stacks in one run, one
-with MODERATION_RATE_LIMITS_ENABLED=false, one with the limits on but too high to refuse
-anything, each measured against its own bare validating endpoint.
+"""What the rate limiter costs an accepted comment: two `moderation up` stacks side by side in one
+run, one with MODERATION_RATE_LIMITS_ENABLED=false, one with the limits on but too high to refuse
+anything, measured in turns, each against its own bare validating endpoint.
 
     python -m bench.ratelimits            # -n comments per phase, -c clients, -r rounds
 
@@ -20,6 +20,7 @@ import platform
 import random
 import signal
 import statistics
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from bench.pipeline import (
 )
 
 OFF = {"rate_limits_enabled": "false"}
+ON = LIMITS_NEVER_REACHED
 
 
 @dataclass
@@ -46,49 +48,67 @@ class Round:
     failures: int
 
 
-def measure(
-    name: str, settings: dict[str, str], count: int, clients: int, rounds: int
-) -> list[Round]:
+@dataclass
+class Stack:
+    name: str
+    process: subprocess.Popen[bytes]
+    base: str
+    database_url: str
+    api_pid: int | None
+    rounds: list[Round]
+
+
+def one_round(stack: Stack, article: str, rng: random.Random, count: int, clients: int) -> None:
+    def bodies(name: str) -> list[bytes]:
+        return [payload(rng, name, i) for i in range(count)]
+
+    pid = stack.api_pid
+    before = cpu_seconds(pid)
+    bare_s, bare_failed = asyncio.run(
+        flat_out(stack.base, "/api/v1/comments/validate", bodies("bare"), clients)
+    )
+    bare_cpu = cpu_seconds(pid) - before
+    before = cpu_seconds(pid)
+    accept_s, accept_failed = asyncio.run(
+        flat_out(stack.base, "/api/v1/comments", bodies(article), clients)
+    )
+    accept_cpu = cpu_seconds(pid) - before
+    # Let the worker catch up, so that it is idle while the other stack is measured.
+    wait_decided(stack.database_url, article, count, 120)
+    stack.rounds.append(
+        Round(
+            1e6 * bare_cpu / count,
+            1e6 * accept_cpu / count,
+            count / bare_s,
+            count / accept_s,
+            bare_failed + accept_failed,
+        )
+    )
+
+
+def measure(count: int, clients: int, rounds: int) -> list[Stack]:
+    """Both stacks up side by side, measured in turns (the order alternating each round), so
+    that a change in the machine's load falls on both alike."""
     rng = random.Random(7)
-    results: list[Round] = []
-    with tempfile.TemporaryDirectory(prefix=f"moderation-bench-{name}-") as directory:
-        process, base, database_url = start_stack(Path(directory), settings)
+    with tempfile.TemporaryDirectory(prefix="moderation-bench-") as directory:
+        stacks: list[Stack] = []
         try:
-            pid = api_pid_of(process.pid)
-
-            def bodies(article: str) -> list[bytes]:
-                return [payload(rng, article, i) for i in range(count)]
-
-            # Warm up: the worker loads its model, the API's pools fill.
-            asyncio.run(flat_out(base, "/api/v1/comments", bodies("warm"), clients))
-            wait_decided(database_url, "warm", count, 120)
+            for name, settings in (("limits off", OFF), ("limits on (never reached)", ON)):
+                folder = Path(directory) / name.split()[1]
+                folder.mkdir()
+                process, base, database_url = start_stack(folder, settings)
+                stacks.append(Stack(name, process, base, database_url, api_pid_of(process.pid), []))
+            for stack in stacks:  # the worker loads its model, the API's pools fill
+                one_round(stack, "warm", rng, count, clients)
+                stack.rounds.clear()
             for number in range(rounds):
-                before = cpu_seconds(pid)
-                bare_s, bare_failed = asyncio.run(
-                    flat_out(base, "/api/v1/comments/validate", bodies("bare"), clients)
-                )
-                bare_cpu = cpu_seconds(pid) - before
-                before = cpu_seconds(pid)
-                article = f"round-{number}"
-                accept_s, accept_failed = asyncio.run(
-                    flat_out(base, "/api/v1/comments", bodies(article), clients)
-                )
-                accept_cpu = cpu_seconds(pid) - before
-                # Let the worker catch up so the next round starts from the same state.
-                wait_decided(database_url, article, count, 120)
-                results.append(
-                    Round(
-                        1e6 * bare_cpu / count,
-                        1e6 * accept_cpu / count,
-                        count / bare_s,
-                        count / accept_s,
-                        bare_failed + accept_failed,
-                    )
-                )
+                for stack in stacks if number % 2 == 0 else stacks[::-1]:
+                    one_round(stack, f"round-{number}", rng, count, clients)
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
-    return results
+            for stack in stacks:
+                stack.process.send_signal(signal.SIGTERM)
+                stack.process.wait(60)
+    return stacks
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,12 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-r", "--rounds", type=int, default=3)
     args = parser.parse_args(argv)
 
-    runs = {
-        "limits off": measure("off", OFF, args.count, args.clients, args.rounds),
-        "limits on (never reached)": measure(
-            "on", LIMITS_NEVER_REACHED, args.count, args.clients, args.rounds
-        ),
-    }
+    runs = {stack.name: stack.rounds for stack in measure(args.count, args.clients, args.rounds)}
 
     def median(rounds: list[Round], field: str) -> float:
         return statistics.median(getattr(r, field) for r in rounds)
