@@ -37,6 +37,7 @@ lint: $(VENV)/.test-installed
 ## Throughput and latency of a running stack, then model load time, size and memory (README).
 bench: $(VENV)/.test-installed
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.ratelimits
 	$(PY) -m bench.perspective
 	$(PY) -m bench.scoring
 	$(PY) -m bench.model

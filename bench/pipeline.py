@@ -32,6 +32,14 @@ from sqlalchemy import create_engine, select
 
 from moderation.storage.models import Comment
 
+# Every comment of a benchmark comes from 127.0.0.1: the rate limits stay on (each comment pays
+# for its checks) but too high to refuse any (bench/ratelimits.py measures what they cost).
+LIMITS_NEVER_REACHED = {
+    "rate_limits_enabled": "true",
+    "rate_per_address": "100000000/minute",
+    "rate_per_site": "100000000/minute",
+}
+
 WORDS = (
     "the council budget park housing vote bus plan city residents cost mayor market river "
     "school library funding year people think agree question report thanks really should "
@@ -201,7 +209,10 @@ def free_port() -> int:
         return port
 
 
-def start_stack(directory: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_stack(
+    directory: Path, settings: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A `moderation up` stack in `directory`; `settings` are MODERATION_* (NAME unprefixed)."""
     port = free_port()
     database_url = f"sqlite:///{directory / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
@@ -210,6 +221,7 @@ def start_stack(directory: Path) -> tuple[subprocess.Popen[bytes], str, str]:
         MODERATION_DATA_DIR=str(directory / "data"),
         MODERATION_LOG_LEVEL="WARNING",
     )
+    env.update({f"MODERATION_{k.upper()}": v for k, v in (settings or {}).items()})
     process = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "up", "--port", str(port)],
         env=env,
@@ -332,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         return
     with tempfile.TemporaryDirectory(prefix="moderation-bench-") as directory:
-        process, base, database_url = start_stack(Path(directory))
+        process, base, database_url = start_stack(Path(directory), LIMITS_NEVER_REACHED)
         try:
             run(
                 base,

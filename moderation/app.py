@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from moderation import __version__
 from moderation.api import akismet, comments, health, moderation, perspective
@@ -24,6 +25,7 @@ from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.domain.intake import Intake
 from moderation.domain.sites import directory_for
+from moderation.http.ratelimits import RateLimits
 from moderation.http.security_headers import NOSNIFF, SecurityHeaders
 from moderation.queue import Dispatcher, producer_app
 from moderation.web import docs, views, workspace
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.analyzer.close()
             await app.state.decision_feed.stop()
+            await app.state.rate_limits.close()
             # Store what is waiting, then send what was stored.
             intake.stop()
             dispatcher.stop()
@@ -165,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # Every site in memory, read again every few seconds: a request costs no query for it.
     app.state.sites = directory_for(settings.database_url, settings.sites_refresh_seconds)
+    app.state.rate_limits = RateLimits(settings)
     app.include_router(health.router)
     app.include_router(comments.router)
     app.include_router(moderation.router)
@@ -244,6 +248,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SiteCORS, sites=lambda: app.state.sites)
     app.add_middleware(BodySizeLimit)
+    if settings.trusted_proxies:
+        # Around the rest, so everything inside (rate limits, reports, sign-in, the stored
+        # address) sees the address the trusted proxy forwarded; anyone else's X-Forwarded-For
+        # is not believed. Here rather than in uvicorn's options, so it holds under any server.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     # Outermost of ours, so every answer gets them, refusals of the two above included.
     app.add_middleware(SecurityHeaders)
     return app

@@ -64,7 +64,9 @@ def api(
         port=port if port is not None else settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
-        proxy_headers=True,
+        # create_app believes X-Forwarded-For from MODERATION_TRUSTED_PROXIES only; uvicorn's
+        # own would believe any local address.
+        proxy_headers=False,
     )
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from moderation.domain.policy import Thresholds
+from moderation.domain.rates import checked_rates
 
 
 class Settings(BaseSettings):
@@ -94,10 +98,47 @@ class Settings(BaseSettings):
     # (and to localhost). Set false only to try the workspace over plain HTTP on another host.
     secure_cookies: bool = True
     session_hours: float = Field(default=12.0, gt=0)
-    # Failed sign-ins within the window after which an account, or an address, is refused.
-    login_failures_per_account: int = Field(default=5, ge=1)
+    # Failed sign-ins, counted per address (never per account for everyone, which would let
+    # anyone lock a moderator out): an address that keeps failing on one account waits longer
+    # each time, from the `login_backoff_after`th failure on `login_backoff_base_seconds`, then
+    # twice that, and so on up to the window; the account's owner, from their own address,
+    # signs in at once. Across accounts an address is refused after `login_failures_per_address`
+    # failures within the window.
+    login_backoff_after: int = Field(default=3, ge=1)
+    login_backoff_base_seconds: float = Field(default=5.0, gt=0)
     login_failures_per_address: int = Field(default=20, ge=1)
     login_window_seconds: float = Field(default=900.0, gt=0)
+
+    # Rate limits, kept in Redis and shared by every API process (moderation/http/ratelimits.py),
+    # in the `limits` notation ("10/minute;100/hour": each must hold), checked at start-up. A
+    # site's policy may override the first three (`rate_per_address`, ...). An address is an
+    # IPv4 address or an IPv6 /64. When Redis is away the limits are not applied (fail open):
+    # nothing a reader sends is refused for the limiter's sake.
+    rate_limits_enabled: bool = True
+    # Comments from one address. A reader writes a few a minute at most, but NAT and carrier-
+    # grade NAT put offices, campuses and mobile networks behind one address: the burst is
+    # generous, and the hourly cap is what stops a script (it got 2,000 through in 7 s).
+    rate_per_address: str = "10/minute;100/hour"
+    # Comments to one site from every address together: a backstop against a flood spread over
+    # many addresses. A busy site peaks at tens a second; this allows 100/s averaged over a
+    # minute, far above that and far below what the workers decide (~1,000/s).
+    rate_per_site: str = "6000/minute"
+    # Calls with one site's key to the Akismet- or Perspective-compatible API (each counted on
+    # its own): a site's backend calls them once or twice per comment, so the same headroom.
+    rate_per_key: str = "6000/minute"
+    # Failed authentications from one address: a wrong site key (submissions, Akismet,
+    # Perspective) or a wrong or revoked moderation API token. Past this every further try is
+    # refused with 429 before the key is looked at. A client with a stale key sees 401s first.
+    rate_auth_failures_per_address: str = "10/minute;100/hour"
+    # Sign-in attempts from one address, right or wrong, refused before the password is hashed
+    # (argon2: 64 MiB and tens of milliseconds a try); a newsroom signs in a few times a day.
+    rate_sign_ins_per_address: str = "10/minute;100/hour"
+
+    # Proxies whose X-Forwarded-For (and X-Forwarded-Proto) is believed: addresses or networks,
+    # comma-separated or a JSON list. Empty (the default): nobody's, and a request's address is
+    # that of whoever connected. Behind nginx on the same host, 127.0.0.1; behind a load
+    # balancer, its addresses. Applied by the app itself, under any ASGI server.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Readers' reports: a published comment with this many open reports (from different
     # addresses) is hidden until a moderator decides; an address may send this many reports
@@ -135,6 +176,38 @@ class Settings(BaseSettings):
     training_data_dir: Path = Path("../shared/datasets")
 
     log_level: str = "INFO"
+
+    @field_validator(
+        "rate_per_address",
+        "rate_per_site",
+        "rate_per_key",
+        "rate_auth_failures_per_address",
+        "rate_sign_ins_per_address",
+    )
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        return checked_rates(value)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # A typo must fail at start-up: uvicorn would take it as a host name that never matches.
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
 
     @property
     def redis_is_embedded(self) -> bool:

@@ -26,6 +26,18 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("MODERATION_TEST_POSTGRES_URL")
 
 
+# Tests send many comments, keys and sign-ins from one address (127.0.0.1, or "testclient"),
+# which the product's limits would refuse (10 comments a minute per address). Fixtures run the
+# limiter with these roomy rates instead; the tests of the limits set their own.
+ROOMY_RATE_LIMITS = {
+    "rate_per_address": "100000/minute",
+    "rate_per_site": "100000/minute",
+    "rate_per_key": "100000/minute",
+    "rate_auth_failures_per_address": "100000/minute",
+    "rate_sign_ins_per_address": "100000/minute",
+}
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip when a real part is missing, except under CI where that is a failure."""
     if condition:

@@ -25,6 +25,7 @@ from moderation.decision_feed import Decided, DecisionFeed
 from moderation.domain import akismet as rules
 from moderation.domain.intake import Intake
 from moderation.domain.sites import SiteInfo
+from moderation.http.ratelimits import Refusal, rate_limits, request_address
 from moderation.queue import broker_url
 from moderation.storage.akismet import CheckedComment
 from moderation.storage.db import session_scope
@@ -69,16 +70,26 @@ async def _form(request: Request) -> dict[str, str] | str:
     return dict(pairs)
 
 
-def _site_of(request: Request, form: Mapping[str, str], key_name: str) -> SiteInfo | str:
-    """The site whose secret key the request carries, or Akismet's debug help. Older clients
-    send `key` rather than `api_key`."""
-    key = (form.get(key_name) or form.get("key") or form.get("api_key") or "").strip()
-    if not key:
-        return f'Empty "{key_name}" value'
-    site = directory(request).by_key(key)
-    if site is None:
-        return "Invalid key"
-    return site
+def _key_of(form: Mapping[str, str], key_name: str) -> str:
+    """Older clients send `key` rather than `api_key`."""
+    return (form.get(key_name) or form.get("key") or form.get("api_key") or "").strip()
+
+
+def _rate_limited(refusal: Refusal) -> PlainTextResponse:
+    """Akismet has no answer of its own for this: HTTP 429 with Retry-After, and a body that
+    is neither `true`, `false` nor `invalid`. The WordPress plugin then holds the comment for
+    moderation and re-checks it later (as on any answer it cannot read); the PyPI client
+    raises `RequestError` (a non-2xx status) so its caller cannot take it for ham; `invalid`
+    would wrongly tell both that the key is bad."""
+    return PlainTextResponse(
+        "rate limited",
+        status_code=429,
+        headers={
+            "Retry-After": str(refusal.retry_after),
+            "X-akismet-error": refusal.message,
+            "X-akismet-debug-help": refusal.message,
+        },
+    )
 
 
 _seen_blogs: set[tuple[int, str]] = set()
@@ -95,13 +106,26 @@ def _note_blog(site: SiteInfo, blog: str) -> None:
 async def _authenticated(
     request: Request, required: tuple[str, ...] = (), key_name: str = "api_key"
 ) -> tuple[SiteInfo, dict[str, str]] | PlainTextResponse:
-    """The site and the parameters, or Akismet's `invalid` with the reason in its header."""
+    """The site and the parameters, or Akismet's `invalid` with the reason in its header, or
+    429 past a rate limit (failed keys from this address, calls with this key)."""
     form = await _form(request)
     if isinstance(form, str):
         return _invalid(form)
-    found = _site_of(request, form, key_name)
-    if isinstance(found, str):
-        return _invalid(found)
+    key = _key_of(form, key_name)
+    if not key:
+        return _invalid(f'Empty "{key_name}" value')
+    limits = rate_limits(request)
+    address = request_address(request)
+    refusal = await limits.failing_address(address)
+    if refusal is not None:  # guessing keys gets no answer past the limit
+        return _rate_limited(refusal)
+    found = directory(request).by_key(key)
+    if found is None:
+        await limits.count_failure(address)
+        return _invalid("Invalid key")
+    refusal = await limits.key_use(found, "akismet")
+    if refusal is not None:
+        return _rate_limited(refusal)
     problem = rules.missing(form, required)
     if problem is not None:
         return _invalid(problem)

@@ -12,12 +12,14 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from moderation.api.deps import unit_of_work
 from moderation.config import Settings
 from moderation.domain import accounts
 from moderation.domain.accounts import NotAllowed, NotSignedIn, Role, Staff
 from moderation.domain.errors import ServiceError
+from moderation.http import ratelimits
 
 SESSION_COOKIE = "moderation_session"
 CSRF_HEADER = "x-csrf-token"
@@ -67,17 +69,24 @@ def browser_caller(request: Request) -> Caller | None:
     return None if found is None else Caller(found.staff, found.csrf_token)
 
 
-def _api_caller(request: Request) -> Caller:
+def _token_owner(request: Request, token: str) -> Staff | None:
+    with unit_of_work(_settings(request)) as session:
+        return accounts.staff_for_token(session, token)
+
+
+async def _api_caller(request: Request) -> Caller:
     token = _bearer(request)
     if token is not None:
-        with unit_of_work(_settings(request)) as session:
-            staff = accounts.staff_for_token(session, token)
+        # Guessing tokens gets no answer past the address's failed-authentication limit.
+        await ratelimits.refuse_failing_address(request)
+        staff = await run_in_threadpool(_token_owner, request, token)
         if staff is None:
+            await ratelimits.count_failure(request)
             raise NotSignedIn("the token is unknown, revoked or its user disabled")
         return Caller(staff, None)
     # The workspace's own scripts call the API with the session cookie: a state change must
     # then carry the CSRF token in a header, which another site's page cannot set.
-    caller = browser_caller(request)
+    caller = await run_in_threadpool(browser_caller, request)
     if caller is None:
         raise NotSignedIn()
     if request.method not in _SAFE_METHODS and not accounts.csrf_matches(
@@ -98,16 +107,16 @@ def _not_signed_in_headers(error: NotSignedIn) -> NotSignedIn:
     return error
 
 
-def api_moderator(request: Request) -> Caller:
+async def api_moderator(request: Request) -> Caller:
     try:
-        return _allowed(_api_caller(request), Role.MODERATOR)
+        return _allowed(await _api_caller(request), Role.MODERATOR)
     except NotSignedIn as error:
         raise _not_signed_in_headers(error) from None
 
 
-def api_admin(request: Request) -> Caller:
+async def api_admin(request: Request) -> Caller:
     try:
-        return _allowed(_api_caller(request), Role.ADMIN)
+        return _allowed(await _api_caller(request), Role.ADMIN)
     except NotSignedIn as error:
         raise _not_signed_in_headers(error) from None
 

@@ -23,6 +23,7 @@ from moderation.domain import comments as service
 from moderation.domain import reports
 from moderation.domain.errors import FieldProblem, InvalidComment, ServiceError
 from moderation.domain.intake import Intake
+from moderation.domain.rates import counted_address
 from moderation.domain.reports import ReportAccepted, ReportLimits, ReportSubmission
 from moderation.domain.schemas import (
     MAX_ID,
@@ -35,6 +36,8 @@ from moderation.domain.schemas import (
 )
 from moderation.domain.sites import DEFAULT_SITE, SiteInfo
 from moderation.domain.statuses import CommentStatus
+from moderation.http import ratelimits
+from moderation.http.ratelimits import RateLimited
 from moderation.web import views
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
@@ -191,12 +194,22 @@ async def submit_comment(request: Request) -> Response:
     try:
         submission = parse_submission(data)
         site = sites.site_named(request, submission.site_id or request.query_params.get("site"))
-        client, token = _client_of(request, site, submission, is_form)
+        client, token = await _client_of(request, site, submission, is_form)
+        refusal = await ratelimits.rate_limits(request).comment(site, counted_address(client.ip))
+        if refusal is not None:
+            raise RateLimited(refusal)
         # Stored (committed) when this returns; the intake then queues it for the workers.
         accepted = await intake.submit(submission, client)
     except InvalidComment as error:
         if is_form and error.status_code == 422:
             return await views.article_with_errors(request, settings, data, error.problems)
+        raise
+    except RateLimited as error:
+        if is_form:  # a reader without JavaScript: the article again, their text kept
+            page = await views.article_with_errors(request, settings, data, error.problems)
+            page.status_code = error.status_code
+            page.headers.update(error.headers)
+            return page
         raise
     fresh_token = token is not None and token != sites.reader_token(request)
     response: Response
@@ -226,13 +239,15 @@ async def submit_comment(request: Request) -> Response:
 READER_COOKIE_SECONDS = 90 * 24 * 3600
 
 
-def _client_of(
+async def _client_of(
     request: Request, site: SiteInfo, submission: CommentSubmission, is_form: bool
 ) -> tuple[service.ClientInfo, str | None]:
     """Who sent it, and the reader token of the browser that did (None from a backend)."""
     key = sites.site_key(request)
     if key is not None:
+        await ratelimits.refuse_failing_address(request)
         if not site.accepts_key(key):
+            await ratelimits.count_failure(request)
             raise sites.InvalidSiteKey()
         sites.check_article_details(submission, site, with_key=True, origin=None)
         # Server to server: the reader's address and browser are the site's to tell.
@@ -461,7 +476,9 @@ async def report_comment(
         per_address=settings.reports_per_address,
         window=timedelta(seconds=settings.report_window_seconds),
     )
-    client_ip = request.client.host if request.client else None
+    # The believed address (MODERATION_TRUSTED_PROXIES), an IPv6 reader by their /64: one
+    # reader counts once however many addresses they can send from.
+    client_ip = ratelimits.request_address(request)
 
     def record() -> ReportAccepted:
         with unit_of_work(settings) as session:

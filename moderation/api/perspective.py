@@ -25,11 +25,13 @@ from moderation.domain.perspective import (
     parse_analyze,
     parse_body,
     parse_suggestion,
+    resource_exhausted,
     suggestion_answer,
     too_long,
     unavailable,
 )
 from moderation.domain.sites import SiteDirectory, SiteInfo, SitesUnavailable
+from moderation.http.ratelimits import Refusal, rate_limits, request_address
 from moderation.storage.analyses import record_feedback
 from moderation.storage.db import session_scope
 
@@ -43,12 +45,6 @@ def speaks_perspective(path: str) -> bool:
     return path.startswith(PREFIX)
 
 
-def _error(error: PerspectiveError) -> JSONResponse:
-    # Every 503 of ours says when to try again; Google's clients that honour it back off.
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.code == 503 else None
-    return JSONResponse(error.body(), status_code=error.code, headers=headers)
-
-
 def body_too_large() -> JSONResponse:
     """A body over the app's limit can only be a text far over Perspective's 20 KB."""
     return _error(too_long())
@@ -58,25 +54,59 @@ def analyzer_for(settings: Settings) -> Analyzer:
     return Analyzer.for_settings(settings)
 
 
-def _site(request: Request) -> SiteInfo:
+class _Exhausted(PerspectiveError):
+    """Past one of our rate limits: Google's 429 RESOURCE_EXHAUSTED, with Retry-After."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        exhausted = resource_exhausted(refusal.limit)
+        super().__init__(
+            exhausted.message,
+            exhausted.code,
+            exhausted.status,
+            exhausted.error_type,
+            exhausted.details,
+        )
+        self.retry_after = refusal.retry_after
+
+
+def _error(error: PerspectiveError) -> JSONResponse:
+    # A 429 says when this caller may try again; every 503 of ours says when to come back.
+    headers = None
+    if isinstance(error, _Exhausted):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif error.code == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse(error.body(), status_code=error.code, headers=headers)
+
+
+async def _site(request: Request) -> SiteInfo:
     """The site whose secret key is `?key=` (or Google's `X-Goog-Api-Key` header)."""
     key = request.query_params.get("key") or request.headers.get("x-goog-api-key")
     if not key:
         raise missing_key()
+    limits = rate_limits(request)
+    address = request_address(request)
+    refusal = await limits.failing_address(address)
+    if refusal is not None:  # guessing keys gets no answer past the limit
+        raise _Exhausted(refusal)
     sites: SiteDirectory = request.app.state.sites
     try:
         site = sites.by_key(key)
     except SitesUnavailable:  # the database is away and no site was read before
         raise unavailable() from None
     if site is None:
+        await limits.count_failure(address)
         raise invalid_key()
+    refusal = await limits.key_use(site, "perspective")
+    if refusal is not None:
+        raise _Exhausted(refusal)
     return site
 
 
 @router.post("/v1alpha1/comments:analyze")
 async def analyze(request: Request) -> JSONResponse:
     try:
-        site = _site(request)
+        site = await _site(request)
         wanted = parse_analyze(parse_body(await request.body()))
         analyzer: Analyzer = request.app.state.analyzer
         try:
@@ -99,7 +129,7 @@ async def analyze(request: Request) -> JSONResponse:
 @router.post("/v1alpha1/comments:suggestscore")
 async def suggest_score(request: Request) -> JSONResponse:
     try:
-        site = _site(request)
+        site = await _site(request)
         suggestion = parse_suggestion(parse_body(await request.body()))
     except PerspectiveError as error:
         return _error(error)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -47,9 +48,34 @@ class Staff:
 
 @dataclass(frozen=True, slots=True)
 class SignInLimits:
-    per_account: int
+    """How failed sign-ins slow down the address they come from. Never the account for
+    everyone: then a stranger's five wrong passwords would lock its owner out."""
+
+    # Failures from one address, on any accounts, within the window, before it is refused.
     per_address: int
     window: timedelta
+    # Failures on one account from one address before that address waits: `backoff_base`,
+    # then twice as long after each further failure, up to the window.
+    backoff_after: int
+    backoff_base: timedelta
+
+
+def backoff(failures: int, limits: SignInLimits) -> timedelta:
+    """How long an address waits after its `failures`th failure on one account."""
+    if failures < limits.backoff_after:
+        return timedelta(0)
+    doublings = min(failures - limits.backoff_after, 32)  # past 2**32 the window caps it anyway
+    return min(limits.backoff_base * 2**doublings, limits.window)
+
+
+def _wait(failures: staff.Failures, limits: SignInLimits, now: datetime) -> int:
+    """Seconds the address must still wait before it may try this account (0: it may)."""
+    waits = [timedelta(0)]
+    if failures.on_all >= limits.per_address and failures.on_all_first is not None:
+        waits.append(failures.on_all_first + limits.window - now)
+    if failures.on_account_last is not None:
+        waits.append(failures.on_account_last + backoff(failures.on_account, limits) - now)
+    return math.ceil(max(waits).total_seconds())
 
 
 class NotSignedIn(ServiceError):
@@ -186,14 +212,15 @@ def sign_in(
     limits: SignInLimits,
     lifetime: timedelta,
 ) -> SignedIn | None:
-    """Check a name and password; None if wrong. Raises TooManyAttempts while the account or
-    the address has had too many failures in the window, even for the right password (else
-    the limit would only slow the guessing down, not stop it)."""
+    """Check a name and password; None if wrong. `client_ip` is the address as it is counted
+    (an IPv6 one by its /64). Raises TooManyAttempts while this address must wait, for this
+    account or for all, even for the right password (else the wait would not slow guessing
+    down); any other address signs in to the account at once."""
     now = utcnow()
-    since = now - limits.window
-    failures = staff.failures_since(session, name, client_ip, since)
-    if failures.account >= limits.per_account or failures.address >= limits.per_address:
-        raise TooManyAttempts(int(limits.window.total_seconds()))
+    failures = staff.failures_since(session, name, client_ip, now - limits.window)
+    wait = _wait(failures, limits, now)
+    if wait > 0:
+        raise TooManyAttempts(wait)
     user = staff.user_by_name(session, name)
     matches = password_matches(user.password_hash if user else _UNKNOWN_USER_HASH, password)
     if user is None or user.disabled or not matches:

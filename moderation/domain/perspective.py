@@ -87,6 +87,23 @@ def invalid_key() -> PerspectiveError:
     )
 
 
+def resource_exhausted(limit: str) -> PerspectiveError:
+    """What Google answers past a quota (its clients back off and try again); the API adds
+    Retry-After."""
+    return PerspectiveError(
+        f"Quota exceeded for quota metric '{limit}' of service 'commentanalyzer.googleapis.com'.",
+        429,
+        "RESOURCE_EXHAUSTED",
+        error_type=None,
+        details={
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "RATE_LIMIT_EXCEEDED",
+            "domain": "googleapis.com",
+            "metadata": {"service": "commentanalyzer.googleapis.com", "quota_limit": limit},
+        },
+    )
+
+
 def unavailable() -> PerspectiveError:
     """No score in time (no worker, Redis away): clients such as Coral Talk then let the comment
     through unflagged, which is their choice; we never make up a score."""

@@ -17,14 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.domain.policy import Thresholds
+from moderation.domain.rates import checked_rates
 from moderation.storage import sites as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import DEFAULT_SITE_ID, Site, utcnow
@@ -41,11 +42,16 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+Rate = Annotated[str, AfterValidator(checked_rates)]
+
+
 class SitePolicy(BaseModel):
     """A site's overrides of the deployment's policy; what is not set follows the deployment.
 
     `premoderation`: every comment waits for a moderator (unless spam or rejected outright).
     `links_allowed`: how many links a comment may carry before it is held (0: any link holds).
+    `rate_per_address`, `rate_per_site`, `rate_per_key`: the site's own rate limits, in the
+    notation of the settings of the same names ("5/minute;50/hour").
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -57,6 +63,9 @@ class SitePolicy(BaseModel):
     premoderation: bool | None = None
     links_allowed: int | None = Field(default=None, ge=0, le=100)
     premoderate_until_approved: int | None = Field(default=None, ge=0, le=1000)
+    rate_per_address: Rate | None = None
+    rate_per_site: Rate | None = None
+    rate_per_key: Rate | None = None
 
     def applied_to(self, base: Thresholds) -> Thresholds:
         changes: dict[str, Any] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from moderation.storage.models import ApiToken, BrowserSession, LoginFailure, User, utcnow
@@ -128,23 +128,32 @@ def end_sessions_of(session: Session, user_id: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Failures:
-    account: int
-    address: int
+    """Failed sign-ins from one address since a time: on one account, and on all of them."""
+
+    on_account: int
+    on_account_last: datetime | None
+    on_all: int
+    on_all_first: datetime | None
 
 
 def failures_since(session: Session, name: str, client_ip: str | None, since: datetime) -> Failures:
-    """Failed sign-ins since `since`: for this account name, and from this address."""
-    by_account = LoginFailure.user_name == name
-    by_address = LoginFailure.client_ip == client_ip if client_ip else None
-    conditions = [by_account] if by_address is None else [by_account, by_address]
+    """Failed sign-ins from this address (None: an unknown one) since `since`."""
+    by_address = (
+        LoginFailure.client_ip.is_(None)
+        if client_ip is None
+        else LoginFailure.client_ip == client_ip
+    )
     rows = session.execute(
-        select(LoginFailure.user_name, LoginFailure.client_ip).where(
-            LoginFailure.created_at >= since, or_(*conditions)
+        select(LoginFailure.user_name, LoginFailure.created_at).where(
+            LoginFailure.created_at >= since, by_address
         )
     ).all()
+    on_account = [row.created_at for row in rows if row.user_name == name]
     return Failures(
-        account=sum(1 for row in rows if row.user_name == name),
-        address=sum(1 for row in rows if client_ip and row.client_ip == client_ip),
+        on_account=len(on_account),
+        on_account_last=max(on_account, default=None),
+        on_all=len(rows),
+        on_all_first=min((row.created_at for row in rows), default=None),
     )
 
 

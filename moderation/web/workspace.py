@@ -34,6 +34,7 @@ from moderation.domain.dashboard import Dashboard, dashboard
 from moderation.domain.errors import ServiceError
 from moderation.domain.review import Action, Queue, QueueItem, Sort
 from moderation.domain.wordlists import WordKind, WordRuleRequest
+from moderation.http import ratelimits
 from moderation.storage import sites as sites_store
 from moderation.storage import staff as staff_store
 from moderation.web.views import templates
@@ -157,8 +158,20 @@ def _login_form(
     return response
 
 
+def _wait_page(request: Request, next_path: str | None, what: str, retry_after: int) -> Response:
+    """The sign-in form again, saying how long to wait, with Retry-After."""
+    if retry_after < 60:
+        when = f"{retry_after} second{'s' if retry_after != 1 else ''}"
+    else:
+        minutes = -(-retry_after // 60)
+        when = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    response = _login_form(request, next_path, f"{what} Try again in {when}.", 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
     name: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD)] = "",
@@ -169,31 +182,35 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not accounts.csrf_matches(expected, csrf_token):
         return _login_form(request, next, "The form expired. Please sign in again.", 403)
+    address = ratelimits.request_address(request)
+    # Before the password is hashed: each try costs argon2's memory and time.
+    refusal = await ratelimits.rate_limits(request).sign_in(address)
+    if refusal is not None:
+        return _wait_page(
+            request, next, "Too many sign-in attempts from this address.", refusal.retry_after
+        )
     limits = SignInLimits(
-        per_account=settings.login_failures_per_account,
         per_address=settings.login_failures_per_address,
         window=timedelta(seconds=settings.login_window_seconds),
+        backoff_after=settings.login_backoff_after,
+        backoff_base=timedelta(seconds=settings.login_backoff_base_seconds),
     )
-    try:
+
+    def attempt() -> accounts.SignedIn | None:
         with unit_of_work(settings) as session:
-            signed_in = accounts.sign_in(
+            return accounts.sign_in(
                 session,
                 name.strip(),
                 password,
-                request.client.host if request.client else None,
+                address,
                 limits,
                 timedelta(hours=settings.session_hours),
             )
+
+    try:
+        signed_in = await run_in_threadpool(attempt)
     except TooManyAttempts as error:
-        minutes = max(1, error.retry_after // 60)
-        response = _login_form(
-            request,
-            next,
-            f"Too many failed sign-ins. Try again in {minutes} minutes.",
-            429,
-        )
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        return _wait_page(request, next, "Too many failed sign-ins.", error.retry_after)
     if signed_in is None:
         return _login_form(request, next, "Wrong name or password.", 401)
     response = RedirectResponse(_safe_next(next), status_code=303)

@@ -21,7 +21,7 @@ import pytest
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
 from moderation.storage.db import session_scope
-from tests.conftest import ROOT, RedisServer, free_port
+from tests.conftest import ROOMY_RATE_LIMITS, ROOT, RedisServer, free_port
 
 
 def http(
@@ -65,7 +65,8 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        self.env.update({f"MODERATION_{k.upper()}": v for k, v in settings.items()})
+        limits_and_settings = {**ROOMY_RATE_LIMITS, **settings}
+        self.env.update({f"MODERATION_{k.upper()}": v for k, v in limits_and_settings.items()})
         self.processes: list[subprocess.Popen[bytes]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
         self.api: subprocess.Popen[bytes] | None = None

@@ -116,6 +116,8 @@ def test_up_runs_everything_and_stops_cleanly(
             assert (tmp_path / ".moderation" / "redis.sock").exists()
         body = "A thoughtful piece; I hope the housing phase gets funded."
         assert _decision(base, body, tmp_path / "up.log") == "approved"
+        # The rate limits reach the embedded Redis too (a Unix socket): they were applied.
+        assert "rate limits not applied" not in (tmp_path / "up.log").read_text()
         status, docs = http("GET", f"{base}/docs")
         assert status == 200 and "swagger" in str(docs).lower()
 

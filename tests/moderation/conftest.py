@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from moderation.app import create_app
 from moderation.config import Settings
 from moderation.storage.migrate import upgrade
-from tests.conftest import RedisServer, require
+from tests.conftest import ROOMY_RATE_LIMITS, RedisServer, require
 
 VALID: dict[str, Any] = {
     "article_id": "story-1",
@@ -22,9 +22,16 @@ VALID: dict[str, Any] = {
 }
 
 
-def make_client(database_url: str, redis_url: str) -> TestClient:
+def settings_for(database_url: str, redis_url: str, **settings: Any) -> Settings:
+    """The app's settings for a test: the roomy rate limits unless it sets its own."""
+    return Settings(
+        database_url=database_url, redis_url=redis_url, **{**ROOMY_RATE_LIMITS, **settings}
+    )
+
+
+def make_client(database_url: str, redis_url: str, **settings: Any) -> TestClient:
     """The real app; server errors come back as responses so a test can assert on them."""
-    app = create_app(Settings(database_url=database_url, redis_url=redis_url))
+    app = create_app(settings_for(database_url, redis_url, **settings))
     return TestClient(app, raise_server_exceptions=False)
 
 

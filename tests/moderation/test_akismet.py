@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from classifiers import DEFAULT_MODEL_DIR
 from moderation.app import create_app
-from moderation.config import Settings, get_settings
+from moderation.config import get_settings
 from moderation.decision_feed import Decided, DecisionFeed, publish_decisions
 from moderation.domain import sites
 from moderation.domain.statuses import CommentStatus
@@ -38,6 +38,7 @@ from moderation.storage.models import (
     ModeratorLabel,
 )
 from tests.conftest import RedisServer
+from tests.moderation.conftest import settings_for
 
 THANKS = "Thanks for making the web a better place."
 BLOG = "https://news.example"
@@ -57,7 +58,7 @@ def _site(database_url: str, slug: str = "news") -> sites.SiteInfo:
 
 
 def _app(database_url: str, redis_url: str, **settings: Any) -> TestClient:
-    app = create_app(Settings(database_url=database_url, redis_url=redis_url, **settings))
+    app = create_app(settings_for(database_url, redis_url, **settings))
     return TestClient(app, raise_server_exceptions=False)
 
 

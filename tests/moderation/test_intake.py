@@ -15,6 +15,7 @@ from moderation.config import Settings
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
 from tests.conftest import RedisServer, free_port
+from tests.moderation.conftest import settings_for
 
 VALID = {
     "article_id": "intake",
@@ -37,7 +38,7 @@ def test_database_down_answers_503_and_stores_nothing(redis_server: RedisServer)
 def test_many_concurrent_submissions_are_each_stored_once(
     database_url: str, redis_server: RedisServer
 ) -> None:
-    settings = Settings(database_url=database_url, redis_url=redis_server.url)
+    settings = settings_for(database_url, redis_server.url)
     with TestClient(create_app(settings)) as client:
 
         def submit(number: int) -> int:

@@ -19,13 +19,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from moderation.app import create_app
-from moderation.config import Settings
 from moderation.domain.perspective import parse_analyze, parse_body
 from moderation.domain.sites import DEFAULT_SITE
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from moderation.storage.models import Analysis, Site
 from tests.conftest import ROOT, RedisServer
+from tests.moderation.conftest import settings_for
 
 ANALYZE = "/v1alpha1/comments:analyze"
 SUGGEST = "/v1alpha1/comments:suggestscore"
@@ -87,7 +87,7 @@ def perspective(
         start_new_session=True,
     )
     # A generous timeout: the first request waits for the worker to start and load its model.
-    settings = Settings(database_url=url, redis_url=shared_redis.url, analyze_timeout_seconds=60)
+    settings = settings_for(url, shared_redis.url, analyze_timeout_seconds=60)
     try:
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             with session_scope(url) as session:

@@ -11,22 +11,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from moderation.app import create_app
-from moderation.config import Settings
 from moderation.domain.statuses import CommentStatus
 from tests.conftest import RedisServer
-from tests.moderation.conftest import VALID
+from tests.moderation.conftest import VALID, settings_for
 from tests.moderation.staff import Account, add_account, decided
 
 
 @pytest.fixture
 def app(database_url: str, redis_server: RedisServer) -> FastAPI:
     return create_app(
-        Settings(
-            database_url=database_url,
-            redis_url=redis_server.url,
-            reports_to_hide=3,
-            reports_per_address=5,
-        )
+        settings_for(database_url, redis_server.url, reports_to_hide=3, reports_per_address=5)
     )
 
 

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from moderation.app import create_app
-from moderation.config import Settings
 from moderation.domain import sites, webhooks
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import repository
@@ -28,6 +27,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, WebhookDelivery, utcnow
 from moderation.storage.webhooks import DeliveryStatus
 from tests.conftest import ROOT, RedisServer, run_moderation
+from tests.moderation.conftest import settings_for
 from tests.moderation.staff import add_account
 from tests.webhook_receiver import verify
 
@@ -204,12 +204,7 @@ def test_no_event_without_endpoints_in_the_workers_memory_nor_when_the_change_ro
 
 @pytest.fixture
 def app_client(sqlite_url: str, redis_server: RedisServer) -> Iterator[TestClient]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=sqlite_url,
-        redis_url=redis_server.url,
-        reports_to_hide=2,
-    )
+    settings = settings_for(sqlite_url, redis_server.url, _env_file=None, reports_to_hide=2)
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         yield client
 

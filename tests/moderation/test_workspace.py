@@ -5,25 +5,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from moderation.app import create_app
-from moderation.config import Settings
+from moderation.domain.accounts import SignInLimits, backoff
 from moderation.domain.statuses import CommentStatus
 from tests.conftest import RedisServer
-from tests.moderation.conftest import VALID
+from tests.moderation.conftest import VALID, settings_for
 from tests.moderation.staff import PASSWORD, add_account, decided, sign_in
 
 
 @pytest.fixture
 def browser(sqlite_url: str, redis_server: RedisServer) -> Iterator[TestClient]:
-    settings = Settings(
-        database_url=sqlite_url, redis_url=redis_server.url, login_failures_per_account=3
-    )
+    settings = settings_for(sqlite_url, redis_server.url)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         client.base_url = client.base_url.copy_with(scheme="https")
         yield client
@@ -94,44 +94,81 @@ def test_sign_in_without_the_forms_token_is_refused(browser: TestClient, sqlite_
     assert "moderation_session" not in browser.cookies
 
 
-def test_too_many_failures_lock_the_account_even_for_the_right_password(
-    browser: TestClient, sqlite_url: str
-) -> None:
-    add_account(sqlite_url, "mona")
-    for _ in range(3):
-        browser.post(
-            "/moderation/login",
-            data={"name": "mona", "password": "guess", "csrf_token": login_token(browser)},
-        )
+def sign_in_from(app: FastAPI, address: str, name: str, passwords: list[str]) -> list[Any]:
+    """Sign-in attempts from one address, in the browser of a person there."""
+    with TestClient(app, base_url="https://testserver", client=(address, 5000)) as client:
+        return [
+            client.post(
+                "/moderation/login",
+                data={"name": name, "password": password, "csrf_token": login_token(client)},
+                follow_redirects=False,
+            )
+            for password in passwords
+        ]
 
-    answer = browser.post(
-        "/moderation/login",
-        data={"name": "mona", "password": PASSWORD, "csrf_token": login_token(browser)},
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_moderator_out(
+    database_url: str, redis_server: RedisServer
+) -> None:
+    add_account(database_url, "mona")
+    app = create_app(settings_for(database_url, redis_server.url))
+
+    attacker = sign_in_from(app, "198.51.100.66", "mona", ["guess"] * 5 + [PASSWORD])
+    moderator = sign_in_from(app, "203.0.113.10", "mona", [PASSWORD])
+
+    # The attacker's address waits after three failures (the default), even with the right
+    # password; the moderator, from their own address, signs in at once.
+    assert [a.status_code for a in attacker] == [401, 401, 401, 429, 429, 429]
+    assert "Too many failed sign-ins. Try again in" in attacker[3].text
+    assert int(attacker[3].headers["retry-after"]) > 0
+    assert moderator[0].status_code == 303
+    assert "moderation_session=" in moderator[0].headers["set-cookie"]
+
+
+def test_an_address_that_keeps_failing_waits_longer_each_time() -> None:
+    limits = SignInLimits(
+        per_address=20,
+        window=timedelta(minutes=15),
+        backoff_after=3,
+        backoff_base=timedelta(seconds=5),
     )
 
-    assert answer.status_code == 429
-    assert "Too many failed sign-ins" in answer.text
-    assert int(answer.headers["retry-after"]) > 0
+    waits = [backoff(failures, limits).total_seconds() for failures in range(1, 12)]
+
+    assert waits == [0, 0, 5, 10, 20, 40, 80, 160, 320, 640, 900]
 
 
-def test_too_many_failures_from_one_address_lock_every_account(
+def test_too_many_failures_from_one_address_refuse_it_on_every_account(
+    database_url: str, redis_server: RedisServer
+) -> None:
+    add_account(database_url, "mona")
+    app = create_app(settings_for(database_url, redis_server.url, login_failures_per_address=4))
+
+    guesses = [sign_in_from(app, "198.51.100.66", f"guess{i}", ["x"])[0] for i in range(4)]
+    refused = sign_in_from(app, "198.51.100.66", "mona", [PASSWORD])[0]
+    elsewhere = sign_in_from(app, "203.0.113.10", "mona", [PASSWORD])[0]
+
+    assert [g.status_code for g in guesses] == [401] * 4
+    assert refused.status_code == 429
+    assert elsewhere.status_code == 303
+
+
+def test_sign_in_attempts_per_address_are_limited_before_the_password_is_checked(
     sqlite_url: str, redis_server: RedisServer
 ) -> None:
     add_account(sqlite_url, "mona")
-    settings = Settings(
-        database_url=sqlite_url, redis_url=redis_server.url, login_failures_per_address=4
+    app = create_app(
+        settings_for(sqlite_url, redis_server.url, rate_sign_ins_per_address="3/minute")
     )
-    with TestClient(create_app(settings), base_url="https://testserver") as client:
-        for i in range(4):
-            client.post(
-                "/moderation/login",
-                data={"name": f"guess{i}", "password": "x", "csrf_token": login_token(client)},
-            )
-        answer = client.post(
-            "/moderation/login",
-            data={"name": "mona", "password": PASSWORD, "csrf_token": login_token(client)},
-        )
-    assert answer.status_code == 429
+
+    names = ["mona", "nobody", "mona", "mona"]
+    answers = [sign_in_from(app, "198.51.100.66", name, [PASSWORD])[0] for name in names]
+    elsewhere = sign_in_from(app, "203.0.113.10", "mona", [PASSWORD])[0]
+
+    assert [a.status_code for a in answers] == [303, 401, 303, 429]
+    assert "Too many sign-in attempts from this address. Try again in" in answers[3].text
+    assert 0 < int(answers[3].headers["retry-after"]) <= 60
+    assert elsewhere.status_code == 303
 
 
 def test_sign_out_ends_the_session(browser: TestClient, sqlite_url: str) -> None:
