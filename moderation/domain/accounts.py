@@ -204,6 +204,14 @@ class SignedIn:
     csrf_token: str
 
 
+def _is_line(value: str) -> bool:
+    try:
+        fields.line(value)
+    except fields.FieldRuleBroken:
+        return False
+    return True
+
+
 def sign_in(
     session: Session,
     name: str,
@@ -217,14 +225,18 @@ def sign_in(
     account or for all, even for the right password (else the wait would not slow guessing
     down); any other address signs in to the account at once."""
     now = utcnow()
-    failures = staff.failures_since(session, name, client_ip, now - limits.window)
+    # A name no account can have (a control character, which no database may be asked for)
+    # is a wrong name like any other, counted under what is left of it.
+    is_name = _is_line(name)
+    counted = (name if is_name else fields.judged_line(name))[:MAX_USER_NAME]
+    failures = staff.failures_since(session, counted, client_ip, now - limits.window)
     wait = _wait(failures, limits, now)
     if wait > 0:
         raise TooManyAttempts(wait)
-    user = staff.user_by_name(session, name)
+    user = staff.user_by_name(session, name) if is_name else None
     matches = password_matches(user.password_hash if user else _UNKNOWN_USER_HASH, password)
     if user is None or user.disabled or not matches:
-        staff.insert_failure(session, name[:MAX_USER_NAME], client_ip)
+        staff.insert_failure(session, counted, client_ip)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
