@@ -34,7 +34,7 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-## Throughput and latency of a running stack, then model load time, size and memory (README).
+## Throughput and latency of a running stack, then model load time, size and memory (docs/benchmarks.md).
 bench: $(VENV)/.test-installed
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.ratelimits

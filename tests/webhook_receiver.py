@@ -1,5 +1,5 @@
 """A small real webhook receiver for the tests: an HTTP server in a thread that checks each
-event's signature and timestamp the way the README tells a site to (written here from that
+event's signature and timestamp the way docs/webhooks.md tells a site to (written here from that
 description, not from our code), and answers 500 to the first tries of a path if told to."""
 
 from __future__ import annotations

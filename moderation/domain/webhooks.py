@@ -1,6 +1,6 @@
 """Webhooks: a site registers URLs that receive a `comment.status_changed` event whenever one
 of its comments changes status (the policy, a moderator or readers' reports), signed with the
-site's secret key. The README's "Webhooks" section is the receivers' documentation.
+site's secret key. docs/webhooks.md is the receivers' documentation.
 
 The events are written in the transaction of the change (an outbox: storage/webhooks.py), sent
 by workers on the `webhooks` queue after the commit, retried with backoff, and kept as failed
@@ -45,7 +45,7 @@ SIGNATURE_HEADER = "Moderation-Signature"
 # Which attempt this is (1 for the first): receivers may log it; it is not signed.
 ATTEMPT_HEADER = "Moderation-Attempt"
 SIGNATURE_VERSION = "v1"
-# What the README tells receivers to accept: timestamps up to this old.
+# What docs/webhooks.md tells receivers to accept: timestamps up to this old.
 TOLERANCE_SECONDS = 300
 
 

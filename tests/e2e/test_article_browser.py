@@ -47,9 +47,9 @@ XSS_NAME = '<img src=x onerror="window.__xss=1">Nadia'
 
 
 def readme_widget_policy(service: str) -> str:
-    """The Content-Security-Policy that README.md gives for a page embedding the widget, with
-    this service's origin for its example one."""
-    readme = (ROOT / "README.md").read_text()
+    """The Content-Security-Policy that docs/embedding.md gives for a page embedding the
+    widget, with this service's origin for its example one."""
+    readme = (ROOT / "docs" / "embedding.md").read_text()
     section = readme[readme.index("## Embedding the comments") :]
     line = next(
         line.strip()
@@ -189,7 +189,7 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     )
     # The site's own rule, as plain as rules get: it wins over the widget's.
     site_css = {"site.css": "label { font-weight: 300 }"}
-    # The registered site's page has the strict policy README.md gives for the widget.
+    # The registered site's page has the strict policy docs/embedding.md gives for the widget.
     strict = {"Content-Security-Policy": readme_widget_policy(stack.base)}
     registered = news_site(page_html, headers=strict, files=site_css)
     elsewhere = news_site(page_html, files=site_css)

@@ -1,4 +1,4 @@
-"""Webhooks in the service: the signature a receiver checks (also with the README's snippet),
+"""Webhooks in the service: the signature a receiver checks (also with docs/webhooks.md's snippet),
 the outbox rows that each kind of status change writes (only for sites with endpoints, only
 when the change commits, sent to the queue after the commit), claiming and re-sending, and the
 `moderation webhooks` commands."""
@@ -106,11 +106,11 @@ def test_the_signature_verifies_as_a_receiver_checks_it_and_as_the_readme_shows(
     assert not verify("sk_site", headers, body.replace(b"evt-1", b"evt-2"), now)
     assert not verify("sk_site", headers, body, now + 301)  # a replay, five minutes on
 
-    # The README's snippet, run as a site would paste it.
-    readme = (ROOT / "README.md").read_text()
+    # The documentation's snippet, run as a site would paste it.
+    readme = (ROOT / "docs" / "webhooks.md").read_text()
     section = readme[readme.index("## Webhooks") :]
     snippet = re.search(r"```python\n(.*?)```", section, re.S)
-    assert snippet, "the README's Webhooks section has a Python snippet"
+    assert snippet, "docs/webhooks.md has a Python snippet"
     namespace: dict[str, Any] = {}
     exec(snippet.group(1), namespace)
     check = namespace["verify_webhook"]
@@ -175,7 +175,7 @@ def test_policy_decisions_write_one_event_per_endpoint_of_the_comments_site(
     }
     assert event["data"]["reasons"] == "scores below the hold thresholds"
     assert event["data"]["model_version"] == "m-7"
-    # The author's email stays with us (see the README).
+    # The author's email stays with us (see docs/webhooks.md).
     assert "ann.private@example.com" not in json.dumps(event)
 
 
