@@ -42,10 +42,7 @@ def webhooks_add(
 
     endpoint = _run(lambda s: webhooks.add_endpoint(s, site, url))
     typer.echo(f"added webhook {endpoint.id} for site {endpoint.site}: {endpoint.url}")
-    typer.echo(
-        "events are signed with the site's secret key; see docs/webhooks.md "
-        "to verify them"
-    )
+    typer.echo("events are signed with the site's secret key; see docs/webhooks.md to verify them")
 
 
 @webhooks_app.command("list")

@@ -6,7 +6,8 @@ refuse it either). comment-check stores the comment and queues it like any other
 for a worker's decision through the decision feed (moderation/decision_feed.py), up to
 `akismet_timeout_seconds`; the rules are in moderation/domain/akismet.py.
 
-Left out of the OpenAPI schema: its clients speak Akismet's protocol, documented in docs/compatible-apis.md.
+Left out of the OpenAPI schema: its clients speak Akismet's protocol, documented in
+docs/compatible-apis.md.
 """
 
 from __future__ import annotations

@@ -204,14 +204,6 @@ class SignedIn:
     csrf_token: str
 
 
-def _is_line(value: str) -> bool:
-    try:
-        fields.line(value)
-    except fields.FieldRuleBroken:
-        return False
-    return True
-
-
 def sign_in(
     session: Session,
     name: str,
@@ -227,7 +219,7 @@ def sign_in(
     now = utcnow()
     # A name no account can have (a control character, which no database may be asked for)
     # is a wrong name like any other, counted under what is left of it.
-    is_name = _is_line(name)
+    is_name = fields.is_line(name)
     counted = (name if is_name else fields.judged_line(name))[:MAX_USER_NAME]
     failures = staff.failures_since(session, counted, client_ip, now - limits.window)
     wait = _wait(failures, limits, now)

@@ -105,6 +105,15 @@ def line(value: str) -> str:
     return value
 
 
+def is_line(value: str) -> bool:
+    """Whether a value keeps the one-line rule (a name an account or an article can have)."""
+    try:
+        line(value)
+    except FieldRuleBroken:
+        return False
+    return True
+
+
 def judged_text(value: str) -> str:
     """Text we are asked to judge rather than refuse (Akismet's parameters: its client has
     accepted the comment already): line ends normalised, what `text` refuses dropped, a lone

@@ -77,17 +77,9 @@ INERT_CHECK = """() => {
 }"""
 
 
-def _is_line(value: str) -> bool:
-    try:
-        fields.line(value)
-    except fields.FieldRuleBroken:
-        return False
-    return True
-
-
 def _name(payload: str, n: int) -> str:
     """The payload as the author's name where a name may hold it."""
-    return payload[:100] if _is_line(payload[:100]) else f"Reader {n}"
+    return payload[:100] if fields.is_line(payload[:100]) else f"Reader {n}"
 
 
 def _keys(database_url: str) -> dict[str, str]:
@@ -137,7 +129,7 @@ def _feed_the_corpus(stack: Stack, http: httpx.Client, news: str, token: str) ->
         assert answer.status_code == 303, (payload, answer.text)
         ids["form"].append(int(re.findall(r"comment=(\d+)", answer.headers["location"])[0]))
     # Payloads as article ids, and as an article's title set by the site's backend.
-    article_ids = [p for p in PAYLOADS if _is_line(p) and "/" not in p][:12]
+    article_ids = [p for p in PAYLOADS if fields.is_line(p) and "/" not in p][:12]
     for n, article_id in enumerate(article_ids):
         answer = http.post(
             "/api/v1/comments",

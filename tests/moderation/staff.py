@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -34,17 +35,22 @@ def add_account(database_url: str, name: str, role: Role = Role.MODERATOR) -> Ac
     return Account(name, role, token)
 
 
-def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
-    """Sign in through the login form as a browser does; the CSRF token of the session."""
+def post_sign_in(client: TestClient, name: str, password: str = PASSWORD) -> Any:
+    """The login form, filled in and posted as a browser does; the answer to the post."""
     form = client.get("/moderation/login")
     assert form.status_code == 200, form.text
     login_token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert login_token
-    answer = client.post(
+    return client.post(
         "/moderation/login",
         data={"name": name, "password": password, "csrf_token": login_token.group(1)},
         follow_redirects=False,
     )
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Sign in through the login form as a browser does; the CSRF token of the session."""
+    answer = post_sign_in(client, name, password)
     assert answer.status_code == 303, answer.text
     page = client.get("/moderation/queue/pending")
     assert page.status_code == 200, page.text

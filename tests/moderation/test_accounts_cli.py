@@ -3,7 +3,6 @@ them, against a database the commands migrate themselves."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -13,7 +12,7 @@ from moderation.config import Settings
 from moderation.storage.db import session_scope
 from moderation.storage.models import ApiToken, User
 from tests.conftest import run_moderation
-from tests.moderation.staff import sign_in
+from tests.moderation.staff import post_sign_in, sign_in
 
 PASSWORD = "a long enough password"
 
@@ -102,15 +101,7 @@ def test_a_leaked_token_is_revoked_without_disabling_its_owner(tmp_path: Path) -
 
 
 def signs_in(browser: TestClient, name: str, password: str) -> bool:
-    form = browser.get("/moderation/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token
-    answer = browser.post(
-        "/moderation/login",
-        data={"name": name, "password": password, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    return answer.status_code == 303
+    return bool(post_sign_in(browser, name, password).status_code == 303)
 
 
 def test_an_operator_sets_a_password_and_enables_an_account_again(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from moderation.storage.migrate import upgrade
 from moderation.storage.models import DEFAULT_SITE_ID, Article, Comment, Site
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import add_account
+from tests.moderation.staff import add_account, post_sign_in
 from tests.moderation.test_sites import NEWS_ORIGIN, add_site, fresh_sites
 
 SCRIPT_URL = "javascript:alert(document.domain)//"
@@ -394,18 +394,8 @@ def test_a_sign_in_name_no_account_can_have_is_a_wrong_name(
 ) -> None:
     add_account(database_url, "mona")
 
-    def sign_in_as(name: str) -> Any:
-        form = api.get("/moderation/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert token
-        return api.post(
-            "/moderation/login",
-            data={"name": name, "password": "wrong password!", "csrf_token": token.group(1)},
-            follow_redirects=False,
-        )
-
-    wrong = sign_in_as("mona")
-    odd = sign_in_as("mo\x00na")  # PostgreSQL cannot even be asked for it
+    wrong = post_sign_in(api, "mona", "wrong password!")
+    odd = post_sign_in(api, "mo\x00na", "wrong password!")  # PostgreSQL cannot be asked for it
 
     assert odd.status_code == wrong.status_code == 401, odd.text
     assert "Wrong name or password" in odd.text
