@@ -123,8 +123,8 @@ def judged_text(value: str) -> str:
 
 
 def judged_line(value: str) -> str:
-    """One line we are asked to judge rather than refuse: as `judged_text`, and line breaks,
-    tabs and line breaks made spaces, bidirectional controls dropped too."""
+    """One line we are asked to judge rather than refuse: as `judged_text`, with line breaks
+    and tabs made spaces and bidirectional controls dropped too."""
     value = _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
     return _LONE_SURROGATE.sub("\ufffd", _BIDI_CONTROL.sub("", value))
 
@@ -148,7 +148,9 @@ def is_http_url(value: object) -> bool:
     whitespace or control character a browser would strip to find another scheme."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         return False
-    if _CONTROL.search(value) or value != value.strip() or " " in value:
+    if _CONTROL.search(value) or value != value.strip() or " " in value or "\\" in value:
+        # A backslash is no URL character: browsers read it as "/" ("https://evil\@ours/" goes
+        # to evil), Python's urlsplit does not (it sees the host "ours").
         return False
     try:
         parts = urlsplit(value)
@@ -167,7 +169,9 @@ def safe_href(value: object) -> str | None:
 def origin_of(url: str) -> str | None:
     """`https://News.Example:443/path` -> `https://news.example`: what a browser sends as
     Origin (scheme, host and a port only when it is not the scheme's own); None if the URL has
-    none."""
+    none. A backslash makes it none: browsers and urlsplit disagree on the host it leaves."""
+    if "\\" in url:
+        return None
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname

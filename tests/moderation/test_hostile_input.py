@@ -262,12 +262,24 @@ def test_the_site_sets_its_articles_url_with_its_key_or_from_its_own_pages(
         json={**VALID, "site_id": site.slug, "article_id": "a3", "article_url": EVIL},
         headers={"Origin": NEWS_ORIGIN},
     )
+    # Python's urlsplit sees the host news.example here; a browser goes to evil.example.
+    backslashed = client.post(
+        "/api/v1/comments",
+        json={
+            **VALID,
+            "site_id": site.slug,
+            "article_id": "a4",
+            "article_url": "https://evil.example\\@news.example/a4",
+        },
+        headers={"Origin": NEWS_ORIGIN},
+    )
 
     assert from_backend.status_code == 202, from_backend.text
     assert from_its_page.status_code == 303, from_its_page.text
     assert from_its_page.headers["location"].startswith(f"{NEWS_ORIGIN}/a2?comment=")
-    assert elsewhere.status_code == 422
+    assert elsewhere.status_code == backslashed.status_code == 422
     assert elsewhere.json()["fields"][0]["field"] == "article_url"
+    assert backslashed.json()["fields"][0]["field"] == "article_url"
 
 
 def test_an_opaque_origin_cannot_post_a_form(client: TestClient) -> None:
