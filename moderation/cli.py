@@ -127,30 +127,28 @@ def users_list() -> None:
         typer.echo(f"{user.name:<24} {user.role:<10} {state:<9} {tokens[user.id]:>6}  {last}")
 
 
-@users_app.command("disable")
-def users_disable(name: str) -> None:
-    """Disable an account: its sessions end and its tokens stop working at once."""
+def _switch_user(name: str, enable: bool) -> None:
     from moderation.domain import accounts
     from moderation.storage.db import session_scope
 
+    switch = accounts.enable_user if enable else accounts.disable_user
     with session_scope(_database_url()) as session:
-        found = accounts.disable_user(session, name)
+        found = switch(session, name)
     if not found:
         _fail(f"no user named {name!r}")
-    typer.echo(f"disabled {name}")
+    typer.echo(f"{'enabled' if enable else 'disabled'} {name}")
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Disable an account: its sessions end and its tokens stop working at once."""
+    _switch_user(name, enable=False)
 
 
 @users_app.command("enable")
 def users_enable(name: str) -> None:
     """Enable a disabled account again; it signs in anew (revoked tokens stay revoked)."""
-    from moderation.domain import accounts
-    from moderation.storage.db import session_scope
-
-    with session_scope(_database_url()) as session:
-        found = accounts.enable_user(session, name)
-    if not found:
-        _fail(f"no user named {name!r}")
-    typer.echo(f"enabled {name}")
+    _switch_user(name, enable=True)
 
 
 @users_app.command("set-password")

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from moderation.domain.policy import Thresholds
-from moderation.domain.rates import checked_rates
+from moderation.domain.rates import Rate
 
 
 class Settings(BaseSettings):
@@ -118,21 +118,21 @@ class Settings(BaseSettings):
     # Comments from one address. A reader writes a few a minute at most, but NAT and carrier-
     # grade NAT put offices, campuses and mobile networks behind one address: the burst is
     # generous, and the hourly cap is what stops a script (it got 2,000 through in 7 s).
-    rate_per_address: str = "10/minute;100/hour"
+    rate_per_address: Rate = "10/minute;100/hour"
     # Comments to one site from every address together: a backstop against a flood spread over
     # many addresses. A busy site peaks at tens a second; this allows 100/s averaged over a
     # minute, far above that and far below what the workers decide (~1,000/s).
-    rate_per_site: str = "6000/minute"
+    rate_per_site: Rate = "6000/minute"
     # Calls with one site's key to the Akismet- or Perspective-compatible API (each counted on
     # its own): a site's backend calls them once or twice per comment, so the same headroom.
-    rate_per_key: str = "6000/minute"
+    rate_per_key: Rate = "6000/minute"
     # Failed authentications from one address: a wrong site key (submissions, Akismet,
     # Perspective) or a wrong or revoked moderation API token. Past this every further try is
     # refused with 429 before the key is looked at. A client with a stale key sees 401s first.
-    rate_auth_failures_per_address: str = "10/minute;100/hour"
+    rate_auth_failures_per_address: Rate = "10/minute;100/hour"
     # Sign-in attempts from one address, right or wrong, refused before the password is hashed
     # (argon2: 64 MiB and tens of milliseconds a try); a newsroom signs in a few times a day.
-    rate_sign_ins_per_address: str = "10/minute;100/hour"
+    rate_sign_ins_per_address: Rate = "10/minute;100/hour"
 
     # Proxies whose X-Forwarded-For (and X-Forwarded-Proto) is believed: addresses or networks,
     # comma-separated or a JSON list. Empty (the default): nobody's, and a request's address is
@@ -176,17 +176,6 @@ class Settings(BaseSettings):
     training_data_dir: Path = Path("../shared/datasets")
 
     log_level: str = "INFO"
-
-    @field_validator(
-        "rate_per_address",
-        "rate_per_site",
-        "rate_per_key",
-        "rate_auth_failures_per_address",
-        "rate_sign_ins_per_address",
-    )
-    @classmethod
-    def _rates(cls, value: str) -> str:
-        return checked_rates(value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -138,10 +138,7 @@ def check_password_rules(password: str) -> None:
 
 def add_user(session: Session, name: str, role: Role, password: str) -> Staff:
     name = name.strip()
-    try:
-        fields.line(name)
-    except fields.FieldRuleBroken as broken:
-        raise AccountProblem("name", broken.rule, f"name {broken.message}") from None
+    fields.checked("name", name, fields.line, "invalid_account")
     if not name or len(name) > MAX_USER_NAME or any(c.isspace() for c in name):
         raise AccountProblem(
             "name", "format", f"name must be 1 to {MAX_USER_NAME} characters without spaces"

@@ -3,7 +3,7 @@ history here (approved so far, and how many of their recent comments were remove
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -104,18 +104,6 @@ class AuthorRuleRequest(BaseModel):
     note: Text = Field(default="", max_length=500)
 
 
-def _checked(name: str, value: str, rule: Callable[[str], str]) -> str:
-    try:
-        return rule(value)
-    except fields.FieldRuleBroken as broken:
-        raise ServiceError(
-            422,
-            "invalid_request",
-            f"{name} {broken.message}",
-            [FieldProblem(name, broken.rule, f"{name} {broken.message}")],
-        ) from None
-
-
 def _kind_and_value(request: AuthorRuleRequest) -> tuple[AuthorRuleKind, str]:
     email = (request.email or "").strip().lower()
     ip = (request.ip or "").strip()
@@ -134,9 +122,9 @@ def _kind_and_value(request: AuthorRuleRequest) -> tuple[AuthorRuleKind, str]:
                 "authors are trusted by email, not by address",
                 [FieldProblem("ip", "trust_by_email", "trust an author by email")],
             )
-        return AuthorRuleKind.BAN_IP, _checked("ip", ip, fields.ip_address)
+        return AuthorRuleKind.BAN_IP, fields.checked("ip", ip, fields.ip_address)
     # Lower-cased whole: bans and trust match an author's email case-blind.
-    email = _checked("email", email, fields.email).lower()
+    email = fields.checked("email", email, fields.email).lower()
     kind = AuthorRuleKind.BAN_EMAIL if request.action == "ban" else AuthorRuleKind.TRUST_EMAIL
     return kind, email
 
@@ -157,7 +145,7 @@ def set_rule(session: Session, request: AuthorRuleRequest, actor: str) -> Author
 
 def lift_rules(session: Session, value: str) -> int:
     """Remove every ban or trust naming this email or address."""
-    if "\x00" in value:  # no rule holds one (nor can PostgreSQL compare text with it)
+    if not fields.is_line(value):  # no rule holds one (nor can PostgreSQL compare a NUL)
         return 0
     return rules.remove_author_rules(
         session, [k.value for k in AuthorRuleKind], value.strip().lower()

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+
+from moderation.domain.errors import FieldProblem, ServiceError
 
 MAX_URL = 2000
 MAX_EMAIL = 254
@@ -51,6 +54,25 @@ class FieldRuleBroken(ValueError):
 
     def __str__(self) -> str:
         return self.message
+
+
+def refused(
+    name: str, broken: FieldRuleBroken, code: str = "invalid_request", said: str | None = None
+) -> ServiceError:
+    """The 422 naming the field whose rule a value broke (`said`: how the message names it)."""
+    message = f"{said or name} {broken.message}"
+    return ServiceError(422, code, message, [FieldProblem(name, broken.rule, message)])
+
+
+def checked(
+    name: str, value: str, rule: Callable[[str], str], code: str = "invalid_request"
+) -> str:
+    """The value through its field's rule, or the 422 naming the field (the services' and the
+    commands' way in; the API's models apply the same rules as pydantic validators)."""
+    try:
+        return rule(value)
+    except FieldRuleBroken as broken:
+        raise refused(name, broken, code) from None
 
 
 def _code(character: str) -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import Annotated
 
 from limits import RateLimitItem, parse_many
+from pydantic import AfterValidator
 
 # An IPv6 subscriber is given a whole /64 (RFC 6177), so one person can use 2^64 addresses:
 # counting them one by one would limit nothing.
@@ -40,6 +42,10 @@ def checked_rates(text: str) -> str:
     """For validators: the text itself if it parses, else ValueError."""
     parse_rates(text.strip())
     return text.strip()
+
+
+# A setting or a site's override in that notation, checked when it is read.
+Rate = Annotated[str, AfterValidator(checked_rates)]
 
 
 @lru_cache(maxsize=4096)

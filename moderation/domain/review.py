@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from moderation.domain import fields
 from moderation.domain.accounts import Staff
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.policy import Reason
@@ -461,11 +462,9 @@ def _csv_safe(value: str) -> str:
 
 
 def filter_text(field: str, value: str | None) -> str | None:
-    """A filter a moderator typed, compared with stored text. PostgreSQL cannot hold NUL in
-    text and fails a query that carries one, so such a filter is refused here (422)."""
-    if value and "\x00" in value:
-        raise InvalidQuery(field, f"{field} must not contain NUL (U+0000)")
-    return value or None
+    """A filter a moderator typed, compared with stored text: under the rule of the text it is
+    compared with (PostgreSQL fails a query that carries a NUL), else a 422 naming it."""
+    return fields.checked(field, value, fields.text) if value else None
 
 
 def audit_filter(

@@ -97,9 +97,7 @@ class CommentSubmission(BaseModel):
         default=None, ge=1, le=MAX_ID
     )
     author_name: Line = Field(min_length=1, max_length=MAX_NAME)
-    author_email: Annotated[EmailAddress, BeforeValidator(_checked(fields.line))] = Field(
-        min_length=1, max_length=MAX_EMAIL
-    )
+    author_email: EmailAddress = Field(min_length=1, max_length=MAX_EMAIL)
     author_url: OptionalHttpUrl = None
     body: Text = Field(min_length=1, max_length=MAX_BODY)
     # The reader's address and browser, passed by a site's backend that submits server to

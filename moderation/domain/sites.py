@@ -17,15 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.domain.policy import Thresholds
-from moderation.domain.rates import checked_rates
+from moderation.domain.rates import Rate
 from moderation.storage import sites as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import DEFAULT_SITE_ID, Site, utcnow
@@ -40,9 +40,6 @@ KEY_PREFIX = "sk_"
 def new_key() -> str:
     """A site's secret key: 32 random bytes, URL-safe (it travels in `?key=` too)."""
     return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-Rate = Annotated[str, AfterValidator(checked_rates)]
 
 
 class SitePolicy(BaseModel):
@@ -109,24 +106,12 @@ def normalise_origin(value: str) -> str:
     try:
         return fields.origin(value)
     except fields.FieldRuleBroken as broken:
-        raise _field_error("origin", broken, f"origin {value!r}") from None
-
-
-def _field_error(
-    name: str, broken: fields.FieldRuleBroken, said: str | None = None
-) -> ServiceError:
-    message = f"{said or name} {broken.message}"
-    return ServiceError(422, f"invalid_{name}", message, [FieldProblem(name, broken.rule, message)])
+        raise fields.refused("origin", broken, "invalid_origin", f"origin {value!r}") from None
 
 
 def _checked(name: str, value: str | None, rule: Callable[[str], str]) -> str | None:
     """A site's field through its rule (moderation.domain.fields); None stays None."""
-    if value is None:
-        return None
-    try:
-        return rule(value)
-    except fields.FieldRuleBroken as broken:
-        raise _field_error(name, broken) from None
+    return None if value is None else fields.checked(name, value, rule, f"invalid_{name}")
 
 
 @dataclass(frozen=True, slots=True)
