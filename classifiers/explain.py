@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from classifiers.cues import cue_places
 from classifiers.features import (
     _BIGRAM_MIX,
     _CALL_TO_ACTION,
@@ -67,6 +68,26 @@ class Explanation:
     signals: Mapping[str, float] = field(default_factory=dict)
     # Per toxicity attribute the model has (threat, insult, ...): its spans, strongest first.
     attributes: Mapping[str, tuple[Span, ...]] = field(default_factory=dict)
+    # Per score that is one sentence's rather than the whole comment's (see
+    # ``Scorer.score``): that sentence's [start, end) in the body. Its spans lie inside it.
+    sentences: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+    def in_sentences(self, sentences: Mapping[str, tuple[int, int]]) -> Explanation:
+        """This explanation with each named score's spans kept to its sentence."""
+
+        def inside(name: str, spans: tuple[Span, ...]) -> tuple[Span, ...]:
+            if name not in sentences:
+                return spans
+            start, end = sentences[name]
+            return tuple(s for s in spans if s.start >= start and s.end <= end)
+
+        return Explanation(
+            spam=inside("spam", self.spam),
+            toxicity=inside("toxicity", self.toxicity),
+            signals=self.signals,
+            attributes={name: inside(name, spans) for name, spans in self.attributes.items()},
+            sentences=dict(sentences),
+        )
 
 
 # Characters that n-gram weight is not put on: whitespace and sentence punctuation, so that
@@ -293,6 +314,9 @@ class _Head:
         self.featurizer, self.coef = _linear_head(pipeline)
         f = self.featurizer
         self.lexicon_column = f.n_ngram_features_ if f.lexicon else None
+        # The cue columns follow the lexicon's (see CommentFeaturizer.n_text_features_).
+        first_cue = f.n_ngram_features_ + (1 if f.lexicon else 0)
+        self.cue_columns = {name: first_cue + i for i, name in enumerate(f._cue_names())}
         roles = tuple(f.roles) if f.roles is not None else ()
         self.meta: list[tuple[int, str, bool]] = []  # column, signal name, about the body
         for offset, name in enumerate(f.meta_feature_names_):
@@ -350,6 +374,14 @@ class _Head:
                     _spread(
                         mass, content, solid, h_lo, h_hi, np.full(len(hits), amount / len(hits))
                     )
+            if self.cue_columns:
+                for name, places in cue_places(text).items():
+                    amount = contrib.get(self.cue_columns[name], 0.0)
+                    if amount:
+                        c_lo = np.asarray([a for a, _ in places])
+                        c_hi = np.asarray([b for _, b in places])
+                        share = np.full(len(places), amount / len(places))
+                        _spread(mass, content, solid, c_lo, c_hi, share)
             pieces = list(_word_pieces(body, text, starts, ends, mass, content))
             signals: dict[str, float] = defaultdict(float)
             placed: dict[str, float] = defaultdict(float)

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from classifiers.cues import CUE_NAMES, cue_matrix, sentence_bounds
 from classifiers.normalise import normalise_text
 
 __all__ = ["COLUMNS", "CommentFeaturizer", "CommentMetaFeatures", "NgramHasher", "as_cells"]
@@ -210,8 +211,8 @@ def _lexicon_sets(lexicon: tuple[str, ...]) -> _LexiconSets:
     return words, phrases, firsts, longest
 
 
-def _lexicon_counts(texts: Sequence[str], sets: _LexiconSets) -> np.ndarray:
-    """``log1p`` of the number of lexicon words and phrases in each normalised text."""
+def _lexicon_hit_counts(texts: Sequence[str], sets: _LexiconSets) -> np.ndarray:
+    """The number of lexicon words and phrases in each normalised text (one column)."""
     words, phrases, firsts, longest = sets
     out = np.zeros((len(texts), 1), dtype=np.float32)
     for i, text in enumerate(texts):
@@ -224,9 +225,13 @@ def _lexicon_counts(texts: Sequence[str], sets: _LexiconSets) -> np.ndarray:
                 for n in range(2, longest + 1):
                     if " ".join(tokens[j : j + n]) in phrases:
                         hits += 1
-        if hits:
-            out[i, 0] = math.log1p(hits)
+        out[i, 0] = hits
     return out
+
+
+def _lexicon_counts(texts: Sequence[str], sets: _LexiconSets) -> np.ndarray:
+    """``log1p`` of the number of lexicon words and phrases in each normalised text."""
+    return np.log1p(_lexicon_hit_counts(texts, sets))
 
 
 class NgramHasher(TransformerMixin, BaseEstimator):
@@ -653,6 +658,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         char_bits: int = 18,
         char_scale: float = 1.0,
         lexicon: tuple[str, ...] = (),
+        cues: bool = False,
     ) -> None:
         self.text_column = text_column
         self.roles = roles
@@ -662,6 +668,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.char_bits = char_bits
         self.char_scale = char_scale
         self.lexicon = lexicon
+        self.cues = cues
 
     def fit(self, X: Any, y: Any = None) -> CommentFeaturizer:
         X = validate_data(self, X, dtype=None, reset=True)
@@ -681,7 +688,9 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         if any(not isinstance(t, str) for t in self.lexicon):
             raise ValueError("lexicon must be a sequence of strings")
         self.n_ngram_features_ = (1 << self.word_bits) + (1 << self.char_bits)
-        self.n_text_features_ = self.n_ngram_features_ + (1 if self.lexicon else 0)
+        self.n_text_features_ = (
+            self.n_ngram_features_ + (1 if self.lexicon else 0) + len(self._cue_names())
+        )
         self.meta_feature_names_ = np.asarray(
             _meta_names(self.roles) if self.roles is not None else [], dtype=object
         )
@@ -698,7 +707,12 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             self.char_bits,
             float(self.char_scale),
             tuple(self.lexicon),
+            self._cue_names(),
         )
+
+    def _cue_names(self) -> tuple[str, ...]:
+        # A model saved before the cues existed has no ``cues`` attribute.
+        return CUE_NAMES if getattr(self, "cues", False) else ()
 
     def transform(self, X: Any) -> sp.csr_matrix:
         check_is_fitted(self)
@@ -707,29 +721,84 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
 
     def transform_rows(self, rows: Sequence[Sequence[str]]) -> sp.csr_matrix:
         """Features of rows of strings (one per input column); no input validation."""
+        return self.transform_sentences(rows, sentences=False)[0]
+
+    def transform_sentences(
+        self, rows: Sequence[Sequence[str]], sentences: bool = True
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        """The rows' features, and the text features of each sentence of the rows that have
+        more than one (see ``classifiers.cues.sentence_bounds``), with the row each sentence
+        belongs to.
+
+        The text is hashed once, sentence by sentence (a NUL between sentences, so no n-gram
+        spans two); a row's counts are the sum of its sentences'. Scoring the sentences
+        therefore costs little more than scoring the rows, and one abusive sentence in a long
+        comment gets a score of its own. The sentence matrix has the ``n_text_features_``
+        columns only (n-grams, lexicon, cues): metadata belongs to the whole comment.
+        """
         texts = [normalise_text(row[self.text_column]) for row in rows]
-        ngrams = _sublinear_l2(
-            _hash_texts(
-                texts,
-                tuple(self.word_ngram_range),  # type: ignore[arg-type]
-                tuple(self.char_ngram_range),  # type: ignore[arg-type]
-                self.word_bits,
-                self.char_bits,
-            )
+        parts: list[str] = []
+        owner_list: list[int] = []
+        for i, text in enumerate(texts):
+            bounds = sentence_bounds(text)
+            parts += [text[a:b] for a, b in bounds]
+            owner_list += [i] * len(bounds)
+        owner = np.asarray(owner_list, dtype=np.int64)
+        counts = _hash_texts(
+            parts,
+            tuple(self.word_ngram_range),  # type: ignore[arg-type]
+            tuple(self.char_ngram_range),  # type: ignore[arg-type]
+            self.word_bits,
+            self.char_bits,
         )
-        features = _scale_chars(ngrams, self.word_bits, float(self.char_scale))
+        split = len(parts) != len(texts)
+        if split:
+            # Sum each row's sentences: a sparse (rows x sentences) indicator times the counts.
+            gather = sp.csr_matrix(
+                (np.ones(len(parts), dtype=np.float32), owner, np.arange(len(parts) + 1)),
+                shape=(len(parts), len(texts)),
+            ).T.tocsr()
+            whole = gather @ counts
+        else:
+            whole = counts
+        dense: list[np.ndarray] = []
+        part_dense: list[np.ndarray] = []
         if self.lexicon:
-            lexicon = _lexicon_sets(tuple(self.lexicon))
-            features = _append_dense(features, _lexicon_counts(texts, lexicon))
-        if self.roles is None:
-            return features
-        return _append_dense(features, _meta_matrix(self.roles, rows, np.float32))
+            hits = _lexicon_hit_counts(parts, _lexicon_sets(tuple(self.lexicon)))
+            part_dense.append(np.log1p(hits))
+            dense.append(np.log1p(np.bincount(owner, hits[:, 0], len(texts)))[:, None])
+        if self._cue_names():
+            cues = np.asarray(cue_matrix(parts), dtype=np.float32).reshape(len(parts), -1)
+            part_dense.append(cues)
+            row_cues = np.zeros((len(texts), cues.shape[1]), dtype=np.float32)
+            np.maximum.at(row_cues, owner, cues)
+            dense.append(row_cues)
+        features = self._text_features(whole, dense)
+        if self.roles is not None:
+            features = _append_dense(features, _meta_matrix(self.roles, rows, np.float32))
+        if not (sentences and split):
+            empty = sp.csr_matrix((0, self.n_text_features_), dtype=np.float32)
+            return features, empty, np.zeros(0, dtype=np.int64)
+        # Only the rows cut into several sentences: a one-sentence row is its own sentence.
+        several = np.bincount(owner, minlength=len(texts))[owner] > 1
+        keep = np.flatnonzero(several)
+        part_features = self._text_features(counts[keep], [block[keep] for block in part_dense])
+        return features, part_features, owner[keep]
+
+    def _text_features(self, counts: sp.csr_matrix, dense: list[np.ndarray]) -> sp.csr_matrix:
+        # In place: ``counts`` is always a matrix made for this call.
+        ngrams = _sublinear_l2(counts)
+        features = _scale_chars(ngrams, self.word_bits, float(self.char_scale))
+        for block in dense:
+            features = _append_dense(features, block.astype(np.float32, copy=False))
+        return features
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self)
         names = [f"ngram{i}" for i in range(self.n_ngram_features_)]
         if self.lexicon:
             names.append("lexicon_hits")
+        names += [f"cue_{name}" for name in self._cue_names()]
         return np.asarray(names + list(self.meta_feature_names_), dtype=object)
 
     def __sklearn_tags__(self) -> Any:

@@ -12,9 +12,11 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from classifiers.cues import sentence_bounds
 from classifiers.explain import Explanation, explain_rows
 from classifiers.features import COLUMNS, CommentFeaturizer
 from classifiers.labels import ATTRIBUTES
+from classifiers.normalise import normalise_with_spans
 from classifiers.persistence import ModelLoadError, load_models
 
 __all__ = ["DEFAULT_MODEL_DIR", "CommentText", "Scorer", "Scores", "comments_to_rows"]
@@ -109,8 +111,36 @@ class _SharedHeads:
         return cls(wide, weights, bias)
 
     def predict_proba(self, comments: Sequence[CommentText]) -> np.ndarray:
-        X = self.featurizer.transform_rows([_cells(c) for c in comments])
-        return expit((X @ self.weights).astype(np.float64) + self.bias)
+        return self.predict(comments)[0]
+
+    def predict(self, comments: Sequence[CommentText]) -> tuple[np.ndarray, np.ndarray]:
+        """Each comment's probabilities (one column per head, spam first), and per comment
+        and head the index of the sentence whose score it is (-1: the whole comment's).
+
+        Spam is the whole comment's (it is about the comment and its metadata, and a
+        compliment sentence on its own is not spam); every other head takes the highest of
+        the whole comment and each of its sentences, so one abusive sentence in a long
+        reasonable comment is not averaged away.
+        """
+        X, S, owner = self.featurizer.transform_sentences([_cells(c) for c in comments])
+        proba = expit((X @ self.weights).astype(np.float64) + self.bias)
+        winner = np.full(proba.shape, -1, dtype=np.int64)
+        if not owner.size:
+            return proba, winner
+        width = self.featurizer.n_text_features_
+        sentence = expit((S @ self.weights[:width, 1:]).astype(np.float64) + self.bias[1:])
+        # ``owner`` is sorted: each comment's sentences are one contiguous run.
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        group = np.cumsum(np.r_[False, owner[1:] != owner[:-1]])
+        owners = owner[starts]
+        top = np.maximum.reduceat(sentence, starts, axis=0)
+        whole = proba[owners, 1:]
+        beats = top > whole
+        proba[owners, 1:] = np.where(beats, top, whole)
+        # Which sentence: one whose score is its comment's best, where that beat the whole.
+        rows, heads = np.nonzero((sentence == top[group]) & beats[group])
+        winner[owner[rows], heads + 1] = rows - starts[group[rows]]
+        return proba, winner
 
 
 class Scorer:
@@ -173,9 +203,28 @@ class Scorer:
         add to the logit, strongest first; plus the metadata signals that raised spam.
         Computed only when asked: several times the cost of ``score``.
         """
-        return explain_rows(
+        explanations = explain_rows(
             self._spam, self._toxicity, [_cells(c) for c in comments], top_k, self._attributes
         )
+        if self._shared is None or not explanations:
+            return explanations
+        # Where a score is one sentence's, its explanation points at that sentence.
+        _, winner = self._shared.predict(comments)
+        names = ("spam", "toxicity", *self.attributes)
+        out = []
+        for comment, explanation, won in zip(comments, explanations, winner, strict=True):
+            if (won < 0).all():
+                out.append(explanation)
+                continue
+            text, starts, ends = normalise_with_spans(_cells(comment)[0])
+            bounds = sentence_bounds(text)
+            places = {
+                name: (starts[bounds[k][0]], ends[bounds[k][1] - 1])
+                for name, k in zip(names, won.tolist(), strict=True)
+                if k >= 0
+            }
+            out.append(explanation.in_sentences(places))
+        return out
 
     def __repr__(self) -> str:
         return f"Scorer(version={self.version!r})"

@@ -64,6 +64,9 @@ TEXT_PARAMS: dict[str, Any] = {
     "word_bits": 18,
     "char_bits": 18,
     "char_scale": 0.5,
+    # Who a sentence targets and what it says of them (classifiers.cues): polite threats and
+    # calm dehumanisation have no rude word for an n-gram to weigh.
+    "cues": True,
 }
 
 

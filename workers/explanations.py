@@ -40,18 +40,23 @@ def _spans(found: Sequence[Span]) -> list[list[float]]:
 
 def stored_explanation(explanation: Explanation, model_version: str) -> dict[str, Any]:
     """The JSON kept on the decision: spans per score (offsets into the original body), the
-    metadata signals that raised spam, and the model that found them."""
+    metadata signals that raised spam, the model that found them, and for a score that is one
+    sentence's, that sentence's [start, end]."""
     spans = {
         "spam": _spans(explanation.spam),
         "toxicity": _spans(explanation.toxicity),
         **{name: _spans(found) for name, found in explanation.attributes.items()},
     }
     signals = {name: round(value, 3) for name, value in explanation.signals.items()}
-    return {
+    found = {
         "spans": spans,
         "signals": {name: value for name, value in signals.items() if value > 0},
         "model_version": model_version,
     }
+    if explanation.sentences:
+        # The scores that are one sentence's, and where that sentence is in the body.
+        found["sentences"] = {name: list(place) for name, place in explanation.sentences.items()}
+    return found
 
 
 def _nothing_found(model_version: str, reason: str) -> dict[str, Any]:

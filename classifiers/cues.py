@@ -1,0 +1,295 @@
+"""What n-grams miss: who a sentence is aimed at, and what it says of them.
+
+A bag of n-grams scores "vermin, the lot of them" or "someone should pay him a visit" as
+clean because none of its words is rude, and "fucking brilliant reporting" as abusive
+because one is. What makes a sentence an attack is a target (the reader, a named person, a
+group) together with something said of that target (a dehumanising noun, "should be
+deported", "I know where you live", "kys"). These cues are matched per sentence on the
+normalised text and given to the models as features (one column each, so the models learn how
+much each is worth from the data) and to the policy as named signals a moderator can read.
+
+Hand-written rather than learnt because the data sets hold too few polite threats and coded
+words for n-grams to learn them, and a phrase list is something a moderator can read and
+correct. The hate codes are a maintained, cited list (``lexicons/hate_codes.tsv``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = [
+    "CUE_NAMES",
+    "SIGNAL_CUES",
+    "Cue",
+    "cue_matrix",
+    "cue_places",
+    "find_cues",
+    "hate_codes",
+    "sentence_bounds",
+]
+
+HATE_CODES_FILE = Path(__file__).resolve().parent / "lexicons" / "hate_codes.tsv"
+
+
+def _words(*phrases: str) -> str:
+    return "|".join(phrases)
+
+
+# The reader or the person addressed.
+# "u" and "ur" only as words of their own, not the "u" of "u.s." or "u.k.".
+_YOU = r"\b(?:you|your|youre|yours|yourself|yourselves|ya)\b|(?<![.\w])(?:u|ur)(?![.\w])"
+# A person talked about: the article's author and the people a news site writes about.
+_PERSON = (
+    r"\b(?:him|her|he|she|his|hers|himself|herself|the (?:journalist|reporter|author|writer"
+    r"|editor|columnist|presenter|mayor|councillor|minister|judge|mp|senator)|this (?:guy|man"
+    r"|woman|bloke|clown|lady|reporter|journalist|writer|author))\b"
+)
+# Groups people are attacked as (plurals and collective names; the singular of a group noun
+# is mostly used descriptively).
+_GROUP = (
+    r"\b(?:immigrants|migrants|refugees|asylum seekers|illegals|foreigners|muslims|moslems"
+    r"|islam|islamists|jews|jewish people|zionists|blacks|black people|whites|white people"
+    r"|africans|arabs|asians|chinese|mexicans|latinos|hispanics|indians|pakistanis|pakis"
+    r"|poles|romanians|gypsies|roma|travellers|gays|gay people|homosexuals|lesbians|queers"
+    r"|trans people|transgenders|trannies|lgbt|lgbtq|women|females|feminists|girls|men|males"
+    r"|christians|catholics|hindus|sikhs|atheists|disabled people|the disabled|autistic people"
+    r"|retards|these people|those people|their kind|that lot|the lot of them|all of them"
+    r"|every one of them|them all)\b"
+)
+_DEHUMANISING = (
+    r"\b(?:vermin|parasites?|cockroach(?:es)?|rats|animals|savages?|sub ?humans?|subhuman"
+    r"|filth|scum|plague|infestation|infest(?:ed|ing)?|diseased?|cancer|invaders?|invasion"
+    r"|apes|monkeys|pigs|swine|leech(?:es)?|breed(?:ing)? like|creatures|mongrels|trash"
+    r"|garbage|cattle|locusts|lice|maggots|not human|less than human|inferior|degenerates?"
+    r"|barbarians|primitive|mutts?)\b"
+)
+_HARM_VERB = (
+    r"(?:shot|hanged|hung|killed|deported|gassed|exterminated|eradicated|wiped out|eliminated"
+    r"|lynched|burned|burnt|beaten|put down|drowned|executed|castrated|sterili[sz]ed|culled"
+    r"|purged|hunted down|strung up|locked up forever|thrown out|sent back|stoned|shipped back)"
+)
+_HARM_SHOULD = (
+    r"\b(?:should|ought to|needs? to|must|deserves? to|have to|has to|gotta|to)\s+(?:all\s+)?"
+    r"(?:be|get|got)\s+" + _HARM_VERB + r"\b"
+    r"|\b(?:deserves?|earned)\s+(?:to die|a bullet|a beating|what'?s coming|to suffer|to hang"
+    r"|to be raped|death)\b"
+    r"|\b(?:kill|shoot|hang|burn|gas|exterminate|deport|nuke|lynch|eradicate)\s+(?:them|him"
+    r"|her|you|all|every|the lot|these|those)\b"
+)
+_THREAT = (
+    r"\bpay (?:him|her|you|them|his family|her family|your family)?\s*(?:a little )?visit\b"
+    r"|\bknow where (?:you|he|she|they|your \w+) (?:live|lives|work|works|sleep|sleeps)\b"
+    r"|\bknow where your (?:kids|children|family|wife|husband|daughter|son)\b"
+    r"|\bwatch (?:your|his|her) back\b"
+    r"|\b(?:wait|waiting|be waiting) for (?:you|him|her|them) (?:outside|after|at)\b"
+    r"|\bsleep with one eye open\b"
+    r"|\bwould be a (?:shame|pity) if (?:something|anything)\b"
+    r"|\baccidents happen\b"
+    r"|\byou(?:ll| will| are going to| re going to) (?:regret|pay for) (?:this|it|that)\b"
+    r"|\b(?:hunt|track) (?:you|him|her|them) down\b"
+    r"|\b(?:coming|come) for (?:you|him|her)\b"
+    r"|\bi(?: will|ll|m going to|m gonna| am going to) (?:kill|hurt|find|end|destroy|get|beat"
+    r"|stab|shoot|break|make) (?:you|him|her|them)\b"
+    r"|\b(?:days are numbered|dead (?:man|woman) walking)\b"
+    r"|\b(?:bullet|bullets) (?:for|in|between) (?:you|him|her|them|your|his|her)\b"
+    r"|\b(?:your|his|her) (?:kids|children|daughter|son|wife|husband) (?:go|goes|walk|walks"
+    r"|attend|attends) (?:to|home)\b"
+    r"|\b(?:his|her|your) (?:home )?address is\b"
+    r"|\b(?:he|she) lives (?:at|on) (?:number )?\d+\b"
+    r"|\bsomeone (?:should|needs to|ought to) (?:teach|sort|deal with|shut|take care of|pay)\b"
+)
+_SELF_HARM = (
+    r"\bkys\b|\bkill (?:yo)?urself\b|\bkill yourselves\b|\bneck yourself\b|\ban hero\b"
+    r"|\bdrink bleach\b|\bjump off a (?:bridge|cliff|roof|building)\b|\bgo die\b"
+    r"|\bhang yourself\b|\bslit your wrists\b|\bunalive yourself\b|\bend yourself\b"
+    r"|\boff yourself\b|\bdo (?:us|everyone|the world)(?: all)? a favou?r and (?:die|disappear)\b"
+    r"|\bthe world (?:would be|is) better (?:off )?without you\b"
+)
+# Counter-speech and negation: the words of an attack, quoted or named in order to condemn it.
+_COUNTER = (
+    r"\b(?:it'?s|it is|is|that'?s|that is) (?:wrong|not ok|not okay|disgusting|unacceptable"
+    r"|shameful|racist|vile|dehumani[sz]ing|despicable|sick) to (?:call|say|describe|label"
+    r"|treat|compare)\b"
+    r"|\b(?:stop|don'?t|do not|never|quit) (?:calling|call|comparing)\b"
+    r"|\bcalling (?:them|people|anyone|\w+) \w+ is (?:wrong|racist|vile|disgusting"
+    r"|dehumani[sz]ing|unacceptable|not ok)\b"
+    r"|\b(?:no one|nobody|no human being) (?:deserves|should be called|is)\b"
+    r"|\b(?:are|is) not (?:vermin|animals|parasites|invaders|criminals|subhuman)\b"
+)
+_ECHO = r"\(\(\s*[a-z][a-z ]{0,30}?\s*\)\)"  # (((they))), squeezed to ((they)) by normalisation
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A cue found in a comment: its name and the normalised words that matched."""
+
+    name: str
+    text: str
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern)
+    for name, pattern in (
+        ("target_you", _YOU),
+        ("target_person", _PERSON),
+        ("target_group", _GROUP),
+        ("dehumanising", _DEHUMANISING),
+        ("harm_should", _HARM_SHOULD),
+        ("threat_phrase", _THREAT),
+        ("self_harm_call", _SELF_HARM),
+        ("counter_speech", _COUNTER),
+        ("echo", _ECHO),
+    )
+}
+
+# The feature columns, in order: single cues, then a target together with what is said of
+# it in the same sentence (what makes a sentence an attack rather than a mention).
+CUE_NAMES: tuple[str, ...] = (
+    "target_you",
+    "target_person",
+    "target_group",
+    "dehumanising",
+    "harm_should",
+    "threat_phrase",
+    "self_harm_call",
+    "counter_speech",
+    "hate_code",
+    "you_attacked",
+    "person_attacked",
+    "group_dehumanised",
+    "group_harmed",
+)
+# The cues the policy names as reasons (the rest only inform the models).
+SIGNAL_CUES: tuple[str, ...] = (
+    "threat_phrase",
+    "self_harm_call",
+    "hate_code",
+    "group_dehumanised",
+    "group_harmed",
+    "you_attacked",
+    "person_attacked",
+    "counter_speech",
+)
+
+# A sentence ends at . ! ? or an ellipsis followed by a space (normalised text has no
+# newlines), except after an initial ("u.s.", "j. smith"). Sentences of fewer than
+# MIN_SENTENCE_WORDS words join the one before ("No.", "Mr." are not sentences of their own),
+# and a comment is cut into at most MAX_SENTENCES parts, so a pasted essay costs a bounded
+# number of extra rows.
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])(?<![\s.][a-z]\.)\s+")
+MIN_SENTENCE_WORDS = 4
+MAX_SENTENCES = 12
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each sentence of a normalised text, in order; ``text[start:end]``
+    is the sentence without the spaces that follow it. A text of one sentence (or none) is
+    one part: ``[(0, len(text))]``."""
+    pieces = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        pieces.append((start, match.start()))
+        start = match.end()
+    pieces.append((start, len(text)))
+    bounds: list[tuple[int, int]] = []
+    opening: int | None = None  # the start of a short opening waiting for its sentence
+    for begin, end in pieces:
+        if opening is not None:
+            begin, opening = opening, None
+        if len(text[begin:end].split()) >= MIN_SENTENCE_WORDS:
+            bounds.append((begin, end))
+        elif bounds:
+            bounds[-1] = (bounds[-1][0], end)
+        else:
+            opening = begin
+    if opening is not None:
+        bounds.append((opening, len(text)))
+    if len(bounds) > MAX_SENTENCES:
+        # Join neighbours into MAX_SENTENCES runs of about equal numbers of sentences.
+        step = len(bounds) / MAX_SENTENCES
+        bounds = [
+            (bounds[int(i * step)][0], bounds[int((i + 1) * step) - 1][1])
+            for i in range(MAX_SENTENCES)
+        ]
+    return bounds
+
+
+@lru_cache(maxsize=1)
+def hate_codes() -> tuple[str, ...]:
+    """The codes of ``lexicons/hate_codes.tsv``, in file order."""
+    codes = []
+    for line in HATE_CODES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            codes.append(line.split("\t", 1)[0].strip())
+    return tuple(codes)
+
+
+@lru_cache(maxsize=1)
+def _hate_code_pattern() -> re.Pattern[str]:
+    alternatives = sorted((re.escape(c) for c in hate_codes()), key=len, reverse=True)
+    return re.compile(r"(?<![\w/%])(?:" + "|".join(alternatives) + r")(?![\w/%])")
+
+
+_APOSTROPHES = str.maketrans("", "", "'\u2019")
+
+
+def _sentence_cues(sentence: str) -> dict[str, tuple[int, int]]:
+    """Each cue of one normalised sentence, with where its words are in the sentence."""
+    found = {}
+    for name, pattern in _PATTERNS.items():
+        match = pattern.search(sentence)
+        if match is not None:
+            found[name] = match.span()
+    # Apostrophes are dropped for the codes ("wasn't" -> "wasnt"), which moves offsets after
+    # them; a code's place is then approximate, which only affects a highlight.
+    code = _hate_code_pattern().search(sentence.translate(_APOSTROPHES))
+    if code is not None:
+        found["hate_code"] = code.span()
+    elif "echo" in found:
+        found["hate_code"] = found["echo"]
+    found.pop("echo", None)
+    attack = found.get("harm_should") or found.get("threat_phrase") or found.get("dehumanising")
+    if attack and "counter_speech" not in found:
+        if "target_you" in found:
+            found["you_attacked"] = attack
+        if "target_person" in found and ("harm_should" in found or "threat_phrase" in found):
+            found["person_attacked"] = attack
+        if "target_group" in found and "dehumanising" in found:
+            found["group_dehumanised"] = found["dehumanising"]
+        if "target_group" in found and "harm_should" in found:
+            found["group_harmed"] = found["harm_should"]
+    return found
+
+
+def cue_places(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Per cue, where in the normalised text it was found (once per sentence)."""
+    places: dict[str, list[tuple[int, int]]] = {}
+    for start, end in sentence_bounds(text):
+        for name, (a, b) in _sentence_cues(text[start:end]).items():
+            places.setdefault(name, []).append((start + a, start + b))
+    return places
+
+
+def find_cues(text: str) -> list[Cue]:
+    """The cues of a normalised text, each once (the words of its first match)."""
+    places = cue_places(text)
+    return [Cue(name, text[slice(*places[name][0])]) for name in CUE_NAMES if name in places]
+
+
+_COLUMN = {name: i for i, name in enumerate(CUE_NAMES)}
+
+
+def cue_row(sentence: str) -> list[float]:
+    """The cue features (0 or 1, in CUE_NAMES order) of one normalised sentence."""
+    row = [0.0] * len(CUE_NAMES)
+    for name in _sentence_cues(sentence):
+        row[_COLUMN[name]] = 1.0
+    return row
+
+
+def cue_matrix(sentences: Sequence[str]) -> list[list[float]]:
+    return [cue_row(s) for s in sentences]

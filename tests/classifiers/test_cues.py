@@ -1,0 +1,95 @@
+"""Cues: who a sentence targets and what it says of them, and the cited list of hate codes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from classifiers.cues import (
+    CUE_NAMES,
+    HATE_CODES_FILE,
+    MAX_SENTENCES,
+    cue_places,
+    find_cues,
+    hate_codes,
+    sentence_bounds,
+)
+from classifiers.normalise import normalise_text
+
+
+def cues(text: str) -> dict[str, str]:
+    return {cue.name: cue.text for cue in find_cues(normalise_text(text))}
+
+
+def test_sentences_cover_the_text_and_short_ones_join_a_neighbour() -> None:
+    text = normalise_text("Wow. The council voted for the new bus lanes. The U.S. did it too. Ok!")
+    bounds = sentence_bounds(text)
+    assert [text[a:b] for a, b in bounds] == [
+        "wow. the council voted for the new bus lanes.",
+        "the u.s. did it too. ok!",
+    ]
+    assert sentence_bounds("") == [(0, 0)]
+    essay = " ".join(f"Sentence number {i} says something." for i in range(50))
+    long_bounds = sentence_bounds(normalise_text(essay))
+    assert len(long_bounds) == MAX_SENTENCES
+    assert long_bounds[0][0] == 0 and long_bounds[-1][1] == len(normalise_text(essay))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Someone should pay him a visit.", {"threat_phrase", "person_attacked"}),
+        ("I know where you live.", {"threat_phrase", "you_attacked"}),
+        ("I'll be waiting for her outside the town hall", {"threat_phrase"}),
+        ("Vermin, the lot of them.", {"group_dehumanised"}),
+        ("Immigrants should be deported, all of them", {"group_harmed"}),
+        ("kys", {"self_harm_call"}),
+        ("Do us all a favour and die", {"self_harm_call"}),
+        ("1488 brothers", {"hate_code"}),
+        ("(((they))) own the banks", {"hate_code"}),
+        ("Six million wasn't enough, 6mwe", {"hate_code"}),
+    ],
+)
+def test_attacks_without_a_rude_word_are_found(text: str, expected: set[str]) -> None:
+    assert expected <= cues(text).keys()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It's wrong to call refugees vermin.",
+        "Stop calling immigrants parasites, they are our neighbours.",
+        "The U.S. economy grew by 2% last year.",
+        "Fucking brilliant reporting.",
+        "The striker killed the game off in the second half.",
+        "I'll get him to call you back tomorrow.",
+        "His early life in Leeds is well told in the obituary.",
+    ],
+)
+def test_counter_speech_idioms_and_plain_swearing_attack_nobody(text: str) -> None:
+    found = cues(text)
+    attacks = {"you_attacked", "person_attacked", "group_dehumanised", "group_harmed"}
+    assert not attacks & found.keys(), found
+    assert "self_harm_call" not in found and "hate_code" not in found
+
+
+def test_a_cue_is_placed_on_its_words() -> None:
+    text = normalise_text("The budget is fine. But refugees are vermin and should be deported.")
+    places = cue_places(text)
+    (start, end), *_ = places["group_dehumanised"]
+    assert text[start:end] == "vermin"
+    assert set(places) <= set(CUE_NAMES)
+
+
+def test_every_hate_code_is_matched_as_written_and_cites_a_declared_source() -> None:
+    lines = HATE_CODES_FILE.read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    declared = set(re.findall(r"^#\s+([A-Z]+)\s+=", header, flags=re.MULTILINE))
+    assert declared, "the header names the sources"
+    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    assert len(rows) == len(hate_codes()) >= 30
+    for code, meaning, source in rows:
+        assert meaning.strip(), code
+        assert source.strip() in declared, f"{code}: unknown source {source!r}"
+        assert "hate_code" in cues(f"they said {code} again"), code
