@@ -7,7 +7,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Toxicity attributes that hold a comment for review on their own (see policy.Thresholds).
     threat_hold_threshold: float = Field(default=0.9, ge=0, le=1)
     identity_attack_hold_threshold: float = Field(default=0.95, ge=0, le=1)
+    # ... and remove it together with a sentence that aims harm at someone (policy.Thresholds).
+    threat_reject_threshold: float = Field(default=0.9, ge=0, le=1)
+    identity_attack_reject_threshold: float = Field(default=0.8, ge=0, le=1)
+    # Swearing that attacks nobody: allow, hold or reject (a site may choose its own).
+    profanity: Literal["allow", "hold", "reject"] = "allow"
     # Authors (by email): hold a new author's comments until this many were approved (0: no
     # pre-moderation); hold an author when at least `author_history_hold_share` of their last
     # `author_history_window` decided comments were removed (judged from `author_history_min`).
@@ -223,6 +228,9 @@ class Settings(BaseSettings):
             flood_min_words=self.flood_min_words,
             threat_hold=self.threat_hold_threshold,
             identity_attack_hold=self.identity_attack_hold_threshold,
+            threat_reject=self.threat_reject_threshold,
+            identity_attack_reject=self.identity_attack_reject_threshold,
+            profanity=self.profanity,
             premoderate_until=self.premoderate_until_approved,
             history_window=self.author_history_window,
             history_min=self.author_history_min,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers import CommentText, ModelLoadError, Scorer, Scores
+from classifiers.cues import find_cues
+from classifiers.link_signals import link_signals
 from classifiers.normalise import normalise_text
 from classifiers.registry import ModelRegistry, RegistryError
 from moderation.config import Settings
@@ -159,6 +161,23 @@ def get_shadow_scorer(settings: Settings) -> Scorer | None:
         return scorer
 
 
+def signals_of(comment: QueuedComment) -> dict[str, str]:
+    """What the policy reads beside the scores, by name, with the words that matched: the
+    cues of the comment's own words (quoted passages left out: reported speech is not the
+    author's threat) and the spam signals of its links, website and praise."""
+    own_words = normalise_text(without_quotes(comment.body))
+    found = {cue.name: cue.text for cue in find_cues(own_words)}
+    found.update(
+        link_signals(
+            comment.body,
+            comment.author_name,
+            comment.author_url or "",
+            comment.article_title or "",
+        )
+    )
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class ScoringFailed(Exception):
     reason: str
@@ -237,6 +256,7 @@ def decide_batch(
     limits_of = [per_site.get(c.site_id, limits) for c in comments]
     lists = word_lists if word_lists is not None and not word_lists.empty else None
     hits = [lists.match(c.body, normalise_text) if lists else None for c in comments]
+    signals = [signals_of(c) for c in comments]
 
     def verdicts(scores: Sequence[Scores], unquoted: Mapping[int, float]) -> list[Verdict]:
         return [
@@ -250,6 +270,7 @@ def decide_batch(
                 unquoted_toxicity=unquoted.get(i),
                 standing=(standings or {}).get(comment.id),
                 word_hits=hits[i],
+                signals=signals[i],
             )
             for i, (comment, score) in enumerate(zip(comments, scores, strict=True))
         ]

@@ -237,6 +237,15 @@ class Thresholds:
     # score is evidence enough to ask a human.
     threat_hold: float = 0.9
     identity_attack_hold: float = 0.95
+    # Explicit threats, calls to violence and dehumanisation are removed, not held: a threat
+    # score this high together with a sentence that aims harm at someone (a `signals` cue)
+    # rejects, and so does an identity-attack score this high with a group dehumanised.
+    threat_reject: float = 0.9
+    identity_attack_reject: float = 0.8
+    # Swearing that attacks nobody ("fucking brilliant reporting"): "allow" judges the
+    # comment without its profanity, "hold" sends it to a moderator, "reject" removes it.
+    # Obscenity at a person (you, him, the reporter) is abuse whatever this says.
+    profanity: str = "allow"
     # Authors: pre-moderation holds an author until this many of their comments were approved
     # (0: off); an author whose recent comments were mostly removed is held, judged over their
     # last `history_window` decided comments once they have `history_min`.
@@ -323,6 +332,51 @@ class Verdict:
     reasons: list[Reason] = field(default_factory=list)
 
 
+PROFANITY_SETTINGS = ("allow", "hold", "reject")
+# Cues (see classifiers.cues: found by the workers, named here) that say a sentence aims harm
+# at someone; each holds a comment on its own, and with a high threat or identity-attack
+# score removes it.
+ATTACK_SIGNALS = frozenset(
+    {"threat_phrase", "you_attacked", "person_attacked", "group_harmed", "group_dehumanised"}
+)
+# A call to self-harm ("kys", "kill yourself") is abuse however it is worded: removed.
+SELF_HARM_SIGNAL = "self_harm_call"
+# A hate code or dog whistle (1488, (((echo)))): several have innocent uses, so a person looks.
+HATE_CODE_SIGNAL = "hate_code"
+# Spam an article page gets that the spam model cannot see (classifiers.link_signals): praise
+# that fits any article signed with a shop or a shortened link, or a link spelt out to dodge
+# filters with praise or a contact handle, is spam; each signal alone but the commercial
+# website (small businesses comment too) and the praise holds.
+SPAM_SIGNAL_PAIRS = (
+    ("generic_praise", "website_commercial"),
+    ("generic_praise", "website_shortener"),
+    ("obfuscated_link", "generic_praise"),
+    ("obfuscated_link", "contact_handle"),
+)
+HOLDING_SPAM_SIGNALS = ("website_shortener", "obfuscated_link", "contact_handle")
+# Who a comment is aimed at: swearing with one of these is obscenity at a person.
+TARGET_SIGNALS = frozenset({"target_you", "target_person"})
+# Attribute scores under which swearing is only swearing (no insult, threat or group attack).
+UNTARGETED_BELOW = 0.5
+
+
+def untargeted_profanity(
+    toxicity: float, attributes: Mapping[str, float], signals: Mapping[str, str], hold: float
+) -> bool:
+    """Toxic only for its swear words: obscene at or above the hold toxicity, no insult,
+    threat or identity attack, and no person or attack in its words."""
+    if "obscene" not in attributes or toxicity < hold or attributes["obscene"] < hold:
+        return False
+    if TARGET_SIGNALS & signals.keys() or ATTACK_SIGNALS & signals.keys():
+        return False
+    if SELF_HARM_SIGNAL in signals or HATE_CODE_SIGNAL in signals:
+        return False
+    return all(
+        attributes.get(name, 0.0) < UNTARGETED_BELOW
+        for name in ("insult", "threat", "identity_attack", "severe_toxicity")
+    )
+
+
 def decide(
     spam: float,
     toxicity: float,
@@ -333,6 +387,7 @@ def decide(
     unquoted_toxicity: float | None = None,
     standing: AuthorStanding | None = None,
     word_hits: WordHits | None = None,
+    signals: Mapping[str, str] | None = None,
 ) -> Verdict:
     """Spam before abuse before doubt: the first matching outcome wins, every fired rule is kept.
 
@@ -382,8 +437,19 @@ def decide(
         reasons.append(Reason("repetition", repeated, thresholds.repetition_spam))
     if flood is not None and flood >= thresholds.flood_spam_copies:
         reasons.append(Reason("copies", flood, thresholds.flood_spam_copies, within=window))
+    cues = signals or {}
+    for first, second in SPAM_SIGNAL_PAIRS:
+        if first in cues and second in cues:
+            reasons += [
+                Reason(first, cues[first], None, None),
+                Reason(second, cues[second], None, None),
+            ]
+            break
     is_spam = bool(reasons)
-    too_toxic = toxicity >= thresholds.toxicity_reject
+    # Swearing at nobody is judged by the site's profanity setting, not by the toxicity rules.
+    profane_only = untargeted_profanity(toxicity, attributes, cues, thresholds.toxicity_hold)
+    judged_toxicity = 0.0 if profane_only else toxicity
+    too_toxic = judged_toxicity >= thresholds.toxicity_reject
     # Reported speech: the toxicity outside the quotes when only the quoted words reach the
     # reject threshold; None when the rule does not apply.
     outside_quotes = (
@@ -398,7 +464,10 @@ def decide(
     if is_spam:
         return Verdict(CommentStatus.SPAM, reasons)
     reasons += [Reason("blocked_word", word, None, None) for word in hits.blocked]
-    if (too_toxic and outside_quotes is None) or hits.blocked:
+    reasons += _removing_signals(attributes, cues, thresholds)
+    if profane_only and thresholds.profanity == "reject":
+        reasons.append(Reason("profanity", "swearing at nobody: the site removes it", None, None))
+    if reasons:
         return Verdict(CommentStatus.REJECTED, reasons)
     if standing is not None and standing.trusted and not thresholds.premoderation:
         return Verdict(
@@ -408,7 +477,7 @@ def decide(
 
     if spam >= thresholds.spam_hold:
         reasons.append(Reason("spam", spam, thresholds.spam_hold))
-    if toxicity >= thresholds.toxicity_hold:
+    if judged_toxicity >= thresholds.toxicity_hold:
         reasons.append(Reason("toxicity", toxicity, thresholds.toxicity_hold))
     if links >= thresholds.hold_links:
         reasons.append(Reason("links", links, thresholds.hold_links))
@@ -420,6 +489,13 @@ def decide(
         if value >= limit:
             reasons.append(Reason(name, value, limit))
     reasons += [Reason("suspect_word", word, None, None) for word in hits.suspect]
+    reasons += [
+        Reason(name, cues[name], None, None)
+        for name in (*sorted(ATTACK_SIGNALS | {HATE_CODE_SIGNAL}), *HOLDING_SPAM_SIGNALS)
+        if name in cues
+    ]
+    if profane_only and thresholds.profanity == "hold":
+        reasons.append(Reason("profanity", "swearing at nobody: the site reviews it", None, None))
     if standing is not None:
         reasons += _author_holds(standing, thresholds)
     if thresholds.premoderation:
@@ -437,7 +513,9 @@ def decide(
     # was too short for (or a count nobody took) was not a check, so it is not listed.
     passed = [
         Reason("spam", spam, thresholds.spam_hold, "<"),
-        Reason("toxicity", toxicity, thresholds.toxicity_hold, "<"),
+        Reason("profanity", "swearing at nobody: allowed by the site", None, None)
+        if profane_only
+        else Reason("toxicity", toxicity, thresholds.toxicity_hold, "<"),
         Reason("links", links, thresholds.hold_links, "<"),
     ]
     if repeated is not None:
@@ -446,6 +524,28 @@ def decide(
         passed.append(Reason("copies", flood, thresholds.flood_hold_copies, "<", within=window))
     passed += [Reason(name, value, limit, "<") for name, value, limit in held_by_attribute]
     return Verdict(CommentStatus.APPROVED, passed)
+
+
+def _removing_signals(
+    attributes: Mapping[str, float], cues: Mapping[str, str], thresholds: Thresholds
+) -> list[Reason]:
+    """Reasons to remove a comment for what it says of someone: a call to self-harm; an
+    explicit threat (a high threat score and a sentence aiming harm at someone); a group
+    dehumanised or harmed with a high identity-attack score."""
+    found = []
+    if SELF_HARM_SIGNAL in cues:
+        found.append(Reason(SELF_HARM_SIGNAL, cues[SELF_HARM_SIGNAL], None, None))
+    aimed = sorted(ATTACK_SIGNALS & cues.keys())
+    threat = attributes.get("threat")
+    if aimed and threat is not None and threat >= thresholds.threat_reject:
+        found.append(Reason("threat", threat, thresholds.threat_reject))
+        found.append(Reason(aimed[0], cues[aimed[0]], None, None))
+    at_group = [n for n in ("group_dehumanised", "group_harmed") if n in cues]
+    attack = attributes.get("identity_attack")
+    if at_group and attack is not None and attack >= thresholds.identity_attack_reject:
+        found.append(Reason("identity_attack", attack, thresholds.identity_attack_reject))
+        found.append(Reason(at_group[0], cues[at_group[0]], None, None))
+    return found
 
 
 def _author_holds(standing: AuthorStanding, thresholds: Thresholds) -> list[Reason]:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ class SitePolicy(BaseModel):
     `links_allowed`: how many links a comment may carry before it is held (0: any link holds).
     `rate_per_address`, `rate_per_site`, `rate_per_key`: the site's own rate limits, in the
     notation of the settings of the same names ("5/minute;50/hour").
+    `profanity`: swearing that attacks nobody is allowed, held or rejected.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -60,6 +61,7 @@ class SitePolicy(BaseModel):
     premoderation: bool | None = None
     links_allowed: int | None = Field(default=None, ge=0, le=100)
     premoderate_until_approved: int | None = Field(default=None, ge=0, le=1000)
+    profanity: Literal["allow", "hold", "reject"] | None = None
     rate_per_address: Rate | None = None
     rate_per_site: Rate | None = None
     rate_per_key: Rate | None = None
@@ -72,6 +74,8 @@ class SitePolicy(BaseModel):
                 changes[name] = value
         if self.premoderation is not None:
             changes["premoderation"] = self.premoderation
+        if self.profanity is not None:
+            changes["profanity"] = self.profanity
         if self.links_allowed is not None:
             changes["hold_links"] = self.links_allowed + 1
         if self.premoderate_until_approved is not None:

@@ -216,6 +216,8 @@ class QueuedComment:
     client_ip: str | None = None
     # Whose policy decides it.
     site_id: int = DEFAULT_SITE_ID
+    # The article's title where the site gave one: praise that names nothing of it is generic.
+    article_title: str | None = None
 
 
 # The columns a worker reads to score and decide a comment, in QueuedComment's field order.
@@ -229,11 +231,13 @@ _QUEUED_COLUMNS = (
     Comment.created_at,
     Comment.client_ip,
     Article.site_id,
+    Article.title,
 )
 
 
 def queued_comments(session: Session, ids: Sequence[int]) -> list[QueuedComment]:
-    rows = session.execute(
+    # Typed loosely: SQLAlchemy's typing of a select stops at ten columns.
+    rows: Sequence[Any] = session.execute(
         select(*_QUEUED_COLUMNS)
         .join(Article, Article.id == Comment.article_id)
         .where(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED)
@@ -459,7 +463,7 @@ def store_explanations(session: Session, explanations: dict[int, dict[str, Any]]
 
 def comments_to_explain(session: Session, ids: Sequence[int]) -> list[QueuedComment]:
     """The decided comments among `ids` that have a decision and no explanation yet."""
-    rows = session.execute(
+    rows: Sequence[Any] = session.execute(
         select(*_QUEUED_COLUMNS)
         .join(Article, Article.id == Comment.article_id)
         .join(Decision, Decision.comment_id == Comment.id)

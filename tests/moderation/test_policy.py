@@ -265,3 +265,94 @@ def test_a_trusted_author_skips_holds_but_not_spam_or_severe_abuse() -> None:
     assert [r.words for r in held_otherwise.reasons] == ["trusted author"]
     assert spam.status is CommentStatus.SPAM
     assert abuse.status is CommentStatus.REJECTED
+
+
+# --- what a comment says of someone (signals: cues found by the workers) -----------------
+
+SWEARING = {"obscene": 0.95, "insult": 0.2, "threat": 0.1, "identity_attack": 0.1}
+
+
+def test_a_call_to_self_harm_is_removed_whatever_the_scores() -> None:
+    verdict = decide(0.0, 0.2, "kys", T, signals={"self_harm_call": "kys"})
+    assert verdict.status is CommentStatus.REJECTED
+    assert [r.text for r in verdict.reasons] == ["self_harm_call: kys"]
+
+
+def test_an_explicit_threat_is_removed_and_a_veiled_one_is_held() -> None:
+    body = "Someone should pay him a visit."
+    aimed = {"threat_phrase": "pay him a visit", "person_attacked": "pay him a visit"}
+    explicit = decide(0.0, 0.4, body, T, attributes={"threat": 0.95}, signals=aimed)
+    assert explicit.status is CommentStatus.REJECTED
+    assert [r.text for r in explicit.reasons] == [
+        "threat 0.95 >= 0.9",
+        "person_attacked: pay him a visit",
+    ]
+    veiled = decide(0.0, 0.4, body, T, attributes={"threat": 0.6}, signals=aimed)
+    assert veiled.status is CommentStatus.PENDING
+    assert "threat_phrase: pay him a visit" in [r.text for r in veiled.reasons]
+    # The same threat score without a sentence aimed at anyone ("the striker killed it").
+    idiom = decide(0.0, 0.4, body, T, attributes={"threat": 0.95}, signals={})
+    assert idiom.status is CommentStatus.PENDING
+
+
+def test_dehumanising_a_group_is_removed_and_a_hate_code_is_held() -> None:
+    dehumanised = {"group_dehumanised": "vermin"}
+    removed = decide(
+        0.0, 0.3, "vermin", T, attributes={"identity_attack": 0.85}, signals=dehumanised
+    )
+    assert removed.status is CommentStatus.REJECTED
+    assert "group_dehumanised: vermin" in [r.text for r in removed.reasons]
+    code = decide(
+        0.0, 0.1, "1488", T, attributes={"identity_attack": 0.1}, signals={"hate_code": "1488"}
+    )
+    assert code.status is CommentStatus.PENDING
+    assert [r.words for r in code.reasons] == ["hate code: 1488"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "status"),
+    [
+        ("allow", CommentStatus.APPROVED),
+        ("hold", CommentStatus.PENDING),
+        ("reject", CommentStatus.REJECTED),
+    ],
+)
+def test_swearing_at_nobody_follows_the_sites_profanity_setting(
+    setting: str, status: CommentStatus
+) -> None:
+    thresholds = Thresholds(profanity=setting)
+    verdict = decide(
+        0.0, 0.95, "Fucking brilliant reporting.", thresholds, attributes=SWEARING, signals={}
+    )
+    assert verdict.status is status
+    assert any(r.rule == "profanity" for r in verdict.reasons)
+    assert not any(r.rule == "toxicity" and r.op == ">=" for r in verdict.reasons)
+
+
+def test_swearing_at_a_person_is_abuse_whatever_the_profanity_setting() -> None:
+    verdict = decide(
+        0.0,
+        0.95,
+        "You are a fucking disgrace.",
+        Thresholds(profanity="allow"),
+        attributes=SWEARING,
+        signals={"target_you": "you"},
+    )
+    assert verdict.status is CommentStatus.REJECTED
+    assert [r.text for r in verdict.reasons] == ["toxicity 0.95 >= 0.9"]
+
+
+def test_praise_for_any_article_signed_with_a_shop_is_spam_and_a_spelt_out_link_is_held() -> None:
+    signals = {"generic_praise": "Great post", "website_commercial": "watches.example/buy"}
+    spam = decide(0.2, 0.0, "Great post, very informative!", T, signals=signals)
+    assert spam.status is CommentStatus.SPAM
+    assert [r.text for r in spam.reasons] == [
+        "generic_praise: Great post",
+        "website_commercial: watches.example/buy",
+    ]
+    # A shop alone is a small business commenting: no rule.
+    shop = decide(0.2, 0.0, PLAIN, T, signals={"website_commercial": "bakery.example/shop"})
+    assert shop.status is CommentStatus.APPROVED
+    held = decide(0.2, 0.0, PLAIN, T, signals={"obfuscated_link": "shop dot com"})
+    assert held.status is CommentStatus.PENDING
+    assert [r.words for r in held.reasons] == ["obfuscated link: shop dot com"]

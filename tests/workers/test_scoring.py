@@ -47,7 +47,7 @@ def test_a_reported_slur_is_held_and_the_same_abuse_at_the_reader_is_rejected() 
     assert report.reason_text.endswith(f"toxicity_outside_quotes {outside['value']:.2f} < 0.9")
 
     assert direct.status is CommentStatus.REJECTED
-    assert direct.reason_text == f"toxicity {direct.scores['toxicity']:.2f} >= 0.9"
+    assert direct.reason_text.startswith(f"toxicity {direct.scores['toxicity']:.2f} >= 0.9")
     assert both.status is CommentStatus.REJECTED
     assert "toxicity_outside_quotes" not in both.reason_text
     assert clean.status is CommentStatus.APPROVED
@@ -165,3 +165,33 @@ def test_word_lists_see_through_disguises_and_authors_standing_counts() -> None:
     assert "suspect_word: casinos" in suspect.reason_text
     assert (banned.status, banned.reason_text) == (CommentStatus.REJECTED, "banned_author: email")
     assert trusted.status is CommentStatus.APPROVED
+
+
+def test_the_worker_reads_the_comments_own_words_its_website_and_its_articles_title() -> None:
+    shop_praise = QueuedComment(
+        1,
+        "Great post, very informative!",
+        "Anna",
+        "anna@example.com",
+        "https://cheap-watches-outlet.example/buy",
+        article_title="Council approves the bypass",
+    )
+    self_harm = QueuedComment(2, "kys", "Ben", "ben@example.com", None)
+    reported = QueuedComment(
+        3,
+        'The troll wrote "kys" under her post, and the police are looking into it.',
+        "Cy",
+        "cy@example.com",
+        None,
+    )
+    spam, removed, report = decide_batch(
+        default_policy_settings(), [shop_praise, self_harm, reported]
+    )
+    assert spam.status is CommentStatus.SPAM
+    assert "generic_praise: Great post" in spam.reason_text
+    assert "website_commercial: cheap-watches-outlet.example/buy" in spam.reason_text
+    assert removed.status is CommentStatus.REJECTED
+    assert removed.reason_text == "self_harm_call: kys"
+    # Quoted, the same words are not the author's call: no self-harm rule.
+    assert "self_harm_call" not in report.reason_text
+    assert report.status is not CommentStatus.REJECTED
