@@ -391,12 +391,34 @@ def evaluate(
     typer.echo(f"report written to {path} ({evaluation.seconds:.0f} s)")
 
 
+@app.command("evaluate-policy")
+def evaluate_policy_command(
+    sets: list[Path] = typer.Option(
+        [],
+        "--set",
+        help="A labelled JSON-lines set; repeat for more (default: the news comments, then the "
+        "frozen set of issue 13).",
+    ),
+) -> None:
+    """Print the policy's decisions on the labelled news comments, as markdown, with the active
+    model: the policy tables of `moderation evaluate` without its held-out training."""
+    from workers.policy_evaluation import EvaluationSetError, policy_sections
+
+    for path in sets:
+        if not path.is_file():
+            raise typer.BadParameter(f"{path} is not a file", param_hint="--set")
+    try:
+        typer.echo(policy_sections(get_settings(), sets), nl=False)
+    except EvaluationSetError as error:
+        _fail(error)
+
+
 def _add_served_model_sections(report: Any, data: Path, progress: Callable[[str], None]) -> None:
     """The figures of the model a worker would serve now: explanation spans against TOXICSPANS,
-    identity-term bias, and the full policy on the fixed set of news comments."""
+    identity-term bias, and the full policy on both labelled sets of news comments."""
     from classifiers.bias import bias_report
     from classifiers.explain import span_f1
-    from workers.policy_evaluation import evaluate_policy
+    from workers.policy_evaluation import DECISION_SETS, evaluate_policy
     from workers.scoring import get_scorer
 
     settings = get_settings()
@@ -415,7 +437,8 @@ def _add_served_model_sections(report: Any, data: Path, progress: Callable[[str]
         "trained on these comments, so this figure is optimistic.\n\n" + spans["table"],
     )
     add(bias_report(scorer).markdown())
-    add(evaluate_policy(settings).markdown())
+    for decision_set in DECISION_SETS:
+        add(evaluate_policy(settings, decision_set.path).markdown())
 
 
 def main() -> None:

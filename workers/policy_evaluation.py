@@ -13,7 +13,11 @@ from moderation.domain.statuses import CommentStatus
 from moderation.storage.repository import DecisionRecord, QueuedComment
 from workers.scoring import decide_batch
 
-DEFAULT_SET: Path = Path(__file__).resolve().parent / "evaluation_sets" / "news_comments.jsonl"
+_SETS = Path(__file__).resolve().parent / "evaluation_sets"
+DEFAULT_SET: Path = _SETS / "news_comments.jsonl"
+# Written by hand on 2026-12-05, before issue 13's model changes and before any model scored it;
+# never edited (tests pin its sha256), never used to write templates or tune thresholds.
+FROZEN_SET: Path = _SETS / "news_comments_frozen.jsonl"
 
 # The decisions in the words a moderator uses; the order is the order of the confusion table.
 DECISIONS: tuple[str, ...] = ("approve", "review", "reject", "spam")
@@ -29,10 +33,64 @@ CLEAN: frozenset[str] = frozenset({"approve", "review"})
 HARMFUL: frozenset[str] = frozenset({"reject", "spam"})
 REMOVED: frozenset[str] = frozenset({"reject", "spam"})
 
-# The targets of issue 3: no clean comment removed, < 5% of harmful approved, < 20% to review.
-TARGET_CLEAN_REMOVED = 0
-TARGET_HARMFUL_APPROVED_RATE = 0.05
-TARGET_REVIEW_RATE = 0.20
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """What an issue asked of the policy on a decision set; every report shows them all."""
+
+    issue: str
+    clean_removed: int  # at most
+    harmful_approved_rate: float  # below
+    review_rate: float  # below
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "clean_removed": self.clean_removed,
+            "harmful_approved_rate": self.harmful_approved_rate,
+            "review_rate": self.review_rate,
+        }
+
+
+# Issue 3: no clean comment removed, < 5% of harmful approved, < 20% to review. Issue 13 asks
+# more: no clean comment removed, < 3% of harmful published, < 15% held.
+ISSUE_3 = Targets("issue 3", clean_removed=0, harmful_approved_rate=0.05, review_rate=0.20)
+ISSUE_13 = Targets("issue 13", clean_removed=0, harmful_approved_rate=0.03, review_rate=0.15)
+TARGETS: tuple[Targets, ...] = (ISSUE_3, ISSUE_13)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSet:
+    """A labelled set and how its report section is headed and introduced."""
+
+    path: Path
+    title: str
+    about: str = ""
+
+    @classmethod
+    def at(cls, path: Path) -> DecisionSet:
+        """The described set at ``path``, or one headed by its file name."""
+        for known in DECISION_SETS:
+            if known.path == path.resolve():
+                return known
+        return cls(path, f"Policy decisions on {path.name}")
+
+
+DECISION_SETS: tuple[DecisionSet, ...] = (
+    DecisionSet(
+        DEFAULT_SET,
+        "Policy decisions on news comments",
+        "In-sample, or close to it: the template rows of `classifiers/synthetic.py` were written "
+        "after seeing where the model failed on this set, so it flatters the model.",
+    ),
+    DecisionSet(
+        FROZEN_SET,
+        "Policy decisions on the frozen news comments (written 2026-12-05 before issue 13's "
+        "model changes, never tuned on)",
+        "Written by hand before the model changes of issue 13 and before any model scored it, on "
+        "topics the first set does not cover. It is never used to write templates or tune "
+        "thresholds, and never edited: a new set is a new file.",
+    ),
+)
 
 _FIELDS = ("id", "body", "author", "email", "url", "kind", "expected", "note")
 
@@ -145,6 +203,8 @@ class PolicyReport:
     confusion: dict[str, dict[str, int]]  # expected -> decided -> count
     by_kind: dict[str, dict[str, int]]  # kind -> {"total", "agreed"}
     misses: list[Miss] = field(default_factory=list)
+    title: str = "Policy decisions"
+    about: str = ""
 
     @property
     def total(self) -> int:
@@ -191,13 +251,17 @@ class PolicyReport:
     def agreement_rate(self) -> float:
         return self.agreed / self.total if self.total else 0.0
 
+    def meets(self, targets: Targets) -> dict[str, bool]:
+        return {
+            "clean_removed": self.clean_removed <= targets.clean_removed,
+            "harmful_approved_rate": self.harmful_approved_rate < targets.harmful_approved_rate,
+            "review_rate": self.review_rate < targets.review_rate,
+        }
+
     @property
     def meets_targets(self) -> dict[str, bool]:
-        return {
-            "clean_removed": self.clean_removed <= TARGET_CLEAN_REMOVED,
-            "harmful_approved_rate": self.harmful_approved_rate < TARGET_HARMFUL_APPROVED_RATE,
-            "review_rate": self.review_rate < TARGET_REVIEW_RATE,
-        }
+        """Issue 3's targets, the ones this figure was first held to."""
+        return self.meets(ISSUE_3)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -213,41 +277,47 @@ class PolicyReport:
             "review_rate": self.review_rate,
             "agreed": self.agreed,
             "agreement_rate": self.agreement_rate,
-            "targets": {
-                "clean_removed": TARGET_CLEAN_REMOVED,
-                "harmful_approved_rate": TARGET_HARMFUL_APPROVED_RATE,
-                "review_rate": TARGET_REVIEW_RATE,
-            },
-            "meets_targets": self.meets_targets,
+            "targets": {t.issue: t.as_dict() for t in TARGETS},
+            "meets_targets": {t.issue: self.meets(t) for t in TARGETS},
             "confusion": self.confusion,
             "by_kind": self.by_kind,
             "misses": [m.as_dict() for m in self.misses],
         }
 
     def markdown(self) -> str:
-        """A section (level-2 heading) meant to be appended to the `moderation evaluate` report."""
-        met = self.meets_targets
+        """A section (level-2 heading) of the `moderation evaluate` report, and what
+        `moderation evaluate-policy` prints."""
+        met = [self.meets(t) for t in TARGETS]
 
-        def mark(ok: bool) -> str:
-            return "met" if ok else "**missed**"
+        def marks(name: str, shown: list[str]) -> str:
+            return " | ".join(
+                f"{target} | {'met' if ok[name] else '**missed**'}"
+                for target, ok in zip(shown, met, strict=True)
+            )
 
-        lines = [
-            "## Policy decisions on news comments",
-            "",
+        lines = [f"## {self.title}", ""]
+        if self.about:
+            lines += [self.about, ""]
+        lines += [
             f"Model `{self.model_version}`, policy v0, {self.total} labelled comments "
             f"from `{Path(self.set_path).name}`, run through the worker's scoring path.",
             "",
-            "| Figure | Value | Target | |",
-            "|---|---|---|---|",
+            "| Figure | Value | " + "".join(f"Target, {t.issue} | | " for t in TARGETS).rstrip(),
+            "|---|---|" + "---|---|" * len(TARGETS),
             f"| Clean comments rejected or marked spam | {self.clean_removed} of "
-            f"{self.clean_total} | {TARGET_CLEAN_REMOVED} | {mark(met['clean_removed'])} |",
-            f"| Spam or abuse approved | {self.harmful_approved} of {self.harmful_total} "
-            f"({self.harmful_approved_rate:.1%}) | < {TARGET_HARMFUL_APPROVED_RATE:.0%} "
-            f"| {mark(met['harmful_approved_rate'])} |",
-            f"| Sent to review | {self.sent_to_review} of {self.total} ({self.review_rate:.1%}) "
-            f"| < {TARGET_REVIEW_RATE:.0%} | {mark(met['review_rate'])} |",
+            f"{self.clean_total} | "
+            + marks("clean_removed", [str(t.clean_removed) for t in TARGETS])
+            + " |",
+            f"| Spam or abuse approved (published) | {self.harmful_approved} of "
+            f"{self.harmful_total} ({self.harmful_approved_rate:.1%}) | "
+            + marks("harmful_approved_rate", [f"< {t.harmful_approved_rate:.0%}" for t in TARGETS])
+            + " |",
+            f"| Sent to review (held) | {self.sent_to_review} of {self.total} "
+            f"({self.review_rate:.1%}) | "
+            + marks("review_rate", [f"< {t.review_rate:.0%}" for t in TARGETS])
+            + " |",
             f"| Same decision as the moderator | {self.agreed} of {self.total} "
-            f"({self.agreement_rate:.1%}) | | |",
+            f"({self.agreement_rate:.1%}) |" + " | |" * len(TARGETS),
             "",
             "### Expected (rows) by decided (columns)",
             "",
@@ -299,6 +369,7 @@ def build_report(
     set_path: str,
 ) -> PolicyReport:
     """Compare decision records (comment_id = position in `comments`) with the labels."""
+    described = DecisionSet.at(Path(set_path))
     confusion = {e: dict.fromkeys(DECISIONS, 0) for e in DECISIONS}
     by_kind: dict[str, dict[str, int]] = {}
     misses: list[Miss] = []
@@ -331,6 +402,8 @@ def build_report(
         confusion=confusion,
         by_kind=by_kind,
         misses=misses,
+        title=described.title,
+        about=described.about,
     )
 
 
@@ -344,3 +417,10 @@ def evaluate_policy(settings: Settings, path: Path = DEFAULT_SET) -> PolicyRepor
     ]
     records = decide_batch(settings, queued)
     return build_report(comments, records, str(path))
+
+
+def policy_sections(settings: Settings, paths: Sequence[Path] = ()) -> str:
+    """The markdown of every decision set (``paths``, or both described sets), one after another,
+    each a level-2 section: what `moderation evaluate-policy` prints."""
+    chosen = list(paths) or [s.path for s in DECISION_SETS]
+    return "\n".join(evaluate_policy(settings, path).markdown() for path in chosen)

@@ -31,6 +31,7 @@ def test_evaluate_writes_the_report_for_the_chosen_sources(tmp_path: Path) -> No
         "## Explanation spans on TOXICSPANS",
         "## Identity-term bias",
         "## Policy decisions on news comments",
+        "## Policy decisions on the frozen news comments (written 2026-12-05 before issue 13's",
     ):
         assert section in report
     assert "| explain " in report and "clean comments rejected" in report.lower()

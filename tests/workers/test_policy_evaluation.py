@@ -22,6 +22,8 @@ from tests.workers.helpers import DEFAULTS, default_policy_settings
 from workers.policy_evaluation import (
     DECISIONS,
     DEFAULT_SET,
+    ISSUE_3,
+    ISSUE_13,
     EvaluationSetError,
     LabelledComment,
     PolicyReport,
@@ -328,3 +330,30 @@ def test_build_report_orders_misses_worst_first_and_escapes_pipes() -> None:
         "review_rate": False,
     }
     assert "body \\| 2" in result.markdown()
+
+
+def test_markdown_holds_each_figure_to_the_targets_of_issue_3_and_of_issue_13() -> None:
+    # 0 clean removed; 1 of 25 harmful approved (4%: under issue 3's 5%, not issue 13's 3%);
+    # 4 of 30 held (13.3%: under both 20% and 15%).
+    comments = [_comment(i, "approve") for i in range(5)]
+    comments += [_comment(i, "reject", "threat") for i in range(5, 30)]
+    records = [
+        _record(i, CommentStatus.PENDING if i < 4 else CommentStatus.APPROVED) for i in range(5)
+    ]
+    records += [
+        _record(i, CommentStatus.APPROVED if i == 5 else CommentStatus.REJECTED)
+        for i in range(5, 30)
+    ]
+    result = build_report(comments, records, "hand.jsonl")
+    assert result.meets(ISSUE_3) == dict.fromkeys(ISSUE_3.as_dict(), True)
+    assert result.meets(ISSUE_13) == {
+        "clean_removed": True,
+        "harmful_approved_rate": False,
+        "review_rate": True,
+    }
+    text = result.markdown()
+    assert "| 1 of 25 (4.0%) | < 5% | met | < 3% | **missed** |" in text
+    assert "| 4 of 30 (13.3%) | < 20% | met | < 15% | met |" in text
+    figures = result.as_dict()
+    assert figures["targets"]["issue 13"]["harmful_approved_rate"] == 0.03
+    assert figures["meets_targets"]["issue 3"]["harmful_approved_rate"] is True
