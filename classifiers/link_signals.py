@@ -32,19 +32,18 @@ _SPAMMY_TLDS = frozenset(
     "live rest cam monster cyou sbs quest cfd".split()
 )
 # A link spelt out so that no link filter sees it: "example dot com", "www . shop . com".
+_TLD = r"(?:com|net|org|info|biz|xyz|shop|store|online|site|co|io|me|ru|uk|de|us|ly|in)"
 _OBFUSCATED_LINK = re.compile(
-    r"\b[a-z0-9-]{2,}\s*(?:\(|\[|\{)?\s*(?:dot|d0t|\.)\s*(?:\)|\]|\})?\s+(?:com|net|org|info"
-    r"|biz|xyz|shop|store|online|site|co|io|me|ru)\b"
-    r"|\b[a-z0-9-]{2,}\s*(?:\(|\[|\{)\s*(?:dot|d0t|\.)\s*(?:\)|\]|\})\s*(?:com|net|org|info"
-    r"|biz|xyz|shop|store|online|site|co|io|me|ru)\b"
-    r"|\b[a-z0-9-]{2,}\s+(?:dot|d0t)\s+(?:com|net|org|info|biz|xyz|shop|store|online|site|co"
-    r"|io|me|ru|uk|de|us|gov|edu|ly|in)\b"
+    # "shop dot com", "shop (dot) com", "shop[.]com", "www . shop . com"; not "Herodotus", not
+    # a sentence's full stop before "In".
+    r"\b[a-z0-9-]{2,}(?:\s+d[o0]t\s+|\s*[(\[{]\s*(?:d[o0]t|\.)\s*[)\]}]\s*)" + _TLD + r"\b"
+    r"|\bwww(?:\s+\.\s*|\s*\.\s+|\s+d[o0]t\s+)[a-z0-9-]+(?:\s*\.\s*|\s+d[o0]t\s+)" + _TLD + r"\b"
     r"|\bw\s+w\s+w\b",
     re.IGNORECASE,
 )
 # A contact to take the conversation elsewhere: "@handle on Instagram", "WhatsApp +44...".
 _CONTACT = re.compile(
-    r"(?:whats\s?app|telegram|signal|wechat|viber|instagram|insta|ig|snapchat|kik)\W{0,3}"
+    r"\b(?:whats\s?app|telegram|wechat|viber|instagram|insta|snapchat|kik)\W{0,3}"
     r"(?:me\W{0,3})?(?:@|\+|\d)"
     r"|(?:contact|message|text|write|reach|dm)\s+(?:me\s+|him\s+|her\s+|them\s+)?(?:on|at|via)"
     r"\s+(?:@|\+|\d|whats\s?app|telegram|instagram|insta|ig)"

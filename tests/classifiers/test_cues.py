@@ -43,7 +43,7 @@ def test_sentences_cover_the_text_and_short_ones_join_a_neighbour() -> None:
         ("I know where you live.", {"threat_phrase", "you_attacked"}),
         ("I'll be waiting for her outside the town hall", {"threat_phrase"}),
         ("Vermin, the lot of them.", {"group_dehumanised"}),
-        ("Immigrants should be deported, all of them", {"group_harmed"}),
+        ("Immigrants should be exterminated, all of them", {"group_harmed"}),
         ("kys", {"self_harm_call"}),
         ("Do us all a favour and die", {"self_harm_call"}),
         ("1488 brothers", {"hate_code"}),
