@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 __all__ = [
     "CUE_NAMES",
     "SIGNAL_CUES",
@@ -244,31 +246,146 @@ def _hate_code_pattern() -> re.Pattern[str]:
     return re.compile(r"(?<![\w/%])(?:" + "|".join(alternatives) + r")(?![\w/%])")
 
 
-def _sentence_cues(sentence: str) -> dict[str, tuple[int, int]]:
-    """Each cue of one normalised sentence, with where its words are in the sentence."""
-    found = {}
-    for name, pattern in _PATTERNS.items():
-        match = pattern.search(sentence)
-        if match is not None:
-            found[name] = match.span()
-    code = _hate_code_pattern().search(sentence)
+# Scoring runs the cues on every sentence of every comment, so a regular expression runs
+# only where its words are: per cue, single words that are the cue by themselves (a set
+# lookup, no search), and words one of which every other match of its pattern contains.
+# ``test_cues`` checks on real comments that this finds exactly what the patterns find.
+_TOKEN = re.compile(r"[a-z0-9]+")
+_DIRECT: dict[str, frozenset[str]] = {
+    "target_you": frozenset("you your youre yours yourself yourselves ya".split()),
+    "target_person": frozenset("him her he she his hers himself herself".split()),
+    "target_group": frozenset(
+        "immigrants migrants refugees illegals foreigners muslims moslems islam islamists jews "
+        "zionists blacks whites africans arabs asians chinese mexicans latinos hispanics indians "
+        "pakistanis pakis poles romanians gypsies roma travellers gays homosexuals lesbians queers "
+        "transgenders trannies lgbt lgbtq women females feminists girls men males christians "
+        "catholics hindus sikhs atheists retards".split()
+    ),
+    "dehumanising": frozenset(
+        "vermin parasites cockroach cockroaches rats savages subhuman subhumans infestation "
+        "infested infesting invaders apes leech leeches locusts lice maggots mongrels".split()
+    ),
+}
+_ANCHORS: dict[str, frozenset[str]] = {
+    "target_you": frozenset({"u", "ur"}),
+    "target_person": frozenset(
+        "journalist reporter author writer editor columnist presenter mayor councillor minister "
+        "judge mp senator guy man woman bloke clown lady".split()
+    ),
+    "target_group": frozenset("asylum people disabled kind lot them".split()),
+    "dehumanising": frozenset("sub breed breeding human".split()),
+    "harm_should": frozenset(
+        "shot hanged hung killed gassed exterminated eradicated wiped lynched burned burnt put "
+        "drowned executed castrated sterilised sterilized culled hunted strung stoned shipped die "
+        "bullet beating hang raped death kill shoot burn gas exterminate nuke lynch eradicate "
+        "string".split()
+    ),
+    "threat_phrase": frozenset(
+        "visit know watch wait waiting eye shame pity accidents regret pay hunt track coming come "
+        "kill hurt destroy beat stab shoot smash strangle end find numbered dead bullet bullets "
+        "kids children daughter son wife husband address lives someone".split()
+    ),
+    "self_harm_call": frozenset(
+        "kys kill neck hero bleach jump die hang slit unalive end off favour favor world".split()
+    ),
+    "counter_speech": frozenset(
+        "wrong ok okay disgusting unacceptable shameful racist vile dehumanising dehumanizing "
+        "despicable sick stop don dont do never quit calling one nobody no not".split()
+    ),
+}
+_ATTACKS = ("dehumanising", "harm_should", "threat_phrase")
+
+
+@lru_cache(maxsize=1)
+def _hate_code_anchors() -> frozenset[str]:
+    return frozenset(_TOKEN.findall(code)[0] for code in hate_codes() if _TOKEN.findall(code))
+
+
+_NOWHERE = (0, 0)  # a cue found by one of its words where nobody asked where
+_SEARCHED = ("target_you", "target_person", "target_group", *_ATTACKS, "self_harm_call")
+_CODES = "hate_code"
+
+
+@lru_cache(maxsize=1)
+def _word_masks() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Per word, the bits of the cues it is (direct) or may start (anchor); and each cue's
+    bit. One dict lookup per word tells which cues a sentence can have at all."""
+    names = [*_SEARCHED, "counter_speech", _CODES]
+    bit = {name: 1 << i for i, name in enumerate(names)}
+    direct_shift = len(names)
+    masks: dict[str, int] = {}
+    for name, words in _DIRECT.items():
+        for word in words:
+            masks[word] = masks.get(word, 0) | (bit[name] << direct_shift)
+    anchors = {**_ANCHORS, _CODES: _hate_code_anchors()}
+    for name, words in anchors.items():
+        for word in words:
+            masks[word] = masks.get(word, 0) | bit[name]
+    return masks, bit, {name: b << direct_shift for name, b in bit.items()}
+
+
+def _sentence_cues(sentence: str, where: bool = True) -> dict[str, tuple[int, int]]:
+    """Each cue of one normalised sentence, with where its words are in the sentence (with
+    ``where`` False, targets found by a word of their own have no place: features need none)."""
+    masks, bit, direct_bit = _word_masks()
+    mask = 0
+    # A set intersection in C first: most words of a sentence are no cue's.
+    for token in masks.keys() & _TOKEN.findall(sentence):
+        mask |= masks[token]
+    found: dict[str, tuple[int, int]] = {}
+    if not mask and "((" not in sentence:
+        return found
+    for name in _SEARCHED:
+        if not mask & (bit[name] | direct_bit[name]):
+            continue
+        if mask & direct_bit[name] and not where:
+            found[name] = _NOWHERE
+        else:
+            match = _PATTERNS[name].search(sentence)
+            if match is not None:
+                found[name] = match.span()
+    code = _hate_code_pattern().search(sentence) if mask & bit[_CODES] else None
+    if code is None and "((" in sentence:
+        code = _PATTERNS["echo"].search(sentence)
     if code is not None:
-        found["hate_code"] = code.span()
-    elif "echo" in found:
-        found["hate_code"] = found["echo"]
-    found.pop("echo", None)
+        found[_CODES] = code.span()
     harm = found.get("harm_should") or found.get("threat_phrase")
     attack = harm or found.get("dehumanising")
-    if attack and "counter_speech" not in found:
-        # At a person, only harm counts: "you ... rats" is an insult the models weigh.
-        if harm and "target_you" in found:
-            found["you_attacked"] = harm
-        if harm and "target_person" in found:
-            found["person_attacked"] = harm
-        if "target_group" in found and "dehumanising" in found:
-            found["group_dehumanised"] = found["dehumanising"]
-        if "target_group" in found and "harm_should" in found:
-            found["group_harmed"] = found["harm_should"]
+    if not attack:
+        return found
+    # Counter-speech matters only beside an attack: it says the attack is condemned.
+    counter = _PATTERNS["counter_speech"].search(sentence) if mask & bit["counter_speech"] else None
+    if counter is not None:
+        found["counter_speech"] = counter.span()
+        return found
+    # At a person, only harm counts: "you ... rats" is an insult the models weigh.
+    if harm and "target_you" in found:
+        found["you_attacked"] = harm
+    if harm and "target_person" in found:
+        found["person_attacked"] = harm
+    if "target_group" in found and "dehumanising" in found:
+        found["group_dehumanised"] = found["dehumanising"]
+    if "target_group" in found and "harm_should" in found:
+        found["group_harmed"] = found["harm_should"]
+    return found
+
+
+def _patterns_only(sentence: str) -> dict[str, tuple[int, int]]:
+    """``_sentence_cues`` without the word filter: every pattern searched (for the tests)."""
+    found = {}
+    for name, pattern in _PATTERNS.items():
+        if name not in ("echo", "counter_speech"):
+            match = pattern.search(sentence)
+            if match is not None:
+                found[name] = match.span()
+    code = _hate_code_pattern().search(sentence) or _PATTERNS["echo"].search(sentence)
+    if code is not None:
+        found["hate_code"] = code.span()
+    harm = found.get("harm_should") or found.get("threat_phrase")
+    if harm or "dehumanising" in found:
+        counter = _PATTERNS["counter_speech"].search(sentence)
+        if counter is not None:
+            found["counter_speech"] = counter.span()
     return found
 
 
@@ -293,10 +410,15 @@ _COLUMN = {name: i for i, name in enumerate(CUE_NAMES)}
 def cue_row(sentence: str) -> list[float]:
     """The cue features (0 or 1, in CUE_NAMES order) of one normalised sentence."""
     row = [0.0] * len(CUE_NAMES)
-    for name in _sentence_cues(sentence):
+    for name in _sentence_cues(sentence, where=False):
         row[_COLUMN[name]] = 1.0
     return row
 
 
-def cue_matrix(sentences: Sequence[str]) -> list[list[float]]:
-    return [cue_row(s) for s in sentences]
+def cue_matrix(sentences: Sequence[str]) -> np.ndarray:
+    """The cue features of each normalised sentence: one float32 row each."""
+    out = np.zeros((len(sentences), len(CUE_NAMES)), dtype=np.float32)
+    for i, sentence in enumerate(sentences):
+        for name in _sentence_cues(sentence, where=False):
+            out[i, _COLUMN[name]] = 1.0
+    return out

@@ -768,7 +768,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             part_dense.append(np.log1p(hits))
             dense.append(np.log1p(np.bincount(owner, hits[:, 0], len(texts)))[:, None])
         if self._cue_names():
-            cues = np.asarray(cue_matrix(parts), dtype=np.float32).reshape(len(parts), -1)
+            cues = cue_matrix(parts)
             part_dense.append(cues)
             row_cues = np.zeros((len(texts), cues.shape[1]), dtype=np.float32)
             np.maximum.at(row_cues, owner, cues)

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import csv
+import os
 import random
 from pathlib import Path
 
 import pytest
+
+SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    """../shared/datasets; missing, a skip with the reason (a failure under CI=true)."""
+    if not SHARED_DATASETS.is_dir():
+        reason = f"shared datasets not found at {SHARED_DATASETS}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return SHARED_DATASETS
+
 
 _SPAM = [
     "check out my channel and subscribe please!!",
