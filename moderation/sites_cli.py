@@ -20,6 +20,7 @@ _POLICY_HELP = (
     "A policy override NAME=VALUE, repeatable: spam_hold, spam_reject, toxicity_hold, "
     "toxicity_reject (0..1), premoderation (true/false), links_allowed (links a comment may "
     "carry before it is held; 0: any link holds), premoderate_until_approved (N), "
+    "profanity (swearing at nobody: allow, hold or reject), "
     "rate_per_address, rate_per_site, rate_per_key (rate limits such as 5/minute;50/hour)."
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -197,6 +198,21 @@ def test_a_sites_policy_overrides_the_deployments() -> None:
     assert "toxicity 0.35 >= 0.3" in [r.text for r in decide(0.01, 0.35, clean, limits).reasons]
     # Spam is still spam under pre-moderation, not merely held.
     assert decide(0.97, 0.01, clean, limits).status is CommentStatus.SPAM
+
+
+def test_a_site_chooses_what_happens_to_swearing_at_nobody() -> None:
+    swearing = {"obscene": 0.95, "insult": 0.1, "threat": 0.1, "identity_attack": 0.1}
+    body = "Fucking brilliant reporting, well done."
+
+    def status(policy: sites.SitePolicy) -> CommentStatus:
+        limits = policy.applied_to(Thresholds())
+        return decide(0.0, 0.95, body, limits, attributes=swearing, signals={}).status
+
+    assert status(sites.SitePolicy()) is CommentStatus.APPROVED
+    assert status(sites.SitePolicy(profanity="hold")) is CommentStatus.PENDING
+    assert status(sites.SitePolicy(profanity="reject")) is CommentStatus.REJECTED
+    with pytest.raises(ValueError, match="profanity"):
+        sites.SitePolicy(profanity="sometimes")  # type: ignore[arg-type]
 
 
 def test_the_sites_commands(tmp_path: Any) -> None:
