@@ -199,18 +199,18 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     """The (start, end) of each sentence of a normalised text, in order; ``text[start:end]``
     is the sentence without the spaces that follow it. A text of one sentence (or none) is
     one part: ``[(0, len(text))]``."""
-    pieces = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        pieces.append((start, match.start()))
-        start = match.end()
-    pieces.append((start, len(text)))
+    cuts = [match.span() for match in _SENTENCE_END.finditer(text)]
+    if not cuts:
+        return [(0, len(text))]
+    starts = [0, *(end for _, end in cuts)]
+    ends = [*(start for start, _ in cuts), len(text)]
     bounds: list[tuple[int, int]] = []
     opening: int | None = None  # the start of a short opening waiting for its sentence
-    for begin, end in pieces:
+    for begin, end in zip(starts, ends, strict=True):
         if opening is not None:
             begin, opening = opening, None
-        if len(text[begin:end].split()) >= MIN_SENTENCE_WORDS:
+        # Normalised text has single spaces: a piece has one word more than it has spaces.
+        if text.count(" ", begin, end) + 1 >= MIN_SENTENCE_WORDS:
             bounds.append((begin, end))
         elif bounds:
             bounds[-1] = (bounds[-1][0], end)
