@@ -101,6 +101,48 @@ link, "visit my blog", messenger-contact investment, recovery and dating scams, 
 news comments with the same words (cited sources, messengers, money, loans, pharmacies).
 Never a held-out test set.
 
+Sources added for issue 13 (MANIFEST's mapping unless said otherwise; "clean" = 0 for toxicity
+and every attribute, a hard negative from the same communities or a non-hateful twin; labels
+not listed are unknown, i.e. the row is not in that attribute's set; ``severe_toxicity`` is
+threat or identity attack, as for the sources above):
+
+============== ==================================================================================
+source         mapping
+============== ==================================================================================
+implicit       ``implicit_hate_corpus`` stage 1 (Latent Hatred tweets): explicit_hate and
+               implicit_hate -> toxic + identity_attack; threat 1 for the stage-2 type (or extra
+               type) ``threatening``, 0 for another stage-2 type (white_grievance, incitement,
+               stereotypical, inferiority, irony, other), unknown without one (explicit hate);
+               not_hate -> clean. Retweet markers, cut-handle colons and stray quotes removed.
+toxigen        ``toxigen_annotated`` (GPT-3 statements about 13 groups): mean human rating > 3
+               -> toxic + identity_attack, obscene = ``lewd`` ("contains lewd content");
+               <= 2 -> clean (obscene unknown when lewd); in between dropped. Source weight
+               0.5 (machine-written).
+toxigen_prompts ``toxigen_prompts/toxigen_prompt_sentences.csv`` (DERIVED) plus the
+               demonstration sentences, deduplicated case-insensitively: hate -> toxic +
+               identity_attack; neutral -> clean. Origin ``toxigen``: held out with the
+               annotated statements, which were generated from these seeds. Weight 0.3.
+hatemoji       ``hatemoji_build`` train + validation + test: label_gold 1 -> toxic +
+               identity_attack, threat = type ``threateninglanguage``; 0 -> clean. An entry
+               and its perturbation share a fold. Weight 0.5 (written against a model).
+hatexplain     ``hatexplain_processed``: 2 hatespeech -> toxic + identity_attack; 1 offensive
+               -> toxic (row weight ``HATEXPLAIN_OFFENSIVE_WEIGHT``) + insult, identity_attack
+               0 unless the raters named a target group (then unknown); 0 normal -> clean.
+               MAGPIE's ``<user>``/``<number>`` placeholders removed.
+offensivelang  ``offensivelang/OffensiveLang.csv`` (ChatGPT statements): Offensive by all three
+               workers -> toxic, identity_attack in the race, religion, gender/sexual
+               orientation and disability categories, else insult (identity_attack 0);
+               threat unknown (veiled threats are labelled Offensive); Not Offensive -> clean;
+               2-of-3 Offensive dropped (see ``_offensivelang``). Weight 0.3.
+scamspot       ``scamspot_instagram_spam``: spam model only, ``scam`` -> spam/ham, each
+               distinct text once (copy-paste campaigns), texts labelled both ways dropped.
+============== ==================================================================================
+
+The clean rows of implicit, toxigen (annotated), hatemoji, hatexplain and offensivelang are
+also spam negatives (``<source>_ham``, weight 0.5 for the tweets and posts, 0.25 for the
+written-to-order sentences), tested for the spam false-positive rate like ``jigsaw_ham``.
+Texts published twice with different labels are dropped in every new source.
+
 Weighting (``LabelledSet.sample_weights``): each source gets a total weight
 (``SOURCE_WEIGHTS``, default 1); inside a source that has both classes, positives and
 negatives get half of it each, balanced again within length groups (word counts), so
@@ -122,6 +164,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -201,6 +244,24 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "synthetic_spam": 0.5,
     "synthetic_criticism": 0.6,
     "moderators": 1.0,
+    # The sources of issue 13 (see the module docstring). Real posts keep the default 1.0;
+    # sentences written to order (ToxiGen's GPT-3 statements and its seed prompts, Hatemoji's
+    # adversarial entries, OffensiveLang's ChatGPT statements) weigh less, so that they teach
+    # implicit and emoji hate without swamping real comments.
+    "implicit": 1.0,
+    "hatexplain": 1.0,
+    "scamspot": 1.0,
+    "toxigen": 0.5,
+    "toxigen_prompts": 0.3,
+    "hatemoji": 0.5,
+    "offensivelang": 0.3,
+    # Their clean rows as spam negatives: tweets and short statements, further from news
+    # comments than the Wikipedia, news and forum prose of the ham sources above (1.0 each).
+    "implicit_ham": 0.5,
+    "hatexplain_ham": 0.5,
+    "toxigen_ham": 0.25,
+    "hatemoji_ham": 0.25,
+    "offensivelang_ham": 0.25,
 }
 
 # The site's own moderators' decisions (see ModeratorLabel) are the closest data to what the
@@ -393,9 +454,9 @@ def _fold(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % N_FOLDS
 
 
-def _read_csv(path: Path) -> Iterable[dict[str, str]]:
+def _read_csv(path: Path, delimiter: str = ",") -> Iterable[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
-        yield from csv.DictReader(fh)
+        yield from csv.DictReader(fh, delimiter=delimiter)
 
 
 def _stable(key: str) -> int:
@@ -679,6 +740,299 @@ def _stormfront(
             _extra_ham_rows(spam, row["text"], "stormfront", row["file_id"], fold)
 
 
+# --- the sources of issue 13 (mapping in the module docstring) -----------------------------
+
+
+def _agreed(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Each distinct text once (first seen) with its label; texts published with two
+    different labels are dropped rather than guessed."""
+    out: dict[str, Any] = {}
+    conflicting: set[str] = set()
+    for text, label in pairs:
+        text = " ".join(text.split())
+        if not text or text in conflicting:
+            continue
+        if text in out and out[text] != label:
+            del out[text]
+            conflicting.add(text)
+        elif text not in out:
+            out[text] = label
+    return out
+
+
+def _severe(labels: dict[str, int | None]) -> int | None:
+    """``severe_toxicity`` as the project defines it (threat or identity attack): 1 when
+    either is 1, 0 when both are 0, unknown otherwise."""
+    parts = (labels.get("threat"), labels.get("identity_attack"))
+    if 1 in parts:
+        return 1
+    return 0 if parts == (0, 0) else None
+
+
+def _toxic_attributes(**known: int | None) -> dict[str, int | None]:
+    """The attributes of a toxic row: those given, the rest unknown, severity derived."""
+    labels: dict[str, int | None] = {name: known.get(name) for name in ATTRIBUTES}
+    labels["severe_toxicity"] = _severe(labels)
+    return labels
+
+
+def _clean_row(
+    spam: LabelledSet | None,
+    toxicity: LabelledSet,
+    attributes: Attributes,
+    text: str,
+    source: str,
+    fold: int,
+) -> None:
+    """A hard negative: not toxic, clean of every attribute, and ham (``<source>_ham``)."""
+    toxicity.add(text, 0, source, fold)
+    _all_clean(attributes, text, source, fold)
+    if spam is not None:
+        spam.add(text, 0, f"{source}_ham", fold)
+
+
+def _toxic_row(
+    toxicity: LabelledSet,
+    attributes: Attributes,
+    text: str,
+    source: str,
+    fold: int,
+    labels: dict[str, int | None],
+    weight: float = 1.0,
+) -> None:
+    toxicity.add(text, 1, source, fold, weight)
+    _add_attributes(attributes, text, labels, source, fold)
+
+
+# Retweet markers, the colons left where handles were cut out, and the stray double quotes of
+# the Latent Hatred TSV files (`"  " : jewish harvard professor ... via #wr " " "`).
+_TWEET_MARKS = re.compile(r'"|(?<!\S)rt(?:\s*:)?(?!\S)|(?<!\S):(?!\S)')
+_IMPLICIT_THREAT = "threatening"
+
+
+def _implicit(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
+    """Latent Hatred (ElSherief et al. 2021): stage-1 classes, stage-2 implicit hate types."""
+    stage1 = files.use("implicit_hate_corpus/implicit_hate_v1_stg1_posts.tsv")
+    stage2 = files.use("implicit_hate_corpus/implicit_hate_v1_stg2_posts.tsv")
+    types: dict[str, set[str]] = defaultdict(set)
+    for row in _read_csv(stage2, delimiter="\t"):
+        types[_implicit_text(row["post"])] |= {row["implicit_class"], row["extra_implicit_class"]}
+    # 96 stage-2 posts differ slightly from every stage-1 post (a variant of the same tweet);
+    # they are not added again. Stage-2 types only apply to stage-1 implicit_hate posts.
+    posts = _agreed((_implicit_text(r["post"]), r["class"]) for r in _read_csv(stage1, "\t"))
+    for text, cls in posts.items():
+        fold = _fold(f"implicit{text}")
+        if cls == "not_hate":
+            # Posts from the same white-nationalist accounts and their audiences that are not
+            # hateful: hard negatives.
+            _clean_row(spam, toxicity, attributes, text, "implicit", fold)
+            continue
+        threat: int | None = None
+        if cls == "implicit_hate" and types.get(text, set()) - {""}:
+            threat = int(_IMPLICIT_THREAT in types[text])
+        # Both classes are hate aimed at a group: identity attacks; explicit hate has no
+        # stage-2 type, so whether it threatens is unknown.
+        labels = _toxic_attributes(identity_attack=1, threat=threat)
+        _toxic_row(toxicity, attributes, text, "implicit", fold, labels)
+
+
+def _implicit_text(post: str) -> str:
+    return " ".join(_TWEET_MARKS.sub(" ", post).split())
+
+
+# ToxiGen's mean human toxicity rating (1-5): above this toxic, at or below the other clean,
+# in between dropped (raters split).
+TOXIGEN_TOXIC_ABOVE = 3.0
+TOXIGEN_CLEAN_AT_MOST = 2.0
+_TOXIGEN_LEWD = "contains lewd content"
+_TOXIGEN_NOT_LEWD = "doesn't contain lewd content"
+
+
+def _toxigen_key(text: str) -> str:
+    # ToxiGen statements, prompt sentences and demonstrations share sentences: the same
+    # sentence gets the same fold whichever file it comes from.
+    return "toxigen" + " ".join(text.lower().split())
+
+
+def _toxigen(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
+    """ToxiGen's human-annotated statements (GPT-3 text about 13 groups, three raters)."""
+    for name in ("exp_dataset.jsonl", "unexp_dataset.jsonl"):
+        with files.use(f"toxigen_annotated/{name}").open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                text, score = " ".join(row["text"].split()), float(row["toxicity_human"])
+                fold = _fold(_toxigen_key(text))
+                if score <= TOXIGEN_CLEAN_AT_MOST:
+                    if row["lewd"] == _TOXIGEN_NOT_LEWD:
+                        _clean_row(spam, toxicity, attributes, text, "toxigen", fold)
+                    else:
+                        # Benign but sexual ("18 million women are sex slaves"): clean of
+                        # everything but obscene, which is left unknown.
+                        labels = dict.fromkeys(ATTRIBUTES, 0) | {"obscene": None}
+                        toxicity.add(text, 0, "toxigen", fold)
+                        _add_attributes(attributes, text, labels, "toxigen", fold)
+                        spam.add(text, 0, "toxigen_ham", fold)
+                elif score > TOXIGEN_TOXIC_ABOVE:
+                    # A toxic statement about one of the 13 groups is an identity attack.
+                    # "lewd" marks sexual content; only in a toxic statement does it count as
+                    # obscene (MANIFEST maps lewd -> obscene; a benign sentence about sexual
+                    # violence statistics is lewd too, and news sites publish those).
+                    lewd = {_TOXIGEN_LEWD: 1, _TOXIGEN_NOT_LEWD: 0}.get(row["lewd"])
+                    labels = _toxic_attributes(identity_attack=1, obscene=lewd)
+                    _toxic_row(toxicity, attributes, text, "toxigen", fold, labels)
+
+
+def _toxigen_prompts(files: SourceFiles, toxicity: LabelledSet, attributes: Attributes) -> None:
+    """ToxiGen's seed statements, written by people: the DERIVED one-row-per-sentence file
+    plus the demonstration sentences not in it (deduplicated; a sentence given as both hate
+    and neutral is dropped). Same origin as ``toxigen``, so both are held out together."""
+    pairs = [
+        (row["sentence"], row["label"])
+        for row in _read_csv(files.use("toxigen_prompts/toxigen_prompt_sentences.csv"))
+    ]
+    for path in sorted(files.data_dir.glob("toxigen_prompts/demonstrations/*/*.txt")):
+        label = "hate" if path.name.startswith("hate_") else "neutral"
+        used = files.use(path.relative_to(files.data_dir).as_posix())
+        pairs += [(line, label) for line in used.read_text(encoding="utf-8").splitlines()]
+    # Deduplicate case-insensitively (the demonstrations are capitalised, the prompts not).
+    first: dict[str, str] = {}
+    for text, _ in pairs:
+        first.setdefault(_toxigen_key(text), " ".join(text.split()))
+    for key, label in _agreed((_toxigen_key(t), label) for t, label in pairs).items():
+        text, fold = first[key], _fold(key)
+        if label == "neutral":
+            # Benign statements that name the group: negatives against identity-term bias.
+            _clean_row(None, toxicity, attributes, text, "toxigen_prompts", fold)
+        else:
+            labels = _toxic_attributes(identity_attack=1)
+            _toxic_row(toxicity, attributes, text, "toxigen_prompts", fold, labels)
+
+
+_HATEMOJI_THREAT = "threateninglanguage"
+
+
+def _hatemoji(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
+    """HatemojiBuild: adversarial emoji hate, each entry paired with a minimal perturbation.
+    An entry and its perturbation share a fold (the published splits separate some pairs)."""
+    rows = [
+        row
+        for split in ("train", "validation", "test")
+        for row in _read_csv(files.use(f"hatemoji_build/{split}.csv"))
+    ]
+    # Each text's group: its pair, merged with other pairs where a text repeats.
+    group: dict[str, str] = {}
+
+    def root(text: str) -> str:
+        while group.setdefault(text, text) != text:
+            text = group[text]
+        return text
+
+    for row in rows:
+        a, b = root(" ".join(row["text"].split())), root(" ".join(row["matched_text"].split()))
+        group[max(a, b)] = min(a, b)
+    kept = _agreed((r["text"], (r["label_gold"], r["type"])) for r in rows)
+    for text, (gold, kind) in kept.items():
+        fold = _fold(f"hatemoji{root(text)}")
+        if gold == "0":
+            # Mostly the non-hateful twin of a hateful entry (negated, counter-speech, target
+            # swapped for an object): hard negatives.
+            _clean_row(spam, toxicity, attributes, text, "hatemoji", fold)
+            continue
+        # All HatemojiBuild hate targets a protected group: an identity attack, and a threat
+        # when its type is threatening language.
+        labels = _toxic_attributes(identity_attack=1, threat=int(kind == _HATEMOJI_THREAT))
+        _toxic_row(toxicity, attributes, text, "hatemoji", fold, labels)
+
+
+# Row weight of a HateXplain "offensive" post relative to a "hatespeech" one: that of an
+# insult against a threat or identity attack elsewhere (``SEVERE_WEIGHT``). Its offensive
+# posts are insults and slurs at people, more deliberate than Davidson's casual profanity
+# (``DAVIDSON_OFFENSIVE_WEIGHT``), but still Gab and Twitter swearing.
+HATEXPLAIN_OFFENSIVE_WEIGHT = 1 / SEVERE_WEIGHT
+_HATEXPLAIN_TARGETS = ("label_gender", "label_religion", "label_race", "label_economic",
+                       "label_minority")  # fmt: skip
+# MAGPIE's placeholders (<user>, <number>, <censored>, <url>, ...): dropped, so neither model
+# learns them as a style of this source.
+_PLACEHOLDER = re.compile(r"<[a-z]+>")
+
+
+def _hatexplain(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
+    """HateXplain (MAGPIE's processing): 0 normal, 1 offensive, 2 hatespeech."""
+    path = files.use("hatexplain_processed/preprocessed.csv")
+    rows = list(_read_csv(path))
+    targeted = {
+        " ".join(_PLACEHOLDER.sub(" ", r["text"]).split()): any(
+            r[k] == "1" for k in _HATEXPLAIN_TARGETS
+        )
+        for r in rows
+    }
+    kept = _agreed((_PLACEHOLDER.sub(" ", r["text"]), r["label"]) for r in rows)
+    for text, label in kept.items():
+        fold = _fold(f"hatexplain{text}")
+        if label == "0":
+            _clean_row(spam, toxicity, attributes, text, "hatexplain", fold)
+        elif label == "2":
+            labels = _toxic_attributes(identity_attack=1)
+            _toxic_row(toxicity, attributes, text, "hatexplain", fold, labels)
+        else:
+            # Offensive: an insult. Not hate speech, but when the raters also named a target
+            # group it may still attack it in our sense, so identity attack is unknown there.
+            attack = None if targeted[text] else 0
+            labels = _toxic_attributes(insult=1, identity_attack=attack)
+            weight = HATEXPLAIN_OFFENSIVE_WEIGHT
+            _toxic_row(toxicity, attributes, text, "hatexplain", fold, labels, weight)
+
+
+_OFFENSIVELANG_IDENTITY = frozenset({"Race/Ethnicity", "Religious Belief",
+                                     "Gender/Sexual Orientation", "Disability"})  # fmt: skip
+
+
+def _offensivelang(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
+    """OffensiveLang: ChatGPT statements about 38 groups, three crowd workers each.
+
+    Toxic only when all three workers said Offensive; "Not Offensive" (the majority) is clean;
+    the 3,452 statements that two of three called Offensive are dropped. They are mostly
+    advice and criticism a news site publishes ("Farming is not a sustainable career; you
+    should look for something more future-proof.", "Your disability likely makes you more
+    sensitive to accessibility concerns."), and MANIFEST's majority mapping would teach the
+    models that polite criticism is abuse.
+    """
+    path = files.use("offensivelang/OffensiveLang.csv")
+    for row in _read_csv(path):
+        text = " ".join(row["Text"].split())
+        fold = _fold(f"offensivelang{text}")
+        votes = sum(row[f"Annotator{i}"] == "Offensive" for i in (1, 2, 3))
+        if row["Final Annotation"] == "Not Offensive":
+            _clean_row(spam, toxicity, attributes, text, "offensivelang", fold)
+        elif votes == 3:
+            # Veiled threats are labelled Offensive, never threat: threat stays unknown.
+            # Race, religion, gender and disability: an identity attack (insult unknown);
+            # occupation, body and diet: an insult, not an identity attack.
+            if row["Category"] in _OFFENSIVELANG_IDENTITY:
+                labels = _toxic_attributes(identity_attack=1)
+            else:
+                labels = _toxic_attributes(insult=1, identity_attack=0)
+            _toxic_row(toxicity, attributes, text, "offensivelang", fold, labels)
+
+
+def _scamspot(files: SourceFiles, spam: LabelledSet) -> None:
+    """ScamSpot Instagram comments, scam -> spam. Copy-paste campaigns repeat texts: each
+    distinct text once; the 9 texts labelled both ways are dropped."""
+    path = files.use("scamspot_instagram_spam/comments-rated-plus-reported.csv")
+    for text, label in _agreed((row["msg"], int(row["scam"])) for row in _read_csv(path)).items():
+        spam.add(text, label, "scamspot", _fold(f"scamspot{text}"))
+
+
 def _synthetic(spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes) -> None:
     """The template rows of ``classifiers.synthetic`` (threats, identity attacks and their
     harmless minimal pairs); never a held-out test set."""
@@ -746,6 +1100,13 @@ def build_label_sets(
     _davidson(files, toxicity, attributes, read_lexicon(files))
     _toxic_spans(files, spam, toxicity, attributes)
     _stormfront(files, spam, toxicity, attributes)
+    _implicit(files, spam, toxicity, attributes)
+    _toxigen(files, spam, toxicity, attributes)
+    _toxigen_prompts(files, toxicity, attributes)
+    _hatemoji(files, spam, toxicity, attributes)
+    _hatexplain(files, spam, toxicity, attributes)
+    _offensivelang(files, spam, toxicity, attributes)
+    _scamspot(files, spam)
     _synthetic(spam, toxicity, attributes)
     _moderators(feedback, spam, toxicity, attributes)
     return {"spam": spam, "toxicity": toxicity, **attributes}, files

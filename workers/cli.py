@@ -335,7 +335,9 @@ def evaluate(
     sources: str | None = typer.Option(
         None, help="Comma-separated sources to hold out (default: all of them)."
     ),
-    baselines: bool = typer.Option(True, help="Also score bogofilter and alt-profanity-check."),
+    baselines: bool = typer.Option(
+        True, help="Also score bogofilter, alt-profanity-check and TF-IDF + logistic regression."
+    ),
     hold: float = typer.Option(0.5, help="Hold-for-review threshold."),
     reject: float = typer.Option(0.9, help="Reject threshold."),
     jobs: int = typer.Option(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,10 +59,12 @@ _CLEAN = [
 ]
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+def _write_csv(
+    path: Path, header: list[str], rows: list[list[object]], delimiter: str = ","
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv.writer(fh, delimiter=delimiter)
         writer.writerow(header)
         writer.writerows(rows)
 
@@ -126,7 +130,61 @@ def write_fixture_datasets(root: Path, per_class: int = 18) -> Path:
     lexicon = root / "ldnoobw_profanity" / "en"
     lexicon.parent.mkdir(parents=True)
     lexicon.write_text("bitch\nshit\nfuck\nball gag\nsex\n", encoding="utf-8")
+    _write_issue13_sources(root, per_class, pick)
     return root
+
+
+def _write_issue13_sources(root: Path, n: int, pick: Callable[[list[str], int], str]) -> None:
+    """The seven sources of issue 13, a few rows each, in their published layouts."""
+    implicit = root / "implicit_hate_corpus"
+    classes = ["not_hate", "implicit_hate", "explicit_hate"]
+    posts = [[f"rt : {pick(_CLEAN if i % 3 == 0 else _TOXIC, i)} #tag", classes[i % 3]]
+             for i in range(3 * n)]  # fmt: skip
+    _write_csv(implicit / "implicit_hate_v1_stg1_posts.tsv", ["post", "class"], posts, "\t")
+    _write_csv(implicit / "implicit_hate_v1_stg2_posts.tsv",
+               ["post", "implicit_class", "extra_implicit_class"],
+               [[p, "threatening" if i % 2 else "irony", ""]
+                for i, (p, c) in enumerate(posts) if c == "implicit_hate"], "\t")  # fmt: skip
+    toxigen = root / "toxigen_annotated"
+    toxigen.mkdir(parents=True)
+    for part, name in enumerate(("exp_dataset.jsonl", "unexp_dataset.jsonl")):
+        lines = [json.dumps({"text": pick(_TOXIC if i % 2 else _CLEAN, i) + f" group{part}",
+                             "toxicity_human": 4.5 if i % 2 else 1.0,
+                             "lewd": "doesn't contain lewd content"})
+                 for i in range(n)]  # fmt: skip
+        (toxigen / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write_csv(root / "toxigen_prompts" / "toxigen_prompt_sentences.csv",
+               ["sentence", "label", "group", "n_prompt_lines"],
+               [[pick(_TOXIC if i % 2 else _CLEAN, i) + " people", ["neutral", "hate"][i % 2],
+                 "asian", 1] for i in range(n)])  # fmt: skip
+    rows = []
+    for i in range(n):  # pairs: a hateful entry and its non-hateful perturbation
+        hate, clean = f"{pick(_TOXIC, i)} 🐀", f"{pick(_CLEAN, i)} 🌻"
+        rows.append([2 * i, hate, "derogation", "['bla']", 5, "5a", "original", "train", 1,
+                     clean, 2 * i + 1])  # fmt: skip
+        rows.append([2 * i + 1, clean, "none", "['none']", 5, "5b", "perturbation", "train", 0,
+                     hate, 2 * i])  # fmt: skip
+    header = ["entry_id", "text", "type", "target", "round.base", "round.set", "set", "split",
+              "label_gold", "matched_text", "matched_id"]  # fmt: skip
+    for split in ("train", "validation", "test"):
+        _write_csv(root / "hatemoji_build" / f"{split}.csv", header,
+                   rows if split == "train" else [])  # fmt: skip
+    _write_csv(root / "hatexplain_processed" / "preprocessed.csv",
+               ["text", "rationale_pos", "label", "label_gender", "label_religion",
+                "label_race", "label_economic", "label_minority"],
+               [["<user> " + pick(_CLEAN if i % 3 == 0 else _TOXIC, i), "", i % 3, 0, 0,
+                 int(i % 3 == 2), 0, 0] for i in range(3 * n)])  # fmt: skip
+    votes = [["Not Offensive"] * 3, ["Offensive"] * 3]
+    _write_csv(root / "offensivelang" / "OffensiveLang.csv",
+               ["Text", "Category", "Target Group", "Final Annotation", "OpenAI_Annotation",
+                "Annotator1", "Annotator2", "Annotator3"],
+               [[pick(_TOXIC if i % 2 else _CLEAN, i), ["Occupation", "Disability"][i % 4 // 2],
+                 "Actor", votes[i % 2][0], votes[i % 2][0], *votes[i % 2]]
+                for i in range(2 * n)])  # fmt: skip
+    _write_csv(root / "scamspot_instagram_spam" / "comments-rated-plus-reported.csv",
+               ["number", "scam", "msg_length", "msg"],
+               [[i, i % 2, 10, pick(_SPAM if i % 2 else _HAM, i)]
+                for i in range(2 * n)])  # fmt: skip
 
 
 @pytest.fixture(scope="session")
