@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,11 +18,19 @@ from classifiers.evaluation import (
     Evaluation,
     Split,
 )
+from classifiers.operating_points import trade_off_markdown
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["REPORT_NAME", "Report", "evaluation_report", "verdict", "why"]
+__all__ = [
+    "REPORT_NAME",
+    "Report",
+    "evaluation_report",
+    "operating_points_markdown",
+    "verdict",
+    "why",
+]
 
 REPORT_NAME = "report.md"
 CLASS_NAMES = {"spam": ("ham", "spam"), "toxicity": ("not toxic", "toxic")}
@@ -390,7 +398,44 @@ def _method(evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
-def evaluation_report(evaluation: Evaluation, out_dir: Path) -> Report:
+def operating_points_markdown(
+    evaluation: Evaluation, current: Mapping[str, tuple[float, float]]
+) -> str:
+    """Per score the policy reads (``current``: its hold and reject thresholds now), the
+    trade-off of thresholds over every held-out row of that label, pooled across sources
+    (the ham-only splits count as clean rows)."""
+    parts = []
+    for label, thresholds in current.items():
+        splits = evaluation.for_label(label)
+        if not splits:
+            continue
+        y = np.concatenate([s.y for s in splits])
+        p = np.concatenate([s.scores["ours"] for s in splits])
+        if 0 < int(y.sum()) < len(y):
+            parts.append(trade_off_markdown(label, y, p, thresholds))
+    return "\n".join(parts)
+
+
+def _sentence_gain(evaluation: Evaluation) -> str:
+    rows = [
+        [s.label, s.held_out, _f(s.extras["whole_text_roc_auc"]), _f(s.metrics["ours"].roc_auc)]
+        for s in evaluation.splits
+        if "whole_text_roc_auc" in s.extras and s.metrics["ours"].roc_auc is not None
+    ]
+    if not rows:
+        return ""
+    return (
+        "ROC-AUC of the whole text's score and of the served score (the highest of the whole "
+        "text's and each sentence's), same held-out models.\n\n"
+        + _table(["label", "held out", "whole text", "served"], rows)
+    )
+
+
+def evaluation_report(
+    evaluation: Evaluation,
+    out_dir: Path,
+    current: Mapping[str, tuple[float, float]] | None = None,
+) -> Report:
     """Build (but do not write) the report of ``evaluation``; its plots are saved now."""
     report = Report(Path(out_dir), "Spam and toxicity models: held-out evaluation")
     report.add_section("Headline", _headline(evaluation))
@@ -419,5 +464,18 @@ def evaluation_report(evaluation: Evaluation, out_dir: Path) -> Report:
         reason = why(split, evaluation)
         comparisons.append(line if reason is None else f"{line} Why: {reason}.")
     report.add_section("Ours against the baselines", "\n".join(comparisons))
+    gain = _sentence_gain(evaluation)
+    if gain:
+        report.add_section("Sentences: whole text against served score", gain)
+    if current:
+        report.add_section(
+            "Operating points: thresholds for the rates a site feels",
+            "Chosen on the held-out rows above (models that never saw them), pooled across "
+            "sources: the lowest reject threshold that removes at most the target share of "
+            "clean rows, then the highest hold threshold under it that publishes at most the "
+            "target share of harmful ones. Held is counted at a day's mix of 70% clean. The "
+            "policy's other rules (cues, links, copies) are not in these tables.\n\n"
+            + operating_points_markdown(evaluation, current),
+        )
     report.add_section("In distribution, for contrast", _in_distribution(evaluation))
     return report

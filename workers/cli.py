@@ -349,7 +349,7 @@ def evaluate(
     from classifiers.evaluation import HELD_OUT_SOURCES, Thresholds
     from classifiers.evaluation import evaluate as run_evaluation
     from classifiers.persistence import ModelLoadError, read_manifest
-    from classifiers.report import evaluation_report
+    from classifiers.report import evaluation_report, operating_points_markdown
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
@@ -379,7 +379,15 @@ def evaluate(
     for name, why in evaluation.baselines.items():
         if why:
             typer.echo(f"baseline {name} skipped: {why}", err=True)
-    report = evaluation_report(evaluation, out)
+    limits = get_settings().thresholds
+    current = {
+        "spam": (limits.spam_hold, limits.spam_reject),
+        "toxicity": (limits.toxicity_hold, limits.toxicity_reject),
+        "threat": (limits.threat_hold, limits.threat_reject),
+        "identity_attack": (limits.identity_attack_hold, limits.identity_attack_reject),
+    }
+    report = evaluation_report(evaluation, out, current)
+    typer.echo(operating_points_markdown(evaluation, current))
     held_out_spans = [s.extras["span_f1"] for s in evaluation.splits if "span_f1" in s.extras]
     if held_out_spans:
         report.add_section(

@@ -26,6 +26,13 @@ def test_evaluate_writes_the_report_for_the_chosen_sources(tmp_path: Path) -> No
     assert "| spam | sms | 36 (18) |" in headline  # SMS holds spam and ham: a full row
     assert "| toxicity |" not in headline  # SMS carries no toxicity label
     assert "Baselines used: none." in report
+    # The thresholds for the rates a site feels, from the held-out spam rows, printed too.
+    assert "## Operating points: thresholds for the rates a site feels" in report
+    points = re.search(
+        r"#### spam: 18 harmful and 18 clean held-out rows.*?Chosen: hold", report, re.S
+    )
+    assert points is not None, report
+    assert "Current setting: hold 0.5, reject 0.9" in result.stdout
     # The served model's figures follow the held-out ones.
     for section in (
         "## Explanation spans on TOXICSPANS",
