@@ -159,9 +159,16 @@ def get_shadow_scorer(settings: Settings) -> Scorer | None:
         return scorer
 
 
-@dataclass(frozen=True, slots=True)
 class ScoringFailed(Exception):
-    reason: str
+    """No scores for a batch; `reason` says why in one line (the comments' review reason).
+
+    A plain exception, not a frozen dataclass: raising sets `__traceback__` and `__context__`
+    on it, which a frozen slots dataclass refuses with a TypeError that hides the reason.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def comment_text(comment: QueuedComment, body: str) -> CommentText:
