@@ -323,6 +323,13 @@ class Verdict:
     reasons: list[Reason] = field(default_factory=list)
 
 
+# The toxicity attributes that hold a comment on their own (Thresholds.threat_hold, ...).
+HOLDING_ATTRIBUTES: tuple[str, ...] = ("threat", "identity_attack")
+# Every score `decide` reads: a new model version is judged on these before it may decide
+# (workers.feedback); the other attributes are shown to moderators but decide nothing.
+DECIDING_SCORES: tuple[str, ...] = ("spam", "toxicity", *HOLDING_ATTRIBUTES)
+
+
 def decide(
     spam: float,
     toxicity: float,
@@ -360,13 +367,9 @@ def decide(
         )
     attributes = attributes or {}
     hits = word_hits or WordHits([], [])
+    holds = {"threat": thresholds.threat_hold, "identity_attack": thresholds.identity_attack_hold}
     held_by_attribute = [
-        (name, attributes[name], limit)
-        for name, limit in (
-            ("threat", thresholds.threat_hold),
-            ("identity_attack", thresholds.identity_attack_hold),
-        )
-        if name in attributes
+        (name, attributes[name], holds[name]) for name in HOLDING_ATTRIBUTES if name in attributes
     ]
     links = count_links(body)
     tokens = words(body)
