@@ -85,8 +85,14 @@ gives it no rows), each its own model over the toxicity features (``ATTRIBUTES``
 - ``stormfront``: "hate" -> ``identity_attack`` and ``severe_toxicity``; "noHate" -> clean of
   every attribute.
 - ``sms_clean``, ``youtube_clean``, ``toxicspans_rest``: clean of every attribute.
+- ``moderators`` (the site's own decisions, ``ModeratorLabel``): a removal on a ground ->
+  the attributes the ground names (threat -> ``threat`` and ``severe_toxicity``, hate ->
+  ``identity_attack`` and ``severe_toxicity``, harassment -> ``insult``, obscene -> ``obscene``),
+  the others unlabelled; a removal without a ground labels none; a published comment is clean
+  of every attribute.
 A source's total weight for an attribute is scaled by its positives / 200 below 200
-(``ATTRIBUTE_FULL_WEIGHT_POSITIVES``), so that Jigsaw's 8 threats are not half its say.
+(``ATTRIBUTE_FULL_WEIGHT_POSITIVES``), so that Jigsaw's 8 threats are not half its say; not the
+moderators', which is scaled by its rows (``SOURCE_FULL_WEIGHT_ROWS``) instead of twice.
 
 Synthetic rows (``synthetic``, toxicity and attributes, source weight 0.35; ``synthetic_ham``,
 spam negatives, 0.1): template sentences written for the project (``classifiers.synthetic``):
@@ -274,11 +280,19 @@ MODERATOR_SOURCE = "moderators"
 @dataclass(frozen=True, slots=True)
 class ModeratorLabel:
     """A moderator's decision on one of the site's comments, as a training row: spam or not,
-    abusive or not (None where the decision says nothing about it)."""
+    abusive or not (None where the decision says nothing about it), and for an abusive one the
+    toxicity attributes its ground names (a threat: ``("threat", "severe_toxicity")``); the
+    attributes it does not name are unknown, not absent."""
 
     text: str
     spam: bool | None
     toxic: bool | None
+    attributes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.attributes) - set(ATTRIBUTES))
+        if unknown:  # a ground mapped to a name no model has: it would teach nothing, silently
+            raise ValueError(f"no attribute model is called {', '.join(unknown)}")
 
 
 # Row weight, relative to other toxic rows of the same source, of a toxic row that threatens
@@ -374,7 +388,9 @@ class LabelledSet:
             total = SOURCE_WEIGHTS.get(str(source), 1.0)
             if str(source) in SOURCE_FULL_WEIGHT_ROWS:
                 total *= min(1.0, mask.sum() / SOURCE_FULL_WEIGHT_ROWS[str(source)])
-            if self.full_weight_positives:
+            # The moderators' source is weighed by its rows already: discounting a ground's
+            # few positives again would leave what moderators named next to no say.
+            if self.full_weight_positives and str(source) not in SOURCE_FULL_WEIGHT_ROWS:
                 positives = int((labels[mask] == 1).sum())
                 if positives:
                     total *= min(1.0, positives / self.full_weight_positives)
@@ -1068,7 +1084,9 @@ def _moderators(
     attributes: Attributes,
 ) -> None:
     """The site's moderators' labels: a spam decision teaches the spam model, an abuse
-    decision the toxicity model; a comment they published is clean for every attribute."""
+    decision the toxicity model and the attribute models its ground names (a threat: threat
+    and severe toxicity; the others learn nothing from it); a comment they published is clean
+    for every attribute."""
     for label in labels:
         fold = _fold(f"moderators{label.text}")
         if label.spam is not None:
@@ -1077,6 +1095,9 @@ def _moderators(
             toxicity.add(label.text, int(label.toxic), MODERATOR_SOURCE, fold)
             if not label.toxic:
                 _all_clean(attributes, label.text, MODERATOR_SOURCE, fold)
+            elif label.attributes:
+                named: dict[str, int | None] = dict.fromkeys(label.attributes, 1)
+                _add_attributes(attributes, label.text, named, MODERATOR_SOURCE, fold)
 
 
 def build_label_sets(

@@ -219,7 +219,11 @@ def feedback_digest(feedback: Sequence[ModeratorLabel]) -> str:
     """SHA-256 of the moderators' labels a model was trained on, in the order given."""
     digest = hashlib.sha256()
     for label in feedback:
-        digest.update(json.dumps([label.text, label.spam, label.toxic]).encode() + b"\n")
+        # The attributes only when named, so labels from before grounds keep their digest.
+        row = [label.text, label.spam, label.toxic] + (
+            [list(label.attributes)] if label.attributes else []
+        )
+        digest.update(json.dumps(row).encode() + b"\n")
     return digest.hexdigest()
 
 

@@ -15,7 +15,9 @@ from moderation.cli import app, configure_logging
 from moderation.config import get_settings
 
 if TYPE_CHECKING:
+    from classifiers import Scorer
     from classifiers.registry import ModelRegistry
+    from moderation.config import Settings
 
 DEFAULT_DATA = Path("../shared/datasets")
 
@@ -318,14 +320,41 @@ def score(
 ) -> None:
     """Score comments and show the decision the policy would take. No Redis or database."""
     from workers.offline import score_jsonl
+    from workers.scoring import ScoringFailed
 
     settings = get_settings()
-    with jsonl.open(encoding="utf-8") as source:
-        if out is None:
-            score_jsonl(settings, source, sys.stdout, batch)
-        else:
-            with out.open("w", encoding="utf-8") as sink:
-                score_jsonl(settings, source, sink, batch)
+    _served_model(settings)  # a wrong model folder is said before any line is read
+    try:
+        with jsonl.open(encoding="utf-8") as source:
+            if out is None:
+                score_jsonl(settings, source, sys.stdout, batch)
+            else:
+                with out.open("w", encoding="utf-8") as sink:
+                    score_jsonl(settings, source, sink, batch)
+    except ScoringFailed as failure:
+        _fail(RuntimeError(failure.reason))
+
+
+def _served_model(settings: Settings) -> Scorer:
+    """The model a worker would load now (MODERATION_MODEL_DIR, else the registry's active
+    version), or exit 1 with one line saying why it does not load."""
+    from classifiers import ModelLoadError
+    from workers.scoring import get_scorer
+
+    try:
+        return get_scorer(settings)
+    except ModelLoadError as error:
+        _fail(RuntimeError(f"model unavailable: {error}"))
+
+
+@models_app.command("check")
+def models_check() -> None:
+    """Load the model the workers would use now (MODERATION_MODEL_DIR, else the active version)
+    and name it, or say in one line why it does not load (exit code 1)."""
+    settings = get_settings()
+    scorer = _served_model(settings)
+    where = settings.model_dir or settings.models_root
+    typer.echo(f"model {scorer.version} loads (from {where})")
 
 
 @app.command()
@@ -353,6 +382,7 @@ def evaluate(
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
+    _served_model(get_settings())  # its sections come last: fail before minutes of training
     if importlib.util.find_spec("matplotlib") is None:  # checked before minutes of training
         typer.echo("error: the report needs matplotlib: pip install 'comment-moderation[eval]'")
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifiers import Scorer
 from moderation.config import Settings
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.repository import DecisionRecord, QueuedComment
@@ -407,15 +408,18 @@ def build_report(
     )
 
 
-def evaluate_policy(settings: Settings, path: Path = DEFAULT_SET) -> PolicyReport:
-    """Score and decide every labelled comment exactly as a worker would, then compare."""
+def evaluate_policy(
+    settings: Settings, path: Path = DEFAULT_SET, scorer: Scorer | None = None
+) -> PolicyReport:
+    """Score and decide every labelled comment exactly as a worker would (with `scorer`
+    instead of the worker's model if given), then compare."""
     comments = load_set(path)
     # The same path a worker takes for a batch it took off the queue: QueuedComments in,
     # DecisionRecords out; the id is the comment's position so each record finds its label.
     queued = [
         QueuedComment(i, c.body, c.author, c.email, c.url or None) for i, c in enumerate(comments)
     ]
-    records = decide_batch(settings, queued)
+    records = decide_batch(settings, queued, scorer=scorer)
     return build_report(comments, records, str(path))
 
 

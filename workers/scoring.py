@@ -178,9 +178,16 @@ def signals_of(comment: QueuedComment) -> dict[str, str]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
 class ScoringFailed(Exception):
-    reason: str
+    """No scores for a batch; `reason` says why in one line (the comments' review reason).
+
+    A plain exception, not a frozen dataclass: raising sets `__traceback__` and `__context__`
+    on it, which a frozen slots dataclass refuses with a TypeError that hides the reason.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def comment_text(comment: QueuedComment, body: str) -> CommentText:
@@ -232,6 +239,8 @@ def decide_batch(
     standings: Mapping[int, AuthorStanding] | None = None,
     word_lists: WordLists | None = None,
     site_policies: Mapping[int, SitePolicy] | None = None,
+    *,
+    scorer: Scorer | None = None,
 ) -> list[DecisionRecord]:
     """Score the batch together (one vectorised model call) and apply the policy to each.
 
@@ -247,6 +256,8 @@ def decide_batch(
     the policy would have decided with it is kept beside each decision.
     Each comment is decided with its site's thresholds (`site_policies`, by site id: the
     deployment's settings with the site's overrides).
+    `scorer` decides with that model instead of the worker's (judging a candidate version
+    against the active one); there is then no shadow.
     """
     counted = copies or {}
     limits = settings.thresholds
@@ -276,12 +287,12 @@ def decide_batch(
         ]
 
     with _scoring_errors():
-        scorer = get_scorer(settings)
+        model = scorer if scorer is not None else get_scorer(settings)
         # The same scorer for the second look: one model version scores a whole decision.
         # The lowest reject toxicity of the batch's sites: a second look is cheap and rare.
         reject_at = min((lim.toxicity_reject for lim in limits_of), default=1.0)
-        scores, unquoted = _score(scorer, comments, reject_at)
-    shadows = _shadow_decisions(settings, scorer, comments, verdicts)
+        scores, unquoted = _score(model, comments, reject_at)
+    shadows = None if scorer is not None else _shadow_decisions(settings, model, comments, verdicts)
     records = []
     for i, (comment, score, verdict) in enumerate(
         zip(comments, scores, verdicts(scores, unquoted), strict=True)
@@ -293,7 +304,7 @@ def decide_batch(
                 scores=score.as_dict(),
                 reasons=[r.as_dict() for r in verdict.reasons],
                 reason_text="; ".join(r.text for r in verdict.reasons) or "no rule fired",
-                model_version=scorer.version,
+                model_version=model.version,
                 shadow=shadows[i] if shadows else None,
             )
         )

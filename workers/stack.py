@@ -126,6 +126,22 @@ def _stop(process: subprocess.Popen[bytes], name: str, timeout: float = 15) -> N
         process.wait()
 
 
+def _model_problem(env: dict[str, str]) -> str | None:
+    """Why the worker could not load its model (one line), or None: checked in a child
+    process (`moderation models check`), so this long-lived parent never holds the model."""
+    checked = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "models", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if checked.returncode == 0:
+        return None
+    lines = checked.stderr.strip().splitlines() or [f"model check exited with {checked.returncode}"]
+    return lines[-1].removeprefix("error: ")
+
+
 # Children `moderation up` starts again when they exit on their own, at most MAX_RESTARTS
 # times within RESTART_WINDOW seconds.
 RESTARTABLE = frozenset({"worker", "trainer"})
@@ -136,6 +152,11 @@ RESTART_WINDOW = 60.0
 def run_stack(settings: Settings, host: str, port: int) -> int:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    problem = _model_problem(child_environment())
+    if problem:
+        # Started anyway, the worker would send every comment to review for this reason.
+        log.error("%s", problem)
+        return 1
     upgrade(settings.database_url)
     log.info("database migrated: %s", settings.database_url)
 

@@ -93,10 +93,14 @@ def queue(
 def decide_one(
     comment_id: CommentId, request: DecisionRequest, caller: RequireModerator, settings: SettingsDep
 ) -> DecisionResult:
-    """Approve, reject, mark as spam or as not spam. An approved comment is on the article
-    page at once; the decision is kept as a training label and in the audit log."""
+    """Approve, reject, mark as spam or as not spam; a removal may say its `ground` (threat,
+    hate, harassment, obscene, spam, other), which teaches the model of what it names. An
+    approved comment is on the article page at once; the decision is kept as a training label
+    and in the audit log."""
     with unit_of_work(settings) as session:
-        (result,) = review.decide(session, caller.staff, [comment_id], request.action, request.note)
+        (result,) = review.decide(
+            session, caller.staff, [comment_id], request.action, request.note, request.ground
+        )
     if result.error:
         raise NotFound("comment")
     return result
@@ -108,7 +112,9 @@ def decide_many(
 ) -> list[DecisionResult]:
     """The same decision on many comments at once; an unknown id gets an error of its own."""
     with unit_of_work(settings) as session:
-        return review.decide(session, caller.staff, request.ids, request.action, request.note)
+        return review.decide(
+            session, caller.staff, request.ids, request.action, request.note, request.ground
+        )
 
 
 @router.post(

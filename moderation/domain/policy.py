@@ -377,6 +377,21 @@ def untargeted_profanity(
     )
 
 
+# The toxicity attributes that hold a comment on their own (Thresholds.threat_hold, ...).
+HOLDING_ATTRIBUTES: tuple[str, ...] = ("threat", "identity_attack")
+# Every score `decide` reads: a new model version is judged on these before it may decide
+# (workers.feedback). Obscene, insult and severe toxicity decide whether swearing attacks
+# nobody (untargeted_profanity), so every attribute decides something.
+DECIDING_SCORES: tuple[str, ...] = (
+    "spam",
+    "toxicity",
+    *HOLDING_ATTRIBUTES,
+    "obscene",
+    "insult",
+    "severe_toxicity",
+)
+
+
 def decide(
     spam: float,
     toxicity: float,
@@ -408,6 +423,11 @@ def decide(
     hold reasons it meets plus `toxicity_outside_quotes` (the unquoted toxicity, "<" the reject
     threshold) instead of rejected. A spam comment stays spam, and a comment that reaches the
     reject toxicity outside its quotes too is rejected as before.
+    `signals` are the cues found in the text (name -> the words that matched; see
+    classifiers.cues and classifiers.link_signals), None where nobody looked: a call to
+    self-harm, or an attack cue with a threat or identity-attack score at its reject
+    threshold, rejects; an attack cue or a hate code holds; swearing at nobody follows
+    `thresholds.profanity`; praise for any article signed with a shop is spam.
     """
     if standing is not None and standing.banned_by is not None:
         return Verdict(
@@ -415,13 +435,9 @@ def decide(
         )
     attributes = attributes or {}
     hits = word_hits or WordHits([], [])
+    holds = {"threat": thresholds.threat_hold, "identity_attack": thresholds.identity_attack_hold}
     held_by_attribute = [
-        (name, attributes[name], limit)
-        for name, limit in (
-            ("threat", thresholds.threat_hold),
-            ("identity_attack", thresholds.identity_attack_hold),
-        )
-        if name in attributes
+        (name, attributes[name], holds[name]) for name in HOLDING_ATTRIBUTES if name in attributes
     ]
     links = count_links(body)
     tokens = words(body)

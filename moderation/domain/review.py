@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
@@ -70,6 +70,54 @@ class Action(StrEnum):
         return _ACTION_LABEL[self]
 
 
+class Ground(StrEnum):
+    """Why a moderator removes a comment. Each ground teaches the model of what it names, so
+    the threat and identity-attack models learn from the site's own threats and hate rather
+    than only from what moderators published (`attributes`)."""
+
+    THREAT = "threat"
+    HATE = "hate"  # an attack on people for who they are
+    HARASSMENT = "harassment"  # insults aimed at a person
+    OBSCENE = "obscene"
+    SPAM = "spam"  # the spam action's own ground; a reject on this ground is a spam decision
+    OTHER = "other"  # a reason no model scores (off-topic, personal data): it teaches nothing
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The toxicity attribute scores a comment removed on this ground has (their names as
+        the models and the policy know them): threats and hate are severe, as in the datasets."""
+        return _GROUND_ATTRIBUTES[self]
+
+
+_GROUND_ATTRIBUTES: dict[Ground, tuple[str, ...]] = {
+    Ground.THREAT: ("threat", "severe_toxicity"),
+    Ground.HATE: ("identity_attack", "severe_toxicity"),
+    Ground.HARASSMENT: ("insult",),
+    Ground.OBSCENE: ("obscene",),
+    Ground.SPAM: (),
+    Ground.OTHER: (),
+}
+
+
+def removal(action: Action, ground: Ground | None) -> tuple[Action, Ground | None]:
+    """The decision as recorded: a reject on the spam ground is a spam decision (the spam
+    queue, the spam model's label), and a spam decision's ground is spam whether said or not."""
+    if action is Action.SPAM or (action is Action.REJECT and ground is Ground.SPAM):
+        return Action.SPAM, Ground.SPAM
+    return action, ground
+
+
+def label_of(action: Action, ground: Ground | None) -> dict[str, Any]:
+    """What a decision teaches, as the `moderator_labels` columns: spam and toxic as the action
+    says (`Action.label`), and the ground, whose attributes the training marks as present.
+    A removal on the ground "other" says the comment was neither spam nor abuse to learn from.
+    """
+    action, ground = removal(action, ground)
+    if ground is Ground.OTHER:
+        return {"action": action.value, "spam": None, "toxic": None, "ground": ground.value}
+    return {**action.label, "action": action.value, "ground": ground.value if ground else None}
+
+
 _ACTION_STATUS = {
     Action.APPROVE: CommentStatus.APPROVED,
     Action.REJECT: CommentStatus.REJECTED,
@@ -86,8 +134,23 @@ _ACTION_LABEL: dict[Action, dict[str, bool | None]] = {
 
 class DecisionRequest(BaseModel):
     action: Action
+    # Why a comment is removed (reject or spam only); see Ground. None: a reject teaches
+    # toxicity alone, as before grounds existed.
+    ground: Ground | None = None
     # Text: control characters (NUL, which PostgreSQL cannot store) are refused, as in comments.
     note: Text = Field(default="", max_length=MAX_NOTE)
+
+    @field_validator("ground")
+    @classmethod
+    def _with_a_removal(cls, ground: Ground | None, info: ValidationInfo) -> Ground | None:
+        action = info.data.get("action")  # absent when the action itself was refused
+        if ground is None or action is None:
+            return ground
+        if action in (Action.APPROVE, Action.NOT_SPAM):
+            raise ValueError("a ground is given with a removal only (reject or spam)")
+        if action is Action.SPAM and ground is not Ground.SPAM:
+            raise ValueError("a spam decision's ground is spam; reject to give another")
+        return ground
 
 
 class BulkDecisionRequest(DecisionRequest):
@@ -98,6 +161,7 @@ class DecisionResult(BaseModel):
     id: int
     status: CommentStatus | None = None
     previous_status: CommentStatus | None = None
+    ground: Ground | None = None  # as recorded: a reject on the spam ground is spam
     error: str | None = None
 
 
@@ -361,17 +425,27 @@ def _shadow_view(decision: Decision | None) -> ShadowView | None:
 
 
 def decide(
-    session: Session, actor: Staff, ids: Sequence[int], action: Action, note: str = ""
+    session: Session,
+    actor: Staff,
+    ids: Sequence[int],
+    action: Action,
+    note: str = "",
+    ground: Ground | None = None,
 ) -> list[DecisionResult]:
     """A moderator's decision on comments: new status, audit event, training label; open
-    reports on them are closed. Unknown ids get an error of their own and stop nothing."""
+    reports on them are closed. Unknown ids get an error of their own and stop nothing.
+    `ground` (a removal's, checked by DecisionRequest) is in the label and the audit reason."""
     wanted = list(dict.fromkeys(ids))
     # An id outside the database's 64-bit range names no comment: it is not even looked up.
     comments = store.comments_for_update(session, [i for i in wanted if 1 <= i <= MAX_ID])
     versions = store.model_versions(session, list(comments))
     results: list[DecisionResult] = []
     changes: list[store.StatusChange] = []
-    reason = f"{action.value}: {note}" if note else action.value
+    teaches = label_of(action, ground)
+    action, ground = removal(action, ground)
+    # The audit log says the ground where the action does not: "reject (threat): note".
+    said = f"{action.value} ({ground})" if ground and ground is not Ground.SPAM else action.value
+    reason = f"{said}: {note}" if note else said
     for comment_id in wanted:
         comment = comments.get(comment_id)
         if comment is None:
@@ -381,8 +455,7 @@ def decide(
         # Deciding a comment the policy has not decided yet is allowed (a moderator may know
         # better); the worker then leaves it alone, as it does any decided comment.
         label = (
-            {"comment_id": comment_id, "action": action.value, **action.label}
-            | {"model_version": versions.get(comment_id)}
+            {"comment_id": comment_id, **teaches, "model_version": versions.get(comment_id)}
             if comment_id in versions and not comment.is_test
             # Never scored: nothing the model can learn about its own mistakes. A test: the
             # site said not to learn from it.
@@ -390,7 +463,9 @@ def decide(
         )
         changes.append(store.StatusChange(comment_id, previous, action.status, reason, label))
         results.append(
-            DecisionResult(id=comment_id, status=action.status, previous_status=previous)
+            DecisionResult(
+                id=comment_id, status=action.status, previous_status=previous, ground=ground
+            )
         )
     store.record_changes(session, actor.name, changes)
     return results

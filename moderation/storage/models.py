@@ -256,7 +256,9 @@ class ModeratorLabel(Base):
     """A person's decision on a scored comment, kept as a training label for the next model.
 
     The text and metadata are the comment's own row; `spam` and `toxic` say what the decision
-    means for each model (None: it says nothing about that one).
+    means for each model (None: it says nothing about that one); `ground` why a comment was
+    removed (review.Ground: threat, hate, ...; None for an approval or a removal that gave none),
+    which teaches the attribute models.
     """
 
     __tablename__ = "moderator_labels"
@@ -267,6 +269,7 @@ class ModeratorLabel(Base):
     action: Mapped[str] = mapped_column(String(16))
     spam: Mapped[bool | None] = mapped_column()
     toxic: Mapped[bool | None] = mapped_column()
+    ground: Mapped[str | None] = mapped_column(String(16))
     model_version: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -407,6 +407,7 @@ class FeedbackRow:
     body: str
     spam: bool | None
     toxic: bool | None
+    ground: str | None = None  # why it was removed (review.Ground's value), if a moderator said
 
 
 def feedback_rows(session: Session) -> list[FeedbackRow]:
@@ -417,7 +418,13 @@ def feedback_rows(session: Session) -> list[FeedbackRow]:
         .subquery()
     )
     rows = session.execute(
-        select(ModeratorLabel.comment_id, Comment.body, ModeratorLabel.spam, ModeratorLabel.toxic)
+        select(
+            ModeratorLabel.comment_id,
+            Comment.body,
+            ModeratorLabel.spam,
+            ModeratorLabel.toxic,
+            ModeratorLabel.ground,
+        )
         .join(latest, latest.c.id == ModeratorLabel.id)
         .join(Comment, Comment.id == ModeratorLabel.comment_id)
         .order_by(ModeratorLabel.comment_id)

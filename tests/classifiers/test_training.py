@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skops.io as sio
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -14,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from classifiers import CommentText, ModelLoadError, Scorer, Scores, train
-from classifiers.datasets import build_label_sets
+from classifiers.datasets import LabelledSet, build_label_sets
 from classifiers.labels import ATTRIBUTES, MODEL_NAMES
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME
 
@@ -239,6 +240,15 @@ def test_criticism_rows_train_as_their_own_source(fixture_data: Path) -> None:
     assert "synthetic_criticism" not in sets["spam"].sources  # spam sees it as synthetic_ham
 
 
+def moderators_rows(data: LabelledSet) -> dict[str, int]:
+    """The moderators' rows of one model's set: text -> label."""
+    return {
+        t: y
+        for t, y, s in zip(data.texts, data.labels, data.sources, strict=True)
+        if s == "moderators"
+    }
+
+
 def test_moderators_labels_teach_each_model_what_they_say(fixture_data: Path) -> None:
     from classifiers import ModeratorLabel
 
@@ -251,12 +261,7 @@ def test_moderators_labels_teach_each_model_what_they_say(fixture_data: Path) ->
     sets, _ = build_label_sets(fixture_data, feedback)
 
     def labelled(name: str) -> dict[str, int]:
-        data = sets[name]
-        return {
-            t: y
-            for t, y, s in zip(data.texts, data.labels, data.sources, strict=True)
-            if s == "moderators"
-        }
+        return moderators_rows(sets[name])
 
     assert labelled("spam") == {
         "Visit my shop for cheap watches": 1,
@@ -288,3 +293,61 @@ def test_a_few_moderators_labels_weigh_little_until_there_are_many(fixture_data:
 
     assert few < many / 10
     assert many > 0.05
+
+
+def test_a_removals_ground_labels_the_attributes_it_names_and_no_other(
+    fixture_data: Path,
+) -> None:
+    from classifiers import ModeratorLabel
+
+    threat = "Shame if something happened to that garden of yours"
+    hate = "People like them are vermin"
+    feedback = [
+        ModeratorLabel(threat, spam=None, toxic=True, attributes=("threat", "severe_toxicity")),
+        ModeratorLabel(
+            hate, spam=None, toxic=True, attributes=("identity_attack", "severe_toxicity")
+        ),
+        ModeratorLabel("You are a disgrace to this town", spam=None, toxic=True),
+        ModeratorLabel("Fair point about the bus cuts", spam=False, toxic=False),
+    ]
+
+    sets, _ = build_label_sets(fixture_data, feedback)
+
+    def labelled(name: str) -> dict[str, int]:
+        return moderators_rows(sets[name])
+
+    assert labelled("toxicity") == {threat: 1, hate: 1, "You are a disgrace to this town": 1,
+                                    "Fair point about the bus cuts": 0}  # fmt: skip
+    assert labelled("threat") == {threat: 1, "Fair point about the bus cuts": 0}
+    assert labelled("identity_attack") == {hate: 1, "Fair point about the bus cuts": 0}
+    assert labelled("severe_toxicity") == {threat: 1, hate: 1, "Fair point about the bus cuts": 0}
+    # A threat says nothing of insults or obscenity: unknown, not absent.
+    assert labelled("insult") == {"Fair point about the bus cuts": 0}
+    with pytest.raises(ValueError, match="no attribute model is called menace"):
+        ModeratorLabel(threat, spam=None, toxic=True, attributes=("menace",))
+
+
+def test_a_grounds_positives_weigh_as_the_moderators_rows_do_not_less(fixture_data: Path) -> None:
+    """The moderators' source is scaled by its rows (SOURCE_FULL_WEIGHT_ROWS); scaling a
+    ground's few positives again by ATTRIBUTE_FULL_WEIGHT_POSITIVES would leave them ~nothing."""
+    from classifiers import ModeratorLabel
+    from classifiers.datasets import SOURCE_FULL_WEIGHT_ROWS
+
+    threats = [
+        ModeratorLabel(f"Accidents happen to reporters on street {i}", None, True, ("threat",))
+        for i in range(12)
+    ]
+    published = [ModeratorLabel(f"The bus to street {i} is late", False, False) for i in range(12)]
+    sets, _ = build_label_sets(fixture_data, threats + published)
+    threat = sets["threat"]
+    weights = threat.sample_weights()
+    labels = np.asarray(threat.labels)
+    mine = np.asarray([s == "moderators" for s in threat.sources])
+
+    positives = float(weights[mine & (labels == 1)].sum() / weights[labels == 1].sum())
+
+    # 24 rows of 500: their source weighs 0.048, about half of it on the 12 threats, beside
+    # the synthetic threats' ~0.17 (the only other positives here): a ground's share is ~12%.
+    # Scaled again by 12/200 positives it would be ~0.8%.
+    assert 24 / SOURCE_FULL_WEIGHT_ROWS["moderators"] == 0.048
+    assert 0.08 < positives < 0.2

@@ -58,3 +58,54 @@ ABUSE = [
     "You dumb shit, you're too stupid to even read.",
     "Eat shit you fucking loser.",
 ]
+
+# Veiled threats: no violent word, no swear word, menace by implication (what the issue's
+# moderators removed as threats and the model let through). VEILED_THREATS_FRESH are more of
+# the same kind, never decided by anyone, to see what a model learnt.
+VEILED_THREATS = [
+    "It would be a shame if your car caught fire one night, councillor.",
+    "Nice little shop you have there. Be a pity if the windows got broken.",
+    "Accidents happen to reporters who ask too many questions.",
+    "Your daughter looks lovely walking to the bus stop every morning.",
+    "Hope the brakes on your car are working, judge.",
+    "Funny how houses like yours burn down so easily in winter.",
+    "Be careful on the stairs at the town hall, mayor. People fall.",
+    "Shame if something happened to that pretty garden of yours.",
+    "Writers like you have a way of disappearing. Just saying.",
+    "Your wife parks in the same spot every day, doesn't she?",
+    "It would be sad if your dog went missing, editor.",
+    "Lovely house on Elm Road. Would be a pity if it caught fire.",
+    "People who write articles like this tend to have accidents.",
+    "Your son plays football at the park on Saturdays, right? Nice.",
+    "Hope you have good insurance on that car of yours, councillor.",
+    "Terrible thing if your office went up in flames one night.",
+]
+VEILED_THREATS_FRESH = [
+    "It would be a shame if your shop caught fire one night, editor.",
+    "Accidents happen to councillors who vote the wrong way.",
+    "Hope the brakes on your bike are working, reporter.",
+    "Your kids walk home past the canal every day, don't they? Lovely.",
+    "Be a pity if the windows of your office got broken, mayor.",
+    "Funny how cars like yours catch fire so easily at night.",
+    "Journalists like you have a way of having accidents.",
+    "Shame if something happened to that nice car of yours, judge.",
+]
+# The veiled threats' words in harmless comments, which moderators publish.
+THREAT_LOOK_ALIKES = [
+    "It would be a shame if the library closed, it is the only warm place for many.",
+    "Accidents happen at that junction every winter; the council must fix the lights.",
+    "The little shop on the corner has the best bread in town.",
+    "Hope the brakes on the new trams are better than the old ones.",
+    "Houses like ours lose heat so easily in winter; insulation grants would help.",
+    "Be careful on the stairs at the station, they are slippery when wet.",
+    "Shame the garden centre is closing after forty years.",
+    "My daughter walks to the bus stop every morning and the pavement is broken.",
+    "Lovely to see the old houses on Elm Road restored.",
+    "People who write to the paper deserve a proper reply from the council.",
+    "My son plays football at the park on Saturdays and the pitch is flooded.",
+    "Good insurance is expensive for young drivers, the article is right.",
+    "Terrible news that the office block went up in flames; glad nobody was hurt.",
+    "It would be sad if the dog shelter lost its funding.",
+    "The mayor fell on the town hall stairs last year, which is why they were repaired.",
+    "Nice to see the reporters asking questions at the hearing.",
+]

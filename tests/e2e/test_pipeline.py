@@ -179,13 +179,15 @@ def test_status_url_and_article_page_follow_a_comment(
     )
 
 
+@pytest.mark.parametrize("folder", ["broken", "missing"])
 def test_a_model_that_cannot_load_sends_comments_to_review_never_approves(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, tmp_path: Any
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, tmp_path: Any, folder: str
 ) -> None:
     broken = tmp_path / "broken-model"
-    broken.mkdir()
-    (broken / "manifest.json").write_text("{}")
-    (broken / "model.skops").write_bytes(b"not a model")
+    if folder == "broken":
+        broken.mkdir()
+        (broken / "manifest.json").write_text("{}")
+        (broken / "model.skops").write_bytes(b"not a model")
     stack = stack_factory(sqlite_url, redis_server, model_dir=str(broken), task_max_retries="1")
     stack.start_worker()
     stack.start_api()
@@ -201,3 +203,9 @@ def test_a_model_that_cannot_load_sends_comments_to_review_never_approves(
         assert decision.model_version is None
         assert decision.reasons[0]["rule"] == "scoring_failed"
         assert "model unavailable" in decision.reasons[0]["value"]
+    # The worker's log says it in a line per batch, at ERROR, naming the folder: no traceback.
+    worker_log = "\n".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
+    assert "Traceback" not in worker_log
+    errors = [line for line in worker_log.splitlines() if ": ERROR" in line]
+    assert errors, worker_log
+    assert all("model unavailable" in line and str(broken) in line for line in errors), errors

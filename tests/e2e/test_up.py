@@ -152,3 +152,29 @@ def test_up_runs_everything_and_stops_cleanly(
         if up.poll() is None:
             up.kill()
             up.wait()
+
+
+def test_up_refuses_a_model_folder_it_cannot_load_in_one_line(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MODERATION_")}
+    env["MODERATION_MODEL_DIR"] = str(tmp_path / "nowhere")
+
+    up = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "up", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert up.returncode == 1
+    said = up.stdout + up.stderr
+    assert "Traceback" not in said
+    assert (
+        said.strip()
+        .splitlines()[-1]
+        .endswith(f"model unavailable: model directory {tmp_path / 'nowhere'} does not exist")
+    )
+    # Nothing was started: no database, no Redis, no children.
+    assert not (tmp_path / "moderation.db").exists()
+    assert not (tmp_path / ".moderation" / "redis.sock").exists()

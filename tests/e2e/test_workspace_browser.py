@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from moderation.storage.db import session_scope
+from moderation.storage.models import ModeratorLabel
 from tests.conftest import ROOT, RedisServer, require, run_moderation
 from tests.e2e.conftest import Stack, http
 from tests.e2e.csp import csp_violations
@@ -34,6 +36,11 @@ HELD = [
     "Compare the two fact checks: https://www.npr.org/budget-check and "
     "https://www.politifact.com/budget-claims",
 ]
+# Held by the link rule too; a moderator removes it as a threat with the card's key.
+THREAT = (
+    "I know where the reporter lives: https://www.bbc.co.uk/news/local and "
+    "https://www.theguardian.com/uk-news/local. Someone should pay a visit."
+)
 XSS_BODY = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> hello'
 XSS_NAME = "<svg onload=window.__xss=3>"
 
@@ -169,6 +176,26 @@ def test_a_moderator_works_through_the_queue_in_a_browser(
         page.locator(f"#item-{comment_id} .status", has_text="rejected").wait_for()
     shot(page, "03-bulk-rejected")
     assert {status_of(stack, i) for i in remaining} == {"rejected"}
+
+    # A removal with its ground: t on the card rejects it as a threat, which the toast, the
+    # audit log and the training label say.
+    threat = stack.submit(ARTICLE, "Reader T", THREAT)
+    assert wait_for_status(stack, [threat]) == {threat: "pending"}
+    page.reload()
+    page.locator(f"#item-{threat}").click(position={"x": 5, "y": 5})
+    assert page.locator(f"#item-{threat} button[data-key=t]").inner_text() == "Threat t"
+    page.keyboard.press("t")
+    page.locator(f"#item-{threat} .status", has_text="rejected").wait_for()
+    assert page.locator("#toast-text").inner_text() == f"Rejected (threat) #{threat}."
+    audit = context.new_page()
+    audit.goto(f"/moderation/audit?comment={threat}")
+    assert "reject (threat)" in audit.locator("main").inner_text()
+    audit.close()
+    with session_scope(stack.database_url) as session:
+        grounds = [
+            label.ground for label in session.query(ModeratorLabel).filter_by(comment_id=threat)
+        ]
+    assert grounds == ["threat"]
 
     # The keyboard help.
     page.keyboard.press("?")

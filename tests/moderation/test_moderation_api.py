@@ -203,6 +203,104 @@ def test_each_decision_becomes_a_training_label(
     }
 
 
+def test_a_removals_ground_is_in_its_label_its_answer_and_the_audit_log(
+    api: TestClient, database_url: str, moderator: Account
+) -> None:
+    decisions = {
+        "We know which school your kids go to.": {"action": "reject", "ground": "threat"},
+        "People like them are vermin.": {"action": "reject", "ground": "hate"},
+        "You are a clown, a sad little clown.": {"action": "reject", "ground": "harassment"},
+        "What a load of bollocks.": {"action": "reject", "ground": "obscene"},
+        "Visit my shop for cheap watches.": {"action": "reject", "ground": "spam"},
+        "Off topic: who won the match?": {"action": "reject", "ground": "other"},
+        "Great cheap loans here.": {"action": "spam"},
+        "You are simply wrong.": {"action": "reject"},
+    }
+    answers = {}
+    for body, decision in decisions.items():
+        comment_id = held(api, database_url, body, 0.6)
+        answer = api.post(
+            f"/api/v1/moderation/comments/{comment_id}/decision",
+            json=decision,
+            headers=moderator.headers,
+        )
+        assert answer.status_code == 200, answer.text
+        answers[body] = answer.json()
+
+    said = {body: (a["status"], a["ground"]) for body, a in answers.items()}
+    assert said == {
+        "We know which school your kids go to.": ("rejected", "threat"),
+        "People like them are vermin.": ("rejected", "hate"),
+        "You are a clown, a sad little clown.": ("rejected", "harassment"),
+        "What a load of bollocks.": ("rejected", "obscene"),
+        # A reject on the spam ground is a spam decision: the spam queue, the spam label.
+        "Visit my shop for cheap watches.": ("spam", "spam"),
+        "Off topic: who won the match?": ("rejected", "other"),
+        "Great cheap loans here.": ("spam", "spam"),
+        "You are simply wrong.": ("rejected", None),
+    }
+    with session_scope(database_url) as session:
+        bodies = {c.id: c.body for c in session.query(Comment)}
+        labels = {
+            bodies[label.comment_id]: (label.action, label.spam, label.toxic, label.ground)
+            for label in session.query(ModeratorLabel)
+        }
+    assert labels == {
+        "We know which school your kids go to.": ("reject", None, True, "threat"),
+        "People like them are vermin.": ("reject", None, True, "hate"),
+        "You are a clown, a sad little clown.": ("reject", None, True, "harassment"),
+        "What a load of bollocks.": ("reject", None, True, "obscene"),
+        "Visit my shop for cheap watches.": ("spam", True, None, "spam"),
+        # Removed for a reason no model scores: it teaches neither spam nor abuse.
+        "Off topic: who won the match?": ("reject", None, None, "other"),
+        "Great cheap loans here.": ("spam", True, None, "spam"),
+        "You are simply wrong.": ("reject", None, True, None),
+    }
+    audit = api.get("/api/v1/moderation/audit?actor=mona", headers=moderator.headers).json()
+    reasons = {bodies[e["comment_id"]]: e["reason"] for e in audit["events"]}
+    assert reasons["We know which school your kids go to."] == "reject (threat)"
+    assert reasons["Visit my shop for cheap watches."] == "spam"
+    assert reasons["You are simply wrong."] == "reject"
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [
+        (
+            {"action": "reject", "ground": "rude"},
+            "body.ground: Input should be 'threat', 'hate', 'harassment', 'obscene', 'spam' or "
+            "'other'",
+        ),
+        ({"action": "approve", "ground": "threat"}, "given with a removal only"),
+        ({"action": "spam", "ground": "threat"}, "a spam decision's ground is spam"),
+    ],
+)
+@pytest.mark.parametrize("many", [False, True], ids=["one", "bulk"])
+def test_an_unknown_ground_or_one_without_a_removal_is_a_422_naming_it(
+    api: TestClient,
+    database_url: str,
+    moderator: Account,
+    decision: dict[str, str],
+    message: str,
+    many: bool,
+) -> None:
+    comment_id = held(api, database_url, "Borderline", 0.6)
+    path, body = (
+        ("/api/v1/moderation/decisions", {"ids": [comment_id], **decision})
+        if many
+        else (f"/api/v1/moderation/comments/{comment_id}/decision", decision)
+    )
+
+    answer = api.post(path, json=body, headers=moderator.headers)
+
+    assert answer.status_code == 422, answer.text
+    assert [f["field"] for f in answer.json()["fields"]] == ["body.ground"]
+    assert message in answer.json()["message"]
+    assert api.get(f"/api/v1/comments/{comment_id}").json()["status"] == "pending"
+    with session_scope(database_url) as session:
+        assert session.query(ModeratorLabel).count() == 0
+
+
 def test_bulk_decision_reports_each_id(
     api: TestClient, database_url: str, moderator: Account
 ) -> None:

@@ -16,6 +16,8 @@ from markupsafe import escape
 from moderation.app import create_app
 from moderation.domain.accounts import SignInLimits, backoff
 from moderation.domain.statuses import CommentStatus
+from moderation.storage.db import session_scope
+from moderation.storage.models import ModeratorLabel
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID, settings_for
 from tests.moderation.staff import PASSWORD, add_account, decided, sign_in
@@ -277,6 +279,66 @@ def test_actions_work_as_plain_form_posts_without_javascript(
     rejected = browser.get("/moderation/queue/rejected").text
     assert "second held" in rejected and "third held" in rejected
     assert 'Pending <span class="count">0</span>' in rejected
+
+
+def test_each_grounds_button_shows_its_key_and_its_form_post_records_the_ground(
+    browser: TestClient, sqlite_url: str
+) -> None:
+    add_account(sqlite_url, "mona")
+    comment_id = submit(browser, body="We know where your kids go to school.")
+    decided(sqlite_url, comment_id, CommentStatus.PENDING, {"spam": 0.1, "toxicity": 0.6})
+    csrf = sign_in(browser, "mona")
+
+    page = browser.get("/moderation/queue/pending").text
+    refused = browser.post(
+        "/moderation/decide",
+        data={"csrf_token": csrf, "item_action": f"{comment_id}:reject:rude"},
+        follow_redirects=False,
+    )
+    threat = browser.post(
+        "/moderation/decide",
+        data={"csrf_token": csrf, "item_action": f"{comment_id}:reject:threat"},
+        follow_redirects=False,
+    )
+
+    # The card's buttons: what each sends (the value a form posts, the data the script sends)
+    # and its key, shown on the button and bound by static/workspace.js to that button.
+    tags = re.findall(rf'<button ([^>]*name="item_action" value="{comment_id}:[^>]*)>([^<]+)', page)
+
+    def attribute(tag: str, name: str) -> str:
+        found = re.search(rf' {name}="([^"]*)"', " " + tag)
+        return found.group(1) if found else ""
+
+    buttons = [
+        (attribute(tag, "value").partition(":")[2], attribute(tag, "data-key"), text.strip())
+        for tag, text in tags
+    ]
+    assert buttons == [
+        ("approve", "a", "Approve"),
+        ("reject", "r", "Reject"),
+        ("reject:threat", "t", "Threat"),
+        ("reject:hate", "h", "Hate"),
+        ("reject:harassment", "i", "Harassment"),
+        ("reject:obscene", "o", "Obscene"),
+        ("spam", "s", "Spam"),
+        ("not_spam", "", "Not spam"),
+    ]
+    assert 'data-ground="threat" data-key="t" aria-keyshortcuts="t">Threat <kbd' in page
+    assert "<dt><kbd>t</kbd></dt><dd>threat: reject, and teach the threat model</dd>" in page
+    assert "<dd>hate: reject, and teach the identity attack model</dd>" in page
+    assert refused.status_code == 422
+    assert str(escape("ground Input should be 'threat', 'hate'")) in refused.text
+    assert threat.status_code == 303
+    audit = browser.get(f"/moderation/audit?comment={comment_id}").text
+    assert "reject (threat)" in audit
+    with session_scope(sqlite_url) as session:
+        (label,) = session.query(ModeratorLabel).all()
+    assert (label.comment_id, label.action, label.toxic, label.ground) == (
+        comment_id,
+        "reject",
+        True,
+        "threat",
+    )
 
 
 def test_a_moderator_sees_a_page_not_json_where_an_admin_is_needed(

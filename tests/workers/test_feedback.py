@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from classifiers import DEFAULT_MODEL_DIR
+from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
 from moderation.domain import review
@@ -17,6 +19,7 @@ from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.storage.review import FeedbackRow
 from tests.classifiers.test_registry import BUILTIN, relabelled_copy
+from tests.workers.helpers import default_policy_settings
 from workers import feedback
 
 MONA = Staff(1, "mona", Role.MODERATOR)
@@ -73,11 +76,41 @@ def test_no_labels_no_feedback(sqlite_url: str) -> None:
     assert (found.training, found.held_back) == ([], [])
 
 
-def _candidate(tmp_path: Path, version: str, cv_drop: float) -> Path:
+def test_a_removals_ground_becomes_the_attributes_its_label_names(sqlite_url: str) -> None:
+    bodies = {
+        "Shame if something happened to your garden": review.Ground.THREAT,
+        "People like them are vermin": review.Ground.HATE,
+        "You are a sad little clown": review.Ground.HARASSMENT,
+        "Off topic: who won the match?": review.Ground.OTHER,
+        "You are simply wrong": None,
+    }
+    ids = stored(sqlite_url, [*bodies, "Fair point about the buses"])
+    with session_scope(sqlite_url) as session:
+        for comment_id, ground in zip(ids, bodies.values(), strict=False):
+            review.decide(session, MONA, [comment_id], review.Action.REJECT, ground=ground)
+        review.decide(session, MONA, ids[-1:], review.Action.APPROVE)
+
+    found = feedback.collect(Settings(database_url=sqlite_url))
+
+    labels = {label.text: (label.toxic, label.attributes) for label in found.training}
+    labels.update({row.body: (row.toxic, feedback.named(row)) for row in found.held_back})
+    assert labels == {
+        "Shame if something happened to your garden": (True, ("threat", "severe_toxicity")),
+        "People like them are vermin": (True, ("identity_attack", "severe_toxicity")),
+        "You are a sad little clown": (True, ("insult",)),
+        "Off topic: who won the match?": (None, ()),
+        "You are simply wrong": (True, ()),
+        "Fair point about the buses": (False, ()),
+    }
+
+
+def _version(tmp_path: Path, version: str, **cv: float) -> Path:
+    """The built-in model under another name, its manifest's cross-validated ROC-AUC of the
+    models named in `cv` set to those figures (the same model: it decides alike)."""
     copy = relabelled_copy(tmp_path / version, version)
     manifest = json.loads((copy / "manifest.json").read_text())
-    for found in manifest["metrics"].values():
-        found["roc_auc_pooled"] = round(found["roc_auc_pooled"] - cv_drop, 4)
+    for name, value in cv.items():
+        manifest["metrics"][name]["roc_auc_pooled"] = value
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return copy
 
@@ -87,31 +120,72 @@ HELD_BACK = [
     FeedbackRow(2, "The council should publish the costs", False, False),
     FeedbackRow(3, "You are a worthless idiot", None, True),
 ]
+BUILTIN_CV = read_manifest(DEFAULT_MODEL_DIR)["metrics"]
 
 
-def test_a_candidate_no_worse_than_the_active_model_may_be_promoted(tmp_path: Path) -> None:
+def test_a_candidate_no_worse_on_any_count_may_be_promoted(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path / "models")
-    registry.add(_candidate(tmp_path, "v0-20300101-00000001", cv_drop=0.005))
+    spam = BUILTIN_CV["spam"]["roc_auc_pooled"] - 0.004  # within CV_TOLERANCE of the best
+    registry.add(_version(tmp_path, "v0-20300101-00000001", spam=spam))
 
-    verdict = feedback.judge(registry, "v0-20300101-00000001", HELD_BACK)
+    verdict = feedback.judge(registry, "v0-20300101-00000001", HELD_BACK, default_policy_settings())
 
     assert verdict.promote, verdict.reasons
     assert verdict.active == BUILTIN
     assert verdict.agreement["candidate"] == verdict.agreement["active"]
-    assert verdict.agreement["active"] == {"spam": 1.0, "toxicity": 1.0}
+    assert verdict.agreement["active"]["spam"] == verdict.agreement["active"]["toxicity"] == 1.0
+    # The same model decides the frozen set alike; the figures are kept with the verdict.
+    frozen = verdict.frozen_set
+    assert frozen["set"] == feedback.frozen_set().name
+    assert {**frozen["candidate"], "model_version": None} == {
+        **frozen["active"],
+        "model_version": None,
+    }
+    assert (
+        frozen["active"]["total"]
+        == frozen["active"]["clean_total"] + frozen["active"]["harmful_total"]
+    )
+    assert verdict.reasons == [
+        "not worse than the best recent version on its cross-validated figures, nor than the "
+        f"active model on the held-back decisions or on {frozen['set']}"
+    ]
 
 
 def test_a_worse_candidate_is_kept_back_and_says_why(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path / "models")
-    registry.add(_candidate(tmp_path, "v0-20300101-00000002", cv_drop=0.05))
+    spam = round(BUILTIN_CV["spam"]["roc_auc_pooled"] - 0.05, 4)
+    registry.add(_version(tmp_path, "v0-20300101-00000002", spam=spam))
 
-    verdict = feedback.judge(registry, "v0-20300101-00000002", HELD_BACK)
+    verdict = feedback.judge(registry, "v0-20300101-00000002", HELD_BACK, default_policy_settings())
 
     assert not verdict.promote
-    assert any(
-        reason.startswith("spam: cross-validated ROC-AUC") and "< active" in reason
-        for reason in verdict.reasons
-    ), verdict.reasons
+    best = BUILTIN_CV["spam"]["roc_auc_pooled"]
+    assert verdict.reasons == [
+        f"spam: cross-validated ROC-AUC {spam:.4f}, more than 0.005 below the best recent "
+        f"version's {best:.4f} ({BUILTIN})"
+    ]
+
+
+def test_small_losses_cannot_add_up_round_after_round(tmp_path: Path) -> None:
+    """The issue's figures: toxicity 0.9225 (built-in) -> 0.9182 -> 0.9153, each step within
+    0.01 of the one before. Against the best recent version, the second step is refused."""
+    registry = ModelRegistry(tmp_path / "models")
+    assert BUILTIN_CV["toxicity"]["roc_auc_pooled"] == 0.9225
+    settings = default_policy_settings()
+    registry.add(_version(tmp_path, "v0-20300101-00000003", toxicity=0.9182))
+    first = feedback.judge(registry, "v0-20300101-00000003", HELD_BACK, settings)
+    assert first.promote, first.reasons
+    registry.promote("v0-20300101-00000003")
+    registry.add(_version(tmp_path, "v0-20300102-00000004", toxicity=0.9153))
+
+    second = feedback.judge(registry, "v0-20300102-00000004", HELD_BACK, settings)
+
+    assert not second.promote
+    assert second.reasons == [
+        "toxicity: cross-validated ROC-AUC 0.9153, more than 0.005 below the best recent "
+        f"version's 0.9225 ({BUILTIN})"
+    ]
+    assert second.cv_roc_auc["best_recent"]["toxicity"] == {"roc_auc": 0.9225, "version": BUILTIN}
 
 
 @pytest.mark.parametrize("count", [0, 1])

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from classifiers import DEFAULT_MODEL_DIR
 from classifiers.labels import ATTRIBUTES
 from tests.conftest import ROOT, run_moderation
 
@@ -68,3 +72,26 @@ def test_score_to_a_file(tmp_path: Path) -> None:
     result = _run(["score", "--jsonl", str(source), "--out", str(target)], tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(target.read_text())["decision"] == "approved"
+
+
+@pytest.mark.parametrize("folder", ["missing", "tampered"])
+def test_a_model_folder_that_does_not_load_is_one_line_and_exit_1(
+    tmp_path: Path, folder: str
+) -> None:
+    model = tmp_path / "model"
+    if folder == "tampered":
+        shutil.copytree(DEFAULT_MODEL_DIR, model)
+        (model / "model.skops").write_bytes(b"half a file")
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"body": "Lovely photos of the old engine sheds."}) + "\n")
+
+    result = run_moderation(
+        "score", "--jsonl", str(source), settings={"model_dir": str(model)}, timeout=120
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: model unavailable: ")
+    assert str(model) in line
+    assert ("does not exist" if folder == "missing" else "does not match manifest") in line

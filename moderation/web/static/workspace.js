@@ -11,6 +11,8 @@
   const keys = document.getElementById("keys");
   const UNDO_MS = 6000;
   const PAST = { approve: "Approved", reject: "Rejected", spam: "Marked as spam", not_spam: "Marked as not spam" };
+  // "Rejected (threat)": the ground a removal was given, as the audit log says it.
+  const past = (action, ground) => PAST[action] + (ground && ground !== "spam" ? ` (${ground})` : "");
   let current = -1;
   let lastAction = null; // {ids, timer}
 
@@ -72,15 +74,16 @@
     }
   }
 
-  async function act(index, action) {
+  async function act(index, action, ground) {
     const el = items[index];
     if (!el) return;
     const id = Number(el.dataset.id);
     try {
-      const result = await call(`/api/v1/moderation/comments/${id}/decision`, { action });
+      const body = ground ? { action, ground } : { action };
+      const result = await call(`/api/v1/moderation/comments/${id}/decision`, body);
       show(id, result.status);
-      offerUndo([id], `${PAST[action]} #${id}.`);
-      say(`${PAST[action]} comment ${id}.`);
+      offerUndo([id], `${past(action, ground)} #${id}.`);
+      say(`${past(action, ground)} comment ${id}.`);
       if (index === current) focusItem(current + 1);
     } catch (error) {
       say(`Could not ${action} comment ${id}: ${error.message}`);
@@ -116,7 +119,7 @@
       button.addEventListener("click", (event) => {
         event.preventDefault();
         current = i;
-        act(i, button.dataset.action);
+        act(i, button.dataset.action, button.dataset.ground);
       });
     });
     el.querySelector("input.select")?.addEventListener("change", updateSelected);
@@ -142,9 +145,6 @@
     const handlers = {
       j: () => focusItem(current + 1),
       k: () => focusItem(current - 1),
-      a: () => act(current, "approve"),
-      r: () => act(current, "reject"),
-      s: () => act(current, "spam"),
       u: () => undo(),
       x: () => {
         const box = items[current]?.querySelector("input.select");
@@ -152,10 +152,15 @@
       },
       "?": () => keys.showModal(),
     };
-    const handler = handlers[event.key];
+    // A decision's key is the one its button on the card shows (data-key), with its ground.
+    const decides = items[0]?.querySelector(`.actions button[data-key="${CSS.escape(event.key)}"]`);
+    const handler = handlers[event.key] || (decides && (() => {
+      const button = items[current].querySelector(`.actions button[data-key="${CSS.escape(event.key)}"]`);
+      act(current, button.dataset.action, button.dataset.ground);
+    }));
     if (!handler) return;
     event.preventDefault();
-    if (current < 0 && "arsx".includes(event.key)) focusItem(0);
+    if (current < 0 && (decides || event.key === "x")) focusItem(0);
     handler();
   });
 
