@@ -127,16 +127,29 @@ def _cv_auc(manifest: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _recent_best(registry: ModelRegistry) -> dict[str, dict[str, Any]]:
+def _public_data(manifest: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (str(f.get("path")), str(f.get("sha256"))) for f in manifest.get("data_files", [])
+    )
+
+
+def _recent_best(
+    registry: ModelRegistry, data: frozenset[tuple[str, str]] | None = None
+) -> dict[str, dict[str, Any]]:
     """Per model, the best cross-validated ROC-AUC of the active version and the
-    RECENT_VERSIONS that were active before it, and which version had it."""
+    RECENT_VERSIONS that were active before it, and which version had it. With ``data``, only
+    versions trained on those public files count: cross-validated figures over other data
+    (a release that adds harder sources) are not comparable."""
     recent = list(dict.fromkeys([registry.active_version(), *reversed(registry.history())]))
     best: dict[str, dict[str, Any]] = {}
     for version in recent[: RECENT_VERSIONS + 1]:
         try:
-            figures = _cv_auc(read_manifest(registry.path_of(version)))
+            manifest = read_manifest(registry.path_of(version))
         except (UnknownVersion, ModelLoadError):  # removed by hand since: nothing to beat
             continue
+        if data is not None and _public_data(manifest) != data:
+            continue
+        figures = _cv_auc(manifest)
         for name, value in figures.items():
             if name not in best or value > best[name]["roc_auc"]:
                 best[name] = {"roc_auc": value, "version": version}
@@ -191,7 +204,8 @@ def judge(
     `frozen_set()`) against the active model's. Not worse on any count: promote."""
     active = registry.active_version()
     verdict = Verdict(candidate=candidate, active=active, promote=True, held_back=len(held_back))
-    ours, best = _cv_auc(read_manifest(registry.path_of(candidate))), _recent_best(registry)
+    manifest = read_manifest(registry.path_of(candidate))
+    ours, best = _cv_auc(manifest), _recent_best(registry, _public_data(manifest))
     verdict.cv_roc_auc = {"candidate": ours, "best_recent": best}
     for name in DECIDING_SCORES:
         if name in ours and name in best and ours[name] < best[name]["roc_auc"] - CV_TOLERANCE:
