@@ -156,12 +156,11 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     )
 }
 
-# The feature columns, in order: single cues, then a target together with what is said of
-# it in the same sentence (what makes a sentence an attack rather than a mention).
+# The feature columns, in order: what is said, then a target together with what is said of
+# it in the same sentence (what makes a sentence an attack rather than a mention). A target
+# alone is no feature: "gay people", "you" and "she" are in attacks more often than not in the
+# data, and a weight on them would hold every neutral mention of a group.
 CUE_NAMES: tuple[str, ...] = (
-    "target_you",
-    "target_person",
-    "target_group",
     "dehumanising",
     "harm_should",
     "threat_phrase",
@@ -173,6 +172,8 @@ CUE_NAMES: tuple[str, ...] = (
     "group_dehumanised",
     "group_harmed",
 )
+# Every cue a comment may have: the targets (read by the policy) and the feature cues.
+ALL_CUES: tuple[str, ...] = ("target_you", "target_person", "target_group", *CUE_NAMES)
 # The cues the policy names as reasons (the rest only inform the models).
 SIGNAL_CUES: tuple[str, ...] = (
     "threat_phrase",
@@ -401,7 +402,7 @@ def cue_places(text: str) -> dict[str, list[tuple[int, int]]]:
 def find_cues(text: str) -> list[Cue]:
     """The cues of a normalised text, each once (the words of its first match)."""
     places = cue_places(text)
-    return [Cue(name, text[slice(*places[name][0])]) for name in CUE_NAMES if name in places]
+    return [Cue(name, text[slice(*places[name][0])]) for name in ALL_CUES if name in places]
 
 
 _COLUMN = {name: i for i, name in enumerate(CUE_NAMES)}
@@ -411,7 +412,8 @@ def cue_row(sentence: str) -> list[float]:
     """The cue features (0 or 1, in CUE_NAMES order) of one normalised sentence."""
     row = [0.0] * len(CUE_NAMES)
     for name in _sentence_cues(sentence, where=False):
-        row[_COLUMN[name]] = 1.0
+        if name in _COLUMN:
+            row[_COLUMN[name]] = 1.0
     return row
 
 
@@ -420,5 +422,7 @@ def cue_matrix(sentences: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(sentences), len(CUE_NAMES)), dtype=np.float32)
     for i, sentence in enumerate(sentences):
         for name in _sentence_cues(sentence, where=False):
-            out[i, _COLUMN[name]] = 1.0
+            column = _COLUMN.get(name)
+            if column is not None:
+                out[i, column] = 1.0
     return out

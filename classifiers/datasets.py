@@ -416,8 +416,8 @@ class LabelledSet:
         return w * (len(w) / w.sum())
 
     def _term_balance(self, w: np.ndarray, labels: np.ndarray, sources: np.ndarray) -> np.ndarray:
-        """Row factors that give, inside each source, the negatives mentioning each term the
-        weight of the positives mentioning it."""
+        """Row factors that give, inside each source and then over all sources, the negatives
+        mentioning each term the weight of the positives mentioning it."""
         words = [set(_WORD.findall(t.lower())) for t in self.texts]
         factor = np.ones(len(w))
         for term in self.balance_terms:
@@ -428,6 +428,14 @@ class LabelledSet:
                 neg = w[mask & (labels == 0)].sum()
                 if neg > 0 and pos > neg:
                     factor[mask & (labels == 0)] *= pos / neg
+            # Then across sources: a source that names a group only in attacks (a hate-speech
+            # corpus) still tips the term towards toxic, however balanced each other source
+            # is; the benign mentions of every source together are given the attacks' weight.
+            balanced = w * factor
+            pos = balanced[has & (labels == 1)].sum()
+            neg = balanced[has & (labels == 0)].sum()
+            if neg > 0 and pos > neg:
+                factor[has & (labels == 0)] *= pos / neg
         return np.minimum(factor, _IDENTITY_CAP)
 
     def counts(self) -> dict[str, dict[str, int]]:

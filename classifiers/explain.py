@@ -376,6 +376,8 @@ class _Head:
                     )
             if self.cue_columns:
                 for name, places in cue_places(text).items():
+                    if name not in self.cue_columns:
+                        continue  # a target alone is no feature
                     amount = contrib.get(self.cue_columns[name], 0.0)
                     if amount:
                         c_lo = np.asarray([a for a, _ in places])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.cues import (
-    CUE_NAMES,
+    ALL_CUES,
     HATE_CODES_FILE,
     MAX_SENTENCES,
     _patterns_only,
@@ -89,7 +89,7 @@ def test_a_cue_is_placed_on_its_words() -> None:
     places = cue_places(text)
     (start, end), *_ = places["group_dehumanised"]
     assert text[start:end] == "vermin"
-    assert set(places) <= set(CUE_NAMES)
+    assert set(places) <= set(ALL_CUES)
 
 
 def test_every_hate_code_is_matched_as_written_and_cites_a_declared_source() -> None:
