@@ -70,9 +70,12 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--single", type=int, default=1000)
+    parser.add_argument(
+        "--model", default=None, help="A model folder to measure (default: the shipped model)."
+    )
     args = parser.parse_args()
 
-    scorer = Scorer.load()
+    scorer = Scorer.load(args.model)
     train_texts = [c.body for c in _comments(2000, 99_999)]
     baseline = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(
         train_texts, [i % 2 for i in range(len(train_texts))]
