@@ -332,7 +332,6 @@ class Verdict:
     reasons: list[Reason] = field(default_factory=list)
 
 
-PROFANITY_SETTINGS = ("allow", "hold", "reject")
 # Cues (see classifiers.cues: found by the workers, named here) that say a sentence aims harm
 # at someone; each holds a comment on its own, and with a high threat or identity-attack
 # score removes it.
