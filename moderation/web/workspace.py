@@ -349,8 +349,6 @@ async def decide(request: Request, caller: PageModerator) -> Response:
             ids = [int(str(v)) for v in form.getlist("ids")]
     except ValueError:
         raise ServiceError(422, "invalid_request", "choose an action and comments") from None
-    if not ids:
-        return RedirectResponse(back, status_code=303)
     try:
         # The API's own rules for the action, the ground and the note.
         decision = DecisionRequest.model_validate(
@@ -365,6 +363,8 @@ async def decide(request: Request, caller: PageModerator) -> Response:
         raise ServiceError(
             422, "invalid_request", "; ".join(p.message for p in problems), problems
         ) from None
+    if not ids:  # an action with nothing ticked: back to the list
+        return RedirectResponse(back, status_code=303)
 
     def apply() -> list[review.DecisionResult]:
         with unit_of_work(_settings(request)) as session:

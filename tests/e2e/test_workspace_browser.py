@@ -37,9 +37,11 @@ HELD = [
     "https://www.politifact.com/budget-claims",
 ]
 # Held by the link rule too; a moderator removes it as a threat with the card's key.
+# A veiled threat the policy holds (two links) but cannot call a threat on its own: no
+# sentence of it aims harm at anyone in words a cue knows, so a moderator's ground decides.
 THREAT = (
-    "I know where the reporter lives: https://www.bbc.co.uk/news/local and "
-    "https://www.theguardian.com/uk-news/local. Someone should pay a visit."
+    "The reporter's kids go to the school on Elm Road: https://www.bbc.co.uk/news/local and "
+    "https://www.theguardian.com/uk-news/local. Just saying."
 )
 XSS_BODY = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> hello'
 XSS_NAME = "<svg onload=window.__xss=3>"
