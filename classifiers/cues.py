@@ -25,7 +25,6 @@ import numpy as np
 
 __all__ = [
     "CUE_NAMES",
-    "SIGNAL_CUES",
     "Cue",
     "cue_matrix",
     "cue_places",
@@ -174,17 +173,6 @@ CUE_NAMES: tuple[str, ...] = (
 )
 # Every cue a comment may have: the targets (read by the policy) and the feature cues.
 ALL_CUES: tuple[str, ...] = ("target_you", "target_person", "target_group", *CUE_NAMES)
-# The cues the policy names as reasons (the rest only inform the models).
-SIGNAL_CUES: tuple[str, ...] = (
-    "threat_phrase",
-    "self_harm_call",
-    "hate_code",
-    "group_dehumanised",
-    "group_harmed",
-    "you_attacked",
-    "person_attacked",
-    "counter_speech",
-)
 
 # A sentence ends at . ! ? or an ellipsis followed by a space (normalised text has no
 # newlines), except after an initial ("u.s.", "j. smith"). Sentences of fewer than
@@ -371,25 +359,6 @@ def _sentence_cues(sentence: str, where: bool = True) -> dict[str, tuple[int, in
     return found
 
 
-def _patterns_only(sentence: str) -> dict[str, tuple[int, int]]:
-    """``_sentence_cues`` without the word filter: every pattern searched (for the tests)."""
-    found = {}
-    for name, pattern in _PATTERNS.items():
-        if name not in ("echo", "counter_speech"):
-            match = pattern.search(sentence)
-            if match is not None:
-                found[name] = match.span()
-    code = _hate_code_pattern().search(sentence) or _PATTERNS["echo"].search(sentence)
-    if code is not None:
-        found["hate_code"] = code.span()
-    harm = found.get("harm_should") or found.get("threat_phrase")
-    if harm or "dehumanising" in found:
-        counter = _PATTERNS["counter_speech"].search(sentence)
-        if counter is not None:
-            found["counter_speech"] = counter.span()
-    return found
-
-
 def cue_places(text: str) -> dict[str, list[tuple[int, int]]]:
     """Per cue, where in the normalised text it was found (once per sentence)."""
     places: dict[str, list[tuple[int, int]]] = {}
@@ -406,15 +375,6 @@ def find_cues(text: str) -> list[Cue]:
 
 
 _COLUMN = {name: i for i, name in enumerate(CUE_NAMES)}
-
-
-def cue_row(sentence: str) -> list[float]:
-    """The cue features (0 or 1, in CUE_NAMES order) of one normalised sentence."""
-    row = [0.0] * len(CUE_NAMES)
-    for name in _sentence_cues(sentence, where=False):
-        if name in _COLUMN:
-            row[_COLUMN[name]] = 1.0
-    return row
 
 
 def cue_matrix(sentences: Sequence[str]) -> np.ndarray:

@@ -181,7 +181,7 @@ def _ngram_occurrences(
 
 
 def _lexicon_hits(text: str, lexicon: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Where ``features._lexicon_counts`` finds its words and phrases in normalised text."""
+    """Where ``features._lexicon_hit_counts`` finds its words and phrases in normalised text."""
     words, phrases, firsts, longest = _lexicon_sets(lexicon)
     tokens = list(_LEX_WORD.finditer(text))
     hits: list[tuple[int, int]] = []

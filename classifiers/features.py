@@ -229,11 +229,6 @@ def _lexicon_hit_counts(texts: Sequence[str], sets: _LexiconSets) -> np.ndarray:
     return out
 
 
-def _lexicon_counts(texts: Sequence[str], sets: _LexiconSets) -> np.ndarray:
-    """``log1p`` of the number of lexicon words and phrases in each normalised text."""
-    return np.log1p(_lexicon_hit_counts(texts, sets))
-
-
 class NgramHasher(TransformerMixin, BaseEstimator):
     """Normalise text columns, then hash word and char_wb n-grams into a fixed-width matrix.
 

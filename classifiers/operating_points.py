@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["GRID", "OperatingPoint", "Targets", "choose", "rates", "trade_off_markdown"]
 
-# Thresholds tried: fine near the ends, where operating points of rare harms sit.
+# Thresholds tried: every 0.05, and finer above 0.9, where reject thresholds of rare harms sit.
 GRID: tuple[float, ...] = tuple(
     sorted(
         {round(x, 3) for x in (*np.arange(0.05, 0.95, 0.05), 0.9, 0.925, 0.95, 0.97, 0.98, 0.99)}

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from classifiers.cues import (
+    _PATTERNS,
     ALL_CUES,
     HATE_CODES_FILE,
     MAX_SENTENCES,
-    _patterns_only,
+    _hate_code_pattern,
     _sentence_cues,
     cue_places,
     find_cues,
@@ -103,6 +104,25 @@ def test_every_hate_code_is_matched_as_written_and_cites_a_declared_source() -> 
         assert meaning.strip(), code
         assert source.strip() in declared, f"{code}: unknown source {source!r}"
         assert "hate_code" in cues(f"they said {code} again"), code
+
+
+def _patterns_only(sentence: str) -> dict[str, tuple[int, int]]:
+    """What ``_sentence_cues`` must find, without its word filter: every pattern searched."""
+    found = {}
+    for name, pattern in _PATTERNS.items():
+        if name not in ("echo", "counter_speech"):
+            match = pattern.search(sentence)
+            if match is not None:
+                found[name] = match.span()
+    code = _hate_code_pattern().search(sentence) or _PATTERNS["echo"].search(sentence)
+    if code is not None:
+        found["hate_code"] = code.span()
+    harm = found.get("harm_should") or found.get("threat_phrase")
+    if harm or "dehumanising" in found:
+        counter = _PATTERNS["counter_speech"].search(sentence)
+        if counter is not None:
+            found["counter_speech"] = counter.span()
+    return found
 
 
 def test_searching_only_where_a_cues_words_are_finds_what_every_pattern_finds(
