@@ -175,6 +175,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -221,8 +222,16 @@ IDENTITY_TERMS: tuple[str, ...] = (
     "iranian", "israeli", "israelis", "palestinian", "palestinians", "irish", "polish",
     "russian", "russians", "ukrainian", "ukrainians", "turkish", "turks", "romanian",
     "romanians", "french", "german", "germans", "american", "americans", "british",
-    "european", "europeans", "africans", "lgbt", "lgbtq", "hindus", "sikhs",
+    "european", "europeans", "africans", "lgbt", "lgbtq", "hindus", "sikhs", "autistic",
+    "nonbinary",
 )  # fmt: skip
+# Each group word that names people as an adjective, followed by "people": balanced as a pair
+# (see ``LabelledSet._term_balance``).
+GROUP_PEOPLE_TERMS: tuple[str, ...] = tuple(
+    f"{term} people"
+    for term in IDENTITY_TERMS
+    if not term.endswith("s") or term == "trans"  # not "muslims people"
+)
 _LENGTH_EDGES = (8, 16, 32, 64)  # word-count strata, see LabelledSet.sample_weights
 _IDENTITY_CAP = 25.0
 # Row weight of a Davidson "offensive" tweet relative to a "hate" one (see the docstring).
@@ -418,7 +427,12 @@ class LabelledSet:
     def _term_balance(self, w: np.ndarray, labels: np.ndarray, sources: np.ndarray) -> np.ndarray:
         """Row factors that give, inside each source and then over all sources, the negatives
         mentioning each term the weight of the positives mentioning it."""
-        words = [set(_WORD.findall(t.lower())) for t in self.texts]
+        words = []
+        for text in self.texts:
+            tokens = _WORD.findall(text.lower())
+            # Word pairs too: "<group> people" is how hate-speech sources begin a statement,
+            # so the pair tipped towards toxic however balanced the group's word was.
+            words.append({*tokens, *(f"{a} {b}" for a, b in pairwise(tokens))})
         factor = np.ones(len(w))
         for term in self.balance_terms:
             has = np.fromiter((term in ws for ws in words), dtype=bool, count=len(words))
@@ -1114,10 +1128,13 @@ def build_label_sets(
     """Read every source under ``data_dir`` (plus the moderators' ``feedback``); return the
     rows of each model (``spam``, ``toxicity`` and each of ``ATTRIBUTES``) and the files read."""
     files = SourceFiles(Path(data_dir))
-    spam, toxicity = LabelledSet(), LabelledSet(balance_terms=IDENTITY_TERMS, length_strata=True)
+    spam, toxicity = (
+        LabelledSet(),
+        LabelledSet(balance_terms=IDENTITY_TERMS + GROUP_PEOPLE_TERMS, length_strata=True),
+    )
     attributes: Attributes = {
         name: LabelledSet(
-            balance_terms=IDENTITY_TERMS,
+            balance_terms=IDENTITY_TERMS + GROUP_PEOPLE_TERMS,
             length_strata=True,
             full_weight_positives=ATTRIBUTE_FULL_WEIGHT_POSITIVES,
         )

@@ -28,11 +28,14 @@ from classifiers.datasets import (
     feature_lexicon,
     read_lexicon,
 )
+from classifiers.features import CommentFeaturizer, reweigh_ngrams
 from classifiers.labels import ATTRIBUTES, MODEL_NAMES
 from classifiers.training import (
     build_body_rows,
     build_pipelines,
+    distinct_texts,
     fit_calibrated,
+    term_weights,
 )
 
 __all__ = [
@@ -522,6 +525,8 @@ class _Rounds:
         self.data_dir = data_dir
         self.sets, files = build_label_sets(data_dir)
         lexicon = feature_lexicon(read_lexicon(files))
+        # Without term weights: the data is hashed once, and each round weighs it with the
+        # idf of its own training texts (``_weighed``), never the held-out source's.
         self.pipelines = build_pipelines(lexicon)
         self.rounds = plan(self.sets, data_dir, sources, videos)
         self.thresholds = thresholds
@@ -535,33 +540,65 @@ class _Rounds:
             self._features[label] = self.pipelines[label][:-1].fit_transform(build_body_rows(texts))
         return self._features[label]
 
-    def _assembled(self, label: str, model: LogisticRegression) -> Pipeline:
-        """The shipped pipeline's fitted (stateless) feature steps with a held-out model."""
-        steps = list(self.pipelines[label].steps)
-        return Pipeline([*steps[:-1], (steps[-1][0], model)])
+    def _weighed(self, label: str, idf: np.ndarray) -> tuple[Any, CommentFeaturizer]:
+        """The label's features weighed by ``idf``, and the featurizer that makes them."""
+        raw = self.pipelines[label][0]
+        featurizer = clone(raw).set_params(idf=idf).fit(build_body_rows([""]))
+        X = reweigh_ngrams(self.features(label), idf, raw.word_bits, float(raw.char_scale))
+        return X, featurizer
 
-    def _held_out_spans(self, data_dir: Path, models: dict[str, LogisticRegression]) -> Any:
+    def _round_idf(self, tasks: Sequence[HeldOut]) -> np.ndarray:
+        """``training.term_weights`` over the distinct texts the round trains on: every
+        label's text except those of any row held out in this round."""
+        held: set[str] = set()
+        for task in tasks:
+            texts = self.sets[task.label].texts
+            held.update(texts[i] for i in np.flatnonzero(~task.train))
+            if task.kind == "source":
+                # Every label's rows of the held-out source, not only the tasks' labels.
+                for data in self.sets.values():
+                    held.update(
+                        text
+                        for text, source in zip(data.texts, data.sources, strict=True)
+                        if origin(source) == task.held_out
+                    )
+        return term_weights([t for t in distinct_texts(self.sets.values()) if t not in held])
+
+    def _assembled(
+        self, label: str, featurizer: CommentFeaturizer, model: LogisticRegression
+    ) -> Pipeline:
+        """The round's (fitted, stateless) feature step with a held-out model."""
+        steps = list(self.pipelines[label].steps)
+        return Pipeline([(steps[0][0], featurizer), (steps[-1][0], model)])
+
+    def _held_out_spans(
+        self, data_dir: Path, models: dict[str, tuple[CommentFeaturizer, LogisticRegression]]
+    ) -> Any:
         """Span F1 of explanations from models that never saw TOXICSPANS: the honest figure
         (the shipped model trained on those very comments)."""
         from classifiers.explain import span_f1
         from classifiers.scorer import Scorer
 
         scorer = Scorer(
-            {label: self._assembled(label, model) for label, model in models.items()},
+            {label: self._assembled(label, *pair) for label, pair in models.items()},
             {"model_version": "trained without toxicspans"},
         )
         return span_f1(scorer, data_dir)
 
     def _as_served(
-        self, label: str, model: LogisticRegression, rows: np.ndarray, whole: np.ndarray
+        self,
+        label: str,
+        featurizer: CommentFeaturizer,
+        model: LogisticRegression,
+        rows: np.ndarray,
+        whole: np.ndarray,
     ) -> np.ndarray:
         """The scores as the scorer serves them: spam is the whole text's; every other label
         the highest of the whole text's and each of its sentences' (``Scorer.score``)."""
         if label == "spam":
             return whole
-        featurizer = self.pipelines[label][0]
         texts = [self.sets[label].texts[i] for i in rows]
-        _, sentences, owner = featurizer.transform_sentences(build_body_rows(texts))
+        _, sentences, owner = featurizer.transform_sentences(build_body_rows(texts).tolist())
         if not owner.size:
             return whole
         served = whole.copy()
@@ -570,19 +607,22 @@ class _Rounds:
 
     def run(self, number: int) -> list[Split]:
         splits = []
-        trained: dict[str, LogisticRegression] = {}
-        for task in self.rounds[number][1]:
-            data, X = self.sets[task.label], self.features(task.label)
+        trained: dict[str, tuple[CommentFeaturizer, LogisticRegression]] = {}
+        tasks = self.rounds[number][1]
+        idf = self._round_idf(tasks)
+        for task in tasks:
+            data = self.sets[task.label]
+            X, featurizer = self._weighed(task.label, idf)
             weights = _subset(data, task.train).sample_weights()
             classifier = self.pipelines[task.label][-1]
             model = train_on_subset(data, X, task.train, classifier, weights)
             if task.kind == "source":
-                trained[task.label] = model
+                trained[task.label] = (featurizer, model)
             y = np.asarray(data.labels)[task.test]
             split = Split(task.label, task.held_out, task.kind, int(task.train.sum()), y)
             train_idx, test_idx = np.flatnonzero(task.train), np.flatnonzero(task.test)
             whole = model.predict_proba(X[task.test])[:, 1]
-            split.scores["ours"] = self._as_served(task.label, model, test_idx, whole)
+            split.scores["ours"] = self._as_served(task.label, featurizer, model, test_idx, whole)
             if split.both_classes:
                 split.extras["whole_text_roc_auc"] = float(roc_auc_score(y, whole))
             for baseline in self.baselines.get(task.label, []):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import string
@@ -173,14 +174,44 @@ def _hash_texts(
     )
 
 
-def _sublinear_l2(counts: sp.csr_matrix) -> sp.csr_matrix:
-    """Replace counts by 1 + log(tf), L2-normalised per row (in place)."""
+def _sublinear_l2(counts: sp.csr_matrix, idf: np.ndarray | None = None) -> sp.csr_matrix:
+    """Replace counts by (1 + log(tf)) * idf, L2-normalised per row (in place)."""
     values = 1.0 + np.log(counts.data)
+    if idf is not None:
+        values *= idf[counts.indices]
     row_of = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
     norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=counts.shape[0]))
     norms[norms == 0] = 1.0
     counts.data = (values / norms[row_of]).astype(np.float32)
     return counts
+
+
+def inverse_document_frequency(document_frequency: np.ndarray, documents: int) -> np.ndarray:
+    """scikit-learn's smoothed idf, ``log((1 + n) / (1 + df)) + 1``, as float32."""
+    return (np.log((1.0 + documents) / (1.0 + document_frequency)) + 1.0).astype(np.float32)
+
+
+def reweigh_ngrams(
+    features: sp.csr_matrix, idf: np.ndarray, word_bits: int, char_scale: float
+) -> sp.csr_matrix:
+    """Features a ``CommentFeaturizer`` made without term weights, as it makes them with
+    ``idf``: exact, because the L2 norm of the weighted counts does not depend on the norm
+    they had before. Lets the leave-one-source-out evaluation hash the data once and weigh it
+    with each round's own idf (from that round's training texts only)."""
+    out = features.tocsr(copy=True)
+    n_ngrams = idf.shape[0]
+    data = out.data.astype(np.float64)
+    row_of = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
+    ngram = out.indices < n_ngrams
+    chars = ngram & (out.indices >= (1 << word_bits))
+    data[chars] /= char_scale
+    data[ngram] *= idf[out.indices[ngram]]
+    norms = np.sqrt(np.bincount(row_of[ngram], weights=data[ngram] ** 2, minlength=out.shape[0]))
+    norms[norms == 0] = 1.0
+    data[ngram] /= norms[row_of[ngram]]
+    data[chars] *= char_scale
+    out.data = data.astype(np.float32)
+    return out
 
 
 def _scale_chars(features: sp.csr_matrix, word_bits: int, char_scale: float) -> sp.csr_matrix:
@@ -654,6 +685,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         char_scale: float = 1.0,
         lexicon: tuple[str, ...] = (),
         cues: bool = False,
+        idf: np.ndarray | None = None,
     ) -> None:
         self.text_column = text_column
         self.roles = roles
@@ -664,6 +696,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.char_scale = char_scale
         self.lexicon = lexicon
         self.cues = cues
+        self.idf = idf
 
     def fit(self, X: Any, y: Any = None) -> CommentFeaturizer:
         X = validate_data(self, X, dtype=None, reset=True)
@@ -683,6 +716,9 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         if any(not isinstance(t, str) for t in self.lexicon):
             raise ValueError("lexicon must be a sequence of strings")
         self.n_ngram_features_ = (1 << self.word_bits) + (1 << self.char_bits)
+        idf = self._idf()
+        if idf is not None and idf.shape != (self.n_ngram_features_,):
+            raise ValueError(f"idf needs one weight per n-gram column ({self.n_ngram_features_})")
         self.n_text_features_ = (
             self.n_ngram_features_ + (1 if self.lexicon else 0) + len(self._cue_names())
         )
@@ -694,6 +730,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
 
     def ngram_signature(self) -> tuple[Any, ...]:
         """Parameters that determine the n-gram columns (equal => identical prefix)."""
+        idf = self._idf()
         return (
             self.text_column,
             tuple(self.word_ngram_range),
@@ -703,7 +740,19 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             float(self.char_scale),
             tuple(self.lexicon),
             self._cue_names(),
+            None if idf is None else hashlib.sha256(idf.tobytes()).hexdigest(),
         )
+
+    def _idf(self) -> np.ndarray | None:
+        # A model saved before term weights existed has no ``idf`` attribute.
+        return getattr(self, "idf", None)
+
+    def document_frequencies(self, texts: Sequence[str]) -> np.ndarray:
+        """In how many of ``texts`` each n-gram column occurs: what ``idf`` is made from
+        (``inverse_document_frequency``), counted exactly as ``transform`` hashes a text."""
+        rows = [[""] * self.text_column + [text] for text in texts]
+        counts = self._hashed(rows)[3]
+        return np.bincount(counts.indices, minlength=(1 << self.word_bits) + (1 << self.char_bits))
 
     def _cue_names(self) -> tuple[str, ...]:
         # A model saved before the cues existed has no ``cues`` attribute.
@@ -731,31 +780,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         comment gets a score of its own. The sentence matrix has the ``n_text_features_``
         columns only (n-grams, lexicon, cues): metadata belongs to the whole comment.
         """
-        texts = [normalise_text(row[self.text_column]) for row in rows]
-        parts: list[str] = []
-        owner_list: list[int] = []
-        for i, text in enumerate(texts):
-            bounds = sentence_bounds(text)
-            parts += [text[a:b] for a, b in bounds]
-            owner_list += [i] * len(bounds)
-        owner = np.asarray(owner_list, dtype=np.int64)
-        counts = _hash_texts(
-            parts,
-            tuple(self.word_ngram_range),  # type: ignore[arg-type]
-            tuple(self.char_ngram_range),  # type: ignore[arg-type]
-            self.word_bits,
-            self.char_bits,
-        )
+        texts, parts, owner, whole, counts = self._hashed(rows)
         split = len(parts) != len(texts)
-        if split:
-            # Sum each row's sentences: a sparse (rows x sentences) indicator times the counts.
-            gather = sp.csr_matrix(
-                (np.ones(len(parts), dtype=np.float32), owner, np.arange(len(parts) + 1)),
-                shape=(len(parts), len(texts)),
-            ).T.tocsr()
-            whole = gather @ counts
-        else:
-            whole = counts
         dense: list[np.ndarray] = []
         part_dense: list[np.ndarray] = []
         if self.lexicon:
@@ -780,9 +806,38 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         part_features = self._text_features(counts[keep], [block[keep] for block in part_dense])
         return features, part_features, owner[keep]
 
+    def _hashed(
+        self, rows: Sequence[Sequence[str]]
+    ) -> tuple[list[str], list[str], np.ndarray, sp.csr_matrix, sp.csr_matrix]:
+        """The normalised texts, their sentences, each sentence's row, the rows' n-gram
+        counts and the sentences' n-gram counts."""
+        texts = [normalise_text(row[self.text_column]) for row in rows]
+        parts: list[str] = []
+        owner_list: list[int] = []
+        for i, text in enumerate(texts):
+            bounds = sentence_bounds(text)
+            parts += [text[a:b] for a, b in bounds]
+            owner_list += [i] * len(bounds)
+        owner = np.asarray(owner_list, dtype=np.int64)
+        counts = _hash_texts(
+            parts,
+            tuple(self.word_ngram_range),  # type: ignore[arg-type]
+            tuple(self.char_ngram_range),  # type: ignore[arg-type]
+            self.word_bits,
+            self.char_bits,
+        )
+        if len(parts) == len(texts):
+            return texts, parts, owner, counts, counts
+        # Sum each row's sentences: a sparse (rows x sentences) indicator times the counts.
+        gather = sp.csr_matrix(
+            (np.ones(len(parts), dtype=np.float32), owner, np.arange(len(parts) + 1)),
+            shape=(len(parts), len(texts)),
+        ).T.tocsr()
+        return texts, parts, owner, gather @ counts, counts
+
     def _text_features(self, counts: sp.csr_matrix, dense: list[np.ndarray]) -> sp.csr_matrix:
         # In place: ``counts`` is always a matrix made for this call.
-        ngrams = _sublinear_l2(counts)
+        ngrams = _sublinear_l2(counts, self._idf())
         features = _scale_chars(ngrams, self.word_bits, float(self.char_scale))
         for block in dense:
             features = _append_dense(features, block.astype(np.float32, copy=False))

@@ -15,6 +15,8 @@ from classifiers.features import (
     CommentMetaFeatures,
     NgramHasher,
     _hash_texts,
+    inverse_document_frequency,
+    reweigh_ngrams,
 )
 from classifiers.normalise import normalise_text
 
@@ -26,6 +28,7 @@ from classifiers.normalise import normalise_text
         CommentMetaFeatures(),
         CommentFeaturizer(word_bits=8, char_bits=8),
         CommentFeaturizer(word_bits=8, char_bits=8, char_scale=0.5, lexicon=("idiot", "ball gag")),
+        CommentFeaturizer(word_bits=8, char_bits=8, idf=np.linspace(1, 5, 512, dtype=np.float32)),
     ]
 )
 def test_sklearn_estimator_contract(estimator: Any, check: Any) -> None:
@@ -131,6 +134,46 @@ def test_char_scale_shrinks_only_char_columns() -> None:
     scaled = CommentFeaturizer(word_bits=6, char_bits=8, char_scale=0.5).fit(X).transform(X)
     np.testing.assert_allclose(scaled.toarray()[0, :64], plain[0, :64], rtol=1e-6)
     np.testing.assert_allclose(scaled.toarray()[0, 64:], plain[0, 64:] * 0.5, rtol=1e-6)
+
+
+def test_idf_weighs_a_rare_word_above_one_every_text_has() -> None:
+    texts = ["the vote was close", "the vote was late", "the council met", "the idiot voted"]
+    small = {"word_bits": 10, "char_bits": 10}
+    plain = CommentFeaturizer(**small)
+    df = plain.document_frequencies(texts)
+    assert df.shape == (2048,)
+    assert df.max() == len(texts)  # "the" (and its char n-grams) is in every text
+    idf = inverse_document_frequency(df, len(texts))
+    X = np.array([["the idiot"]], dtype=object)
+    weighed = CommentFeaturizer(idf=idf, **small).fit(X).transform(X).toarray()[0]
+    unweighed = plain.fit(X).transform(X).toarray()[0]
+    the, idiot = (
+        _hash_texts(["the"], (1, 1), (9, 9), 10, 10),
+        _hash_texts(["idiot"], (1, 1), (9, 9), 10, 10),
+    )
+    the_col, idiot_col = the.indices[0], idiot.indices[0]
+    assert unweighed[the_col] == pytest.approx(unweighed[idiot_col])
+    assert weighed[idiot_col] > 1.3 * weighed[the_col]
+    assert np.linalg.norm(weighed[:1024]) ** 2 + np.linalg.norm(
+        weighed[1024:]
+    ) ** 2 == pytest.approx(1)
+
+
+def test_reweighing_unweighted_features_equals_featurising_with_idf() -> None:
+    # What the leave-one-source-out evaluation relies on: hash once, weigh per round.
+    X = np.array(
+        [["You are an idiot. Go away, idiot!"], ["A calm, long comment about the budget vote."],
+         [""], ["w w w dot example dot com"]], dtype=object,
+    )  # fmt: skip
+    params = {"word_bits": 9, "char_bits": 10, "char_scale": 0.5, "lexicon": ("idiot",)}
+    idf = np.random.default_rng(0).uniform(1, 8, 512 + 1024).astype(np.float32)
+    raw = CommentFeaturizer(**params).fit(X).transform(X)
+    direct = CommentFeaturizer(idf=idf, **params).fit(X).transform(X)
+    np.testing.assert_allclose(
+        reweigh_ngrams(raw, idf, 9, 0.5).toarray(), direct.toarray(), rtol=1e-5, atol=1e-7
+    )
+    with pytest.raises(ValueError, match="one weight per n-gram column"):
+        CommentFeaturizer(idf=idf[:10], **params).fit(X)
 
 
 def test_scam_features_fire_on_scam_wording_not_on_complaints() -> None:
