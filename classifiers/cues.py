@@ -96,7 +96,7 @@ _THREAT = (
     r"|\b(?:wait|waiting|be waiting) for (?:you|him|her|them) (?:outside|after|at)\b"
     r"|\bsleep with one eye open\b"
     r"|\bwould be a (?:shame|pity) if (?:something|anything)\b"
-    r"|\baccidents happen\b"
+    r"|\baccidents (?:can |do |will )?happen to\b"
     r"|\byou(?:ll| will| are going to| re going to) (?:regret|pay for) (?:this|it|that)\b"
     r"|\b(?:hunt|track) (?:you|him|her|them) down\b"
     r"|\b(?:coming|come) for (?:you|him|her)\b"

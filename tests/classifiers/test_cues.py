@@ -53,6 +53,7 @@ def test_sentences_cover_the_text_and_short_ones_join_a_neighbour() -> None:
         ("Someone should pay him a visit.", {"threat_phrase", "person_attacked"}),
         ("I know where you live.", {"threat_phrase", "you_attacked"}),
         ("I'll be waiting for her outside the town hall", {"threat_phrase"}),
+        ("Accidents happen to reporters who ask too many questions.", {"threat_phrase"}),
         ("Vermin, the lot of them.", {"group_dehumanised"}),
         ("Immigrants should be exterminated, all of them", {"group_harmed"}),
         ("kys", {"self_harm_call"}),
@@ -83,6 +84,17 @@ def test_counter_speech_idioms_and_plain_swearing_attack_nobody(text: str) -> No
     attacks = {"you_attacked", "person_attacked", "group_dehumanised", "group_harmed"}
     assert not attacks & found.keys(), found
     assert "self_harm_call" not in found and "hate_code" not in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Accidents happen at that junction every winter; the council must fix the lights.",
+        "Accidents happen, but this one was avoidable.",
+    ],
+)
+def test_accidents_happening_is_a_threat_only_when_aimed_at_someone(text: str) -> None:
+    assert "threat_phrase" not in cues(text)
 
 
 def test_a_cue_is_placed_on_its_words() -> None:
