@@ -81,7 +81,9 @@ def test_mixed_comments_are_decided_and_only_clean_ones_published(
     assert all(d.model_version for d in decisions)
     assert all(d.reasons for d in decisions)
     for decision in decisions:
-        fired = [r for r in decision.reasons if r["op"] == ">="]
+        # A score at or over its threshold, or a named rule that has none (a self-harm call,
+        # a blocked word): what moved the comment away from approved.
+        fired = [r for r in decision.reasons if r["op"] in (">=", None)]
         assert bool(fired) == (decision.status is not CommentStatus.APPROVED), decision.reasons
 
 
