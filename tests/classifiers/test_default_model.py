@@ -109,6 +109,17 @@ def test_harsh_criticism_is_published_or_held_but_insulting_a_reader_is_rejected
     assert insult.attributes["insult"] >= 0.85
 
 
+def test_the_seven_models_weigh_n_grams_with_one_idf_held_once(scorer: Scorer) -> None:
+    featurizers = [
+        p.steps[0][1] for p in (scorer._spam, scorer._toxicity, *scorer._attributes.values())
+    ]
+    assert len(featurizers) == 7
+    assert featurizers[0].idf is not None and featurizers[0].idf.shape == (1 << 19,)
+    assert all(f.idf is featurizers[0].idf for f in featurizers)  # one array in memory, not 7
+    # Rare n-grams weigh more than common ones: the weights are not all equal.
+    assert featurizers[0].idf.min() < 2 < featurizers[0].idf.max()
+
+
 def test_batch_equals_single(scorer: Scorer) -> None:
     comments = [CommentText("you idiot"), CommentText("visit www.example.com now"),
                 CommentText("Nice article")]  # fmt: skip
