@@ -132,7 +132,10 @@ class _SharedHeads:
         if not owner.size:
             return proba, winner
         width = self.featurizer.n_text_features_
-        sentence = expit((S @ self.weights[:width, 1:]).astype(np.float64) + self.bias[1:])
+        # All heads over the first ``width`` rows of W, then spam's column dropped: a row slice
+        # of W is contiguous, a column slice is not, and scipy copies a non-contiguous operand
+        # (12 MB) on every product, which made one comment cost 4 ms instead of 0.5.
+        sentence = expit((S @ self.weights[:width])[:, 1:].astype(np.float64) + self.bias[1:])
         # ``owner`` is sorted: each comment's sentences are one contiguous run.
         starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         group = np.cumsum(np.r_[False, owner[1:] != owner[:-1]])
