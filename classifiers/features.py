@@ -669,6 +669,10 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
     with the same n-gram parameters therefore share a column prefix, which lets the scorer
     featurise a comment once for both the spam and the toxicity head.
 
+    ``idf``, one weight per n-gram column (``training.term_weights``: the inverse document
+    frequency over the training texts), multiplies the sublinear counts before the L2 norm, as
+    in TF-IDF; None weighs every n-gram alike (every model saved before 2026-12-05).
+
     ``transform_rows`` is the validated-elsewhere hot path used by the scorer: it takes rows
     of strings and skips scikit-learn's input checks, which cost more than the features for
     a single comment.
