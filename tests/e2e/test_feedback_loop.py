@@ -176,7 +176,7 @@ def test_grounds_teach_the_attribute_they_name_and_a_worse_candidate_is_kept_bac
     assert threat["candidate"] > 0.8, threat
     assert threat["candidate"] > threat["without grounds"] + 0.3, threat
     # The built-in model v0-20261205-ee896085 already scores them 0.58 on average (the one
-    # before it 0.35) and removes some outright; the taught candidate still goes further.
+    # before it 0.35) and may remove one outright; the taught candidate still goes further.
     assert threat["candidate"] > threat["active"] + 0.15, threat
 
     # Trained on a few dozen rows, it is sure of itself on its own cross-validation but lets
