@@ -798,9 +798,9 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             row_cues = np.zeros((len(texts), cues.shape[1]), dtype=np.float32)
             np.maximum.at(row_cues, owner, cues)
             dense.append(row_cues)
-        features = self._text_features(whole, dense)
         if self.roles is not None:
-            features = _append_dense(features, _meta_matrix(self.roles, rows, np.float32))
+            dense.append(_meta_matrix(self.roles, rows, np.float32))
+        features = self._text_features(whole, dense)
         if not (sentences and split):
             empty = sp.csr_matrix((0, self.n_text_features_), dtype=np.float32)
             return features, empty, np.zeros(0, dtype=np.int64)
@@ -843,9 +843,10 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         # In place: ``counts`` is always a matrix made for this call.
         ngrams = _sublinear_l2(counts, self._idf())
         features = _scale_chars(ngrams, self.word_bits, float(self.char_scale))
-        for block in dense:
-            features = _append_dense(features, block.astype(np.float32, copy=False))
-        return features
+        if not dense:
+            return features
+        # One append of all dense columns: each append rebuilds the whole CSR matrix.
+        return _append_dense(features, np.hstack(dense).astype(np.float32, copy=False))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self)
