@@ -36,8 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.neural_network import MLPClassifier
 
-from classifiers.evaluation import TEST_SOURCES, TfidfLogisticRegression, Thresholds, _Rounds
-from classifiers.evaluation import _subset as subset
+from classifiers.evaluation import TEST_SOURCES, Rounds, TfidfLogisticRegression, Thresholds, subset
 
 FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "tfidf+lr")
 
@@ -49,7 +48,7 @@ def _classifier(family: str) -> Any:
     return LogisticRegression(C=c, max_iter=300, tol=1e-4)
 
 
-def held_out(rounds: _Rounds, label: str, families: list[str]) -> dict[str, float]:
+def held_out(rounds: Rounds, label: str, families: list[str]) -> dict[str, float]:
     """ROC-AUC per family on the one round in ``rounds`` (trained without its source)."""
     tasks = rounds.rounds[0][1]
     task = next(t for t in tasks if t.label == label)
@@ -61,8 +60,8 @@ def held_out(rounds: _Rounds, label: str, families: list[str]) -> dict[str, floa
         print("  one class only: no ROC-AUC")
         return {}
     plain = rounds.features(label)
-    idf = rounds._round_idf(tasks)
-    weighed, featurizer = rounds._weighed(label, idf)
+    idf = rounds.round_idf(tasks)
+    weighed, featurizer = rounds.weighed(label, idf)
     out: dict[str, float] = {}
     for family in families:
         started = time.perf_counter()
@@ -80,7 +79,7 @@ def held_out(rounds: _Rounds, label: str, families: list[str]) -> dict[str, floa
             used = rounds.pipelines[label][0] if hashed else featurizer
             model = _classifier(family).fit(X[task.train], y[task.train], sample_weight=weights)
             whole = model.predict_proba(X[task.test])[:, 1]
-            p = rounds._as_served(label, used, model, test_idx, whole)
+            p = rounds.as_served(label, used, model, test_idx, whole)
         out[family] = float(roc_auc_score(y[task.test], p))
         print(f"  {family}: {out[family]:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
     return out
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     table: dict[str, dict[str, float]] = {}
     for source in sources:
         print(f"{args.label} without {source}:", flush=True)
-        rounds = _Rounds(args.data, [source], False, Thresholds(), [])
+        rounds = Rounds(args.data, [source], False, Thresholds(), [])
         if not rounds.rounds or all(t.label != args.label for t in rounds.rounds[0][1]):
             print("  not a test source of this label")
             continue

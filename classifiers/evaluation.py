@@ -416,7 +416,7 @@ def default_baselines() -> list[Baseline]:
 # --- our models on a subset ------------------------------------------------------------
 
 
-def _subset(data: LabelledSet, mask: np.ndarray) -> LabelledSet:
+def subset(data: LabelledSet, mask: np.ndarray) -> LabelledSet:
     keep = np.flatnonzero(mask)
     return replace(
         data,
@@ -442,7 +442,7 @@ def train_on_subset(
     of fold on the subset, so the held-out source sees the model the training code would have
     shipped without it.
     """
-    sub = _subset(data, train)
+    sub = subset(data, train)
     fitted = clone(classifier)
     fit_calibrated(
         fitted,
@@ -507,7 +507,7 @@ def plan(
     return rounds
 
 
-class _Rounds:
+class Rounds:
     """The data, features and baselines of one evaluation; runs a round by its number.
 
     Built once in each worker process (see ``evaluate``'s ``jobs``), so only round numbers
@@ -526,7 +526,7 @@ class _Rounds:
         self.sets, files = build_label_sets(data_dir)
         lexicon = feature_lexicon(read_lexicon(files))
         # Without term weights: the data is hashed once, and each round weighs it with the
-        # idf of its own training texts (``_weighed``), never the held-out source's.
+        # idf of its own training texts (``weighed``), never the held-out source's.
         self.pipelines = build_pipelines(lexicon)
         self.rounds = plan(self.sets, data_dir, sources, videos)
         self.thresholds = thresholds
@@ -540,28 +540,30 @@ class _Rounds:
             self._features[label] = self.pipelines[label][:-1].fit_transform(build_body_rows(texts))
         return self._features[label]
 
-    def _weighed(self, label: str, idf: np.ndarray) -> tuple[Any, CommentFeaturizer]:
+    def weighed(self, label: str, idf: np.ndarray) -> tuple[Any, CommentFeaturizer]:
         """The label's features weighed by ``idf``, and the featurizer that makes them."""
         raw = self.pipelines[label][0]
         featurizer = clone(raw).set_params(idf=idf).fit(build_body_rows([""]))
         X = reweigh_ngrams(self.features(label), idf, raw.word_bits, float(raw.char_scale))
         return X, featurizer
 
-    def _round_idf(self, tasks: Sequence[HeldOut]) -> np.ndarray:
+    def round_idf(self, tasks: Sequence[HeldOut]) -> np.ndarray:
         """``training.term_weights`` over the distinct texts the round trains on: every
         label's text except those of any row held out in this round."""
         held: set[str] = set()
         for task in tasks:
             texts = self.sets[task.label].texts
             held.update(texts[i] for i in np.flatnonzero(~task.train))
-            if task.kind == "source":
-                # Every label's rows of the held-out source, not only the tasks' labels.
-                for data in self.sets.values():
-                    held.update(
-                        text
-                        for text, source in zip(data.texts, data.sources, strict=True)
-                        if origin(source) == task.held_out
-                    )
+        # Every label's rows of a held-out source, not only the tasks' labels: one pass over
+        # the sets for the round, not one per task.
+        held_sources = {task.held_out for task in tasks if task.kind == "source"}
+        if held_sources:
+            for data in self.sets.values():
+                held.update(
+                    text
+                    for text, source in zip(data.texts, data.sources, strict=True)
+                    if origin(source) in held_sources
+                )
         return term_weights([t for t in distinct_texts(self.sets.values()) if t not in held])
 
     def _assembled(
@@ -585,7 +587,7 @@ class _Rounds:
         )
         return span_f1(scorer, data_dir)
 
-    def _as_served(
+    def as_served(
         self,
         label: str,
         featurizer: CommentFeaturizer,
@@ -609,11 +611,11 @@ class _Rounds:
         splits = []
         trained: dict[str, tuple[CommentFeaturizer, LogisticRegression]] = {}
         tasks = self.rounds[number][1]
-        idf = self._round_idf(tasks)
+        idf = self.round_idf(tasks)
         for task in tasks:
             data = self.sets[task.label]
-            X, featurizer = self._weighed(task.label, idf)
-            weights = _subset(data, task.train).sample_weights()
+            X, featurizer = self.weighed(task.label, idf)
+            weights = subset(data, task.train).sample_weights()
             classifier = self.pipelines[task.label][-1]
             model = train_on_subset(data, X, task.train, classifier, weights)
             if task.kind == "source":
@@ -622,7 +624,7 @@ class _Rounds:
             split = Split(task.label, task.held_out, task.kind, int(task.train.sum()), y)
             train_idx, test_idx = np.flatnonzero(task.train), np.flatnonzero(task.test)
             whole = model.predict_proba(X[task.test])[:, 1]
-            split.scores["ours"] = self._as_served(task.label, featurizer, model, test_idx, whole)
+            split.scores["ours"] = self.as_served(task.label, featurizer, model, test_idx, whole)
             if split.both_classes:
                 split.extras["whole_text_roc_auc"] = float(roc_auc_score(y, whole))
             for baseline in self.baselines.get(task.label, []):
@@ -644,12 +646,12 @@ class _Rounds:
         return splits
 
 
-_worker_rounds: _Rounds | None = None  # the worker process's own copy
+_worker_rounds: Rounds | None = None  # the worker process's own copy
 
 
 def _start_worker(*args: Any) -> None:
     global _worker_rounds
-    _worker_rounds = _Rounds(*args)
+    _worker_rounds = Rounds(*args)
 
 
 def _run_in_worker(number: int) -> list[Split]:
@@ -697,7 +699,7 @@ def evaluate(
     usable = [b for b in baselines if status[b.name] is None]
     args = (data_dir, chosen, videos, thresholds, usable)
 
-    rounds = _Rounds(*args)
+    rounds = Rounds(*args)
     names = [name for name, _ in rounds.rounds]
     results: dict[int, list[Split]] = {}
     if jobs <= 1 or len(names) <= 1:

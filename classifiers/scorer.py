@@ -105,7 +105,7 @@ class _SharedHeads:
         for featurizer in featurizers:
             # Equal signatures mean equal idf: hold one copy, not seven (2 MB each, in every
             # worker process).
-            featurizer.idf = wide.idf if hasattr(wide, "idf") else None
+            featurizer.idf = wide._idf()
         weights = np.zeros((wide.n_features_out_, len(classifiers)), dtype=np.float32)
         for j, classifier in enumerate(classifiers):
             width = classifier.coef_.shape[1]
