@@ -35,9 +35,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
 
     # Policy v0 thresholds: a comment at or above `*_reject` is decided without a human,
-    # at or above `*_hold` it waits for a moderator.
-    spam_reject_threshold: float = Field(default=0.9, ge=0, le=1)
-    toxicity_reject_threshold: float = Field(default=0.9, ge=0, le=1)
+    # at or above `*_hold` it waits for a moderator. The defaults are policy.Thresholds' (see
+    # there for where they come from).
+    spam_reject_threshold: float = Field(default=0.98, ge=0, le=1)
+    toxicity_reject_threshold: float = Field(default=0.99, ge=0, le=1)
     spam_hold_threshold: float = Field(default=0.5, ge=0, le=1)
     toxicity_hold_threshold: float = Field(default=0.5, ge=0, le=1)
     hold_links: int = Field(default=2, ge=1)

@@ -212,10 +212,10 @@ def test_the_flood_reason_names_the_count_the_threshold_and_the_window() -> None
 
 
 def test_spam_from_repetition_wins_over_toxicity_and_keeps_both_reasons() -> None:
-    verdict = decide(0.0, 0.95, " ".join(["you idiot"] * 6), T)
+    verdict = decide(0.0, 0.995, " ".join(["you idiot"] * 6), T)
 
     assert verdict.status is CommentStatus.SPAM
-    assert [r.text for r in verdict.reasons] == ["repetition 1.00 >= 0.9", "toxicity 0.95 >= 0.9"]
+    assert [r.text for r in verdict.reasons] == ["repetition 1.00 >= 0.9", "toxicity 0.99 >= 0.99"]
 
 
 def test_a_flood_held_beside_other_hold_rules() -> None:

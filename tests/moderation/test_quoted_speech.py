@@ -14,7 +14,7 @@ from moderation.domain.policy import (
 )
 from moderation.domain.statuses import CommentStatus
 
-T = Thresholds()
+T = Thresholds(spam_reject=0.9, toxicity_reject=0.9)  # round thresholds: each case reads plainly
 REPORT = "The witness said the attacker yelled 'die, you scum' before the assault. Horrifying."
 
 # (test id, text, the quoted passages, marks excluded)

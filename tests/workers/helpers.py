@@ -11,14 +11,14 @@ from moderation.domain.policy import Thresholds
 DEFAULTS = Thresholds()
 
 
-def default_policy_settings() -> Settings:
-    """Settings with the built-in model and the policy's default thresholds."""
+def default_policy_settings(limits: Thresholds = DEFAULTS) -> Settings:
+    """Settings with the built-in model and the policy's default thresholds (or ``limits``)."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         model_dir=DEFAULT_MODEL_DIR,
-        spam_reject_threshold=DEFAULTS.spam_reject,
-        toxicity_reject_threshold=DEFAULTS.toxicity_reject,
-        spam_hold_threshold=DEFAULTS.spam_hold,
-        toxicity_hold_threshold=DEFAULTS.toxicity_hold,
-        hold_links=DEFAULTS.hold_links,
+        spam_reject_threshold=limits.spam_reject,
+        toxicity_reject_threshold=limits.toxicity_reject,
+        spam_hold_threshold=limits.spam_hold,
+        toxicity_hold_threshold=limits.toxicity_hold,
+        hold_links=limits.hold_links,
     )

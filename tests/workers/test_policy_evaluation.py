@@ -218,6 +218,10 @@ def test_regression_guards_at_the_level_model_v0_reaches(report: PolicyReport) -
     # template rows were written after seeing (not copying its sentences), so it flatters the
     # model; these guards stop a change from making it worse. Before: bdc752e7 without the
     # rule, 2 removed, 6 approved (7.9%), 17.7% held, 174 agreed.
+    # With v0-20261205-ee896085 and the reject thresholds chosen on held-out operating points
+    # (spam 0.98, toxicity 0.99, was 0.9 and 0.9): 0 removed, 1 approved (1.3%), 51 held
+    # (23.7%), 170 agreed. What used to be removed between 0.9 and 0.99 now waits for a
+    # moderator: that is the price of removing at most 0.5% of clean comments a model never saw.
     print(
         f"\nclean removed {report.clean_removed}/{report.clean_total}; "
         f"harmful approved {report.harmful_approved}/{report.harmful_total} "
@@ -226,8 +230,8 @@ def test_regression_guards_at_the_level_model_v0_reaches(report: PolicyReport) -
     )
     assert report.clean_removed == 0
     assert report.harmful_approved <= 3
-    assert report.review_rate <= 0.17
-    assert report.agreement_rate >= 0.85
+    assert report.review_rate <= 0.25
+    assert report.agreement_rate >= 0.78
 
 
 def test_every_approvable_comment_that_is_rejected_is_listed_with_its_reasons(

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import pytest
 
 from classifiers import CommentText, Scores
+from moderation.domain.policy import Thresholds
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.repository import QueuedComment
-from tests.workers.helpers import DEFAULTS, default_policy_settings
+from tests.workers.helpers import default_policy_settings
 from workers import scoring
 from workers.scoring import ScoringFailed, decide_batch
 
@@ -23,6 +24,9 @@ REPORT = (
 DIRECT = "You stupid fucking faggot, I'll kill you."
 REPORT_THEN_ABUSE = REPORT + " You are a worthless fucking idiot for defending him."
 CLEAN = "The bridge repairs were finished on time."
+# A site that rejects from toxicity 0.9 (the default is 0.99): the rule under test is the
+# second look at quoted speech, which needs a comment at or above the reject threshold.
+SITE = Thresholds(spam_reject=0.9, toxicity_reject=0.9)
 
 
 def _queued(*bodies: str) -> list[QueuedComment]:
@@ -34,14 +38,14 @@ def _queued(*bodies: str) -> list[QueuedComment]:
 
 def test_a_reported_slur_is_held_and_the_same_abuse_at_the_reader_is_rejected() -> None:
     report, direct, both, clean = decide_batch(
-        default_policy_settings(), _queued(REPORT, DIRECT, REPORT_THEN_ABUSE, CLEAN)
+        default_policy_settings(SITE), _queued(REPORT, DIRECT, REPORT_THEN_ABUSE, CLEAN)
     )
 
     assert report.status is CommentStatus.PENDING
-    assert report.scores["toxicity"] >= DEFAULTS.toxicity_reject
+    assert report.scores["toxicity"] >= SITE.toxicity_reject
     outside = next(r for r in report.reasons if r["rule"] == "toxicity_outside_quotes")
-    assert outside["value"] < DEFAULTS.toxicity_reject
-    assert (outside["threshold"], outside["op"]) == (DEFAULTS.toxicity_reject, "<")
+    assert outside["value"] < SITE.toxicity_reject
+    assert (outside["threshold"], outside["op"]) == (SITE.toxicity_reject, "<")
     # What the moderator reads: toxic as a whole, not toxic outside the quotes.
     assert f"toxicity {report.scores['toxicity']:.2f} >= 0.5" in report.reason_text
     assert report.reason_text.endswith(f"toxicity_outside_quotes {outside['value']:.2f} < 0.9")
@@ -90,7 +94,7 @@ def test_toxic_comments_that_quote_are_rescored_together_in_one_more_call(
         "A quiet 'thank you' to the volunteers.",  # quotes, not toxic
         'The sign said "scum out" and "no scum".',
     )
-    records = decide_batch(default_policy_settings(), _queued(*bodies))
+    records = decide_batch(default_policy_settings(SITE), _queued(*bodies))
 
     assert scorer.bodies == [
         list(bodies),
