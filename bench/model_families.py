@@ -4,6 +4,8 @@ sources best (issue 13). Not a speed benchmark: it prints held-out ROC-AUC per f
     python -m bench.model_families --label toxicity --sources implicit hatemoji
     python -m bench.model_families --label spam --sources scamspot sms youtube
     python -m bench.model_families --families hashed idf_c2 mlp tfidf+lr
+    python -m bench.model_families --sources jigsaw toxicspans --families idf_c2 \
+        --sentence-discounts 0.5 1 2
 
 Each round trains every family on exactly the rows and sample weights ``moderation
 evaluate`` trains our model on (every source but the held-out one) and scores the held-out
@@ -19,9 +21,13 @@ source. Families:
 - ``tfidf+lr``: the plain baseline of ``moderation evaluate``.
 
 Scores are the served ones (the highest of the whole text's and each sentence's, spam the
-whole text's), except ``tfidf+lr``'s, which are the whole text's. No calibration: Platt
-scaling is monotone and does not change a ROC-AUC. A round of all families takes about
-3 CPU-minutes on toxicity (the MLP alone ten or more).
+whole text's), except ``tfidf+lr``'s, which are the whole text's. Each linear family also
+shows its whole text's score ("<family> whole") and, with ``--sentence-discounts``, the served
+score with each sentence's score lowered by that many logits first ("<family> -1"): a short
+sentence's n-grams weigh more after L2 normalisation, so its score runs high, and on long
+comments (Jigsaw, TOXICSPANS) the plain highest ranks worse than the whole text.
+No calibration: Platt scaling is monotone and does not change a ROC-AUC. A round of all
+families takes about 3 CPU-minutes on toxicity (the MLP alone ten or more).
 """
 
 from __future__ import annotations
@@ -48,8 +54,12 @@ def _classifier(family: str) -> Any:
     return LogisticRegression(C=c, max_iter=300, tol=1e-4)
 
 
-def held_out(rounds: Rounds, label: str, families: list[str]) -> dict[str, float]:
-    """ROC-AUC per family on the one round in ``rounds`` (trained without its source)."""
+def held_out(
+    rounds: Rounds, label: str, families: list[str], discounts: tuple[float, ...] = ()
+) -> dict[str, float]:
+    """ROC-AUC per family on the one round in ``rounds`` (trained without its source); with
+    ``discounts``, also each linear family's served score with its sentences' scores lowered
+    by that many logits before the highest is taken ("<family> -<d>")."""
     tasks = rounds.rounds[0][1]
     task = next(t for t in tasks if t.label == label)
     data = rounds.sets[label]
@@ -80,6 +90,11 @@ def held_out(rounds: Rounds, label: str, families: list[str]) -> dict[str, float
             model = _classifier(family).fit(X[task.train], y[task.train], sample_weight=weights)
             whole = model.predict_proba(X[task.test])[:, 1]
             p = rounds.as_served(label, used, model, test_idx, whole)
+            if family != "mlp":
+                out[f"{family} whole"] = float(roc_auc_score(y[task.test], whole))
+                for d in discounts:
+                    lowered = rounds.as_served(label, used, model, test_idx, whole, d)
+                    out[f"{family} -{d:g}"] = float(roc_auc_score(y[task.test], lowered))
         out[family] = float(roc_auc_score(y[task.test], p))
         print(f"  {family}: {out[family]:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
     return out
@@ -91,6 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", default="toxicity", choices=sorted(TEST_SOURCES))
     parser.add_argument("--sources", nargs="*", default=None, help="default: every test source")
     parser.add_argument("--families", nargs="*", default=list(FAMILIES), choices=FAMILIES)
+    parser.add_argument(
+        "--sentence-discounts",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also score each linear family with its sentences lowered by these many logits",
+    )
     args = parser.parse_args(argv)
     sources = args.sources or sorted(TEST_SOURCES[args.label])
     table: dict[str, dict[str, float]] = {}
@@ -100,13 +122,14 @@ def main(argv: list[str] | None = None) -> None:
         if not rounds.rounds or all(t.label != args.label for t in rounds.rounds[0][1]):
             print("  not a test source of this label")
             continue
-        scores = held_out(rounds, args.label, args.families)
+        scores = held_out(rounds, args.label, args.families, tuple(args.sentence_discounts))
         if scores:
             table[source] = scores
-    print(f"\n| {args.label}, held out | " + " | ".join(args.families) + " |")
-    print("|---|" + "---|" * len(args.families))
+    columns = list(next(iter(table.values()))) if table else []
+    print(f"\n| {args.label}, held out | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
     for source, scores in table.items():
-        print(f"| {source} | " + " | ".join(f"{scores[f]:.3f}" for f in args.families) + " |")
+        print(f"| {source} | " + " | ".join(f"{scores[c]:.3f}" for c in columns) + " |")
 
 
 if __name__ == "__main__":

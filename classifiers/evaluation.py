@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from scipy.special import expit, logit
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -594,9 +595,13 @@ class Rounds:
         model: LogisticRegression,
         rows: np.ndarray,
         whole: np.ndarray,
+        sentence_discount: float = 0.0,
     ) -> np.ndarray:
         """The scores as the scorer serves them: spam is the whole text's; every other label
-        the highest of the whole text's and each of its sentences' (``Scorer.score``)."""
+        the highest of the whole text's and each of its sentences' (``Scorer.score``).
+
+        ``sentence_discount`` (logits taken off each sentence's score before the highest is
+        taken; 0 is what the scorer does) is for ``bench.model_families``' comparison."""
         if label == "spam":
             return whole
         texts = [self.sets[label].texts[i] for i in rows]
@@ -604,7 +609,10 @@ class Rounds:
         if not owner.size:
             return whole
         served = whole.copy()
-        np.maximum.at(served, owner, model.predict_proba(sentences)[:, 1])
+        parts = model.predict_proba(sentences)[:, 1]
+        if sentence_discount:
+            parts = expit(logit(np.clip(parts, 1e-9, 1 - 1e-9)) - sentence_discount)
+        np.maximum.at(served, owner, parts)
         return served
 
     def run(self, number: int) -> list[Split]:
