@@ -350,3 +350,15 @@ def test_praise_for_any_article_signed_with_a_shop_is_spam_and_a_spelt_out_link_
     held = decide(0.2, 0.0, PLAIN, T, signals={"obfuscated_link": "shop dot com"})
     assert held.status is CommentStatus.PENDING
     assert [r.words for r in held.reasons] == ["obfuscated link: shop dot com"]
+
+
+def test_by_default_only_scores_the_held_out_tables_trust_remove_a_comment() -> None:
+    # docs/policy.md: at 0.9 the held-out models removed 1.0% (spam) and 4.0% (toxicity) of
+    # clean comments they never saw; 0.98 and 0.99 remove under 0.5%. Below them, a moderator.
+    defaults = Thresholds()
+    held_spam = decide(0.95, 0.0, PLAIN, defaults)
+    held_abuse = decide(0.0, 0.95, PLAIN, defaults)
+    assert (held_spam.status, held_abuse.status) == (CommentStatus.PENDING, CommentStatus.PENDING)
+    assert [r.text for r in held_abuse.reasons] == ["toxicity 0.95 >= 0.5"]
+    assert decide(0.98, 0.0, PLAIN, defaults).status is CommentStatus.SPAM
+    assert decide(0.0, 0.99, PLAIN, defaults).status is CommentStatus.REJECTED
