@@ -98,12 +98,12 @@ class _SharedHeads:
             classifiers.append(classifier)
         wide = max(featurizers, key=lambda f: f.n_features_out_)
         for featurizer in featurizers:
-            if featurizer.ngram_signature() != wide.ngram_signature():
+            if not featurizer.same_ngrams(wide):
                 return None
             if featurizer.roles is not None and featurizer.roles != wide.roles:
                 return None
         for featurizer in featurizers:
-            # Equal signatures mean equal idf: hold one copy, not seven (2 MB each, in every
+            # Equal n-grams mean equal idf: hold one copy, not seven (2 MB each, in every
             # worker process).
             featurizer.idf = wide._idf()
         weights = np.zeros((wide.n_features_out_, len(classifiers)), dtype=np.float32)

@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from moderation.domain.policy import Thresholds
 from moderation.domain.rates import Rate
 
+# The policy's defaults are policy.Thresholds' (where each one's reason is written): one
+# place, so a default chosen anew there reaches every deployment that does not set its own.
+_POLICY = Thresholds()
+
 
 class Settings(BaseSettings):
     """Everything an operator can set, as `MODERATION_<NAME>` variables or in `.env`.
@@ -35,45 +39,46 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
 
     # Policy v0 thresholds: a comment at or above `*_reject` is decided without a human,
-    # at or above `*_hold` it waits for a moderator. The defaults are policy.Thresholds' (see
-    # there for where they come from).
-    spam_reject_threshold: float = Field(default=0.98, ge=0, le=1)
-    toxicity_reject_threshold: float = Field(default=0.99, ge=0, le=1)
-    spam_hold_threshold: float = Field(default=0.5, ge=0, le=1)
-    toxicity_hold_threshold: float = Field(default=0.5, ge=0, le=1)
-    hold_links: int = Field(default=2, ge=1)
+    # at or above `*_hold` it waits for a moderator.
+    spam_reject_threshold: float = Field(default=_POLICY.spam_reject, ge=0, le=1)
+    toxicity_reject_threshold: float = Field(default=_POLICY.toxicity_reject, ge=0, le=1)
+    spam_hold_threshold: float = Field(default=_POLICY.spam_hold, ge=0, le=1)
+    toxicity_hold_threshold: float = Field(default=_POLICY.toxicity_hold, ge=0, le=1)
+    hold_links: int = Field(default=_POLICY.hold_links, ge=1)
     # Repeated text inside one comment (the share of its words that belong to a phrase it
     # repeats), judged only from `repetition_min_words` words on: spam at or above
     # `repetition_spam_threshold`, held at or above `repetition_hold_threshold`.
-    repetition_min_words: int = Field(default=8, ge=1)
-    repetition_hold_threshold: float = Field(default=0.7, ge=0, le=1)
-    repetition_spam_threshold: float = Field(default=0.9, ge=0, le=1)
+    repetition_min_words: int = Field(default=_POLICY.repetition_min_words, ge=1)
+    repetition_hold_threshold: float = Field(default=_POLICY.repetition_hold, ge=0, le=1)
+    repetition_spam_threshold: float = Field(default=_POLICY.repetition_spam, ge=0, le=1)
     # The same text submitted again and again, by anyone under any article: the copy that
     # makes `flood_hold_copies` within `flood_window_seconds` is held, from `flood_spam_copies`
     # on it is spam. Texts under `flood_min_words` words are left to the other rules.
-    flood_window_seconds: float = Field(default=600.0, gt=0)
-    flood_hold_copies: int = Field(default=3, ge=2)
-    flood_spam_copies: int = Field(default=10, ge=2)
-    flood_min_words: int = Field(default=6, ge=1)
+    flood_window_seconds: float = Field(default=_POLICY.flood_window_seconds, gt=0)
+    flood_hold_copies: int = Field(default=_POLICY.flood_hold_copies, ge=2)
+    flood_spam_copies: int = Field(default=_POLICY.flood_spam_copies, ge=2)
+    flood_min_words: int = Field(default=_POLICY.flood_min_words, ge=1)
     # Toxicity attributes that hold a comment for review on their own (see policy.Thresholds).
-    threat_hold_threshold: float = Field(default=0.9, ge=0, le=1)
-    identity_attack_hold_threshold: float = Field(default=0.95, ge=0, le=1)
+    threat_hold_threshold: float = Field(default=_POLICY.threat_hold, ge=0, le=1)
+    identity_attack_hold_threshold: float = Field(default=_POLICY.identity_attack_hold, ge=0, le=1)
     # ... and remove it together with a sentence that aims harm at someone (policy.Thresholds).
-    threat_reject_threshold: float = Field(default=0.9, ge=0, le=1)
-    identity_attack_reject_threshold: float = Field(default=0.8, ge=0, le=1)
+    threat_reject_threshold: float = Field(default=_POLICY.threat_reject, ge=0, le=1)
+    identity_attack_reject_threshold: float = Field(
+        default=_POLICY.identity_attack_reject, ge=0, le=1
+    )
     # Swearing that attacks nobody: allow, hold or reject (a site may choose its own).
-    profanity: Literal["allow", "hold", "reject"] = "allow"
+    profanity: Literal["allow", "hold", "reject"] = _POLICY.profanity  # type: ignore[assignment]
     # Authors (by email): hold a new author's comments until this many were approved (0: no
     # pre-moderation); hold an author when at least `author_history_hold_share` of their last
     # `author_history_window` decided comments were removed (judged from `author_history_min`).
-    premoderate_until_approved: int = Field(default=0, ge=0)
+    premoderate_until_approved: int = Field(default=_POLICY.premoderate_until, ge=0)
     # How often a worker re-reads bans, trust, word lists and site policies (kept in memory
     # between batches), and the API its sites, origins and keys.
     rules_refresh_seconds: float = Field(default=5.0, ge=0)
     sites_refresh_seconds: float = Field(default=5.0, ge=0)
-    author_history_window: int = Field(default=10, ge=1)
-    author_history_min: int = Field(default=3, ge=1)
-    author_history_hold_share: float = Field(default=0.6, ge=0, le=1)
+    author_history_window: int = Field(default=_POLICY.history_window, ge=1)
+    author_history_min: int = Field(default=_POLICY.history_min, ge=1)
+    author_history_hold_share: float = Field(default=_POLICY.history_hold_share, ge=0, le=1)
 
     # The sweep re-sends comments still `queued` this long after they were last sent, which
     # is what makes "accepted is never lost" hold when Redis or a worker was down.
