@@ -6,6 +6,7 @@ sources best (issue 13). Not a speed benchmark: it prints held-out ROC-AUC per f
     python -m bench.model_families --families hashed idf_c2 mlp tfidf+lr
     python -m bench.model_families --sources jigsaw toxicspans --families idf_c2 \
         --sentence-discounts 0.5 1 2
+    python -m bench.model_families --sources implicit --families idf_c2 --char-ngrams 2 5
 
 Each round trains every family on exactly the rows and sample weights ``moderation
 evaluate`` trains our model on (every source but the held-out one) and scores the held-out
@@ -43,6 +44,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neural_network import MLPClassifier
 
 from classifiers.evaluation import TEST_SOURCES, Rounds, TfidfLogisticRegression, Thresholds, subset
+from classifiers.training import TEXT_PARAMS
 
 FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "tfidf+lr")
 
@@ -100,6 +102,20 @@ def held_out(
     return out
 
 
+def _featurisation(rounds: Rounds, char_ngrams: list[int] | None, scale: float | None) -> None:
+    """Another featurisation than the recipe's, set before any features are made: on the
+    round's pipelines and on the recipe the round's idf is counted with (``term_weights``
+    hashes with ``training.TEXT_PARAMS``; this process only runs the comparison)."""
+    changes: dict[str, Any] = {}
+    if char_ngrams is not None:
+        changes["char_ngram_range"] = tuple(char_ngrams)
+    if scale is not None:
+        changes["char_scale"] = scale
+    TEXT_PARAMS.update(changes)
+    for pipeline in rounds.pipelines.values():
+        pipeline[0].set_params(**changes)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
@@ -113,12 +129,24 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         help="also score each linear family with its sentences lowered by these many logits",
     )
+    parser.add_argument(
+        "--char-ngrams",
+        nargs=2,
+        type=int,
+        default=None,
+        metavar=("LOW", "HIGH"),
+        help="character n-gram lengths of every family but tfidf+lr (default: the recipe's)",
+    )
+    parser.add_argument(
+        "--char-scale", type=float, default=None, help="weight of the character n-grams"
+    )
     args = parser.parse_args(argv)
     sources = args.sources or sorted(TEST_SOURCES[args.label])
     table: dict[str, dict[str, float]] = {}
     for source in sources:
         print(f"{args.label} without {source}:", flush=True)
         rounds = Rounds(args.data, [source], False, Thresholds(), [])
+        _featurisation(rounds, args.char_ngrams, args.char_scale)
         if not rounds.rounds or all(t.label != args.label for t in rounds.rounds[0][1]):
             print("  not a test source of this label")
             continue
