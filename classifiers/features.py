@@ -372,7 +372,10 @@ _URL_HINTS = (
     ".in",
 )
 _HOST = re.compile(r"^(?:https?://)?(?:www\.)?([^/:?#]+)", re.IGNORECASE)
+# A phone number is at least this many digits (``_PHONE``): text with fewer needs no search.
 _PHONE = re.compile(r"(?<!\d)\+?\d(?:[\s().-]{0,2}\d){7,}(?!\d)")
+_PHONE_DIGITS = 8
+_DROP_DIGITS = str.maketrans("", "", string.digits)
 _MESSENGERS = (
     "whatsapp",
     "whats app",
@@ -388,6 +391,17 @@ _MESSENGERS = (
     "dm me",
     "inbox me",
 )
+
+
+# Whether any of a list's phrases is in a text: one compiled alternation scans the text once,
+# where a test per phrase scanned it 13-36 times (a third of scoring's metadata time). The
+# count of distinct phrases is taken only where one is there, exactly as before.
+def _any_of(phrases: Sequence[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(phrase) for phrase in phrases))
+
+
+_URL_HINT = _any_of(_URL_HINTS)
+_MESSENGER = _any_of(_MESSENGERS)
 _FREEMAIL = frozenset(
     [
         "gmail.com",
@@ -454,6 +468,7 @@ _SCAM_PHRASES = (
     "write me on", "write to me on", "you have won", "you've won", "claim your", "claim now",
     "cash prize", "free entry", "free gift", "100% free",
 )  # fmt: skip
+_SCAM_PHRASE = _any_of(_SCAM_PHRASES)
 # An imperative at the start of the comment or of a sentence/clause: "Click the link",
 # "..., contact me", "Get 10000 followers".
 _CALL_TO_ACTION = re.compile(
@@ -497,7 +512,7 @@ _ROLES = frozenset({"body", "author", "email", "url", "ignore"})
 
 def _links(text: str) -> list[str]:
     low = text.lower()
-    if not any(hint in low for hint in _URL_HINTS):
+    if _URL_HINT.search(low) is None:
         return []
     return _URL.findall(text)
 
@@ -514,10 +529,14 @@ def _body_features(text: str) -> tuple[list[float], set[str]]:
     upper = len(text) - len(text.translate(_DROP_UPPER))
     letters = upper + len(text) - len(text.translate(_DROP_LOWER))
     low = text.lower()
-    has_digit = any(d in text for d in "0123456789")
+    digits = len(text) - len(text.translate(_DROP_DIGITS))
+    has_digit = digits > 0
+    # ``\d`` also matches other scripts' digits, so only ASCII text is ruled out by its count.
+    may_be_phone = has_digit and (digits >= _PHONE_DIGITS or not text.isascii())
     tokens = _LEX_WORD.findall(low)
     scam = len(_SCAM_WORDS.intersection(tokens))
-    scam += sum(1 for phrase in _SCAM_PHRASES if phrase in low)
+    if _SCAM_PHRASE.search(low) is not None:
+        scam += sum(1 for phrase in _SCAM_PHRASES if phrase in low)
     # Flooding: the share of word bigrams that repeat an earlier one ("lol lol lol", a phrase
     # pasted five times); ordinary prose of any length stays near 0.
     repetition = 0.0
@@ -535,8 +554,8 @@ def _body_features(text: str) -> tuple[list[float], set[str]]:
         math.log1p(len(links)),
         math.log1p(len(hosts)),
         float(bool(links)),
-        float(has_digit and _PHONE.search(text) is not None),
-        float(any(m in low for m in _MESSENGERS)),
+        float(may_be_phone and _PHONE.search(text) is not None),
+        float(_MESSENGER.search(low) is not None),
         # Short texts ("OK") are not shouting; require a few letters before it counts.
         upper / letters if letters >= 8 else 0.0,
         math.log1p(text.count("!")),
