@@ -49,6 +49,12 @@ _SEPARATORS = re.compile(r"[ .\-_*]")
 # exempt so that "www" in links survives. Repeated punctuation keeps two ("!!!!" -> "!!").
 _REPEATED_LETTER = re.compile(r"([^\W\dw_])\1{2,}")
 _REPEATED_PUNCT = re.compile(r"([^\w\s])\1{2,}")
+# Cheap tests that a text may hold what ``_SPACED`` or the two patterns above look for; most
+# comments hold neither, and those patterns test a Unicode class at every character (half of
+# normalising took them). Any spaced run has a lone letter between separators followed by
+# another letter that ends it; any repeat is some character three times in a row.
+_MAY_BE_SPACED = re.compile(r"[ .\-_*][^\W\d_][ .\-_*]{1,2}[^\W\d_](?![^\W\d_])")
+_THRICE = re.compile(r"(.)\1\1", re.DOTALL)
 
 
 def _strip_marks(text: str) -> str:
@@ -83,9 +89,11 @@ def normalise_text(text: str) -> str:
     else:
         text = text.lower()
     text = _TOKEN.sub(_deleet, text)
-    text = _SPACED.sub(_join_spaced, text)
-    text = _REPEATED_LETTER.sub(r"\1", text)
-    text = _REPEATED_PUNCT.sub(r"\1\1", text)
+    if _MAY_BE_SPACED.search(text):
+        text = _SPACED.sub(_join_spaced, text)
+    if _THRICE.search(text):
+        text = _REPEATED_LETTER.sub(r"\1", text)
+        text = _REPEATED_PUNCT.sub(r"\1\1", text)
     return " ".join(text.split())
 
 
