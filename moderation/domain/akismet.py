@@ -7,8 +7,12 @@ Akismet clients (the WordPress plugin, the PyPI `akismet` package and many other
 comment is stored as a comment of the site the key belongs to, decided by a worker like every
 other, and the answer is that decision:
 
-- approved -> `false`; held for a moderator -> `false` with `X-Moderation-Status: pending`
-  (Akismet has no "held"; a plugin that knows our header can hold it too);
+- approved -> `false`; held for a moderator on its spam score (at or above the site's spam
+  hold threshold) -> `true` without `discard`, with `X-Moderation-Status: pending`: Akismet has
+  no "held", and its spam folder is where a person still looks and rescues (a plain client
+  that heard `false` would publish it); held for anything else (toxicity, links, a new
+  author) -> `false` with `X-Moderation-Status: pending` (Akismet judges spam, not abuse; a
+  plugin that knows our header can hold it too);
 - spam -> `true`, with `X-akismet-pro-tip: discard` when it is blatant (the spam score reached
   the site's spam reject threshold, a honeypot was filled, the test trigger);
 - rejected (removed for abuse) -> `true`: the one answer that keeps it off the page (WordPress
@@ -276,6 +280,12 @@ def answer(decided: Decided, thresholds: Thresholds, discard: bool = False) -> A
         )
         if blatant:
             headers["X-akismet-pro-tip"] = "discard"
+        return Answer("true", headers)
+    if (
+        status is CommentStatus.PENDING
+        and decided.spam is not None
+        and decided.spam >= thresholds.spam_hold
+    ):
         return Answer("true", headers)
     return Answer("false", headers)
 

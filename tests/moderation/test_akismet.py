@@ -27,7 +27,8 @@ from classifiers import DEFAULT_MODEL_DIR
 from moderation.app import create_app
 from moderation.config import get_settings
 from moderation.decision_feed import Decided, DecisionFeed, publish_decisions
-from moderation.domain import sites
+from moderation.domain import akismet, sites
+from moderation.domain.policy import Thresholds
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.db import session_scope
 from moderation.storage.models import (
@@ -252,6 +253,34 @@ def test_the_test_triggers_and_the_honeypot_are_decided_at_once(
     assert (event.actor, event.to_status) == ("akismet:news", CommentStatus.SPAM)
     (comment,) = _rows(database_url, Comment, id=comment_id)
     assert (comment.channel, comment.client_ip) == ("akismet", "203.0.113.7")
+
+
+# Thresholds() holds from a spam score of 0.5 and removes from 0.98.
+@pytest.mark.parametrize(
+    ("status", "spam", "thresholds", "body", "discard"),
+    [
+        (CommentStatus.APPROVED, 0.1, Thresholds(), "false", False),
+        # Held on its spam score: filed under spam, where a person can still rescue it.
+        (CommentStatus.PENDING, 0.6, Thresholds(), "true", False),
+        (CommentStatus.PENDING, 0.97, Thresholds(), "true", False),
+        # Held for anything else (toxicity, links, a new author): ham to Akismet.
+        (CommentStatus.PENDING, 0.2, Thresholds(), "false", False),
+        (CommentStatus.PENDING, None, Thresholds(), "false", False),
+        # A site that holds from 0.7 only: a 0.6 was held for another reason.
+        (CommentStatus.PENDING, 0.6, Thresholds(spam_hold=0.7), "false", False),
+        (CommentStatus.SPAM, 0.7, Thresholds(), "true", False),
+        (CommentStatus.SPAM, 0.99, Thresholds(), "true", True),
+        (CommentStatus.REJECTED, 0.1, Thresholds(), "true", False),
+    ],
+)
+def test_each_decision_is_answered_as_akismet_words_it(
+    status: CommentStatus, spam: float | None, thresholds: Thresholds, body: str, discard: bool
+) -> None:
+    answer = akismet.answer(Decided(7, status, spam), thresholds)
+    assert answer.body == body
+    assert ("X-akismet-pro-tip" in answer.headers) == discard
+    assert answer.headers["X-Moderation-Status"] == status.value
+    assert answer.headers["X-akismet-guid"] == "moderation-7"
 
 
 def test_usage_limit_counts_the_sites_checks_this_month(wire: tuple[TestClient, str]) -> None:
