@@ -19,6 +19,8 @@ source. Families:
   is what ships;
 - ``mlp``: scikit-learn's MLPClassifier (one hidden layer of 32, 5 epochs of adam) over the
   ``idf`` features, which can learn target x attack interactions a linear model cannot;
+- ``stage2``: gradient boosting over the ``idf_c2`` head's whole and sentence logits (out of
+  fold), its sentence count, the lexicon count and the cues (``second_stage``);
 - ``tfidf+lr``: the plain baseline of ``moderation evaluate``.
 
 Scores are the served ones (the highest of the whole text's and each sentence's, spam the
@@ -39,14 +41,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import KFold
 from sklearn.neural_network import MLPClassifier
 
 from classifiers.evaluation import TEST_SOURCES, Rounds, TfidfLogisticRegression, Thresholds, subset
-from classifiers.training import TEXT_PARAMS
+from classifiers.features import CommentFeaturizer
+from classifiers.training import TEXT_PARAMS, build_body_rows
 
-FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "tfidf+lr")
+FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "stage2", "tfidf+lr")
 
 
 def _classifier(family: str) -> Any:
@@ -54,6 +59,69 @@ def _classifier(family: str) -> Any:
         return MLPClassifier(hidden_layer_sizes=(32,), max_iter=5, batch_size=256, random_state=0)
     c = {"hashed": 1.0, "idf_c1": 1.0, "idf_c2": 2.0, "idf_c4": 4.0}[family]
     return LogisticRegression(C=c, max_iter=300, tol=1e-4)
+
+
+def _stage_inputs(
+    X: Any,
+    sentences: Any,
+    owner: np.ndarray,
+    model: LogisticRegression,
+    rows: np.ndarray,
+    extra: int,
+) -> np.ndarray:
+    """Per row of ``rows`` (positions in ``X``, whose sentences ``owner`` names by the same
+    positions): the head's whole-text logit, its highest and mean sentence logit (the whole's
+    where the text is one sentence), the number of sentences, and the lexicon and cue columns."""
+    coef, bias = model.coef_[0], float(model.intercept_[0])
+    whole = X[rows] @ coef + bias
+    width = sentences.shape[1]
+    inside = np.isin(owner, rows)
+    local = np.searchsorted(rows, owner[inside])
+    parts = sentences[np.flatnonzero(inside)] @ coef[:width] + bias
+    top, total = whole.copy(), np.zeros(len(rows))
+    count = np.bincount(local, minlength=len(rows)).astype(float)
+    np.maximum.at(top, local, parts)
+    np.add.at(total, local, parts)
+    mean = np.where(count > 0, total / np.maximum(count, 1), whole)
+    return np.column_stack([whole, top, mean, np.log1p(count), X[rows][:, -extra:].toarray()])
+
+
+def second_stage(
+    data: Any,
+    X: Any,
+    featurizer: CommentFeaturizer,
+    train: np.ndarray,
+    test_idx: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """A gradient-boosted second stage over the linear head's whole and sentence logits,
+    sentence count, lexicon count and cues (issue 13, point 3): it can learn "a group is named
+    and something dehumanising is said" or "one sentence is far worse than the rest", which a
+    sum of n-gram weights cannot. Trained on out-of-fold head logits (three folds of the
+    training rows), so it never sees a head's score of a row that head trained on."""
+    train_idx = np.flatnonzero(train)
+    rows = build_body_rows(list(data.texts)).tolist()
+    _, sentences, owner = featurizer.transform_sentences(rows)
+    lexicon_and_cues = featurizer.n_text_features_ - featurizer.n_ngram_features_
+    sentences = sentences[:, : featurizer.n_text_features_]
+    X = X[:, : featurizer.n_text_features_]
+    inputs = np.zeros((len(train_idx), 4 + lexicon_and_cues))
+    for fit_at, predict_at in KFold(3, shuffle=True, random_state=0).split(train_idx):
+        head = LogisticRegression(C=2.0, max_iter=300, tol=1e-4).fit(
+            X[train_idx[fit_at]], y[train_idx[fit_at]], sample_weight=weights[fit_at]
+        )
+        inputs[predict_at] = _stage_inputs(
+            X, sentences, owner, head, train_idx[predict_at], lexicon_and_cues
+        )
+    head = LogisticRegression(C=2.0, max_iter=300, tol=1e-4).fit(
+        X[train_idx], y[train_idx], sample_weight=weights
+    )
+    stage = HistGradientBoostingClassifier(max_iter=200, random_state=0).fit(
+        inputs, y[train_idx], sample_weight=weights
+    )
+    features = _stage_inputs(X, sentences, owner, head, test_idx, lexicon_and_cues)
+    return stage.predict_proba(features)[:, 1]
 
 
 def held_out(
@@ -77,7 +145,9 @@ def held_out(
     out: dict[str, float] = {}
     for family in families:
         started = time.perf_counter()
-        if family == "tfidf+lr":
+        if family == "stage2":
+            p = second_stage(data, weighed, featurizer, task.train, test_idx, y, weights)
+        elif family == "tfidf+lr":
             train_idx = np.flatnonzero(task.train)
             p = TfidfLogisticRegression().fit_predict(
                 [data.texts[i] for i in train_idx],
