@@ -21,6 +21,8 @@ source. Families:
   ``idf`` features, which can learn target x attack interactions a linear model cannot;
 - ``stage2``: gradient boosting over the ``idf_c2`` head's whole and sentence logits (out of
   fold), its sentence count, the lexicon count and the cues (``second_stage``);
+- ``with_tfidf``: the ``idf_c2`` features and the baseline's TF-IDF blocks side by side in
+  one logistic regression (whole texts; ``with_tfidf``);
 - ``tfidf+lr``: the plain baseline of ``moderation evaluate``.
 
 Scores are the served ones (the highest of the whole text's and each sentence's, spam the
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -51,7 +54,7 @@ from classifiers.evaluation import TEST_SOURCES, Rounds, TfidfLogisticRegression
 from classifiers.features import CommentFeaturizer
 from classifiers.training import TEXT_PARAMS, build_body_rows
 
-FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "stage2", "tfidf+lr")
+FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "stage2", "with_tfidf", "tfidf+lr")
 
 
 def _classifier(family: str) -> Any:
@@ -124,6 +127,22 @@ def second_stage(
     return stage.predict_proba(features)[:, 1]
 
 
+def with_tfidf(
+    data: Any, X: Any, train: np.ndarray, test_idx: np.ndarray, y: np.ndarray, weights: Any
+) -> np.ndarray:
+    """Our idf-weighted features with the baseline's own TF-IDF blocks (raw word 1-2-grams and
+    char_wb 2-5-grams, vocabularies from the training rows) beside them, one logistic
+    regression (C=2) over both. Whole texts only: the baseline's blocks have no sentences."""
+    train_idx = np.flatnonzero(train)
+    blocks = TfidfLogisticRegression().pipeline().named_steps["features"]
+    train_blocks = blocks.fit_transform([data.texts[i] for i in train_idx])
+    test_blocks = blocks.transform([data.texts[i] for i in test_idx])
+    model = LogisticRegression(C=2.0, max_iter=300, tol=1e-4).fit(
+        sp.hstack([X[train_idx], train_blocks]).tocsr(), y[train_idx], sample_weight=weights
+    )
+    return model.predict_proba(sp.hstack([X[test_idx], test_blocks]).tocsr())[:, 1]
+
+
 def held_out(
     rounds: Rounds, label: str, families: list[str], discounts: tuple[float, ...] = ()
 ) -> dict[str, float]:
@@ -147,6 +166,8 @@ def held_out(
         started = time.perf_counter()
         if family == "stage2":
             p = second_stage(data, weighed, featurizer, task.train, test_idx, y, weights)
+        elif family == "with_tfidf":
+            p = with_tfidf(data, weighed, task.train, test_idx, y, weights)
         elif family == "tfidf+lr":
             train_idx = np.flatnonzero(task.train)
             p = TfidfLogisticRegression().fit_predict(
