@@ -76,7 +76,8 @@ def _stage_inputs(
     positions): the head's whole-text logit, its highest and mean sentence logit (the whole's
     where the text is one sentence), the number of sentences, and the lexicon and cue columns."""
     coef, bias = model.coef_[0], float(model.intercept_[0])
-    whole = X[rows] @ coef + bias
+    block = X[rows]
+    whole = block @ coef + bias
     width = sentences.shape[1]
     inside = np.isin(owner, rows)
     local = np.searchsorted(rows, owner[inside])
@@ -86,7 +87,7 @@ def _stage_inputs(
     np.maximum.at(top, local, parts)
     np.add.at(total, local, parts)
     mean = np.where(count > 0, total / np.maximum(count, 1), whole)
-    return np.column_stack([whole, top, mean, np.log1p(count), X[rows][:, -extra:].toarray()])
+    return np.column_stack([whole, top, mean, np.log1p(count), block[:, -extra:].toarray()])
 
 
 def second_stage(
@@ -106,8 +107,8 @@ def second_stage(
     train_idx = np.flatnonzero(train)
     rows = build_body_rows(list(data.texts)).tolist()
     _, sentences, owner = featurizer.transform_sentences(rows)
+    # The sentence matrix has the text columns only; so must the rows (no metadata).
     lexicon_and_cues = featurizer.n_text_features_ - featurizer.n_ngram_features_
-    sentences = sentences[:, : featurizer.n_text_features_]
     X = X[:, : featurizer.n_text_features_]
     inputs = np.zeros((len(train_idx), 4 + lexicon_and_cues))
     for fit_at, predict_at in KFold(3, shuffle=True, random_state=0).split(train_idx):
