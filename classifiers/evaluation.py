@@ -36,6 +36,7 @@ from classifiers.training import (
     build_pipelines,
     distinct_texts,
     fit_calibrated,
+    served_vectors,
     term_weights,
 )
 
@@ -528,7 +529,9 @@ class Rounds:
         lexicon = feature_lexicon(read_lexicon(files))
         # Without term weights: the data is hashed once, and each round weighs it with the
         # idf of its own training texts (``weighed``), never the held-out source's.
-        self.pipelines = build_pipelines(lexicon)
+        # The word vectors are the served ones: a table from the pretrained vectors alone,
+        # which no held-out source's labels shaped.
+        self.pipelines = build_pipelines(lexicon, vectors=served_vectors())
         self.rounds = plan(self.sets, data_dir, sources, videos)
         self.thresholds = thresholds
         self.baselines = {label: [b for b in baselines if label in b.labels] for label in LABELS}

@@ -317,6 +317,17 @@ class _Head:
         # The cue columns follow the lexicon's (see CommentFeaturizer.n_text_features_).
         first_cue = f.n_ngram_features_ + (1 if f.lexicon else 0)
         self.cue_columns = {name: first_cue + i for i, name in enumerate(f._cue_names())}
+        # The word-vector columns follow the cues'. Their contribution is linear in the words:
+        # scale * (coef . sum of vectors) / |sum of vectors|, so each word's share is its own
+        # vector's score over the same norm, and the shares add up to the block's.
+        self.vector_table = f._vector_table()
+        self.vector_scores: np.ndarray | None = None
+        if self.vector_table is not None:
+            first_vector = first_cue + len(self.cue_columns)
+            block = self.coef[first_vector : first_vector + f._vector_width()]
+            # float32 like the table: a float64 copy of it per head cost more than the product.
+            scores = self.vector_table[2] @ block.astype(np.float32)
+            self.vector_scores = scores.astype(np.float64)
         roles = tuple(f.roles) if f.roles is not None else ()
         self.meta: list[tuple[int, str, bool]] = []  # column, signal name, about the body
         for offset, name in enumerate(f.meta_feature_names_):
@@ -384,6 +395,8 @@ class _Head:
                         c_hi = np.asarray([b for _, b in places])
                         share = np.full(len(places), amount / len(places))
                         _spread(mass, content, solid, c_lo, c_hi, share)
+            if self.vector_scores is not None:
+                self._spread_vectors(text, mass, content, solid)
             pieces = list(_word_pieces(body, text, starts, ends, mass, content))
             signals: dict[str, float] = defaultdict(float)
             placed: dict[str, float] = defaultdict(float)
@@ -396,6 +409,36 @@ class _Head:
                 places = _signal_places(body, signal) if amount else []
                 pieces += [(a, b, amount / len(places)) for a, b in places]
             yield pieces, dict(signals)
+
+    def _spread_vectors(
+        self, text: str, mass: np.ndarray, content: np.ndarray, solid: np.ndarray
+    ) -> None:
+        """Each word's share of the word-vector block, over that word's characters."""
+        assert self.vector_table is not None and self.vector_scores is not None
+        lows, highs, rows = vector_words(text, self.vector_table)
+        if not rows.size:
+            return
+        vectors = self.vector_table[2]
+        norm = float(np.linalg.norm(vectors[rows].sum(axis=0, dtype=np.float64)))
+        if norm == 0:
+            return
+        scale = float(self.featurizer.vector_scale)
+        _spread(mass, content, solid, lows, highs, self.vector_scores[rows] * scale / norm)
+
+
+def vector_words(
+    text: str, table: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end and vector row of each word of normalised ``text`` that has a word vector
+    (found as ``features._vector_sums`` finds it)."""
+    hashes, table_rows, _ = table
+    starts, ends, words = word_hashes(code_points(" " + text + " \x00"))
+    if not words.size or not hashes.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    at = np.minimum(np.searchsorted(hashes, words), hashes.shape[0] - 1)
+    known = hashes[at] == words
+    return starts[known] - 1, ends[known] - 1, table_rows[at[known]].astype(np.int64)
 
 
 def explain_rows(

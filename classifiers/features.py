@@ -119,10 +119,23 @@ def _hash_texts(
     Pure-Python n-gram generation costs ~0.3 ms per comment on slow cores; hashing the
     code points of the whole batch with numpy keeps scoring well above 5,000 comments/s.
     """
+    return _hash_texts_and_words(texts, word_ngram_range, char_ngram_range, word_bits, char_bits)[0]
+
+
+def _hash_texts_and_words(
+    texts: Sequence[str],
+    word_ngram_range: tuple[int, int],
+    char_ngram_range: tuple[int, int],
+    word_bits: int,
+    char_bits: int,
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """``_hash_texts``, plus the text each word belongs to and the word's hash (in text
+    order), which the word vectors look up: hashed once for both."""
     n_docs = len(texts)
     n_cols = (1 << word_bits) + (1 << char_bits)
+    no_words = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
     if n_docs == 0:
-        return sp.csr_matrix((0, n_cols), dtype=np.float32)
+        return sp.csr_matrix((0, n_cols), dtype=np.float32), *no_words
     # Each text is padded with spaces (char_wb pads words) and followed by a NUL sentinel
     # so that no n-gram spans two comments.
     padded = [" " + t + " \x00" for t in texts]
@@ -137,8 +150,8 @@ def _hash_texts(
         cols.append(columns)
 
     w_start, _, words = word_hashes(codes)
+    word_doc = doc_of[w_start]
     if w_start.size:
-        word_doc = doc_of[w_start]
         gram = words
         same_doc = np.ones(words.shape[0], dtype=bool)
         for n in range(1, word_ngram_range[1] + 1):
@@ -159,7 +172,7 @@ def _hash_texts(
     key += np.concatenate(cols).astype(key_type)
     key.sort()
     if key.shape[0] == 0:
-        return sp.csr_matrix((n_docs, n_cols), dtype=np.float32)
+        return sp.csr_matrix((n_docs, n_cols), dtype=np.float32), word_doc, words
     first = np.empty(key.shape[0], dtype=bool)
     first[0] = True
     np.not_equal(key[1:], key[:-1], out=first[1:])
@@ -168,9 +181,38 @@ def _hash_texts(
     unique = key[first]
     indptr = np.searchsorted(unique // n_cols, np.arange(n_docs + 1), side="left")
     indices = (unique % n_cols).astype(np.int32)
-    return sp.csr_matrix(
+    matrix = sp.csr_matrix(
         (counts, indices, indptr.astype(np.int32)), shape=(n_docs, n_cols), copy=False
     )
+    return matrix, word_doc, words
+
+
+def _vector_sums(
+    word_doc: np.ndarray, words: np.ndarray, n_docs: int, table: tuple[Any, Any, Any]
+) -> np.ndarray:
+    """Per text, the sum of its words' vectors (words without one add nothing).
+
+    ``table`` is (sorted word hashes, each word's vector row, vectors): one ``searchsorted``
+    finds the words, and a sparse (texts x vectors) count matrix times the vectors adds
+    them up, with no Python loop over words."""
+    hashes, rows, vectors = table
+    width = vectors.shape[1]
+    if not words.size or not hashes.size:
+        return np.zeros((n_docs, width), dtype=np.float32)
+    at = np.minimum(np.searchsorted(hashes, words), hashes.shape[0] - 1)
+    known = hashes[at] == words
+    counts = sp.csr_matrix(
+        (np.ones(int(known.sum()), dtype=np.float32), (word_doc[known], rows[at[known]])),
+        shape=(n_docs, vectors.shape[0]),
+    )
+    return np.asarray(counts @ vectors, dtype=np.float32)
+
+
+def _unit_rows(sums: np.ndarray, scale: float) -> np.ndarray:
+    """Each row scaled to length ``scale`` (a text with no known word stays all zero): the
+    direction of a text's meaning, whatever its length."""
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.divide(sums * scale, norms, out=np.zeros_like(sums), where=norms > 0)
 
 
 def _sublinear_l2(counts: sp.csr_matrix, idf: np.ndarray | None = None) -> sp.csr_matrix:
@@ -678,6 +720,21 @@ def _append_dense(left: sp.csr_matrix, dense: np.ndarray) -> sp.csr_matrix:
     )
 
 
+def _same_arrays(mine: Any, theirs: Any) -> bool:
+    if mine is None or theirs is None:
+        return mine is theirs
+    return mine is theirs or bool(np.array_equal(mine, theirs))
+
+
+def _sum_by_owner(parts: np.ndarray, owner: np.ndarray, n_rows: int) -> np.ndarray:
+    """Rows of ``parts`` added up per row of the comment they belong to."""
+    gather = sp.csr_matrix(
+        (np.ones(owner.shape[0], dtype=np.float32), (owner, np.arange(owner.shape[0]))),
+        shape=(n_rows, owner.shape[0]),
+    )
+    return np.asarray(gather @ parts, dtype=np.float32)
+
+
 class CommentFeaturizer(TransformerMixin, BaseEstimator):
     """All features of a comment in one float32 CSR matrix: body n-grams, then metadata.
 
@@ -690,6 +747,11 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
     ``idf``, one weight per n-gram column (``training.term_weights``: the inverse document
     frequency over the training texts), multiplies the sublinear counts before the L2 norm, as
     in TF-IDF; None weighs every n-gram alike (every model saved before 2026-12-05).
+
+    ``vector_words`` (sorted word hashes), ``vector_rows`` and ``vectors`` are a word-vector
+    table (``classifiers.word_vectors.vector_table``): the text's summed word vectors, scaled
+    to length ``vector_scale``, follow the cue columns, for the whole comment and for each
+    sentence alike. None (every model saved before 2026-12-06) adds no columns.
 
     ``transform_rows`` is the validated-elsewhere hot path used by the scorer: it takes rows
     of strings and skips scikit-learn's input checks, which cost more than the features for
@@ -708,6 +770,10 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         lexicon: tuple[str, ...] = (),
         cues: bool = False,
         idf: np.ndarray | None = None,
+        vector_words: np.ndarray | None = None,
+        vector_rows: np.ndarray | None = None,
+        vectors: np.ndarray | None = None,
+        vector_scale: float = 1.0,
     ) -> None:
         self.text_column = text_column
         self.roles = roles
@@ -719,6 +785,10 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.lexicon = lexicon
         self.cues = cues
         self.idf = idf
+        self.vector_words = vector_words
+        self.vector_rows = vector_rows
+        self.vectors = vectors
+        self.vector_scale = vector_scale
 
     def fit(self, X: Any, y: Any = None) -> CommentFeaturizer:
         X = validate_data(self, X, dtype=None, reset=True)
@@ -741,8 +811,12 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         idf = self._idf()
         if idf is not None and idf.shape != (self.n_ngram_features_,):
             raise ValueError(f"idf needs one weight per n-gram column ({self.n_ngram_features_})")
+        self._check_vectors()
         self.n_text_features_ = (
-            self.n_ngram_features_ + (1 if self.lexicon else 0) + len(self._cue_names())
+            self.n_ngram_features_
+            + (1 if self.lexicon else 0)
+            + len(self._cue_names())
+            + self._vector_width()
         )
         self.meta_feature_names_ = np.asarray(
             _meta_names(self.roles) if self.roles is not None else [], dtype=object
@@ -750,21 +824,77 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.n_features_out_ = self.n_text_features_ + len(self.meta_feature_names_)
         return self
 
+    def _check_vectors(self) -> None:
+        table = self._vector_table()
+        if table is None:
+            if any(v is not None for v in self._vector_arrays()):
+                raise ValueError("vector_words, vector_rows and vectors go together")
+            return
+        words, rows, vectors = table
+        if not (
+            words.ndim == 1
+            and rows.shape == words.shape
+            and vectors.ndim == 2
+            and words.dtype == np.uint64
+            and np.issubdtype(rows.dtype, np.integer)
+            and (rows.size == 0 or (rows.min() >= 0 and rows.max() < vectors.shape[0]))
+            and bool(np.all(words[1:] > words[:-1]))
+        ):
+            raise ValueError(
+                "vector_words must be sorted distinct uint64 hashes with one vector_rows "
+                "entry each, pointing at rows of the 2-D vectors"
+            )
+        if not (isinstance(self.vector_scale, int | float) and self.vector_scale > 0):
+            raise ValueError("vector_scale must be a positive number")
+
+    def _vector_arrays(self) -> tuple[Any, Any, Any]:
+        # A model saved before word vectors existed has none of these attributes.
+        return (
+            getattr(self, "vector_words", None),
+            getattr(self, "vector_rows", None),
+            getattr(self, "vectors", None),
+        )
+
+    def _vector_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        words, rows, vectors = self._vector_arrays()
+        if words is None or rows is None or vectors is None:
+            return None
+        return np.asarray(words), np.asarray(rows), np.asarray(vectors, dtype=np.float32)
+
+    def _vector_width(self) -> int:
+        vectors = self._vector_arrays()[2]
+        return 0 if vectors is None else int(np.shape(vectors)[1])
+
     def ngram_signature(self) -> tuple[Any, ...]:
-        """What determines the n-gram columns (equal => identical prefix). The idf enters by
-        identity, not by value: hashing 2 MB on every explanation cost milliseconds, and the
-        scorer makes heads with equal idf share one array (``same_ngrams`` compares values)."""
+        """What determines the text columns (equal => identical prefix). The idf and the
+        vectors enter by identity, not by value: hashing megabytes on every explanation cost
+        milliseconds, and the scorer makes heads with equal arrays share one copy
+        (``same_ngrams`` compares values)."""
         idf = self._idf()
-        return (*self._ngram_parameters(), None if idf is None else id(idf))
+        return (
+            *self._ngram_parameters(),
+            None if idf is None else id(idf),
+            *(None if a is None else id(a) for a in self._vector_arrays()),
+        )
 
     def same_ngrams(self, other: CommentFeaturizer) -> bool:
-        """Whether ``other`` makes exactly this featurizer's n-gram columns."""
+        """Whether ``other`` makes exactly this featurizer's text columns."""
         if self._ngram_parameters() != other._ngram_parameters():
             return False
-        mine, theirs = self._idf(), other._idf()
-        if mine is None or theirs is None:
-            return mine is theirs
-        return mine is theirs or bool(np.array_equal(mine, theirs))
+        pairs = zip(
+            (self._idf(), *self._vector_arrays()),
+            (other._idf(), *other._vector_arrays()),
+            strict=True,
+        )
+        return all(_same_arrays(mine, theirs) for mine, theirs in pairs)
+
+    def share_arrays(self, other: CommentFeaturizer) -> None:
+        """Hold ``other``'s idf and vector arrays instead of equal copies of this one's (the
+        scorer: seven heads, one copy in every worker process)."""
+        if not self.same_ngrams(other):
+            raise ValueError("only a featurizer with the same text columns can share arrays")
+        self.idf = other._idf()
+        self.vector_words, self.vector_rows, self.vectors = other._vector_arrays()
 
     def _ngram_parameters(self) -> tuple[Any, ...]:
         return (
@@ -776,6 +906,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             float(self.char_scale),
             tuple(self.lexicon),
             self._cue_names(),
+            self._vector_width(),
+            float(getattr(self, "vector_scale", 1.0)),
         )
 
     def _idf(self) -> np.ndarray | None:
@@ -786,7 +918,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         """In how many of ``texts`` each n-gram column occurs: what ``idf`` is made from
         (``inverse_document_frequency``), counted exactly as ``transform`` hashes a text."""
         rows = [[""] * self.text_column + [text] for text in texts]
-        counts = self._hashed(rows)[3]
+        counts = self._hashed(rows, vectors=False)[3]
         return np.bincount(counts.indices, minlength=(1 << self.word_bits) + (1 << self.char_bits))
 
     def _cue_names(self) -> tuple[str, ...]:
@@ -815,7 +947,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         comment gets a score of its own. The sentence matrix has the ``n_text_features_``
         columns only (n-grams, lexicon, cues): metadata belongs to the whole comment.
         """
-        texts, parts, owner, whole, counts = self._hashed(rows)
+        texts, parts, owner, whole, counts, sums = self._hashed(rows)
         split = len(parts) != len(texts)
         dense: list[np.ndarray] = []
         part_dense: list[np.ndarray] = []
@@ -829,6 +961,14 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             row_cues = np.zeros((len(texts), cues.shape[1]), dtype=np.float32)
             np.maximum.at(row_cues, owner, cues)
             dense.append(row_cues)
+        if sums is not None:
+            scale = float(self.vector_scale)
+            # Each sentence has its own direction of meaning, and the comment that of all its
+            # words: a sentence borrowing its comment's vector scored an abusive sentence in a
+            # long reasonable comment lower (tests/classifiers/test_sentences.py).
+            part_dense.append(_unit_rows(sums, scale))
+            row_sums = sums if not split else _sum_by_owner(sums, owner, len(texts))
+            dense.append(_unit_rows(row_sums, scale))
         if self.roles is not None:
             dense.append(_meta_matrix(self.roles, rows, np.float32))
         features = self._text_features(whole, dense)
@@ -842,10 +982,11 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         return features, part_features, owner[keep]
 
     def _hashed(
-        self, rows: Sequence[Sequence[str]]
-    ) -> tuple[list[str], list[str], np.ndarray, sp.csr_matrix, sp.csr_matrix]:
+        self, rows: Sequence[Sequence[str]], vectors: bool = True
+    ) -> tuple[list[str], list[str], np.ndarray, sp.csr_matrix, sp.csr_matrix, np.ndarray | None]:
         """The normalised texts, their sentences, each sentence's row, the rows' n-gram
-        counts and the sentences' n-gram counts."""
+        counts, the sentences' n-gram counts and the sentences' summed word vectors (None
+        without a vector table, or unless ``vectors``)."""
         texts = [normalise_text(row[self.text_column]) for row in rows]
         parts: list[str] = []
         owner_list: list[int] = []
@@ -854,21 +995,23 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             parts += [text[a:b] for a, b in bounds]
             owner_list += [i] * len(bounds)
         owner = np.asarray(owner_list, dtype=np.int64)
-        counts = _hash_texts(
+        counts, word_part, words = _hash_texts_and_words(
             parts,
             tuple(self.word_ngram_range),  # type: ignore[arg-type]
             tuple(self.char_ngram_range),  # type: ignore[arg-type]
             self.word_bits,
             self.char_bits,
         )
+        table = self._vector_table() if vectors else None
+        sums = None if table is None else _vector_sums(word_part, words, len(parts), table)
         if len(parts) == len(texts):
-            return texts, parts, owner, counts, counts
+            return texts, parts, owner, counts, counts, sums
         # Sum each row's sentences: a sparse (rows x sentences) indicator times the counts.
         gather = sp.csr_matrix(
             (np.ones(len(parts), dtype=np.float32), owner, np.arange(len(parts) + 1)),
             shape=(len(parts), len(texts)),
         ).T.tocsr()
-        return texts, parts, owner, gather @ counts, counts
+        return texts, parts, owner, gather @ counts, counts, sums
 
     def _text_features(self, counts: sp.csr_matrix, dense: list[np.ndarray]) -> sp.csr_matrix:
         # In place: ``counts`` is always a matrix made for this call.
@@ -885,6 +1028,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         if self.lexicon:
             names.append("lexicon_hits")
         names += [f"cue_{name}" for name in self._cue_names()]
+        names += [f"vector{i}" for i in range(self._vector_width())]
         return np.asarray(names + list(self.meta_feature_names_), dtype=object)
 
     def __sklearn_tags__(self) -> Any:

@@ -103,9 +103,9 @@ class _SharedHeads:
             if featurizer.roles is not None and featurizer.roles != wide.roles:
                 return None
         for featurizer in featurizers:
-            # Equal n-grams mean equal idf: hold one copy, not seven (2 MB each, in every
-            # worker process).
-            featurizer.idf = wide._idf()
+            # Equal text columns mean equal idf and vectors: hold one copy, not seven (2 MB
+            # of idf and 8 MB of vectors each, in every worker process).
+            featurizer.share_arrays(wide)
         weights = np.zeros((wide.n_features_out_, len(classifiers)), dtype=np.float32)
         for j, classifier in enumerate(classifiers):
             width = classifier.coef_.shape[1]

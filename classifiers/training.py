@@ -8,6 +8,7 @@ import platform
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from classifiers.datasets import (
 from classifiers.features import COLUMNS, CommentFeaturizer, inverse_document_frequency
 from classifiers.labels import ATTRIBUTES
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME, dump_models, sha256_file
+from classifiers.word_vectors import VECTORS_FILE, VectorTable, vector_table
 
 __all__ = [
     "build_body_rows",
@@ -41,6 +43,7 @@ __all__ = [
     "build_toxicity_pipeline",
     "distinct_texts",
     "fit_calibrated",
+    "served_vectors",
     "term_weights",
     "train",
 ]
@@ -72,17 +75,46 @@ TEXT_PARAMS: dict[str, Any] = {
     # Who a sentence targets and what it says of them (classifiers.cues): polite threats and
     # calm dehumanisation have no rude word for an n-gram to weigh.
     "cues": True,
+    # The comment's and each sentence's mean word vector at unit length (classifiers.
+    # word_vectors): words no labelled row had ("imbecile") still mean something.
+    "vector_scale": 1.0,
 }
 
+# The word vectors' leading principal components a model keeps. 128 of 300: on
+# leave-one-source-out all 300 did no better, and each dimension is one dense column of every
+# comment and sentence (docs/models.md, "Word vectors").
+WORD_VECTOR_DIMENSIONS = 128
 
-def build_spam_pipeline(lexicon: tuple[str, ...] = (), idf: np.ndarray | None = None) -> Pipeline:
+
+@lru_cache(maxsize=1)
+def served_vectors() -> VectorTable:
+    """The word-vector table every model trained now carries (read once per process)."""
+    return vector_table(WORD_VECTOR_DIMENSIONS)
+
+
+def _vector_params(vectors: VectorTable | None) -> dict[str, Any]:
+    if vectors is None:
+        return {}
+    return {"vector_words": vectors.words, "vector_rows": vectors.rows, "vectors": vectors.vectors}
+
+
+def build_spam_pipeline(
+    lexicon: tuple[str, ...] = (),
+    idf: np.ndarray | None = None,
+    vectors: VectorTable | None = None,
+) -> Pipeline:
     """Body n-grams plus comment metadata (links, contacts, scam terms, e-mail, website)."""
     return Pipeline(
         [
             (
                 "features",
                 CommentFeaturizer(
-                    text_column=_BODY, roles=COLUMNS, lexicon=lexicon, idf=idf, **TEXT_PARAMS
+                    text_column=_BODY,
+                    roles=COLUMNS,
+                    lexicon=lexicon,
+                    idf=idf,
+                    **TEXT_PARAMS,
+                    **_vector_params(vectors),
                 ),
             ),
             ("classifier", _classifier()),
@@ -91,7 +123,9 @@ def build_spam_pipeline(lexicon: tuple[str, ...] = (), idf: np.ndarray | None = 
 
 
 def build_toxicity_pipeline(
-    lexicon: tuple[str, ...] = (), idf: np.ndarray | None = None
+    lexicon: tuple[str, ...] = (),
+    idf: np.ndarray | None = None,
+    vectors: VectorTable | None = None,
 ) -> Pipeline:
     """Body n-grams and the profanity-lexicon count only: who wrote it or which links it has
     does not make text abusive.
@@ -103,7 +137,13 @@ def build_toxicity_pipeline(
         [
             (
                 "features",
-                CommentFeaturizer(text_column=_BODY, lexicon=lexicon, idf=idf, **TEXT_PARAMS),
+                CommentFeaturizer(
+                    text_column=_BODY,
+                    lexicon=lexicon,
+                    idf=idf,
+                    **TEXT_PARAMS,
+                    **_vector_params(vectors),
+                ),
             ),
             ("classifier", _classifier()),
         ]
@@ -111,16 +151,19 @@ def build_toxicity_pipeline(
 
 
 def build_pipelines(
-    lexicon: tuple[str, ...] = (), idf: np.ndarray | None = None
+    lexicon: tuple[str, ...] = (),
+    idf: np.ndarray | None = None,
+    vectors: VectorTable | None = None,
 ) -> dict[str, Pipeline]:
     """Every model of an artifact, unfitted: spam, toxicity and each toxicity attribute.
 
     The attributes are toxicity-shaped pipelines (text only) trained on their own labels.
-    All share one ``idf`` (see ``term_weights``), so the scorer featurises a comment once."""
+    All share one ``idf`` (see ``term_weights``) and one word-vector table, so the scorer
+    featurises a comment once."""
     return {
-        "spam": build_spam_pipeline(lexicon, idf),
-        "toxicity": build_toxicity_pipeline(lexicon, idf),
-        **{name: build_toxicity_pipeline(lexicon, idf) for name in ATTRIBUTES},
+        "spam": build_spam_pipeline(lexicon, idf, vectors),
+        "toxicity": build_toxicity_pipeline(lexicon, idf, vectors),
+        **{name: build_toxicity_pipeline(lexicon, idf, vectors) for name in ATTRIBUTES},
     }
 
 
@@ -277,7 +320,8 @@ def train(
     say("read " + ", ".join(f"{len(rows)} {name}" for name, rows in sets.items()) + " rows")
 
     say("weighing n-grams by their document frequency")
-    models = build_pipelines(lexicon, term_weights(distinct_texts(sets.values())))
+    vectors = served_vectors()
+    models = build_pipelines(lexicon, term_weights(distinct_texts(sets.values())), vectors)
     metrics: dict[str, Any] = {}
     for number, (name, model) in enumerate(models.items(), start=1):
         say(f"training {name} ({number}/{len(models)})")
@@ -309,6 +353,14 @@ def train(
         "source, then equal total weight per class; Platt-calibrated out of fold (see "
         "classifiers.datasets and classifiers.training)",
         "source_weights": dict(SOURCE_WEIGHTS),
+        "word_vectors": {
+            "file": f"classifiers/lexicons/{VECTORS_FILE.name}",
+            "sha256": sha256_file(VECTORS_FILE),
+            "dimensions": int(vectors.vectors.shape[1]),
+            "words": int(vectors.words.shape[0]),
+            "source": "Explosion Vectors (OSCAR 2109 + Wikipedia + OpenSubtitles + WMT News "
+            "Crawl), CC0, from spaCy en_core_web_md 3.8; identity terms left out",
+        },
         "metrics": metrics,
         "models": {name: _describe(model) for name, model in models.items()},
         "training_seconds": round(time.perf_counter() - started, 1),

@@ -19,6 +19,22 @@ from classifiers.features import (
     reweigh_ngrams,
 )
 from classifiers.normalise import normalise_text
+from classifiers.word_vectors import hash_words
+
+
+def _small_vectors() -> dict[str, np.ndarray]:
+    """A three-word vector table, shaped as ``word_vectors.vector_table`` makes one."""
+    hashes = hash_words(["fool", "idiot", "lovely"])
+    order = np.argsort(hashes)
+    vectors = np.asarray([[1, 0, 0], [0.9, 0.1, 0], [0, 0, 1]], dtype=np.float32)
+    return {
+        "vector_words": hashes[order],
+        "vector_rows": np.arange(3, dtype=np.int32)[order],
+        "vectors": vectors,
+    }
+
+
+SMALL_VECTORS = _small_vectors()
 
 
 # Small hash tables keep the checks fast; the logic is the same as in production.
@@ -29,6 +45,7 @@ from classifiers.normalise import normalise_text
         CommentFeaturizer(word_bits=8, char_bits=8),
         CommentFeaturizer(word_bits=8, char_bits=8, char_scale=0.5, lexicon=("idiot", "ball gag")),
         CommentFeaturizer(word_bits=8, char_bits=8, idf=np.linspace(1, 5, 512, dtype=np.float32)),
+        CommentFeaturizer(word_bits=8, char_bits=8, **SMALL_VECTORS),
     ]
 )
 def test_sklearn_estimator_contract(estimator: Any, check: Any) -> None:
