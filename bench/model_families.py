@@ -7,6 +7,7 @@ sources best (issue 13). Not a speed benchmark: it prints held-out ROC-AUC per f
     python -m bench.model_families --sources jigsaw toxicspans --families idf_c2 \
         --sentence-discounts 0.5 1 2
     python -m bench.model_families --sources implicit --families idf_c2 --char-ngrams 2 5
+    python -m bench.model_families --families idf_c2 tfidf+lr --no-vectors
 
 Each round trains every family on exactly the rows and sample weights ``moderation
 evaluate`` trains our model on (every source but the held-out one) and scores the held-out
@@ -31,6 +32,8 @@ shows its whole text's score ("<family> whole") and, with ``--sentence-discounts
 score with each sentence's score lowered by that many logits first ("<family> -1"): a short
 sentence's n-grams weigh more after L2 normalisation, so its score runs high, and on long
 comments (Jigsaw, TOXICSPANS) the plain highest ranks worse than the whole text.
+``--no-vectors`` drops the word-vector columns (the recipe before 2026-12-06) and
+``--vector-dims`` keeps another number of the vectors' principal components.
 No calibration: Platt scaling is monotone and does not change a ROC-AUC. A round of all
 families takes about 3 CPU-minutes on toxicity (the MLP alone ten or more).
 """
@@ -53,6 +56,7 @@ from sklearn.neural_network import MLPClassifier
 from classifiers.evaluation import TEST_SOURCES, Rounds, TfidfLogisticRegression, Thresholds, subset
 from classifiers.features import CommentFeaturizer
 from classifiers.training import TEXT_PARAMS, build_body_rows
+from classifiers.word_vectors import vector_table
 
 FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "stage2", "with_tfidf", "tfidf+lr")
 
@@ -205,7 +209,13 @@ def held_out(
     return out
 
 
-def _featurisation(rounds: Rounds, char_ngrams: list[int] | None, scale: float | None) -> None:
+def _featurisation(
+    rounds: Rounds,
+    char_ngrams: list[int] | None,
+    scale: float | None,
+    vectors: bool = True,
+    vector_dims: int | None = None,
+) -> None:
     """Another featurisation than the recipe's, set before any features are made: on the
     round's pipelines and on the recipe the round's idf is counted with (``term_weights``
     hashes with ``training.TEXT_PARAMS``; this process only runs the comparison)."""
@@ -215,6 +225,11 @@ def _featurisation(rounds: Rounds, char_ngrams: list[int] | None, scale: float |
     if scale is not None:
         changes["char_scale"] = scale
     TEXT_PARAMS.update(changes)
+    if not vectors:
+        changes.update(vector_words=None, vector_rows=None, vectors=None)
+    elif vector_dims is not None:
+        table = vector_table(vector_dims)
+        changes.update(vector_words=table.words, vector_rows=table.rows, vectors=table.vectors)
     for pipeline in rounds.pipelines.values():
         pipeline[0].set_params(**changes)
 
@@ -246,13 +261,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--tfidf-scale", type=float, default=1.0, help="weight of with_tfidf's baseline blocks"
     )
+    parser.add_argument("--no-vectors", action="store_true", help="without the word-vector columns")
+    parser.add_argument(
+        "--vector-dims", type=int, default=None, help="principal components of the vectors kept"
+    )
     args = parser.parse_args(argv)
     sources = args.sources or sorted(TEST_SOURCES[args.label])
     table: dict[str, dict[str, float]] = {}
     for source in sources:
         print(f"{args.label} without {source}:", flush=True)
         rounds = Rounds(args.data, [source], False, Thresholds(), [])
-        _featurisation(rounds, args.char_ngrams, args.char_scale)
+        _featurisation(
+            rounds, args.char_ngrams, args.char_scale, not args.no_vectors, args.vector_dims
+        )
         if not rounds.rounds or all(t.label != args.label for t in rounds.rounds[0][1]):
             print("  not a test source of this label")
             continue
