@@ -321,13 +321,10 @@ class _Head:
         # scale * (coef . sum of vectors) / |sum of vectors|, so each word's share is its own
         # vector's score over the same norm, and the shares add up to the block's.
         self.vector_table = f._vector_table()
-        self.vector_scores: np.ndarray | None = None
+        self.vector_coef: np.ndarray | None = None
         if self.vector_table is not None:
             first_vector = first_cue + len(self.cue_columns)
-            block = self.coef[first_vector : first_vector + f._vector_width()]
-            # float32 like the table: a float64 copy of it per head cost more than the product.
-            scores = self.vector_table[2] @ block.astype(np.float32)
-            self.vector_scores = scores.astype(np.float64)
+            self.vector_coef = self.coef[first_vector : first_vector + f._vector_width()]
         roles = tuple(f.roles) if f.roles is not None else ()
         self.meta: list[tuple[int, str, bool]] = []  # column, signal name, about the body
         for offset, name in enumerate(f.meta_feature_names_):
@@ -395,7 +392,7 @@ class _Head:
                         c_hi = np.asarray([b for _, b in places])
                         share = np.full(len(places), amount / len(places))
                         _spread(mass, content, solid, c_lo, c_hi, share)
-            if self.vector_scores is not None:
+            if self.vector_coef is not None:
                 self._spread_vectors(text, mass, content, solid)
             pieces = list(_word_pieces(body, text, starts, ends, mass, content))
             signals: dict[str, float] = defaultdict(float)
@@ -414,16 +411,18 @@ class _Head:
         self, text: str, mass: np.ndarray, content: np.ndarray, solid: np.ndarray
     ) -> None:
         """Each word's share of the word-vector block, over that word's characters."""
-        assert self.vector_table is not None and self.vector_scores is not None
+        assert self.vector_table is not None and self.vector_coef is not None
         lows, highs, rows = vector_words(text, self.vector_table)
         if not rows.size:
             return
-        vectors = self.vector_table[2]
-        norm = float(np.linalg.norm(vectors[rows].sum(axis=0, dtype=np.float64)))
+        # Only the text's own words: the whole table times the coefficients, per head and
+        # call, cost more than the rest of an explanation.
+        vectors = self.vector_table[2][rows].astype(np.float64)
+        norm = float(np.linalg.norm(vectors.sum(axis=0)))
         if norm == 0:
             return
         scale = float(self.featurizer.vector_scale)
-        _spread(mass, content, solid, lows, highs, self.vector_scores[rows] * scale / norm)
+        _spread(mass, content, solid, lows, highs, vectors @ self.vector_coef * scale / norm)
 
 
 def vector_words(

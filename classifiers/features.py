@@ -193,17 +193,20 @@ def _vector_sums(
     """Per text, the sum of its words' vectors (words without one add nothing).
 
     ``table`` is (sorted word hashes, each word's vector row, vectors): one ``searchsorted``
-    finds the words, and a sparse (texts x vectors) count matrix times the vectors adds
-    them up, with no Python loop over words."""
+    finds the words, and a (texts x vectors) count matrix times the vectors adds them up,
+    with no Python loop over words. ``word_doc`` is in text order, so the count matrix is
+    CSR as it stands (scipy's conversion from coordinates was most of one comment's cost; a
+    row may name a vector twice, which the product adds like a count of 2)."""
     hashes, rows, vectors = table
-    width = vectors.shape[1]
     if not words.size or not hashes.size:
-        return np.zeros((n_docs, width), dtype=np.float32)
+        return np.zeros((n_docs, vectors.shape[1]), dtype=np.float32)
     at = np.minimum(np.searchsorted(hashes, words), hashes.shape[0] - 1)
     known = hashes[at] == words
+    indptr = np.searchsorted(word_doc[known], np.arange(n_docs + 1))
     counts = sp.csr_matrix(
-        (np.ones(int(known.sum()), dtype=np.float32), (word_doc[known], rows[at[known]])),
+        (np.ones(indptr[-1], dtype=np.float32), rows[at[known]], indptr),
         shape=(n_docs, vectors.shape[0]),
+        copy=False,
     )
     return np.asarray(counts @ vectors, dtype=np.float32)
 
@@ -726,13 +729,11 @@ def _same_arrays(mine: Any, theirs: Any) -> bool:
     return mine is theirs or bool(np.array_equal(mine, theirs))
 
 
-def _sum_by_owner(parts: np.ndarray, owner: np.ndarray, n_rows: int) -> np.ndarray:
-    """Rows of ``parts`` added up per row of the comment they belong to."""
-    gather = sp.csr_matrix(
-        (np.ones(owner.shape[0], dtype=np.float32), (owner, np.arange(owner.shape[0]))),
-        shape=(n_rows, owner.shape[0]),
-    )
-    return np.asarray(gather @ parts, dtype=np.float32)
+def _sum_by_owner(parts: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Rows of ``parts`` added up per comment: ``owner`` is sorted and names every comment
+    (each has at least one part), so each comment's parts are one run."""
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    return np.add.reduceat(parts, starts, axis=0)
 
 
 class CommentFeaturizer(TransformerMixin, BaseEstimator):
@@ -967,7 +968,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             # words: a sentence borrowing its comment's vector scored an abusive sentence in a
             # long reasonable comment lower (tests/classifiers/test_sentences.py).
             part_dense.append(_unit_rows(sums, scale))
-            row_sums = sums if not split else _sum_by_owner(sums, owner, len(texts))
+            row_sums = sums if not split else _sum_by_owner(sums, owner)
             dense.append(_unit_rows(row_sums, scale))
         if self.roles is not None:
             dense.append(_meta_matrix(self.roles, rows, np.float32))
