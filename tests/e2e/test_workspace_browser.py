@@ -43,7 +43,9 @@ THREAT = (
     "The reporter's kids go to the school on Elm Road: https://www.bbc.co.uk/news/local and "
     "https://www.theguardian.com/uk-news/local. Just saying."
 )
-XSS_BODY = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> hello'
+# The insult makes the policy hold or remove it whatever the model thinks of markup (a model
+# that approved it would never explain it, and the highlighting below would have nothing).
+XSS_BODY = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> you idiot'
 XSS_NAME = "<svg onload=window.__xss=3>"
 
 
