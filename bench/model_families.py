@@ -32,8 +32,9 @@ shows its whole text's score ("<family> whole") and, with ``--sentence-discounts
 score with each sentence's score lowered by that many logits first ("<family> -1"): a short
 sentence's n-grams weigh more after L2 normalisation, so its score runs high, and on long
 comments (Jigsaw, TOXICSPANS) the plain highest ranks worse than the whole text.
-``--no-vectors`` drops the word-vector columns (the recipe before 2026-12-06) and
-``--vector-dims`` keeps another number of the vectors' principal components.
+``--no-vectors`` drops the word-vector columns (the recipe before 2026-12-06),
+``--vector-dims`` keeps another number of the vectors' principal components and
+``--vector-idf on|off`` weighs each word's vector by its idf or not.
 No calibration: Platt scaling is monotone and does not change a ROC-AUC. A round of all
 families takes about 3 CPU-minutes on toxicity (the MLP alone ten or more).
 """
@@ -215,6 +216,7 @@ def _featurisation(
     scale: float | None,
     vectors: bool = True,
     vector_dims: int | None = None,
+    vector_idf: bool | None = None,
 ) -> None:
     """Another featurisation than the recipe's, set before any features are made: on the
     round's pipelines and on the recipe the round's idf is counted with (``term_weights``
@@ -230,6 +232,8 @@ def _featurisation(
     elif vector_dims is not None:
         table = vector_table(vector_dims)
         changes.update(vector_words=table.words, vector_rows=table.rows, vectors=table.vectors)
+    if vector_idf is not None:
+        changes["vector_idf"] = vector_idf
     for pipeline in rounds.pipelines.values():
         pipeline[0].set_params(**changes)
 
@@ -265,6 +269,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--vector-dims", type=int, default=None, help="principal components of the vectors kept"
     )
+    parser.add_argument(
+        "--vector-idf",
+        choices=("on", "off"),
+        default=None,
+        help="weigh each word's vector by its idf, or not (default: the recipe's)",
+    )
     args = parser.parse_args(argv)
     sources = args.sources or sorted(TEST_SOURCES[args.label])
     table: dict[str, dict[str, float]] = {}
@@ -272,7 +282,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.label} without {source}:", flush=True)
         rounds = Rounds(args.data, [source], False, Thresholds(), [])
         _featurisation(
-            rounds, args.char_ngrams, args.char_scale, not args.no_vectors, args.vector_dims
+            rounds,
+            args.char_ngrams,
+            args.char_scale,
+            not args.no_vectors,
+            args.vector_dims,
+            None if args.vector_idf is None else args.vector_idf == "on",
         )
         if not rounds.rounds or all(t.label != args.label for t in rounds.rounds[0][1]):
             print("  not a test source of this label")

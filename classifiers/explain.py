@@ -412,12 +412,15 @@ class _Head:
     ) -> None:
         """Each word's share of the word-vector block, over that word's characters."""
         assert self.vector_table is not None and self.vector_coef is not None
-        lows, highs, rows = vector_words(text, self.vector_table)
+        lows, highs, rows, hashes = vector_words(text, self.vector_table)
         if not rows.size:
             return
         # Only the text's own words: the whole table times the coefficients, per head and
         # call, cost more than the rest of an explanation.
         vectors = self.vector_table[2][rows].astype(np.float64)
+        weights = self.featurizer.word_weights(hashes)
+        if weights is not None:
+            vectors *= weights[:, None]
         norm = float(np.linalg.norm(vectors.sum(axis=0)))
         if norm == 0:
             return
@@ -427,17 +430,18 @@ class _Head:
 
 def vector_words(
     text: str, table: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start, end and vector row of each word of normalised ``text`` that has a word vector
-    (found as ``features._vector_sums`` finds it)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end, vector row and hash of each word of normalised ``text`` that has a word
+    vector (found as ``features._vector_sums`` finds it)."""
     hashes, table_rows, _ = table
     starts, ends, words = word_hashes(code_points(" " + text + " \x00"))
     if not words.size or not hashes.size:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
+        return empty, empty, empty, np.zeros(0, dtype=np.uint64)
     at = np.minimum(np.searchsorted(hashes, words), hashes.shape[0] - 1)
     known = hashes[at] == words
-    return starts[known] - 1, ends[known] - 1, table_rows[at[known]].astype(np.int64)
+    rows = table_rows[at[known]].astype(np.int64)
+    return starts[known] - 1, ends[known] - 1, rows, words[known]
 
 
 def explain_rows(

@@ -188,7 +188,11 @@ def _hash_texts_and_words(
 
 
 def _vector_sums(
-    word_doc: np.ndarray, words: np.ndarray, n_docs: int, table: tuple[Any, Any, Any]
+    word_doc: np.ndarray,
+    words: np.ndarray,
+    n_docs: int,
+    table: tuple[Any, Any, Any],
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per text, the sum of its words' vectors (words without one add nothing).
 
@@ -196,15 +200,17 @@ def _vector_sums(
     finds the words, and a (texts x vectors) count matrix times the vectors adds them up,
     with no Python loop over words. ``word_doc`` is in text order, so the count matrix is
     CSR as it stands (scipy's conversion from coordinates was most of one comment's cost; a
-    row may name a vector twice, which the product adds like a count of 2)."""
+    row may name a vector twice, which the product adds like a count of 2). ``weights``, one
+    per word, weigh each word's vector (None: 1 each)."""
     hashes, rows, vectors = table
     if not words.size or not hashes.size:
         return np.zeros((n_docs, vectors.shape[1]), dtype=np.float32)
     at = np.minimum(np.searchsorted(hashes, words), hashes.shape[0] - 1)
     known = hashes[at] == words
     indptr = np.searchsorted(word_doc[known], np.arange(n_docs + 1))
+    data = np.ones(indptr[-1], dtype=np.float32) if weights is None else weights[known]
     counts = sp.csr_matrix(
-        (np.ones(indptr[-1], dtype=np.float32), rows[at[known]], indptr),
+        (data.astype(np.float32, copy=False), rows[at[known]], indptr),
         shape=(n_docs, vectors.shape[0]),
         copy=False,
     )
@@ -775,6 +781,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         vector_rows: np.ndarray | None = None,
         vectors: np.ndarray | None = None,
         vector_scale: float = 1.0,
+        vector_idf: bool = False,
     ) -> None:
         self.text_column = text_column
         self.roles = roles
@@ -790,6 +797,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.vector_rows = vector_rows
         self.vectors = vectors
         self.vector_scale = vector_scale
+        self.vector_idf = vector_idf
 
     def fit(self, X: Any, y: Any = None) -> CommentFeaturizer:
         X = validate_data(self, X, dtype=None, reset=True)
@@ -862,6 +870,35 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             return None
         return np.asarray(words), np.asarray(rows), np.asarray(vectors, dtype=np.float32)
 
+    def word_weights(self, words: np.ndarray) -> np.ndarray | None:
+        """How much each word's vector counts in a text's sum: its unigram's idf with
+        ``vector_idf`` (so "the", "live" and "people" weigh less than "pillock"), else None
+        (1 each)."""
+        idf = self._idf()
+        if not getattr(self, "vector_idf", False) or idf is None:
+            return None
+        return idf[_bucket(words, 1, self.word_bits)]
+
+    def reweigh_vectors(self, features: sp.csr_matrix, rows: Sequence[Sequence[str]]) -> None:
+        """Recompute, in place, the word-vector columns of ``features`` (this featurizer's
+        rows of ``rows``, made with another idf) with this featurizer's word weights: the
+        leave-one-source-out evaluation hashes the data once and weighs each round with its own
+        idf (``reweigh_ngrams`` does the n-gram columns)."""
+        table = self._vector_table()
+        if table is None or not getattr(self, "vector_idf", False):
+            return
+        texts = [" " + normalise_text(row[self.text_column]) + " \x00" for row in rows]
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        w_start, _, words = word_hashes(code_points("".join(texts)))
+        sums = _vector_sums(doc_of[w_start], words, len(texts), table, self.word_weights(words))
+        width = self._vector_width()
+        first = self.n_text_features_ - width
+        block = (features.indices >= first) & (features.indices < first + width)
+        if int(block.sum()) != len(texts) * width:
+            raise ValueError("the features do not hold every vector column of every row")
+        features.data[block] = _unit_rows(sums, float(self.vector_scale)).ravel()
+
     def _vector_width(self) -> int:
         vectors = self._vector_arrays()[2]
         return 0 if vectors is None else int(np.shape(vectors)[1])
@@ -909,6 +946,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             self._cue_names(),
             self._vector_width(),
             float(getattr(self, "vector_scale", 1.0)),
+            bool(getattr(self, "vector_idf", False)),
         )
 
     def _idf(self) -> np.ndarray | None:
@@ -1004,7 +1042,9 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             self.char_bits,
         )
         table = self._vector_table() if vectors else None
-        sums = None if table is None else _vector_sums(word_part, words, len(parts), table)
+        sums = None
+        if table is not None:
+            sums = _vector_sums(word_part, words, len(parts), table, self.word_weights(words))
         if len(parts) == len(texts):
             return texts, parts, owner, counts, counts, sums
         # Sum each row's sentences: a sparse (rows x sentences) indicator times the counts.

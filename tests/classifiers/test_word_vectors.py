@@ -7,9 +7,10 @@ import copy
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from classifiers import DEFAULT_MODEL_DIR, CommentText, Scorer
-from classifiers.features import CommentFeaturizer
+from classifiers.features import CommentFeaturizer, reweigh_ngrams
 from classifiers.normalise import normalise_text
 from classifiers.persistence import sha256_file
 from classifiers.training import WORD_VECTOR_DIMENSIONS, build_body_rows, served_vectors
@@ -146,3 +147,24 @@ def test_explanations_point_at_the_insult_no_dataset_taught(scorer: Scorer) -> N
     body = "You are a complete pillock."
     explanation = scorer.explain([CommentText(body)])[0]
     assert explanation.attributes["insult"][0].text == "pillock"
+
+
+def test_reweighing_vectors_equals_featurising_with_that_idf(
+    featurizer: CommentFeaturizer,
+) -> None:
+    # What `moderation evaluate` does each round: hash once without idf, then weigh.
+    rows = build_body_rows(
+        ["You are a complete pillock.", "The harbour at dawn. Lovely light on the water!", ""]
+    ).tolist()
+    body = build_body_rows(["x"])
+    plain = clone(featurizer).set_params(vector_idf=True).fit(body)
+    idf = np.linspace(1, 9, plain.n_ngram_features_)
+    weighed = clone(plain).set_params(idf=idf).fit(body)
+    X = reweigh_ngrams(plain.transform_rows(rows), idf, plain.word_bits, float(plain.char_scale))
+    before = X.toarray()
+    weighed.reweigh_vectors(X, rows)
+    expected = weighed.transform_rows(rows).toarray()
+    assert np.allclose(X.toarray(), expected, atol=1e-5)
+    # The idf moved the vectors of the texts with words (not the empty one).
+    moved = np.abs(before - expected).max(axis=1)
+    assert moved[0] > 1e-3 and moved[1] > 1e-3 and moved[2] == 0
