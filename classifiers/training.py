@@ -76,8 +76,10 @@ TEXT_PARAMS: dict[str, Any] = {
     # calm dehumanisation have no rude word for an n-gram to weigh.
     "cues": True,
     # The comment's and each sentence's mean word vector at unit length (classifiers.
-    # word_vectors): words no labelled row had ("imbecile") still mean something.
+    # word_vectors): words no labelled row had ("imbecile") still mean something. Each word
+    # weighs its idf, so "people", "live" and "the" say less of a text than "pillock" does.
     "vector_scale": 1.0,
+    "vector_idf": True,
 }
 
 # The word vectors' leading principal components a model keeps. 128 of 300: on
