@@ -758,7 +758,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
     ``vector_words`` (sorted word hashes), ``vector_rows`` and ``vectors`` are a word-vector
     table (``classifiers.word_vectors.vector_table``): the text's summed word vectors, scaled
     to length ``vector_scale``, follow the cue columns, for the whole comment and for each
-    sentence alike. None (every model saved before 2026-12-06) adds no columns.
+    sentence alike; with ``vector_idf`` each word's vector weighs its unigram's ``idf``. None
+    (every model saved before 2026-12-06) adds no columns.
 
     ``transform_rows`` is the validated-elsewhere hot path used by the scorer: it takes rows
     of strings and skips scikit-learn's input checks, which cost more than the features for
