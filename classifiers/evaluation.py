@@ -549,7 +549,8 @@ class Rounds:
         raw = self.pipelines[label][0]
         featurizer = clone(raw).set_params(idf=idf).fit(build_body_rows([""]))
         X = reweigh_ngrams(self.features(label), idf, raw.word_bits, float(raw.char_scale))
-        featurizer.reweigh_vectors(X, build_body_rows(self.sets[label].texts).tolist())
+        if featurizer.vector_idf:  # words alike: the vector columns do not depend on the idf
+            featurizer.reweigh_vectors(X, build_body_rows(self.sets[label].texts).tolist())
         return X, featurizer
 
     def round_idf(self, tasks: Sequence[HeldOut]) -> np.ndarray:

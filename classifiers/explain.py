@@ -29,6 +29,7 @@ from classifiers.features import (
     _lexicon_sets,
     char_ngram_windows,
     code_points,
+    find_words,
     word_hashes,
 )
 from classifiers.normalise import normalise_text, normalise_with_spans
@@ -432,15 +433,14 @@ def vector_words(
     text: str, table: tuple[np.ndarray, np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start, end, vector row and hash of each word of normalised ``text`` that has a word
-    vector (found as ``features._vector_sums`` finds it)."""
+    vector (found as ``features._vector_sums`` finds it, by ``find_words``)."""
     hashes, table_rows, _ = table
     starts, ends, words = word_hashes(code_points(" " + text + " \x00"))
     if not words.size or not hashes.size:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, np.zeros(0, dtype=np.uint64)
-    at = np.minimum(np.searchsorted(hashes, words), hashes.shape[0] - 1)
-    known = hashes[at] == words
-    rows = table_rows[at[known]].astype(np.int64)
+    at, known = find_words(hashes, words)
+    rows = table_rows[at].astype(np.int64)
     return starts[known] - 1, ends[known] - 1, rows, words[known]
 
 

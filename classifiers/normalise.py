@@ -72,6 +72,38 @@ def _deleet(match: re.Match[str]) -> str:
     return token.translate(_LEET)
 
 
+# A run of characters that tokens are made of (a token's inner "!" and "|" included), and
+# one such character.
+_RUN_CHAR = re.compile(r"[\w@$€+!|]")
+_RUN_REST = re.compile(r"[\w@$€+!|]*")
+
+
+def _deleet_text(text: str) -> str:
+    """``_TOKEN.sub(_deleet, text)``, visiting only the runs of token characters that hold a
+    character leetspeak may stand for.
+
+    Calling ``_deleet`` on each of a comment's ~50 tokens was two thirds of normalising, and
+    only tokens with such a character can change. A run is maximal and no token crosses its
+    edges, so substituting run by run is the same as substituting the whole text."""
+    out: list[str] = []
+    last = 0
+    for hit in _HAS_LEET.finditer(text):
+        at = hit.start()
+        if at < last:  # in the run just done
+            continue
+        start = at
+        while start > last and _RUN_CHAR.match(text, start - 1):
+            start -= 1
+        rest = _RUN_REST.match(text, at)  # always matches: "*" takes an empty run too
+        end = rest.end() if rest is not None else at
+        out += (text[last:start], _TOKEN.sub(_deleet, text[start:end]))
+        last = end
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _join_spaced(match: re.Match[str]) -> str:
     return _SEPARATORS.sub("", match.group(0))
 
@@ -88,7 +120,7 @@ def normalise_text(text: str) -> str:
             text = _strip_marks(text)
     else:
         text = text.lower()
-    text = _TOKEN.sub(_deleet, text)
+    text = _deleet_text(text)
     if _MAY_BE_SPACED.search(text):
         text = _SPACED.sub(_join_spaced, text)
     if _THRICE.search(text):
