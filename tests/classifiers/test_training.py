@@ -351,3 +351,29 @@ def test_a_grounds_positives_weigh_as_the_moderators_rows_do_not_less(fixture_da
     # Scaled again by 12/200 positives it would be ~0.8%.
     assert 24 / SOURCE_FULL_WEIGHT_ROWS["moderators"] == 0.048
     assert 0.08 < positives < 0.2
+
+
+def test_fitting_on_the_used_columns_gives_the_full_fit() -> None:
+    import scipy.sparse as sp
+
+    from classifiers.training import fit_on_used_columns
+
+    rng = np.random.default_rng(0)
+    # 200 rows over 5,000 columns of which only every tenth is ever used.
+    dense = np.zeros((200, 5_000))
+    dense[:, ::10] = rng.random((200, 500)) * (rng.random((200, 500)) < 0.05)
+    features = sp.csr_matrix(dense)
+    y = (dense[:, :250].sum(axis=1) > dense[:, 250:].sum(axis=1) / 19).astype(int)
+    weights = rng.random(200) + 0.5
+
+    full = LogisticRegression(C=2.0, tol=1e-8, max_iter=2000)
+    full.fit(features, y, sample_weight=weights)
+    compact = fit_on_used_columns(LogisticRegression(C=2.0, tol=1e-8, max_iter=2000),
+                                  features, y, weights)  # fmt: skip
+
+    assert compact.coef_.shape == full.coef_.shape == (1, 5_000)
+    assert not compact.coef_[:, 1::10].any()
+    np.testing.assert_allclose(compact.coef_, full.coef_, atol=1e-5)
+    np.testing.assert_allclose(
+        compact.decision_function(features), full.decision_function(features), atol=1e-5
+    )
