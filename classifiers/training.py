@@ -66,7 +66,9 @@ def _classifier() -> LogisticRegression:
 # down (i.e. more strongly regularised than words): short char n-grams carried source style
 # ("ho" of "hope", "the", "like" scored toxic from the Davidson tweets). Words and word
 # bigrams over the de-obfuscated text carry the meaning; char 4-5-grams still catch
-# inflections and obfuscations the normaliser misses.
+# inflections and obfuscations the normaliser misses. 3-5-grams ranked implicit hate better
+# held out, but held more clean comments and scored 9% slower (docs/models.md, "Character
+# 3-5-grams").
 TEXT_PARAMS: dict[str, Any] = {
     "word_ngram_range": (1, 2),
     "char_ngram_range": (4, 5),
@@ -171,7 +173,12 @@ def build_pipelines(
     }
 
 
-def term_weights(texts: Sequence[str]) -> np.ndarray:
+# N-grams in fewer training texts than this weigh nothing (as outside TfidfVectorizer's
+# vocabulary with min_df): see term_weights.
+MIN_DOCUMENT_FREQUENCY = 1
+
+
+def term_weights(texts: Sequence[str], min_df: int | None = None) -> np.ndarray:
     """The idf of every n-gram column over ``texts`` (the distinct training texts of every
     model), one vector shared by all seven models.
 
@@ -179,7 +186,11 @@ def term_weights(texts: Sequence[str]) -> np.ndarray:
     raised held-out toxicity ROC-AUC on 7 of 9 sources (docs/models.md, "Model families").
     Shared rather than per model so the models keep one featurisation."""
     featurizer = CommentFeaturizer(**TEXT_PARAMS)
-    return inverse_document_frequency(featurizer.document_frequencies(texts), len(texts))
+    return inverse_document_frequency(
+        featurizer.document_frequencies(texts),
+        len(texts),
+        MIN_DOCUMENT_FREQUENCY if min_df is None else min_df,
+    )
 
 
 def distinct_texts(sets: Iterable[LabelledSet]) -> list[str]:
@@ -269,7 +280,10 @@ def fit_calibrated(
         say(f"  fold {fold + 1}/{N_FOLDS} done")
     final = fit_on_used_columns(classifier, features, y, weights)
     scale, shift = _platt(decision, y, weights)
-    final.coef_ = final.coef_ * scale
+    # Stored as float32, what the scorer computes with anyway (classifiers.scorer): the
+    # dense coefficients are most of the artifact and deflate poorly once most hashed
+    # columns are used (char 3-5-grams made it 31.9 MB in float64, 19.2 MB in float32).
+    final.coef_ = (final.coef_ * scale).astype(np.float32)
     final.intercept_ = final.intercept_ * scale + shift
     return expit(decision * scale + shift), scale, shift
 
