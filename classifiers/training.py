@@ -174,11 +174,12 @@ def build_pipelines(
 
 
 # N-grams in fewer training texts than this weigh nothing (as outside TfidfVectorizer's
-# vocabulary with min_df): see term_weights.
+# vocabulary with min_df). 1: dropping those of 1 or 2 texts changed no held-out ROC-AUC
+# (docs/models.md, "Character 3-5-grams"); bench.model_families --min-df sets it.
 MIN_DOCUMENT_FREQUENCY = 1
 
 
-def term_weights(texts: Sequence[str], min_df: int | None = None) -> np.ndarray:
+def term_weights(texts: Sequence[str]) -> np.ndarray:
     """The idf of every n-gram column over ``texts`` (the distinct training texts of every
     model), one vector shared by all seven models.
 
@@ -187,9 +188,7 @@ def term_weights(texts: Sequence[str], min_df: int | None = None) -> np.ndarray:
     Shared rather than per model so the models keep one featurisation."""
     featurizer = CommentFeaturizer(**TEXT_PARAMS)
     return inverse_document_frequency(
-        featurizer.document_frequencies(texts),
-        len(texts),
-        MIN_DOCUMENT_FREQUENCY if min_df is None else min_df,
+        featurizer.document_frequencies(texts), len(texts), MIN_DOCUMENT_FREQUENCY
     )
 
 
@@ -295,7 +294,7 @@ def fit_on_used_columns(
 
     The hashed feature space has over a million columns, and L-BFGS spends its time on
     vector operations over all of them, used or not: on a small training set (a test's, a
-    site's first feedback round) that was nine tenths of the fit. A column no row uses has
+    site's first feedback round) that was four fifths of the fit. A column no row uses has
     a zero gradient from the data and from the L2 penalty alike, so its coefficient stays
     exactly zero: the fit on the used columns is the same fit, and its coefficients are
     put back in place with zeros elsewhere.
