@@ -54,7 +54,6 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold
 from sklearn.neural_network import MLPClassifier
 
-from classifiers import training
 from classifiers.evaluation import TEST_SOURCES, Rounds, TfidfLogisticRegression, Thresholds, subset
 from classifiers.features import CommentFeaturizer
 from classifiers.training import TEXT_PARAMS, build_body_rows
@@ -276,15 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="weigh each word's vector by its idf, or not (default: the recipe's)",
     )
-    parser.add_argument(
-        "--min-df",
-        type=int,
-        default=None,
-        help="n-grams in fewer of the round's training texts weigh nothing (default: the recipe's)",
-    )
     args = parser.parse_args(argv)
-    if args.min_df is not None:
-        training.MIN_DOCUMENT_FREQUENCY = args.min_df
     sources = args.sources or sorted(TEST_SOURCES[args.label])
     table: dict[str, dict[str, float]] = {}
     for source in sources:

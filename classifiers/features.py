@@ -248,14 +248,9 @@ def _sublinear_l2(counts: sp.csr_matrix, idf: np.ndarray | None = None) -> sp.cs
     return counts
 
 
-def inverse_document_frequency(
-    document_frequency: np.ndarray, documents: int, min_df: int = 1
-) -> np.ndarray:
-    """scikit-learn's smoothed idf, ``log((1 + n) / (1 + df)) + 1``, as float32; 0 for an
-    n-gram in fewer than ``min_df`` documents (as if out of the vocabulary)."""
-    idf = np.log((1.0 + documents) / (1.0 + document_frequency)) + 1.0
-    idf[document_frequency < min_df] = 0.0
-    return idf.astype(np.float32)
+def inverse_document_frequency(document_frequency: np.ndarray, documents: int) -> np.ndarray:
+    """scikit-learn's smoothed idf, ``log((1 + n) / (1 + df)) + 1``, as float32."""
+    return (np.log((1.0 + documents) / (1.0 + document_frequency)) + 1.0).astype(np.float32)
 
 
 def reweigh_ngrams(

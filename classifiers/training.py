@@ -173,12 +173,6 @@ def build_pipelines(
     }
 
 
-# N-grams in fewer training texts than this weigh nothing (as outside TfidfVectorizer's
-# vocabulary with min_df). 1: dropping those of 1 or 2 texts changed no held-out ROC-AUC
-# (docs/models.md, "Character 3-5-grams"); bench.model_families --min-df sets it.
-MIN_DOCUMENT_FREQUENCY = 1
-
-
 def term_weights(texts: Sequence[str]) -> np.ndarray:
     """The idf of every n-gram column over ``texts`` (the distinct training texts of every
     model), one vector shared by all seven models.
@@ -187,9 +181,7 @@ def term_weights(texts: Sequence[str]) -> np.ndarray:
     raised held-out toxicity ROC-AUC on 7 of 9 sources (docs/models.md, "Model families").
     Shared rather than per model so the models keep one featurisation."""
     featurizer = CommentFeaturizer(**TEXT_PARAMS)
-    return inverse_document_frequency(
-        featurizer.document_frequencies(texts), len(texts), MIN_DOCUMENT_FREQUENCY
-    )
+    return inverse_document_frequency(featurizer.document_frequencies(texts), len(texts))
 
 
 def distinct_texts(sets: Iterable[LabelledSet]) -> list[str]:
@@ -293,14 +285,13 @@ def fit_on_used_columns(
     """Fit ``classifier`` on the columns some row uses, then widen it back to every column.
 
     The hashed feature space has over a million columns, and L-BFGS spends its time on
-    vector operations over all of them, used or not: on a small training set (a test's, a
-    site's first feedback round) that was four fifths of the fit. A column no row uses has
+    vector operations over all of them, used or not: on a small training set (the tests'
+    fixtures) that was four fifths of the fit. A column no row uses has
     a zero gradient from the data and from the L2 penalty alike, so its coefficient stays
     exactly zero: the fit on the used columns is the same fit, and its coefficients are
     put back in place with zeros elsewhere.
     """
-    features = features.tocsr()
-    used = np.flatnonzero(np.bincount(features.indices, minlength=features.shape[1]))
+    used = np.flatnonzero(features.getnnz(axis=0))
     if len(used) == features.shape[1]:
         return classifier.fit(features, y, sample_weight=weights)
     classifier.fit(features[:, used], y, sample_weight=weights)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import skops.io as sio
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
@@ -18,6 +19,7 @@ from classifiers import CommentText, ModelLoadError, Scorer, Scores, train
 from classifiers.datasets import LabelledSet, build_label_sets
 from classifiers.labels import ATTRIBUTES, MODEL_NAMES
 from classifiers.persistence import ARTIFACT_NAME, MANIFEST_NAME
+from classifiers.training import fit_on_used_columns
 
 
 def test_training_writes_loadable_model_with_manifest(
@@ -354,10 +356,6 @@ def test_a_grounds_positives_weigh_as_the_moderators_rows_do_not_less(fixture_da
 
 
 def test_fitting_on_the_used_columns_gives_the_full_fit() -> None:
-    import scipy.sparse as sp
-
-    from classifiers.training import fit_on_used_columns
-
     rng = np.random.default_rng(0)
     # 200 rows over 5,000 columns of which only every tenth is ever used.
     dense = np.zeros((200, 5_000))
