@@ -601,7 +601,7 @@ def _host(link: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def _body_features(text: str) -> tuple[list[float], set[str]]:
+def _body_features(text: str, length_cap: int | None = None) -> tuple[list[float], set[str]]:
     links = _links(text)
     hosts = {_host(link) for link in links}
     # Counting by deletion runs in C; 52 str.count calls per comment did not.
@@ -640,7 +640,7 @@ def _body_features(text: str) -> tuple[list[float], set[str]]:
         upper / letters if letters >= 8 else 0.0,
         math.log1p(text.count("!")),
         float(has_digit and any(c in text for c in "$£€")),
-        math.log1p(len(text)) / 6.0,
+        math.log1p(len(text) if length_cap is None else min(len(text), length_cap)) / 6.0,
         math.log1p(scam),
         float(
             _IMPERATIVE_FIRST.match(low) is not None
@@ -678,12 +678,14 @@ def _meta_names(roles: Sequence[str]) -> list[str]:
     ]
 
 
-def _meta_row(roles: Sequence[str], row: Sequence[str]) -> list[float]:
+def _meta_row(
+    roles: Sequence[str], row: Sequence[str], length_cap: int | None = None
+) -> list[float]:
     values: list[float] = []
     hosts: set[str] = set()
     for role, cell in zip(roles, row, strict=True):
         if role == "body":
-            feats, found = _body_features(cell)
+            feats, found = _body_features(cell, length_cap)
             values += feats
             hosts |= found
         elif role == "email":
@@ -694,11 +696,17 @@ def _meta_row(roles: Sequence[str], row: Sequence[str]) -> list[float]:
     return values
 
 
-def _meta_matrix(roles: Sequence[str], rows: Sequence[Sequence[str]], dtype: Any) -> np.ndarray:
+def _meta_matrix(
+    roles: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    dtype: Any,
+    length_cap: int | None = None,
+) -> np.ndarray:
     width = len(_meta_names(roles))
     if not rows:
         return np.zeros((0, width), dtype=dtype)
-    return np.asarray([_meta_row(roles, row) for row in rows], dtype=dtype).reshape(-1, width)
+    values = [_meta_row(roles, row, length_cap) for row in rows]
+    return np.asarray(values, dtype=dtype).reshape(-1, width)
 
 
 class CommentMetaFeatures(TransformerMixin, BaseEstimator):
@@ -808,6 +816,11 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
     sentence alike; with ``vector_idf`` each word's vector weighs its unigram's ``idf``. None
     (every model saved before 2026-12-06) adds no columns.
 
+    ``length_cap`` is the length (characters) from which a comment's ``log_length`` metadata
+    stops growing; None (every model saved before 2026-12-06) lets it grow without end. The
+    spam sources' spam is short texts (SMS, video comments), so uncapped length was learnt as
+    spam evidence and long discussion ham paid for it (docs/models.md, "Length cap").
+
     ``transform_rows`` is the validated-elsewhere hot path used by the scorer: it takes rows
     of strings and skips scikit-learn's input checks, which cost more than the features for
     a single comment.
@@ -830,6 +843,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         vectors: np.ndarray | None = None,
         vector_scale: float = 1.0,
         vector_idf: bool = False,
+        length_cap: int | None = None,
     ) -> None:
         self.text_column = text_column
         self.roles = roles
@@ -846,6 +860,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         self.vectors = vectors
         self.vector_scale = vector_scale
         self.vector_idf = vector_idf
+        self.length_cap = length_cap
 
     def fit(self, X: Any, y: Any = None) -> CommentFeaturizer:
         X = validate_data(self, X, dtype=None, reset=True)
@@ -864,6 +879,10 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             raise ValueError("char_scale must be a positive number")
         if any(not isinstance(t, str) for t in self.lexicon):
             raise ValueError("lexicon must be a sequence of strings")
+        if self.length_cap is not None and not (
+            isinstance(self.length_cap, int) and self.length_cap > 0
+        ):
+            raise ValueError("length_cap must be None or a positive number of characters")
         self.n_ngram_features_ = (1 << self.word_bits) + (1 << self.char_bits)
         idf = self._idf()
         if idf is not None and idf.shape != (self.n_ngram_features_,):
@@ -1055,7 +1074,9 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             row_sums = sums if not split else _sum_by_owner(sums, owner)
             dense.append(_unit_rows(row_sums, scale))
         if self.roles is not None:
-            dense.append(_meta_matrix(self.roles, rows, np.float32))
+            # Models saved before 2026-12-06 have no length cap.
+            cap = getattr(self, "length_cap", None)
+            dense.append(_meta_matrix(self.roles, rows, np.float32, cap))
         features = self._text_features(whole, dense)
         if not (sentences and split):
             empty = sp.csr_matrix((0, self.n_text_features_), dtype=np.float32)

@@ -137,6 +137,21 @@ def test_featurizer_is_ngram_hasher_then_meta_features() -> None:
     assert (prefix != both[:, : ngrams.shape[1]]).nnz == 0
 
 
+def test_length_cap_makes_long_comments_no_longer_than_the_cap() -> None:
+    """A long discussion comment is as long as a cap-length one to the spam model: spam is
+    short, so uncapped length taught it that long ham is spam (docs/models.md)."""
+    short, cap, long = "Thanks for this. " * 4, 120, "I disagree with the council here. " * 40
+    X = np.array([[text, "", "", ""] for text in (short, "x" * cap, long)], dtype=object)
+    small = {"word_bits": 10, "char_bits": 12, "roles": COLUMNS}
+    capped = CommentFeaturizer(length_cap=cap, **small).fit(X)
+    column = list(capped.get_feature_names_out()).index("body0__log_length")
+    lengths = capped.transform(X)[:, column].toarray().ravel()
+    assert lengths[0] < lengths[1] == pytest.approx(lengths[2])
+    uncapped = CommentFeaturizer(**small).fit(X).transform(X)[:, column].toarray().ravel()
+    assert uncapped[2] > uncapped[1]
+    np.testing.assert_allclose(uncapped[:2], lengths[:2])
+
+
 def test_lexicon_feature_counts_words_and_phrases() -> None:
     X = np.array([["You 1d10t, a ball gag idiot"], ["a calm idea"], [""]], dtype=object)
     featurizer = CommentFeaturizer(word_bits=4, char_bits=4, lexicon=("idiot", "ball gag")).fit(X)
