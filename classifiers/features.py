@@ -818,8 +818,9 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
 
     ``length_cap`` is the length (characters) from which a comment's ``log_length`` metadata
     stops growing; None (every model saved before 2026-12-06) lets it grow without end. The
-    spam sources' spam is short texts (SMS, video comments), so uncapped length was learnt as
-    spam evidence and long discussion ham paid for it (docs/models.md, "Length cap").
+    spam sources are short texts whose spam runs longer than their ham (SMS, video comments),
+    so uncapped length was learnt as spam evidence and long discussion ham paid for it
+    (docs/models.md, "Length cap of the spam model").
 
     ``transform_rows`` is the validated-elsewhere hot path used by the scorer: it takes rows
     of strings and skips scikit-learn's input checks, which cost more than the features for
