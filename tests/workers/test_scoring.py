@@ -22,7 +22,12 @@ REPORT = (
     "the bus driver. He got four years."
 )
 DIRECT = "You stupid fucking faggot, I'll kill you."
-REPORT_THEN_ABUSE = REPORT + " You are a worthless fucking idiot for defending him."
+# Its own abuse must be plainly over the threshold: "You are a worthless fucking idiot for
+# defending him." alone scored 0.901 outside the quotes with v0-20261206-636ac371 and 0.897
+# with v0-20261206-cd9df488, a coin toss around 0.9 rather than the rule under test.
+REPORT_THEN_ABUSE = (
+    REPORT + " You are a worthless fucking idiot and a piece of shit for defending him."
+)
 CLEAN = "The bridge repairs were finished on time."
 # A site that rejects from toxicity 0.9 (the default is 0.99): the rule under test is the
 # second look at quoted speech, which needs a comment at or above the reject threshold.
