@@ -138,8 +138,9 @@ def test_featurizer_is_ngram_hasher_then_meta_features() -> None:
 
 
 def test_length_cap_makes_long_comments_no_longer_than_the_cap() -> None:
-    """A long discussion comment is as long as a cap-length one to the spam model: spam is
-    short, so uncapped length taught it that long ham is spam (docs/models.md)."""
+    """A long discussion comment is as long as a cap-length one to the spam model: the spam
+    sources' spam is short, so uncapped length taught it that long ham is spam
+    (docs/models.md)."""
     short, cap, long = "Thanks for this. " * 4, 120, "I disagree with the council here. " * 40
     X = np.array([[text, "", "", ""] for text in (short, "x" * cap, long)], dtype=object)
     small = {"word_bits": 10, "char_bits": 12, "roles": COLUMNS}

@@ -22,9 +22,10 @@ REPORT = (
     "the bus driver. He got four years."
 )
 DIRECT = "You stupid fucking faggot, I'll kill you."
-# Its own abuse must be plainly over the threshold: "You are a worthless fucking idiot for
-# defending him." alone scored 0.901 outside the quotes with v0-20261206-636ac371 and 0.897
-# with v0-20261206-cd9df488, a coin toss around 0.9 rather than the rule under test.
+# Its own abuse must be plainly over the threshold: with "You are a worthless fucking idiot
+# for defending him." as that abuse, the text outside the quotes scored 0.901 with
+# v0-20261206-636ac371 and 0.897 with v0-20261206-cd9df488, a coin toss around 0.9 rather
+# than the rule under test.
 REPORT_THEN_ABUSE = (
     REPORT + " You are a worthless fucking idiot and a piece of shit for defending him."
 )
