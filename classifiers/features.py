@@ -802,7 +802,8 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
 
     The first ``n_ngram_features_`` columns are exactly ``NgramHasher(columns=(text_column,))``
     (normalised text, hashed word and char_wb n-grams, sublinear tf, L2 per row). If
-    ``roles`` is given, the ``CommentMetaFeatures(roles)`` columns follow. Two featurizers
+    ``roles`` is given, the ``CommentMetaFeatures(roles)`` columns follow (``log_length``
+    capped at ``length_cap``, below). Two featurizers
     with the same n-gram parameters therefore share a column prefix, which lets the scorer
     featurise a comment once for both the spam and the toxicity head.
 
