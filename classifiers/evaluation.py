@@ -43,11 +43,13 @@ from classifiers.training import (
 __all__ = [
     "HELD_OUT_SOURCES",
     "LABELS",
+    "POLICY_SOURCES",
     "TEST_SOURCES",
     "Baseline",
     "Bogofilter",
     "Evaluation",
     "HeldOut",
+    "HeldOutPolicy",
     "Metrics",
     "ProfanityCheck",
     "Split",
@@ -126,6 +128,10 @@ TEST_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     "obscene": {"jigsaw": ("jigsaw",), "davidson": ("davidson",), "toxicspans": ("toxicspans",)},
 }
 assert set(TEST_SOURCES) == set(LABELS) and set(ATTRIBUTES) < set(LABELS)
+# Where the whole policy is run on a held-out round's models (``HeldOutPolicy``): the sources
+# of discussion comments, what a news site receives (Wikipedia talk pages and Civil Comments'
+# news comments); the others are tweets, forum posts and machine-written statements.
+POLICY_SOURCES: tuple[str, ...] = ("jigsaw", "toxicspans")
 # alt-profanity-check was trained on these; its figures there are in-distribution.
 PROFANITY_CHECK_TRAINED_ON = frozenset({"davidson", "jigsaw"})
 ECE_BINS = 10
@@ -248,6 +254,17 @@ def compute_metrics(y: np.ndarray, p: np.ndarray, thresholds: Thresholds) -> Met
 
 
 # --- baselines -------------------------------------------------------------------------
+
+
+class HeldOutPolicy(Protocol):
+    """What the policy decides with a held-out round's models (given by the caller: the
+    policy lives outside ``classifiers``, which knows nothing of it).
+
+    Called with a scorer of every model trained without the source, the source's toxicity
+    rows and their labels (1 harmful); returns what the report shows (``"table"``, markdown)
+    and anything else that pickles."""
+
+    def __call__(self, scorer: Any, texts: list[str], harmful: np.ndarray) -> dict[str, Any]: ...
 
 
 class Baseline(Protocol):
@@ -523,8 +540,10 @@ class Rounds:
         videos: bool,
         thresholds: Thresholds,
         baselines: Sequence[Baseline],
+        policy: HeldOutPolicy | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.policy = policy
         self.sets, files = build_label_sets(data_dir)
         lexicon = feature_lexicon(read_lexicon(files))
         # Without term weights: the data is hashed once, and each round weighs it with the
@@ -579,19 +598,45 @@ class Rounds:
         steps = list(self.pipelines[label].steps)
         return Pipeline([(steps[0][0], featurizer), (steps[-1][0], model)])
 
+    def _held_out_scorer(
+        self, name: str, models: dict[str, tuple[CommentFeaturizer, LogisticRegression]]
+    ) -> Any:
+        from classifiers.scorer import Scorer
+
+        return Scorer(
+            {label: self._assembled(label, *pair) for label, pair in models.items()},
+            {"model_version": f"trained without {name}"},
+        )
+
+    def _every_model(
+        self,
+        held_out: str,
+        idf: np.ndarray,
+        trained: dict[str, tuple[CommentFeaturizer, LogisticRegression]],
+    ) -> dict[str, tuple[CommentFeaturizer, LogisticRegression]]:
+        """``trained`` with the models the round had no task for trained too (without the
+        held-out source, as the others), so the whole policy can run on the source."""
+        every = dict(trained)
+        for label in LABELS:
+            if label in every:
+                continue
+            data = self.sets[label]
+            train = np.asarray([origin(s) for s in data.sources]) != held_out
+            X, featurizer = self.weighed(label, idf)
+            every[label] = (
+                featurizer,
+                train_on_subset(data, X, train, self.pipelines[label][-1]),
+            )
+        return every
+
     def _held_out_spans(
         self, data_dir: Path, models: dict[str, tuple[CommentFeaturizer, LogisticRegression]]
     ) -> Any:
         """Span F1 of explanations from models that never saw TOXICSPANS: the honest figure
         (the shipped model trained on those very comments)."""
         from classifiers.explain import span_f1
-        from classifiers.scorer import Scorer
 
-        scorer = Scorer(
-            {label: self._assembled(label, *pair) for label, pair in models.items()},
-            {"model_version": "trained without toxicspans"},
-        )
-        return span_f1(scorer, data_dir)
+        return span_f1(self._held_out_scorer("toxicspans", models), data_dir)
 
     def as_served(
         self,
@@ -652,10 +697,17 @@ class Rounds:
             }
             splits.append(split)
         name = self.rounds[number][0]
-        if name == "toxicspans" and {"spam", "toxicity"} <= set(trained):
-            for split in splits:
-                if split.label == "toxicity":
-                    split.extras["span_f1"] = self._held_out_spans(self.data_dir, trained)
+        toxicity = [s for s in splits if s.label == "toxicity" and s.kind == "source"]
+        if name == "toxicspans" and toxicity and "spam" in trained:
+            toxicity[0].extras["span_f1"] = self._held_out_spans(self.data_dir, trained)
+        if self.policy is not None and name in POLICY_SOURCES and toxicity:
+            every = self._every_model(name, idf, trained)
+            task = next(t for t in tasks if t.label == "toxicity")
+            rows = np.flatnonzero(task.test)
+            texts = [self.sets["toxicity"].texts[i] for i in rows]
+            toxicity[0].extras["policy"] = self.policy(
+                self._held_out_scorer(name, every), texts, toxicity[0].y
+            )
         return splits
 
 
@@ -690,6 +742,7 @@ def evaluate(
     in_distribution: dict[str, Any] | None = None,
     jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    policy: HeldOutPolicy | None = None,
 ) -> Evaluation:
     """Train without each source in turn and score the held-out source (and YouTube video).
 
@@ -698,6 +751,9 @@ def evaluate(
     as unavailable, not an error. ``jobs`` > 1 runs rounds in that many worker processes
     (each reads the data and builds the features once), which is what makes the full run fit
     in minutes: every round is single-threaded.
+    ``policy`` (picklable: rounds may run in other processes) is run on each round of
+    ``POLICY_SOURCES`` with every model trained without that source; what it returns is the
+    toxicity split's ``extras["policy"]``.
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -710,7 +766,7 @@ def evaluate(
         baselines = default_baselines()
     status = {b.name: b.unavailable() for b in baselines}
     usable = [b for b in baselines if status[b.name] is None]
-    args = (data_dir, chosen, videos, thresholds, usable)
+    args = (data_dir, chosen, videos, thresholds, usable, policy)
 
     rounds = Rounds(*args)
     names = [name for name, _ in rounds.rounds]

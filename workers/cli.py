@@ -379,6 +379,7 @@ def evaluate(
     from classifiers.evaluation import evaluate as run_evaluation
     from classifiers.persistence import ModelLoadError, read_manifest
     from classifiers.report import evaluation_report, operating_points_markdown
+    from workers.policy_evaluation import HeldOutDecisions, held_out_policy_markdown
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
@@ -405,6 +406,7 @@ def evaluate(
         in_distribution=in_distribution,
         jobs=jobs,
         progress=lambda line: typer.echo(line, err=True),
+        policy=HeldOutDecisions(get_settings()),
     )
     for name, why in evaluation.baselines.items():
         if why:
@@ -426,6 +428,10 @@ def evaluate(
             "the toxicity explanation's spans and the spans most raters marked (SemEval-2021 "
             "Task 5 scoring). This is the figure to trust.\n\n" + held_out_spans[0]["table"],
         )
+    decided = held_out_policy_markdown(evaluation)
+    if decided:
+        typer.echo(decided)
+        report.add_section("Policy decisions on held-out sources", decided)
     _add_served_model_sections(report, data, lambda line: typer.echo(line, err=True))
     path = report.write()
     typer.echo(f"report written to {path} ({evaluation.seconds:.0f} s)")

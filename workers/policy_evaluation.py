@@ -428,3 +428,149 @@ def policy_sections(settings: Settings, paths: Sequence[Path] = ()) -> str:
     each a level-2 section: what `moderation evaluate-policy` prints."""
     chosen = list(paths) or [s.path for s in DECISION_SETS]
     return "\n".join(evaluate_policy(settings, path).markdown() for path in chosen)
+
+
+# Threshold settings tried on held-out rows, one change at a time from the configured policy:
+# the hold thresholds decide how much a moderator sees, the reject ones what is removed unseen.
+POLICY_VARIANTS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("toxicity hold 0.6", {"toxicity_hold_threshold": 0.6}),
+    ("toxicity hold 0.7", {"toxicity_hold_threshold": 0.7}),
+    ("spam hold 0.7", {"spam_hold_threshold": 0.7}),
+    ("spam hold 0.9", {"spam_hold_threshold": 0.9}),
+    ("threat hold 0.95", {"threat_hold_threshold": 0.95}),
+    ("threat hold 0.99", {"threat_hold_threshold": 0.99}),
+    ("threat hold off", {"threat_hold_threshold": 1.0}),
+    ("identity attack hold 0.98", {"identity_attack_hold_threshold": 0.98}),
+    ("identity attack hold off", {"identity_attack_hold_threshold": 1.0}),
+    ("threat reject 0.95", {"threat_reject_threshold": 0.95}),
+    ("identity attack reject 0.9", {"identity_attack_reject_threshold": 0.9}),
+)
+# A day on a news site: about 70% of comments need nothing done (as classifiers.operating_points).
+_CLEAN_SHARE = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class HeldOutOutcome:
+    """What one policy setting did to a held-out source's rows."""
+
+    setting: str
+    clean: int
+    harmful: int
+    clean_removed: int
+    clean_held: int
+    harmful_published: int
+    harmful_held: int
+
+    @property
+    def held_in_a_day(self) -> float:
+        """Share held of a day's mix (``_CLEAN_SHARE`` clean), not of the source's own mix."""
+        return _CLEAN_SHARE * self.clean_held / max(self.clean, 1) + (
+            1 - _CLEAN_SHARE
+        ) * self.harmful_held / max(self.harmful, 1)
+
+    def row(self) -> str:
+        def share(count: int, total: int) -> str:
+            return f"{100 * count / max(total, 1):.1f}%"
+
+        return (
+            f"| {self.setting} | {share(self.clean_removed, self.clean)} "
+            f"| {share(self.harmful_published, self.harmful)} "
+            f"| {share(self.clean_held, self.clean)} | {share(self.harmful_held, self.harmful)} "
+            f"| {100 * self.held_in_a_day:.1f}% |"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HeldOutDecisions:
+    """The policy run on a held-out source with models that never saw it
+    (``classifiers.evaluation.HeldOutPolicy``): the decision-level figures that the per-score
+    operating points cannot give, since a comment is held or removed by whichever rule fires
+    first, cues and sentence scores included. No database, so no copies or author rules."""
+
+    settings: Settings
+
+    def _outcome(
+        self, setting: str, settings: Settings, scorer: Scorer, texts: list[str], harmful: Any
+    ) -> tuple[HeldOutOutcome, list[DecisionRecord]]:
+        queued = [QueuedComment(i, text, "", "", None) for i, text in enumerate(texts)]
+        records = decide_batch(settings, queued, scorer=scorer)
+        pairs = [(_DECISION_OF[r.status], bool(h)) for r, h in zip(records, harmful, strict=True)]
+        clean = [d for d, bad in pairs if not bad]
+        bad = [d for d, bad in pairs if bad]
+        return (
+            HeldOutOutcome(
+                setting=setting,
+                clean=len(clean),
+                harmful=len(bad),
+                clean_removed=sum(d in REMOVED for d in clean),
+                clean_held=clean.count("review"),
+                harmful_published=bad.count("approve"),
+                harmful_held=bad.count("review"),
+            ),
+            records,
+        )
+
+    def __call__(self, scorer: Scorer, texts: list[str], harmful: Any) -> dict[str, Any]:
+        configured, records = self._outcome("as configured", self.settings, scorer, texts, harmful)
+        outcomes = [configured] + [
+            self._outcome(name, self.settings.model_copy(update=update), scorer, texts, harmful)[0]
+            for name, update in POLICY_VARIANTS
+        ]
+        # Which rules held the clean rows under the configured policy (a row counts once per
+        # rule that fired): what a moderator is asked to look at for nothing.
+        rules: dict[str, int] = {}
+        for record, bad in zip(records, harmful, strict=True):
+            if bad or record.status is not CommentStatus.PENDING:
+                continue
+            for reason in record.reasons:
+                if reason.get("op") == ">=":
+                    rules[reason["rule"]] = rules.get(reason["rule"], 0) + 1
+        header = (
+            "| setting | clean removed | harmful published | clean held | harmful held "
+            "| held in a day (70% clean) |\n|---|---|---|---|---|---|\n"
+        )
+        table = header + "\n".join(o.row() for o in outcomes)
+        held_by = ", ".join(
+            f"{rule} {count}" for rule, count in sorted(rules.items(), key=lambda kv: -kv[1])
+        )
+        return {
+            "table": table,
+            "clean_held_by": held_by or "none",
+            "outcomes": [
+                {
+                    "setting": o.setting,
+                    "clean": o.clean,
+                    "harmful": o.harmful,
+                    "clean_removed": o.clean_removed,
+                    "clean_held": o.clean_held,
+                    "harmful_published": o.harmful_published,
+                    "harmful_held": o.harmful_held,
+                }
+                for o in outcomes
+            ],
+        }
+
+
+def held_out_policy_markdown(evaluation: Any) -> str:
+    """The ``HeldOutDecisions`` tables of a ``classifiers.evaluation.Evaluation``, one per
+    held-out source that has one; empty when none has."""
+    parts = []
+    for split in evaluation.splits:
+        found = split.extras.get("policy")
+        if not found:
+            continue
+        first = found["outcomes"][0]
+        parts.append(
+            f"### {split.held_out}, held out ({first['clean']} clean, {first['harmful']} "
+            f"harmful)\n\n{found['table']}\n\nClean comments held, by the rule that fired "
+            f"(as configured): {found['clean_held_by']}.\n"
+        )
+    if not parts:
+        return ""
+    return (
+        "The whole policy (scores, sentence scores, cues, hate codes, quotes; no copies or "
+        "authors: there is no database) run on each source's toxicity rows by models trained "
+        "without that source; harmful = the source's toxic label. Each setting changes one "
+        "threshold of the configured policy. Issue 13's targets: clean removed <= 0.5%, "
+        "harmful published <= 3%, held in a day <= 15%.\n\n" + "\n".join(parts)
+    )
