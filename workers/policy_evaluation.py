@@ -516,26 +516,33 @@ class HeldOutDecisions:
             self._outcome(name, self.settings.model_copy(update=update), scorer, texts, harmful)[0]
             for name, update in POLICY_VARIANTS
         ]
-        # Which rules held the clean rows under the configured policy (a row counts once per
-        # rule that fired): what a moderator is asked to look at for nothing.
-        rules: dict[str, int] = {}
+        # Which rules held or removed the clean rows under the configured policy (a row counts
+        # once per rule that fired): what a moderator looks at, and what readers lose, for nothing.
+        fired: dict[CommentStatus, dict[str, int]] = {}
         for record, bad in zip(records, harmful, strict=True):
-            if bad or record.status is not CommentStatus.PENDING:
+            if bad or record.status is CommentStatus.APPROVED:
                 continue
+            counts = fired.setdefault(record.status, {})
             for reason in record.reasons:
                 if reason.get("op") == ">=":
-                    rules[reason["rule"]] = rules.get(reason["rule"], 0) + 1
+                    counts[reason["rule"]] = counts.get(reason["rule"], 0) + 1
+
+        def by_rule(*statuses: CommentStatus) -> str:
+            counts: dict[str, int] = {}
+            for status in statuses:
+                for rule, count in fired.get(status, {}).items():
+                    counts[rule] = counts.get(rule, 0) + count
+            ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+            return ", ".join(f"{rule} {count}" for rule, count in ranked) or "none"
+
         header = (
             "| setting | clean removed | harmful published | clean held | harmful held "
             "| held in a day (70% clean) |\n|---|---|---|---|---|---|\n"
         )
-        table = header + "\n".join(o.row() for o in outcomes)
-        held_by = ", ".join(
-            f"{rule} {count}" for rule, count in sorted(rules.items(), key=lambda kv: -kv[1])
-        )
         return {
-            "table": table,
-            "clean_held_by": held_by or "none",
+            "table": header + "\n".join(o.row() for o in outcomes),
+            "clean_held_by": by_rule(CommentStatus.PENDING),
+            "clean_removed_by": by_rule(CommentStatus.REJECTED, CommentStatus.SPAM),
             "outcomes": [
                 {
                     "setting": o.setting,
@@ -562,8 +569,8 @@ def held_out_policy_markdown(evaluation: Any) -> str:
         first = found["outcomes"][0]
         parts.append(
             f"### {split.held_out}, held out ({first['clean']} clean, {first['harmful']} "
-            f"harmful)\n\n{found['table']}\n\nClean comments held, by the rule that fired "
-            f"(as configured): {found['clean_held_by']}.\n"
+            f"harmful)\n\n{found['table']}\n\nAs configured, clean comments held by the rule "
+            f"that fired: {found['clean_held_by']}; removed: {found['clean_removed_by']}.\n"
         )
     if not parts:
         return ""

@@ -79,4 +79,4 @@ def test_evaluate_runs_the_configured_policy_on_held_out_news_comments(tmp_path:
     # these (they score far above it), and the rows for the rarer attributes are there too.
     assert rows["toxicity hold 0.7"][1] == "0.0%"
     assert {"threat hold off", "identity attack hold off", "spam hold 0.9"} <= set(rows)
-    assert "Clean comments held, by the rule that fired (as configured): none." in section
+    assert "clean comments held by the rule that fired: none; removed: none." in section
