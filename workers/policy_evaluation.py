@@ -447,6 +447,8 @@ POLICY_VARIANTS: tuple[tuple[str, dict[str, float]], ...] = (
 )
 # A day on a news site: about 70% of comments need nothing done (as classifiers.operating_points).
 _CLEAN_SHARE = 0.7
+# Clean rows removed that the report quotes, per source (the first ones, in the source's order).
+_REMOVED_SHOWN = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,6 +537,13 @@ class HeldOutDecisions:
             ranked = sorted(counts.items(), key=lambda kv: -kv[1])
             return ", ".join(f"{rule} {count}" for rule, count in ranked) or "none"
 
+        # The clean rows removed, for a reader to judge: a source's "clean" label can be wrong
+        # (TOXICSPANS' raters passed some plain abuse), and only reading them tells.
+        removed = [
+            f"| {_cell(record.reason_text)} | {_cell(_shorten(text))} |"
+            for record, text, bad in zip(records, texts, harmful, strict=True)
+            if not bad and record.status in (CommentStatus.REJECTED, CommentStatus.SPAM)
+        ][:_REMOVED_SHOWN]
         header = (
             "| setting | clean removed | harmful published | clean held | harmful held "
             "| held in a day (70% clean) |\n|---|---|---|---|---|---|\n"
@@ -543,6 +552,7 @@ class HeldOutDecisions:
             "table": header + "\n".join(o.row() for o in outcomes),
             "clean_held_by": by_rule(CommentStatus.PENDING),
             "clean_removed_by": by_rule(CommentStatus.REJECTED, CommentStatus.SPAM),
+            "clean_removed_shown": removed,
             "outcomes": [
                 {
                     "setting": o.setting,
@@ -570,8 +580,15 @@ def held_out_policy_markdown(evaluation: Any) -> str:
         parts.append(
             f"### {split.held_out}, held out ({first['clean']} clean, {first['harmful']} "
             f"harmful)\n\n{found['table']}\n\nAs configured, clean comments held by the rule "
-            f"that fired: {found['clean_held_by']}; removed: {found['clean_removed_by']}.\n"
+            f"that fired: {found['clean_held_by']}; removed: "
+            f"{found['clean_removed_by']}.\n"
         )
+        shown = found.get("clean_removed_shown") or []
+        if shown:
+            parts.append(
+                f"The first {len(shown)} clean comments removed, to read (the label may be "
+                "wrong):\n\n| reasons | comment |\n|---|---|\n" + "\n".join(shown) + "\n"
+            )
     if not parts:
         return ""
     return (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.classifiers.conftest import write_fixture_datasets
+from tests.classifiers.conftest import _CLEAN, write_fixture_datasets
 from tests.conftest import run_moderation
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -54,18 +54,24 @@ def test_evaluate_refuses_an_unknown_source(tmp_path: Path) -> None:
     assert "Invalid value for --sources: unknown reddit" in said
 
 
-def test_evaluate_runs_the_configured_policy_on_held_out_news_comments(tmp_path: Path) -> None:
+def held_out_policy_section(tmp_path: Path, settings: dict[str, str]) -> str:
+    """The report's held-out policy section after `moderation evaluate` on the fixture's
+    TOXICSPANS rows, with these site settings."""
     data = write_fixture_datasets(tmp_path / "datasets")
     out = tmp_path / "evaluation"
-    # A site that never removes for toxicity alone: its harmful comments must show as held.
     result = run_moderation(
         "evaluate",
         *("--data", str(data), "--out", str(out), "--sources", "toxicspans", "--no-baselines"),
-        settings={"toxicity_reject_threshold": "1.0"},
+        settings=settings,
     )
     assert result.returncode == 0, result.stderr
     report = (out / "report.md").read_text(encoding="utf-8")
-    section = report.split("## Policy decisions on held-out sources\n")[1].split("\n## ")[0]
+    return report.split("## Policy decisions on held-out sources\n")[1].split("\n## ")[0]
+
+
+def test_evaluate_runs_the_configured_policy_on_held_out_news_comments(tmp_path: Path) -> None:
+    # A site that never removes for toxicity alone: its harmful comments must show as held.
+    section = held_out_policy_section(tmp_path, {"toxicity_reject_threshold": "1.0"})
     # The fixture's TOXICSPANS rows, decided by models trained without them.
     assert "### toxicspans, held out (18 clean, 18 harmful)" in section
     rows = {
@@ -80,3 +86,18 @@ def test_evaluate_runs_the_configured_policy_on_held_out_news_comments(tmp_path:
     assert rows["toxicity hold 0.7"][1] == "0.0%"
     assert {"threat hold off", "identity attack hold off", "spam hold 0.9"} <= set(rows)
     assert "clean comments held by the rule that fired: none; removed: none." in section
+
+
+def test_evaluate_quotes_the_clean_held_out_comments_the_policy_removed(tmp_path: Path) -> None:
+    # A site that removes anything as spam: every clean comment goes, and the report shows
+    # which, so a reader can tell a wrong label from a wrong decision.
+    section = held_out_policy_section(tmp_path, {"spam_reject_threshold": "0"})
+    assert "| as configured | 100.0% |" in section
+    assert "removed: spam 18." in section
+    shown = section.split("The first 12 clean comments removed, to read")[1]
+    rows = [line for line in shown.splitlines() if line.startswith("| spam ")]
+    assert len(rows) == 12
+    # Each quoted comment is one of the fixture's clean ones, never a toxic one.
+    for row in rows:
+        comment = row.split(" | ")[1].removesuffix(" |")
+        assert any(comment.startswith(clean) for clean in _CLEAN), row
