@@ -432,6 +432,7 @@ def policy_sections(settings: Settings, paths: Sequence[Path] = ()) -> str:
 
 # Threshold settings tried on held-out rows, one change at a time from the configured policy:
 # the hold thresholds decide how much a moderator sees, the reject ones what is removed unseen.
+# A hold of 1.0 is all but off: only a score saturated at exactly 1 still holds.
 POLICY_VARIANTS: tuple[tuple[str, dict[str, float]], ...] = (
     ("toxicity hold 0.6", {"toxicity_hold_threshold": 0.6}),
     ("toxicity hold 0.7", {"toxicity_hold_threshold": 0.7}),
@@ -439,9 +440,9 @@ POLICY_VARIANTS: tuple[tuple[str, dict[str, float]], ...] = (
     ("spam hold 0.9", {"spam_hold_threshold": 0.9}),
     ("threat hold 0.95", {"threat_hold_threshold": 0.95}),
     ("threat hold 0.99", {"threat_hold_threshold": 0.99}),
-    ("threat hold off", {"threat_hold_threshold": 1.0}),
+    ("threat hold 1.0", {"threat_hold_threshold": 1.0}),
     ("identity attack hold 0.98", {"identity_attack_hold_threshold": 0.98}),
-    ("identity attack hold off", {"identity_attack_hold_threshold": 1.0}),
+    ("identity attack hold 1.0", {"identity_attack_hold_threshold": 1.0}),
     ("threat reject 0.95", {"threat_reject_threshold": 0.95}),
     ("identity attack reject 0.9", {"identity_attack_reject_threshold": 0.9}),
 )

@@ -84,7 +84,7 @@ def test_evaluate_runs_the_configured_policy_on_held_out_news_comments(tmp_path:
     # One threshold changed at a time: holding harmful rows only from 0.7 does not publish
     # these (they score far above it), and the rows for the rarer attributes are there too.
     assert rows["toxicity hold 0.7"][1] == "0.0%"
-    assert {"threat hold off", "identity attack hold off", "spam hold 0.9"} <= set(rows)
+    assert {"threat hold 1.0", "identity attack hold 1.0", "spam hold 0.9"} <= set(rows)
     assert "clean comments held by the rule that fired: none; removed: none." in section
 
 
