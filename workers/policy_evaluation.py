@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from classifiers import Scorer
+from classifiers.operating_points import Targets as RateTargets
 from moderation.config import Settings
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.repository import DecisionRecord, QueuedComment
@@ -446,8 +447,8 @@ POLICY_VARIANTS: tuple[tuple[str, dict[str, float]], ...] = (
     ("threat reject 0.95", {"threat_reject_threshold": 0.95}),
     ("identity attack reject 0.9", {"identity_attack_reject_threshold": 0.9}),
 )
-# A day on a news site: about 70% of comments need nothing done (as classifiers.operating_points).
-_CLEAN_SHARE = 0.7
+# The held-out rates' targets, and the day's mix the held share is counted over.
+_RATES = RateTargets()
 # Clean rows removed that the report quotes, per source (the first ones, in the source's order).
 _REMOVED_SHOWN = 12
 
@@ -466,9 +467,9 @@ class HeldOutOutcome:
 
     @property
     def held_in_a_day(self) -> float:
-        """Share held of a day's mix (``_CLEAN_SHARE`` clean), not of the source's own mix."""
-        return _CLEAN_SHARE * self.clean_held / max(self.clean, 1) + (
-            1 - _CLEAN_SHARE
+        """Share held of a day's mix (``_RATES.clean_share`` clean), not of the source's own."""
+        return _RATES.clean_share * self.clean_held / max(self.clean, 1) + (
+            1 - _RATES.clean_share
         ) * self.harmful_held / max(self.harmful, 1)
 
     def row(self) -> str:
@@ -547,7 +548,7 @@ class HeldOutDecisions:
         ][:_REMOVED_SHOWN]
         header = (
             "| setting | clean removed | harmful published | clean held | harmful held "
-            "| held in a day (70% clean) |\n|---|---|---|---|---|---|\n"
+            f"| held in a day ({_RATES.clean_share:.0%} clean) |\n|---|---|---|---|---|---|\n"
         )
         return {
             "table": header + "\n".join(o.row() for o in outcomes),
@@ -596,6 +597,7 @@ def held_out_policy_markdown(evaluation: Any) -> str:
         "The whole policy (scores, sentence scores, cues, hate codes, quotes; no copies or "
         "authors: there is no database) run on each source's toxicity rows by models trained "
         "without that source; harmful = the source's toxic label. Each setting changes one "
-        "threshold of the configured policy. Issue 13's targets: clean removed <= 0.5%, "
-        "harmful published <= 3%, held in a day <= 15%.\n\n" + "\n".join(parts)
+        "threshold of the configured policy. Issue 13's targets: clean removed <= "
+        f"{_RATES.clean_removed:.1%}, harmful published <= {_RATES.harmful_published:.0%}, "
+        f"held in a day <= {_RATES.held:.0%}.\n\n" + "\n".join(parts)
     )
