@@ -29,8 +29,8 @@ test: $(VENV)/.test-installed
 	@. scripts/test-services.sh && $(PY) -m pytest $(T)
 
 lint: $(VENV)/.test-installed
-	$(VENV)/bin/ruff check moderation workers classifiers tests bench
-	$(VENV)/bin/ruff format --check moderation workers classifiers tests bench
+	$(VENV)/bin/ruff check commands moderation workers classifiers tests bench
+	$(VENV)/bin/ruff format --check commands moderation workers classifiers tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -213,7 +213,7 @@ def measure_worker(model: Path, batch: int) -> dict[str, Any]:
         try:
             _wait_for_port(port, 10)
             worker = subprocess.Popen(
-                [sys.executable, "-m", "workers.cli", "worker", "--concurrency", "1"],
+                [sys.executable, "-m", "commands", "worker", "--concurrency", "1"],
                 env=env,
                 stdout=(folder / "worker.log").open("wb"),
                 stderr=subprocess.STDOUT,

@@ -223,7 +223,7 @@ def start_stack(
     )
     env.update({f"MODERATION_{k.upper()}": v for k, v in (settings or {}).items()})
     process = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "up", "--port", str(port)],
+        [sys.executable, "-m", "commands", "up", "--port", str(port)],
         env=env,
         stdout=(directory / "stack.log").open("wb"),
         stderr=subprocess.STDOUT,

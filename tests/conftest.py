@@ -65,7 +65,7 @@ def run_moderation(
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
         env.update({f"MODERATION_{k.upper()}": v for k, v in settings.items()})
     return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
+        [sys.executable, "-m", "commands", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -93,8 +93,9 @@ def test_a_plain_install_carries_migrations_pages_and_the_model(tmp_path: Path) 
         "moderation/web/static/site.css",
         "classifiers/models/default/model.skops",
         "classifiers/models/default/manifest.json",
-        "workers/cli.py",
+        "commands/__init__.py",
+        "commands/__main__.py",
     ]:
         assert needed in names, needed
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "moderation = workers.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "moderation = commands:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

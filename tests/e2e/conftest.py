@@ -78,7 +78,7 @@ class Stack:
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.tmp_path / f"{name}-{len(self.processes)}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", *args],
+            [sys.executable, "-m", "commands", *args],
             env=self.env,
             cwd=ROOT,
             stdout=log,

@@ -41,7 +41,7 @@ def moderation(stack: Stack, *args: str, **settings: str) -> str:
     """The command's standard output, run with the stack's settings (and these MODERATION_*)."""
     env = {**stack.env, **{f"MODERATION_{k.upper()}": v for k, v in settings.items()}}
     result = subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
+        [sys.executable, "-m", "commands", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

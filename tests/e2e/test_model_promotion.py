@@ -39,7 +39,7 @@ def _decided_by(stack: Any, comment_id: int) -> str | None:
 
 def _models(stack: Any, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "models", *args],
+        [sys.executable, "-m", "commands", "models", *args],
         cwd=ROOT,
         env=stack.env,
         capture_output=True,

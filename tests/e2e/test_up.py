@@ -31,7 +31,7 @@ def _children_of(pid: int) -> list[int]:
 
 
 def _command(pid: int) -> list[str]:
-    """The process's command line ("python", "-m", "workers.cli", "worker", ...)."""
+    """The process's command line ("python", "-m", "commands", "worker", ...)."""
     try:
         raw = (Path("/proc") / str(pid) / "cmdline").read_bytes()
     except OSError:
@@ -89,7 +89,7 @@ def test_up_runs_everything_and_stops_cleanly(
         env["MODERATION_SWEEP_INTERVAL_SECONDS"] = "1"
     log = (tmp_path / "up.log").open("wb")
     up = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "up", "--port", str(port)],
+        [sys.executable, "-m", "commands", "up", "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=log,
@@ -159,7 +159,7 @@ def test_up_refuses_a_model_folder_it_cannot_load_in_one_line(tmp_path: Path) ->
     env["MODERATION_MODEL_DIR"] = str(tmp_path / "nowhere")
 
     up = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "up", "--port", str(free_port())],
+        [sys.executable, "-m", "commands", "up", "--port", str(free_port())],
         env=env,
         cwd=tmp_path,
         capture_output=True,

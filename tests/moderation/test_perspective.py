@@ -79,7 +79,7 @@ def perspective(
         MODERATION_DATA_DIR=str(directory / "data"),
     )
     worker = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "worker", "--queues", "comments"],
+        [sys.executable, "-m", "commands", "worker", "--queues", "comments"],
         env=env,
         cwd=ROOT,
         stdout=(directory / "worker.log").open("wb"),

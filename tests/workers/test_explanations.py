@@ -257,7 +257,7 @@ def test_a_worker_explains_what_it_held_and_what_the_sweep_finds_unexplained(
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker", "--concurrency", "1"],
+            [sys.executable, "-m", "commands", "worker", "--concurrency", "1"],
             env=env,
             cwd=ROOT,
             stdout=log,

@@ -70,10 +70,10 @@ def test_promote_and_rollback_move_the_active_marker(models_dir: Path, tmp_path:
 
 def test_unknown_version_and_empty_history_exit_non_zero_with_a_reason(models_dir: Path) -> None:
     unknown = _moderation(models_dir, "models", "promote", "v0-nope")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2  # refused: what was asked cannot be done
     assert f"error: unknown model version 'v0-nope' (known: {BUILTIN})" in unknown.stderr
     nothing = _moderation(models_dir, "models", "rollback")
-    assert nothing.returncode == 1
+    assert nothing.returncode == 2
     assert "error: nothing to roll back to" in nothing.stderr
     assert not (models_dir / "ACTIVE").exists()
 
@@ -170,4 +170,4 @@ def test_a_shadow_model_scores_beside_the_active_one_until_it_is_stopped(
     assert stopped.returncode == 0, stopped.stderr
     assert decided().shadow is None
     unknown = _moderation(models_dir, "models", "shadow", "v-nope")
-    assert unknown.returncode == 1 and "v-nope" in unknown.stderr
+    assert unknown.returncode == 2 and "v-nope" in unknown.stderr

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import typer
 
-from moderation.cli_support import fail as _fail
-from moderation.cli_support import migrated_database_url as _database_url
+from commands.support import fail, in_session
+from moderation.config import get_settings
+from moderation.domain import webhooks
+from moderation.storage.webhooks import DeliveryStatus
 
 webhooks_app = typer.Typer(
     help="Webhooks: URLs that receive a site's comment.status_changed events, signed with the "
     "site's secret key; the log of their deliveries; re-sending failed ones.",
     no_args_is_help=True,
 )
-
-
-def _run(work: Any) -> Any:
-    from moderation.domain.errors import ServiceError
-    from moderation.storage.db import session_scope
-
-    try:
-        with session_scope(_database_url()) as session:
-            return work(session)
-    except ServiceError as error:
-        _fail(error.message)
 
 
 def _when(moment: datetime | None) -> str:
@@ -38,9 +28,7 @@ def webhooks_add(
     url: str = typer.Argument(..., help="An http(s) URL that accepts POSTed JSON."),
 ) -> None:
     """Send the site's events to a URL (signed with the site's key: `sites show SITE`)."""
-    from moderation.domain import webhooks
-
-    endpoint = _run(lambda s: webhooks.add_endpoint(s, site, url))
+    endpoint = in_session(lambda s: webhooks.add_endpoint(s, site, url))
     typer.echo(f"added webhook {endpoint.id} for site {endpoint.site}: {endpoint.url}")
     typer.echo("events are signed with the site's secret key; see docs/webhooks.md to verify them")
 
@@ -50,9 +38,7 @@ def webhooks_list(
     site: str = typer.Argument(None, help="Only this site's endpoints."),
 ) -> None:
     """Endpoints with their state and deliveries so far."""
-    from moderation.domain import webhooks
-
-    endpoints = _run(lambda s: webhooks.list_endpoints(s, site))
+    endpoints = in_session(lambda s: webhooks.list_endpoints(s, site))
     typer.echo(
         f"{'id':>5} {'site':<20} {'state':<9} {'delivered':>9} {'pending':>7} {'failed':>6}  url"
     )
@@ -67,9 +53,7 @@ def webhooks_list(
 @webhooks_app.command("remove")
 def webhooks_remove(endpoint_id: int = typer.Argument(..., help="The id `list` shows.")) -> None:
     """Stop sending events to an endpoint; its pending deliveries end as failed."""
-    from moderation.domain import webhooks
-
-    _run(lambda s: webhooks.remove_endpoint(s, endpoint_id))
+    in_session(lambda s: webhooks.remove_endpoint(s, endpoint_id))
     typer.echo(f"removed webhook {endpoint_id}")
 
 
@@ -80,16 +64,13 @@ def webhooks_deliveries(
     limit: int = typer.Option(50, min=1, max=10_000, help="How many, newest first."),
 ) -> None:
     """The delivery log, newest first: event, endpoint, status, attempts, last answer."""
-    from moderation.domain import webhooks
-    from moderation.storage.webhooks import DeliveryStatus
-
     chosen = None
     if status is not None:
         try:
             chosen = DeliveryStatus(status)
         except ValueError:
-            _fail(f"status must be pending, delivered or failed, not {status!r}")
-    rows = _run(lambda s: webhooks.delivery_log(s, site, chosen, limit))
+            fail(f"status must be pending, delivered or failed, not {status!r}")
+    rows = in_session(lambda s: webhooks.delivery_log(s, site, chosen, limit))
     typer.echo(
         f"{'id':>6} {'event':<36} {'site':<16} {'comment':>8} {'status':<9} {'tries':>5} "
         f"{'code':>4}  {'last attempt':<25} {'next / delivered':<25} url / last error"
@@ -113,12 +94,9 @@ def webhooks_resend(
     site: str = typer.Option(None, help="Only this site's deliveries."),
 ) -> None:
     """Send deliveries again from attempt 1: named events and/or every failed one."""
-    from moderation.config import get_settings
-    from moderation.domain import webhooks
-
     if not event_ids and not failed:
-        _fail("name event ids, or pass --failed")
-    ids = _run(lambda s: webhooks.put_back(s, event_ids or [], all_failed=failed, site=site))
+        fail("name event ids, or pass --failed")
+    ids = in_session(lambda s: webhooks.put_back(s, event_ids or [], all_failed=failed, site=site))
     if not ids:
         typer.echo("nothing to resend")
         return

@@ -15,7 +15,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from moderation.config import Settings, child_environment
+import typer
+
+from commands.support import configure_logging
+from moderation.config import Settings, child_environment, get_settings
 from moderation.storage.migrate import upgrade
 
 log = logging.getLogger("moderation.up")
@@ -130,7 +133,7 @@ def _model_problem(env: dict[str, str]) -> str | None:
     """Why the worker could not load its model (one line), or None: checked in a child
     process (`moderation models check`), so this long-lived parent never holds the model."""
     checked = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "models", "check"],
+        [sys.executable, "-m", "commands", "models", "check"],
         env=env,
         capture_output=True,
         text=True,
@@ -181,7 +184,7 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
     def spawn(name: str) -> subprocess.Popen[bytes]:
         # Children get their own process group so a Ctrl-C reaches them through us, in order.
         return subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", *commands[name]],
+            [sys.executable, "-m", "commands", *commands[name]],
             env=env,
             start_new_session=True,
         )
@@ -238,4 +241,17 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
     return code
 
 
-__all__ = ["EmbeddedRedis", "run_stack"]
+def up(
+    host: str = typer.Option(None, help="Address of the API (default MODERATION_HOST)."),
+    port: int = typer.Option(None, help="Port of the API (default MODERATION_PORT)."),
+) -> None:
+    """Start everything: migrations, Redis (embedded unless set), one worker and the API."""
+    settings = get_settings()
+    configure_logging()
+    sys.exit(
+        run_stack(
+            settings,
+            host or settings.host,
+            port if port is not None else settings.port,
+        )
+    )

@@ -7,9 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import typer
+from sqlalchemy.orm import Session
 
-from moderation.cli_support import fail as _fail
-from moderation.cli_support import migrated_database_url as _database_url
+from commands.support import fail, in_session, migrated_database_url
+from moderation.domain import sites
+from moderation.domain.sites import SitePolicy, UnknownSite
+from moderation.storage import sites as store
+from moderation.storage.db import session_scope
 
 sites_app = typer.Typer(
     help="Sites: their public ids, allowed origins, secret keys and policy overrides.",
@@ -31,7 +35,7 @@ def _policy(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or not name.strip():
-            _fail(f"--policy takes NAME=VALUE, not {pair!r}")
+            fail(f"--policy takes NAME=VALUE, not {pair!r}")
         try:
             values[name.strip()] = json.loads(raw)
         except json.JSONDecodeError:
@@ -40,8 +44,6 @@ def _policy(pairs: list[str]) -> dict[str, Any]:
 
 
 def _show(site: Any, *, key: bool) -> None:
-    from moderation.domain.sites import SitePolicy
-
     typer.echo(f"site:     {site.slug}")
     typer.echo(f"name:     {site.name}")
     typer.echo(f"url:      {site.url or '-'}")
@@ -55,17 +57,15 @@ def _show(site: Any, *, key: bool) -> None:
 
 
 def _run(change: Any) -> Any:
-    from moderation.domain.errors import ServiceError
-    from moderation.storage.db import session_scope
+    """The site ``change`` returns, detached so it can be printed after the commit."""
 
-    try:
-        with session_scope(_database_url()) as session:
-            site = change(session)
-            session.flush()
-            session.expunge(site)
-            return site
-    except ServiceError as error:
-        _fail(error.message)
+    def detached(session: Session) -> Any:
+        site = change(session)
+        session.flush()
+        session.expunge(site)
+        return site
+
+    return in_session(detached)
 
 
 @sites_app.command("add")
@@ -77,8 +77,6 @@ def sites_add(
     policy: list[str] = typer.Option([], help=_POLICY_HELP),
 ) -> None:
     """Add a site and print its secret key."""
-    from moderation.domain import sites
-
     site = _run(lambda s: sites.add_site(s, site_id, name, url, origin, _policy(policy)))
     typer.echo(f"added site {site.slug}")
     _show(site, key=True)
@@ -87,11 +85,7 @@ def sites_add(
 @sites_app.command("list")
 def sites_list() -> None:
     """Every site with its origins and policy (keys shortened: `sites show` prints one)."""
-    from moderation.domain.sites import SitePolicy
-    from moderation.storage import sites as store
-    from moderation.storage.db import session_scope
-
-    with session_scope(_database_url()) as session:
+    with session_scope(migrated_database_url()) as session:
         rows = store.all_sites(session)
         typer.echo(f"{'site':<20} {'key':<14} {'origins':<40} policy")
         for site in rows:
@@ -105,8 +99,6 @@ def sites_list() -> None:
 @sites_app.command("show")
 def sites_show(site_id: str) -> None:
     """One site, with its secret key."""
-    from moderation.domain.sites import UnknownSite
-    from moderation.storage import sites as store
 
     def find(session: Any) -> Any:
         site = store.site_by_slug(session, site_id)
@@ -128,8 +120,6 @@ def sites_update(
     clear_policy: list[str] = typer.Option([], help="Drop an override: follow the deployment."),
 ) -> None:
     """Change a site's name, front page, origins or policy (workers follow within seconds)."""
-    from moderation.domain import sites
-
     site = _run(
         lambda s: sites.update_site(
             s,
@@ -154,8 +144,6 @@ def sites_rotate_key(
     ),
 ) -> None:
     """Give a site a new secret key and print it."""
-    from moderation.domain import sites
-
     site = _run(lambda s: sites.rotate_key(s, site_id, timedelta(hours=grace_hours)))
     typer.echo(f"new key for site {site.slug}: {site.secret_key}")
     if site.previous_key_expires_at is not None:

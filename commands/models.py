@@ -1,8 +1,15 @@
-"""The `moderation` command: the service's commands plus those that run workers and models."""
+"""`moderation train`, `models`, `score`, `evaluate` and `evaluate-policy`: model versions and
+what they decide.
+
+scikit-learn, the models and the workers' scoring are imported inside the commands that use
+them: every other command (the API and each worker among them) would otherwise load them for
+nothing at start.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -11,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from moderation.cli import app, configure_logging
+from commands.support import FAILED, REFUSED, fail
 from moderation.config import get_settings
 
 if TYPE_CHECKING:
@@ -21,103 +28,11 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA = Path("../shared/datasets")
 
-
-@app.command()
-def worker(
-    concurrency: int = typer.Option(1, help="Worker processes in this pool."),
-    beat: bool = typer.Option(False, help="Also run the periodic sweep scheduler here."),
-    queues: str = typer.Option(
-        "comments,explanations,webhooks",
-        help="Queues to serve: decisions (comments), the explanations of held and removed "
-        "comments, and the sites' webhooks. A busy site can give explanations and webhooks "
-        "workers of their own (a slow webhook receiver then never delays a decision).",
-    ),
-    loglevel: str = typer.Option("INFO"),
-) -> None:
-    """Run a Celery worker (scale by running more of these)."""
-    from moderation.queue import COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE
-
-    known = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE)
-    chosen = [q.strip() for q in queues.split(",") if q.strip()]
-    unknown = set(chosen) - set(known)
-    if not chosen or unknown:
-        raise typer.BadParameter(
-            f"choose among {', '.join(known[:-1])} and {known[-1]}", param_hint="--queues"
-        )
-    from workers.celery_app import app as celery
-
-    get_settings().data_dir.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
-    # Workers share nothing but the queue, so the start-up chatter between them is skipped.
-    argv = [
-        "worker",
-        f"--concurrency={concurrency}",
-        f"--loglevel={loglevel}",
-        "-Q",
-        ",".join(chosen),
-        "--without-mingle",
-        "--without-gossip",
-    ]
-    if beat:
-        argv.append("--beat")
-    celery.worker_main(argv)
+models_app = typer.Typer(
+    help="Model versions: list them, promote one, roll back.", no_args_is_help=True
+)
 
 
-@app.command()
-def trainer(loglevel: str = typer.Option("INFO")) -> None:
-    """Run the worker that retrains models from the moderators' decisions (one is enough).
-
-    It only takes retraining tasks, one at a time, in a fresh process each time, so the
-    memory a training run needs is given back when it ends.
-    """
-    from moderation.queue import TRAINING_QUEUE
-    from workers.celery_app import app as celery
-
-    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
-    celery.worker_main(
-        [
-            "worker",
-            "--concurrency=1",
-            "--max-tasks-per-child=1",
-            f"--loglevel={loglevel}",
-            "-Q",
-            TRAINING_QUEUE,
-            "-n",
-            "trainer@%h",
-            "--without-mingle",
-            "--without-gossip",
-        ]
-    )
-
-
-@app.command("beat")
-def beat_command(loglevel: str = typer.Option("INFO")) -> None:
-    """Run only the scheduler of periodic tasks (one per deployment)."""
-    from workers.celery_app import app as celery
-
-    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
-    celery.start(["beat", f"--loglevel={loglevel}"])
-
-
-@app.command()
-def up(
-    host: str = typer.Option(None, help="Address of the API (default MODERATION_HOST)."),
-    port: int = typer.Option(None, help="Port of the API (default MODERATION_PORT)."),
-) -> None:
-    """Start everything: migrations, Redis (embedded unless set), one worker and the API."""
-    from workers.stack import run_stack
-
-    settings = get_settings()
-    configure_logging()
-    sys.exit(
-        run_stack(
-            settings,
-            host or settings.host,
-            port if port is not None else settings.port,
-        )
-    )
-
-
-@app.command()
 def train(
     data: Path = typer.Option(DEFAULT_DATA, help="Folder of the labelled datasets."),
     out: Path = typer.Option(
@@ -180,12 +95,6 @@ def train(
     typer.echo(f"promote it with: moderation models promote {info.version}")
 
 
-models_app = typer.Typer(
-    help="Model versions: list them, promote one, roll back.", no_args_is_help=True
-)
-app.add_typer(models_app, name="models")
-
-
 def _registry() -> ModelRegistry:
     from classifiers.registry import ModelRegistry
 
@@ -200,11 +109,6 @@ def _registry() -> ModelRegistry:
     return ModelRegistry(settings.models_root)
 
 
-def _fail(error: Exception) -> NoReturn:
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(1)
-
-
 @models_app.command("list")
 def models_list() -> None:
     """The versions, oldest first, with the active one marked and their out-of-fold metrics."""
@@ -216,7 +120,7 @@ def models_list() -> None:
         active = registry.active_version()
         shadow = registry.shadow_version()
     except (RegistryError, OSError, ValueError) as error:
-        _fail(error)
+        fail(str(error), FAILED)
     rows = [("", "VERSION", "CREATED", "SPAM AUC", "TOXICITY AUC", "WHERE")]
     for info in versions:
         rows.append(
@@ -240,12 +144,16 @@ def models_list() -> None:
         if verdict is not None:
             typer.echo(f"{info.version}: {verdict}")
     if not any(info.active for info in versions):
-        _fail(RuntimeError(f"ACTIVE names {active!r}, which is not in {registry.root}"))
+        fail(f"ACTIVE names {active!r}, which is not in {registry.root}", FAILED)
+
+
+def _refused_or_failed(error: Exception) -> NoReturn:
+    """A version that is unknown or does not load is refused (2); a registry that cannot be
+    read or written is a failure of the installation (1)."""
+    fail(str(error), FAILED if isinstance(error, OSError) else REFUSED)
 
 
 def _promotion_verdict(path: Path) -> str | None:
-    import json
-
     from workers.feedback import PROMOTION_FILE
 
     try:
@@ -273,7 +181,7 @@ def models_shadow(
     try:
         registry.set_shadow(None if off else version)
     except (RegistryError, ModelLoadError, OSError) as error:
-        _fail(error)
+        _refused_or_failed(error)
     typer.echo("shadow model: none" if off else f"shadow model: {version}")
 
 
@@ -290,7 +198,7 @@ def models_promote(
         previous = registry.active_version()
         info = registry.promote(version)
     except (RegistryError, ModelLoadError, OSError) as error:
-        _fail(error)
+        _refused_or_failed(error)
     seconds = get_settings().model_check_seconds
     typer.echo(f"active model: {info.version} (was {previous})")
     typer.echo(f"workers switch within {seconds:g} s; undo with: moderation models rollback")
@@ -306,11 +214,10 @@ def models_rollback() -> None:
         previous = registry.active_version()
         info = registry.rollback()
     except (RegistryError, OSError) as error:
-        _fail(error)
+        _refused_or_failed(error)
     typer.echo(f"active model: {info.version} (was {previous})")
 
 
-@app.command()
 def score(
     jsonl: Path = typer.Option(
         ..., "--jsonl", help="JSON lines: body, optional author, email, url."
@@ -332,7 +239,7 @@ def score(
                 with out.open("w", encoding="utf-8") as sink:
                     score_jsonl(settings, source, sink, batch)
     except ScoringFailed as failure:
-        _fail(RuntimeError(failure.reason))
+        fail(failure.reason, FAILED)
 
 
 def _served_model(settings: Settings) -> Scorer:
@@ -344,7 +251,7 @@ def _served_model(settings: Settings) -> Scorer:
     try:
         return get_scorer(settings)
     except ModelLoadError as error:
-        _fail(RuntimeError(f"model unavailable: {error}"))
+        fail(f"model unavailable: {error}", FAILED)
 
 
 @models_app.command("check")
@@ -357,7 +264,6 @@ def models_check() -> None:
     typer.echo(f"model {scorer.version} loads (from {where})")
 
 
-@app.command()
 def evaluate(
     data: Path = typer.Option(DEFAULT_DATA, help="Folder of the labelled datasets."),
     out: Path = typer.Option(Path("evaluation"), help="Folder for report.md and its plots."),
@@ -385,8 +291,7 @@ def evaluate(
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
     _served_model(get_settings())  # its sections come last: fail before minutes of training
     if importlib.util.find_spec("matplotlib") is None:  # checked before minutes of training
-        typer.echo("error: the report needs matplotlib: pip install 'comment-moderation[eval]'")
-        raise typer.Exit(1)
+        fail("the report needs matplotlib: pip install 'comment-moderation[eval]'", FAILED)
     chosen = None if sources is None else [s.strip() for s in sources.split(",") if s.strip()]
     unknown = sorted(set(chosen or ()) - set(HELD_OUT_SOURCES))
     if unknown:
@@ -437,7 +342,6 @@ def evaluate(
     typer.echo(f"report written to {path} ({evaluation.seconds:.0f} s)")
 
 
-@app.command("evaluate-policy")
 def evaluate_policy_command(
     sets: list[Path] = typer.Option(
         [],
@@ -456,14 +360,14 @@ def evaluate_policy_command(
     try:
         typer.echo(policy_sections(get_settings(), sets), nl=False)
     except EvaluationSetError as error:
-        _fail(error)
+        fail(str(error))
 
 
 def _add_served_model_sections(report: Any, data: Path, progress: Callable[[str], None]) -> None:
     """The figures of the model a worker would serve now: explanation spans against TOXICSPANS,
     identity-term bias, and the full policy on both labelled sets of news comments."""
     from classifiers.bias import bias_report
-    from classifiers.explain import span_f1
+    from classifiers.evaluation import span_f1
     from workers.policy_evaluation import DECISION_SETS, evaluate_policy
     from workers.scoring import get_scorer
 
@@ -485,13 +389,3 @@ def _add_served_model_sections(report: Any, data: Path, progress: Callable[[str]
     add(bias_report(scorer).markdown())
     for decision_set in DECISION_SETS:
         add(evaluate_policy(settings, decision_set.path).markdown())
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
-
-__all__ = ["app", "main"]

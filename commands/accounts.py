@@ -1,87 +1,24 @@
-"""The service's own commands (`migrate`, `api`); workers/cli.py adds the ones that need models.
-
-`moderation` may not import `workers` or `classifiers`, so the full `moderation` command is
-assembled in workers/cli.py, which extends this Typer app.
-"""
+"""`moderation users` and `moderation tokens`: the workspace's accounts and the moderation API's
+tokens."""
 
 from __future__ import annotations
 
-import logging
+import sys
 
 import typer
 
-from moderation.cli_support import fail as _fail
-from moderation.cli_support import migrated_database_url as _database_url
-from moderation.config import get_settings
-from moderation.sites_cli import sites_app
-from moderation.webhooks_cli import webhooks_app
-
-app = typer.Typer(
-    name="moderation",
-    help="Self-hosted comment moderation for news sites.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-
-
-def configure_logging(level: str | None = None) -> None:
-    logging.basicConfig(
-        level=(level or get_settings().log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
-@app.command()
-def migrate() -> None:
-    """Apply the database migrations (MODERATION_DATABASE_URL)."""
-    from moderation.storage.migrate import upgrade
-
-    settings = get_settings()
-    upgrade(settings.database_url)
-    typer.echo(f"database at head: {settings.database_url}")
-
-
-@app.command()
-def api(
-    host: str = typer.Option(None, help="Address to bind (default MODERATION_HOST)."),
-    port: int = typer.Option(None, help="Port to bind (default MODERATION_PORT)."),
-    migrate_first: bool = typer.Option(False, "--migrate", help="Apply migrations first."),
-) -> None:
-    """Run only the HTTP server."""
-    import uvicorn
-
-    from moderation.app import create_app
-
-    settings = get_settings()
-    configure_logging()
-    if migrate_first:
-        from moderation.storage.migrate import upgrade
-
-        upgrade(settings.database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port if port is not None else settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        # create_app believes X-Forwarded-For from MODERATION_TRUSTED_PROXIES only; uvicorn's
-        # own would believe any local address.
-        proxy_headers=False,
-    )
-
+from commands.support import fail, migrated_database_url
+from moderation.domain import accounts
+from moderation.domain.errors import ServiceError
+from moderation.storage import staff
+from moderation.storage.db import session_scope
 
 users_app = typer.Typer(help="Moderator and admin accounts of the workspace.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for the moderation API.", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(sites_app, name="sites")
-app.add_typer(webhooks_app, name="webhooks")
 
 
 def _read_password() -> str:
     """From a terminal, prompted twice; otherwise the first line of standard input."""
-    import sys
-
     if sys.stdin.isatty():
         password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         return password
@@ -94,30 +31,23 @@ def users_add(
     role: str = typer.Option("moderator", help="moderator or admin"),
 ) -> None:
     """Add an account; the password is prompted for, or read from standard input."""
-    from moderation.domain import accounts
-    from moderation.domain.errors import ServiceError
-    from moderation.storage.db import session_scope
-
     try:
         chosen = accounts.Role(role)
     except ValueError:
-        _fail(f"role must be moderator or admin, not {role!r}")
+        fail(f"role must be moderator or admin, not {role!r}")
     password = _read_password()
     try:
-        with session_scope(_database_url()) as session:
+        with session_scope(migrated_database_url()) as session:
             added = accounts.add_user(session, name, chosen, password)
     except ServiceError as error:
-        _fail(error.message)
+        fail(error.message)
     typer.echo(f"added {added.role} {added.name}")
 
 
 @users_app.command("list")
 def users_list() -> None:
     """Every account: name, role, whether it is disabled, its last sign-in."""
-    from moderation.storage import staff
-    from moderation.storage.db import session_scope
-
-    with session_scope(_database_url()) as session:
+    with session_scope(migrated_database_url()) as session:
         users = staff.all_users(session)
         tokens = {u.id: staff.tokens_of(session, u.id) for u in users}
     typer.echo(f"{'name':<24} {'role':<10} {'state':<9} {'tokens':>6}  last sign-in")
@@ -128,14 +58,11 @@ def users_list() -> None:
 
 
 def _switch_user(name: str, enable: bool) -> None:
-    from moderation.domain import accounts
-    from moderation.storage.db import session_scope
-
     switch = accounts.enable_user if enable else accounts.disable_user
-    with session_scope(_database_url()) as session:
+    with session_scope(migrated_database_url()) as session:
         found = switch(session, name)
     if not found:
-        _fail(f"no user named {name!r}")
+        fail(f"no user named {name!r}")
     typer.echo(f"{'enabled' if enable else 'disabled'} {name}")
 
 
@@ -155,16 +82,12 @@ def users_enable(name: str) -> None:
 def users_set_password(name: str) -> None:
     """Set an account's password (prompted for, or read from standard input); its browser
     sessions end. Its API tokens keep working: revoke a leaked one with `tokens revoke`."""
-    from moderation.domain import accounts
-    from moderation.domain.errors import ServiceError
-    from moderation.storage.db import session_scope
-
     password = _read_password()
     try:
-        with session_scope(_database_url()) as session:
+        with session_scope(migrated_database_url()) as session:
             accounts.set_password(session, name, password)
     except ServiceError as error:
-        _fail(error.message)
+        fail(error.message)
     typer.echo(f"password of {name} set; their browser sessions ended")
 
 
@@ -174,10 +97,7 @@ def tokens_list(
 ) -> None:
     """Every API token: its id, owner, label, when it was made and last used, whether it is
     revoked. The tokens themselves are not kept (only their digest), so they are not shown."""
-    from moderation.storage import staff
-    from moderation.storage.db import session_scope
-
-    with session_scope(_database_url()) as session:
+    with session_scope(migrated_database_url()) as session:
         rows = staff.tokens(session, name)
     typer.echo(f"{'id':>5} {'user':<24} {'state':<8} {'created':<20} {'last used':<20} label")
     for row in rows:
@@ -192,13 +112,10 @@ def tokens_list(
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: int = typer.Argument(..., help="The id `tokens list` shows.")) -> None:
     """Revoke one API token at once; its owner's account and other tokens keep working."""
-    from moderation.storage import staff
-    from moderation.storage.db import session_scope
-
-    with session_scope(_database_url()) as session:
+    with session_scope(migrated_database_url()) as session:
         revoked = staff.revoke_token(session, token_id)
     if not revoked:
-        _fail(f"no active token {token_id}")
+        fail(f"no active token {token_id}")
     typer.echo(f"revoked token {token_id}")
 
 
@@ -207,13 +124,9 @@ def tokens_create(
     name: str, label: str = typer.Option("", help="What the token is for (shown in lists).")
 ) -> None:
     """Create an API token for a user and print it once: it is stored hashed."""
-    from moderation.domain import accounts
-    from moderation.domain.errors import ServiceError
-    from moderation.storage.db import session_scope
-
     try:
-        with session_scope(_database_url()) as session:
+        with session_scope(migrated_database_url()) as session:
             token = accounts.create_token(session, name, label)
     except ServiceError as error:
-        _fail(error.message)
+        fail(error.message)
     typer.echo(token)

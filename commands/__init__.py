@@ -1,0 +1,46 @@
+"""The `moderation` console script: one module per group of commands, assembled here.
+
+    service   migrate, api                 accounts  users ..., tokens ...
+    sites     sites ...                    webhooks  webhooks ...
+    workers   worker, trainer, beat        models    train, models ..., score, evaluate ...
+    stack     up (everything on one machine)
+
+Exit codes follow one convention for every command (commands/support.py): 1 when the
+installation could not do it, 2 when what was asked cannot be done as given.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from commands import accounts, models, service, sites, stack, webhooks, workers
+
+app = typer.Typer(
+    name="moderation",
+    help="Self-hosted comment moderation for news sites.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+app.command()(service.migrate)
+app.command()(service.api)
+app.add_typer(accounts.users_app, name="users")
+app.add_typer(accounts.tokens_app, name="tokens")
+app.add_typer(sites.sites_app, name="sites")
+app.add_typer(webhooks.webhooks_app, name="webhooks")
+app.command()(workers.worker)
+app.command()(workers.trainer)
+app.command("beat")(workers.beat_command)
+app.command()(stack.up)
+app.command()(models.train)
+app.add_typer(models.models_app, name="models")
+app.command()(models.score)
+app.command()(models.evaluate)
+app.command("evaluate-policy")(models.evaluate_policy_command)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,60 @@
+"""What every `moderation` command shares: one way to fail, the database it works on, logging.
+
+One exit-code convention for every command, so a script or cron job can tell the two kinds
+of failure apart:
+
+- 0: done.
+- 1 (``FAILED``): the installation could not do it: the model does not load, scoring failed,
+  a process of the stack died, an optional extra is missing.
+- 2 (``REFUSED``): what was asked cannot be done as given: an unknown name, id or version, a
+  value the service refuses. Click exits 2 for a bad option or argument too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from sqlalchemy.orm import Session
+
+from moderation.config import get_settings
+from moderation.domain.errors import ServiceError
+from moderation.storage.db import session_scope
+from moderation.storage.migrate import upgrade
+
+FAILED = 1
+REFUSED = 2
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = REFUSED) -> NoReturn:
+    """Print the error as an operator reads it, one line, and exit with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def migrated_database_url() -> str:
+    """The database, migrated to head first: these commands are often the first ever run."""
+    url = get_settings().database_url
+    upgrade(url)
+    return url
+
+
+def in_session(work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one transaction on the migrated database; a change the service refuses
+    ends the command with its reason (exit 2) and leaves nothing half-done."""
+    try:
+        with session_scope(migrated_database_url()) as session:
+            return work(session)
+    except ServiceError as error:
+        fail(error.message)
+
+
+def configure_logging(level: str | None = None) -> None:
+    logging.basicConfig(
+        level=(level or get_settings().log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,89 @@
+"""`moderation worker`, `trainer` and `beat`: the Celery processes, each run in the foreground
+(scale by running more workers)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from moderation.config import get_settings
+from moderation.queue import COMMENTS_QUEUE, EXPLANATIONS_QUEUE, TRAINING_QUEUE, WEBHOOKS_QUEUE
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+
+def _celery() -> Celery:
+    """The Celery app, imported only by the commands that run it: building it needs a Redis
+    to be configured, which `migrate` or `users add` must not."""
+    from workers.celery_app import app
+
+    return app
+
+
+def worker(
+    concurrency: int = typer.Option(1, help="Worker processes in this pool."),
+    beat: bool = typer.Option(False, help="Also run the periodic sweep scheduler here."),
+    queues: str = typer.Option(
+        "comments,explanations,webhooks",
+        help="Queues to serve: decisions (comments), the explanations of held and removed "
+        "comments, and the sites' webhooks. A busy site can give explanations and webhooks "
+        "workers of their own (a slow webhook receiver then never delays a decision).",
+    ),
+    loglevel: str = typer.Option("INFO"),
+) -> None:
+    """Run a Celery worker (scale by running more of these)."""
+    known = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE)
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = set(chosen) - set(known)
+    if not chosen or unknown:
+        raise typer.BadParameter(
+            f"choose among {', '.join(known[:-1])} and {known[-1]}", param_hint="--queues"
+        )
+    celery = _celery()
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
+    # Workers share nothing but the queue, so the start-up chatter between them is skipped.
+    argv = [
+        "worker",
+        f"--concurrency={concurrency}",
+        f"--loglevel={loglevel}",
+        "-Q",
+        ",".join(chosen),
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    if beat:
+        argv.append("--beat")
+    celery.worker_main(argv)
+
+
+def trainer(loglevel: str = typer.Option("INFO")) -> None:
+    """Run the worker that retrains models from the moderators' decisions (one is enough).
+
+    It only takes retraining tasks, one at a time, in a fresh process each time, so the
+    memory a training run needs is given back when it ends.
+    """
+    celery = _celery()
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
+    celery.worker_main(
+        [
+            "worker",
+            "--concurrency=1",
+            "--max-tasks-per-child=1",
+            f"--loglevel={loglevel}",
+            "-Q",
+            TRAINING_QUEUE,
+            "-n",
+            "trainer@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+    )
+
+
+def beat_command(loglevel: str = typer.Option("INFO")) -> None:
+    """Run only the scheduler of periodic tasks (one per deployment)."""
+    celery = _celery()
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
+    celery.start(["beat", f"--loglevel={loglevel}"])
