@@ -3,7 +3,7 @@ stack (API served by uvicorn, a Celery worker, Redis): a reader posts with JavaS
 the error by the field, then their comment in place awaiting moderation and published live; a
 news site's own page (another origin, served by a little http.server) embeds the widget, which
 shows the approved comments and posts one; a page on an origin the site did not register gets
-nothing.
+nothing; and both forms, posting with the one submit.js, show the API's error by the field alike.
 
 Screenshots are kept under build/screenshots/ (CI keeps build/ as artifacts).
 """
@@ -58,6 +58,28 @@ def readme_widget_policy(service: str) -> str:
     )
     policy = line.removeprefix("Content-Security-Policy:").strip()
     return policy.replace("https://moderation.example", service)
+
+
+def widget_page(service: str) -> str:
+    """A news site's article page with the widget's tag, as docs/embedding.md gives it."""
+    return (
+        "<!doctype html><html lang='en'><head><title>Rail yard park: readers react</title>"
+        "<link rel='stylesheet' href='site.css'>"
+        "</head><body><h1>Rail yard park: readers react</h1><p>The news site's article.</p>"
+        "<div id='comments'></div>"
+        f"<script src='{service}/widget.js' data-site='example-news' data-article='42' "
+        "data-target='#comments' async></script></body></html>"
+    )
+
+
+def registered_news_site(stack: Stack, news_site: Any, files: dict[str, str] | None = None) -> str:
+    """The widget's page on an origin registered for site example-news, under the strict
+    policy docs/embedding.md gives for the widget; its base URL."""
+    strict = {"Content-Security-Policy": readme_widget_policy(stack.base)}
+    registered: str = news_site(widget_page(stack.base), headers=strict, files=files)
+    with session_scope(stack.database_url) as session:
+        sites.add_site(session, "example-news", "Example News", registered, [registered], {})
+    return registered
 
 
 def expect() -> Any:
@@ -179,22 +201,11 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     news_site: Any,
 ) -> None:
     stack: Stack = stack_factory(sqlite_url, redis_server)
-    page_html = (
-        "<!doctype html><html lang='en'><head><title>Rail yard park: readers react</title>"
-        "<link rel='stylesheet' href='site.css'>"
-        "</head><body><h1>Rail yard park: readers react</h1><p>The news site's article.</p>"
-        "<div id='comments'></div>"
-        f"<script src='{stack.base}/widget.js' data-site='example-news' data-article='42' "
-        "data-target='#comments' async></script></body></html>"
-    )
+    page_html = widget_page(stack.base)
     # The site's own rule, as plain as rules get: it wins over the widget's.
     site_css = {"site.css": "label { font-weight: 300 }"}
-    # The registered site's page has the strict policy docs/embedding.md gives for the widget.
-    strict = {"Content-Security-Policy": readme_widget_policy(stack.base)}
-    registered = news_site(page_html, headers=strict, files=site_css)
+    registered = registered_news_site(stack, news_site, files=site_css)
     elsewhere = news_site(page_html, files=site_css)
-    with session_scope(sqlite_url) as session:
-        sites.add_site(session, "example-news", "Example News", registered, [registered], {})
     stack.start_worker()
     stack.start_api()
     seeded = [
@@ -250,4 +261,91 @@ def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_
     assert other.locator(".mcw-form").is_hidden()
     assert any("registered for site" in text for text in refused), refused
     shot(other, "widget-02-unregistered-origin")
+    context.close()
+
+
+# Tells the API's error for the email apart from the browser's own checks: both forms are
+# novalidate, so the words can only be the server's, put by the field by submit.js.
+NOT_AN_EMAIL = "rosa.park.example.org"
+# The error by the Email field, as a reader meets it: its words, whether it stands in the
+# field's own wrapper, whether the field names it first for screen readers (keeping its note),
+# whether the focus went to the field, and what the alert says.
+EMAIL_ERROR = """(input) => {
+  const ids = (input.getAttribute("aria-describedby") || "").split(" ");
+  const error = document.getElementById(ids[0]);
+  const alert = input.closest("form").parentNode.querySelector("[role=alert]");
+  return {
+    text: error ? error.textContent : null,
+    beside: Boolean(error) && error.parentNode === input.parentNode,
+    note: ids.slice(1).map((id) => (document.getElementById(id) || {}).textContent),
+    focused: document.activeElement === input,
+    alert: alert.innerText.split("\\n").filter(Boolean),
+  };
+}"""
+
+
+def test_the_article_page_and_the_widget_show_the_same_field_error_from_submit_js(
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, chromium: Any, news_site: Any
+) -> None:
+    stack: Stack = stack_factory(sqlite_url, redis_server)
+    registered = registered_news_site(stack, news_site)
+    stack.start_api()  # no worker: the API refuses the email before anything is queued
+    context = chromium.new_context(base_url=stack.base, viewport={"width": 1000, "height": 900})
+    violations = csp_violations(context)
+    errors: list[str] = []
+    scripts: dict[str, Any] = {}
+
+    def open_page(url: str) -> Any:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "response",
+            lambda answer: (
+                scripts.setdefault(answer.url.split("?")[0], answer)
+                if answer.request.resource_type == "script"
+                else None
+            ),
+        )
+        page.goto(url)
+        return page
+
+    def post_with_a_bad_email(form: Any) -> dict[str, Any]:
+        form.get_by_role("textbox", name="Comment", exact=True).fill(CLEAN[1])
+        form.get_by_role("textbox", name="Name", exact=True).fill("Rosa Park")
+        email = form.get_by_role("textbox", name="Email", exact=True)
+        email.fill(NOT_AN_EMAIL)
+        form.get_by_role("button", name="Post Comment").click()
+        expect()(email).to_have_attribute("aria-invalid", "true")
+        shown: dict[str, Any] = email.evaluate(EMAIL_ERROR)
+        return shown
+
+    article = open_page("/articles/42?site=example-news")
+    article.evaluate("window.__notReloaded = true")
+    on_the_page = post_with_a_bad_email(article.locator("#reply"))
+    # Shown in place by the script, not by the page posted and rendered again.
+    assert article.evaluate("window.__notReloaded") is True
+    shot(article, "shared-01-article-page-error")
+
+    widget = open_page(f"{registered}/index.html")
+    in_the_widget = post_with_a_bad_email(widget.locator("#comments .mcw"))
+    shot(widget, "shared-02-widget-error")
+
+    assert on_the_page["text"].startswith("Email must be an email address (")
+    assert on_the_page == {
+        "text": on_the_page["text"],
+        "beside": True,
+        "note": ["Never published."],
+        "focused": True,
+        "alert": ["Your comment was not sent. Please correct:", on_the_page["text"]],
+    }
+    assert in_the_widget == on_the_page
+    # The code that did it on both is submit.js: the page loaded it, the widget's one script
+    # carries it whole, and on the news site's page it left no global behind.
+    shared = scripts[f"{stack.base}/static/submit.js"]
+    assert shared.ok
+    assert shared.text() in scripts[f"{stack.base}/widget.js"].text()
+    assert article.evaluate("typeof window.moderationSubmit") == "object"
+    assert widget.evaluate("typeof window.moderationSubmit") == "undefined"
+    assert errors == []
+    assert violations == []
     context.close()

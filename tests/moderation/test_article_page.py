@@ -316,6 +316,22 @@ def test_the_widget_script_is_served_cacheable_and_revalidates(service: Service)
     assert again.status_code == 304
 
 
+def test_the_widget_script_carries_the_posting_code_of_the_article_page(service: Service) -> None:
+    """The one tag sites embed loads the same submit.js the article page loads, not a copy,
+    and inside a function of its own, so the site's page gets no global from it."""
+    client = service.browser()
+    script = client.get("/widget.js").text
+    shared = client.get("/static/submit.js").text
+    widget = client.get("/static/widget.js").text
+
+    assert "async function post(" in shared
+    assert shared in script
+    assert widget in script
+    assert script.index(shared) < script.index(widget)
+    assert script.startswith("(function () {")
+    assert script.rstrip().endswith("})();")
+
+
 def test_the_article_page_loads_its_script_and_keeps_its_site_in_links(service: Service) -> None:
     client = service.browser()
     posted = client.post(
@@ -326,7 +342,13 @@ def test_the_article_page_loads_its_script_and_keeps_its_site_in_links(service: 
 
     page = client.get("/articles/7?site=example-news").text
 
-    assert re.search(r'<script src="[^"]*/static/article\.js" defer>', page)
+    # submit.js, the posting code article.js uses, first: deferred scripts run in order.
+    assert re.search(
+        r'<script src="[^"]*/static/submit\.js" defer></script>\s*'
+        r'<script src="[^"]*/static/article\.js" defer>',
+        page,
+    )
+    assert client.get("/static/submit.js").status_code == 200
     assert client.get("/static/article.js").status_code == 200
     assert '<input type="hidden" name="site_id" value="example-news">' in page
     reply = re.search(r'<a class="reply" href="([^"]*)"', page)

@@ -1,7 +1,9 @@
 // The article page with JavaScript on: the "Leave a Reply" form posts in place (JSON), shows
 // the API's errors next to their fields, inserts the new comment marked "awaiting moderation"
 // and follows its status until it is published or not. "Reply" moves the form under a comment.
-// Without JavaScript the same form is a plain post and every link a plain link.
+// Without JavaScript the same form is a plain post and every link a plain link. Posting and the
+// errors by the fields are submit.js's, shared with the widget; without it (not loaded) the
+// form stays a plain post too.
 //
 // Following the status polls the comment's status URL with a growing delay (0.5 s, then x1.6
 // up to 30 s, for up to 30 minutes) rather than holding a server-sent-event stream: a worker
@@ -12,17 +14,18 @@
   "use strict";
 
   var form = document.querySelector("form.comment-form");
-  if (!form || !window.fetch || !window.FormData) return;
+  if (!form || !window.fetch || !window.FormData || !window.moderationSubmit) return;
 
-  var LABELS = { body: "Comment", author_name: "Name", author_email: "Email", author_url: "Website" };
-  var ORDER = ["body", "author_name", "author_email", "author_url"];
   var FIRST_DELAY = 500;
   var MAX_DELAY = 30000;
   var FOLLOW_FOR = 30 * 60 * 1000;
 
   var section = document.getElementById("reply");
   var heading = document.getElementById("reply-title");
-  var summary = document.getElementById("form-errors");
+  var errors = moderationSubmit.fieldErrors({
+    form: form,
+    summary: document.getElementById("form-errors"),
+  });
   var live = document.getElementById("comment-live");
   var button = form.querySelector("button[type=submit]");
   var submitPath = new URL(form.getAttribute("action"), location.href).pathname;
@@ -46,81 +49,6 @@
 
   function sleep(ms) {
     return new Promise(function (resolve) { window.setTimeout(resolve, ms); });
-  }
-
-  function readerWords(problem) {
-    var label = LABELS[problem.field];
-    var message = problem.message || "";
-    if (label && message.indexOf(problem.field + " ") === 0) {
-      return label + message.slice(problem.field.length);
-    }
-    return message;
-  }
-
-  // ---- errors next to their fields -------------------------------------------------------
-
-  function clearErrors() {
-    ORDER.forEach(function (name) {
-      var input = form.elements[name];
-      if (!input) return;
-      var wrapper = input.closest(".field");
-      if (wrapper) wrapper.classList.remove("invalid");
-      input.removeAttribute("aria-invalid");
-      var described = (input.getAttribute("aria-describedby") || "")
-        .split(/\s+/).filter(function (id) { return id && id !== "error-" + name; });
-      if (described.length) input.setAttribute("aria-describedby", described.join(" "));
-      else input.removeAttribute("aria-describedby");
-      var old = document.getElementById("error-" + name);
-      if (old) old.remove();
-    });
-    summary.replaceChildren();
-    summary.hidden = true;
-  }
-
-  function showErrors(problems) {
-    clearErrors();
-    var byField = {};
-    var others = [];
-    problems.forEach(function (problem) {
-      if (LABELS[problem.field] && form.elements[problem.field]) {
-        if (!byField[problem.field]) byField[problem.field] = readerWords(problem);
-      } else {
-        others.push(readerWords(problem));
-      }
-    });
-    var intro = document.createElement("p");
-    intro.textContent = "Your comment was not sent. Please correct:";
-    var list = document.createElement("ul");
-    var first = null;
-    ORDER.forEach(function (name) {
-      if (!byField[name]) return;
-      var input = form.elements[name];
-      var error = document.createElement("span");
-      error.className = "error";
-      error.id = "error-" + name;
-      error.textContent = byField[name];
-      var wrapper = input.closest(".field");
-      wrapper.classList.add("invalid");
-      wrapper.appendChild(error);
-      input.setAttribute("aria-invalid", "true");
-      var described = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
-      input.setAttribute("aria-describedby", [error.id].concat(described).join(" "));
-      var item = document.createElement("li");
-      var link = document.createElement("a");
-      link.href = "#" + input.id;
-      link.textContent = byField[name];
-      item.appendChild(link);
-      list.appendChild(item);
-      if (!first) first = input;
-    });
-    others.forEach(function (text) {
-      var item = document.createElement("li");
-      item.textContent = text;
-      list.appendChild(item);
-    });
-    summary.append(intro, list);
-    summary.hidden = false;
-    (first || summary).focus();
   }
 
   // ---- a comment in the thread ----------------------------------------------------------
@@ -292,42 +220,16 @@
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
-    if (button.disabled) return;
     var data = {};
     new FormData(form).forEach(function (value, key) {
       if (typeof value === "string") data[key] = value;
     });
-    button.disabled = true;
-    var label = button.textContent;
-    button.textContent = "Posting…";
-    var answer = null;
-    var payload = null;
-    try {
-      answer = await fetch(submitPath, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(data),
-        credentials: "same-origin",
-      });
-      payload = await answer.json().catch(function () { return null; });
-    } catch (error) {
-      answer = null;
-    } finally {
-      button.disabled = false;
-      button.textContent = label;
-    }
-    if (answer === null) {
-      showErrors([{ field: "request", message: "Your comment could not be sent: no connection. Please try again." }]);
-      return;
-    }
-    if (answer.status !== 202 || !payload) {
-      var problems = payload && payload.fields && payload.fields.length
-        ? payload.fields
-        : [{ field: "request", message: (payload && payload.message) || "Your comment could not be sent (error " + answer.status + "). Please try again." }];
-      showErrors(problems);
-      return;
-    }
-    clearErrors();
+    var payload = await moderationSubmit.post(submitPath, data, {
+      button: button,
+      errors: errors,
+      credentials: "same-origin",
+    });
+    if (!payload) return;
     var li = ownComment(payload.id, data);
     listFor(data.parent_id).appendChild(li);
     if (form.elements.parent_id.value) cancelReply(false);

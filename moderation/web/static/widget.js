@@ -15,6 +15,10 @@
  * carry no specificity (:where), so a site's own rules win. The reader token the API gives with
  * the first comment is kept in localStorage and sent back as X-Reader-Token, so the author sees
  * their comment while it waits.
+ *
+ * Posting and the errors by the fields come from submit.js, which the article page loads too:
+ * /widget.js is that file and this one in one script, not a second <script> this one adds, as
+ * a page requiring Trusted Types refuses a script URL set from a string.
  */
 (function () {
   "use strict";
@@ -27,6 +31,13 @@
   if (!script || script.dataset.mcw) return;
   script.dataset.mcw = "started";
   if (!window.fetch || !window.URL || !window.Promise) return;
+  // Posting and the errors by the fields are submit.js's, shared with the article page: the
+  // service serves /widget.js as submit.js and this file in one script (moderation/web/views.py),
+  // so it is only ever missing when this file is loaded alone.
+  if (typeof moderationSubmit === "undefined") {
+    console.error("moderation widget: load /widget.js, not the bare static file");
+    return;
+  }
 
   var site = script.dataset.site;
   var articleId = script.dataset.article;
@@ -41,8 +52,6 @@
   // Replies nest at most this deep (moderation/domain/schemas.py MAX_REPLY_DEPTH): the
   // deepest comments take no replies, and the API refuses one with a 422.
   var MAX_REPLY_DEPTH = 8;
-  var LABELS = { body: "Comment", author_name: "Name", author_email: "Email", author_url: "Website" };
-  var ORDER = ["body", "author_name", "author_email", "author_url"];
   var PAGE_SIZE = 50;
   var FIRST_DELAY = 500;
   var MAX_DELAY = 30000;
@@ -179,6 +188,7 @@
   form.appendChild(actions);
   formBox.append(replyTitle, cancel, note, summary, form);
   root.appendChild(formBox);
+  var errors = moderationSubmit.fieldErrors({ form: form, summary: summary, prefix: "mcw-", idPrefix: uid });
   var formHome = document.createComment("mcw reply form");
   root.insertBefore(formHome, formBox);
 
@@ -354,67 +364,6 @@
     if (nextCursor) load(nextCursor);
   });
 
-  // ---- errors next to their fields ------------------------------------------------------
-
-  function readerWords(problem) {
-    var label = LABELS[problem.field];
-    var message = problem.message || "";
-    if (label && message.indexOf(problem.field + " ") === 0) return label + message.slice(problem.field.length);
-    return message;
-  }
-
-  function clearErrors() {
-    ORDER.forEach(function (name) {
-      var input = inputs[name];
-      input.parentNode.classList.remove("mcw-invalid");
-      input.removeAttribute("aria-invalid");
-      var error = document.getElementById(uid + "error-" + name);
-      if (error) error.remove();
-      var described = (input.getAttribute("aria-describedby") || "")
-        .split(/\s+/).filter(function (id) { return id && id !== uid + "error-" + name; });
-      if (described.length) input.setAttribute("aria-describedby", described.join(" "));
-      else input.removeAttribute("aria-describedby");
-    });
-    summary.replaceChildren();
-    summary.hidden = true;
-  }
-
-  function showErrors(problems) {
-    clearErrors();
-    var byField = {};
-    var others = [];
-    problems.forEach(function (problem) {
-      if (inputs[problem.field] && LABELS[problem.field]) {
-        if (!byField[problem.field]) byField[problem.field] = readerWords(problem);
-      } else {
-        others.push(readerWords(problem));
-      }
-    });
-    var list = el("ul");
-    var first = null;
-    ORDER.forEach(function (name) {
-      if (!byField[name]) return;
-      var input = inputs[name];
-      var error = el("span", "mcw-error", byField[name]);
-      error.id = uid + "error-" + name;
-      input.parentNode.classList.add("mcw-invalid");
-      input.parentNode.appendChild(error);
-      input.setAttribute("aria-invalid", "true");
-      var described = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
-      input.setAttribute("aria-describedby", [error.id].concat(described).join(" "));
-      var item = el("li");
-      var link = el("a", null, byField[name]);
-      link.href = "#" + input.id;
-      item.appendChild(link);
-      list.appendChild(item);
-      if (!first) first = input;
-    });
-    others.forEach(function (text) { list.appendChild(el("li", null, text)); });
-    summary.append(el("p", null, "Your comment was not sent. Please correct:"), list);
-    summary.hidden = false;
-    (first || summary).focus();
-  }
-
   // ---- Reply ----------------------------------------------------------------------------
 
   var parentId = null;
@@ -458,7 +407,6 @@
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
-    if (submit.disabled) return;
     var data = {
       site_id: site,
       article_id: articleId,
@@ -470,37 +418,14 @@
       author_url: inputs.author_url.value,
       body: inputs.body.value,
     };
-    submit.disabled = true;
-    var label = submit.textContent;
-    submit.textContent = "Posting…";
-    var answer = null;
-    var payload = null;
-    try {
-      answer = await fetch(withSite(api + "/api/v1/comments"), {
-        method: "POST",
-        headers: headers({ "Content-Type": "application/json" }),
-        body: JSON.stringify(data),
-        credentials: "omit",
-      });
-      payload = await answer.json().catch(function () { return null; });
-    } catch (error) {
-      answer = null;
-    } finally {
-      submit.disabled = false;
-      submit.textContent = label;
-    }
-    if (answer === null) {
-      showErrors([{ field: "request", message: "Your comment could not be sent. Please try again." }]);
-      return;
-    }
-    if (answer.status !== 202 || !payload) {
-      showErrors(payload && payload.fields && payload.fields.length ? payload.fields : [
-        { field: "request", message: (payload && payload.message) || "Your comment could not be sent (error " + answer.status + ")." },
-      ]);
-      return;
-    }
+    var payload = await moderationSubmit.post(withSite(api + "/api/v1/comments"), data, {
+      button: submit,
+      errors: errors,
+      headers: headers({}),
+      credentials: "omit",
+    });
+    if (!payload) return;
     keepToken(payload.reader_token);
-    clearErrors();
     var parent = parentId === null ? null : document.getElementById(uid + "comment-" + parentId);
     var li = commentNode({
       id: payload.id,
