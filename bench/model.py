@@ -175,7 +175,7 @@ def measure_worker(model: Path, batch: int) -> dict[str, Any]:
     from moderation.config import Settings
     from moderation.domain.comments import AcceptedComment, ClientInfo, submit_comments
     from moderation.domain.schemas import CommentSubmission
-    from moderation.queue import producer_app, send_decide
+    from moderation.messaging.queues import producer_app, send_decide
     from moderation.storage.db import session_scope
     from moderation.storage.migrate import upgrade
     from moderation.storage.repository import count_by_status

@@ -9,6 +9,7 @@ import typer
 from commands.support import fail, in_session
 from moderation.config import get_settings
 from moderation.domain import webhooks
+from moderation.messaging.queues import send_deliveries
 from moderation.storage.webhooks import DeliveryStatus
 
 webhooks_app = typer.Typer(
@@ -101,7 +102,7 @@ def webhooks_resend(
         typer.echo("nothing to resend")
         return
     settings = get_settings()
-    if webhooks.send_deliveries(settings, ids):
+    if send_deliveries(settings, ids):
         typer.echo(f"resending {len(ids)} delivery(ies)")
     else:
         typer.echo(

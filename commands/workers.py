@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 import typer
 
 from moderation.config import get_settings
-from moderation.queue import COMMENTS_QUEUE, EXPLANATIONS_QUEUE, TRAINING_QUEUE, WEBHOOKS_QUEUE
+from moderation.messaging.queues import (
+    COMMENTS_QUEUE,
+    EXPLANATIONS_QUEUE,
+    TRAINING_QUEUE,
+    WEBHOOKS_QUEUE,
+)
 
 if TYPE_CHECKING:
     from celery import Celery

@@ -28,7 +28,7 @@ from celery import Celery
 
 from moderation.config import Settings
 from moderation.domain.perspective import SentenceScores
-from moderation.queue import broker_url, producer_app, redis_client_url, send_analyze
+from moderation.messaging.queues import broker_url, producer_app, redis_client_url, send_analyze
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ from moderation.domain.intake import Intake
 from moderation.domain.sites import directory_for
 from moderation.http.ratelimits import RateLimits
 from moderation.http.security_headers import NOSNIFF, SecurityHeaders
-from moderation.queue import Dispatcher, producer_app
+from moderation.messaging.dispatcher import Dispatcher
+from moderation.messaging.queues import producer_app
 from moderation.web import docs, views, workspace
 
 log = logging.getLogger(__name__)

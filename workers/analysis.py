@@ -36,7 +36,7 @@ from moderation.analysis import (
 )
 from moderation.config import Settings
 from moderation.domain.perspective import SentenceScores
-from moderation.queue import broker_url, redis_client_url
+from moderation.messaging.queues import broker_url, redis_client_url
 from moderation.storage.analyses import AnalysisRecord, record_analyses
 from moderation.storage.db import session_scope
 from workers.scoring import get_scorer

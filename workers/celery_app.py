@@ -5,15 +5,34 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_ready
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.config import get_settings
-from moderation.queue import RETRAIN_WITH_FEEDBACK, SWEEP_QUEUED, celery_config
+from moderation.messaging.queues import RETRAIN_WITH_FEEDBACK, SWEEP_QUEUED, celery_config
 from workers.broker import survive_a_lost_broker
 
 log = logging.getLogger(__name__)
+
+# Infrastructure trouble (the database or the broker away) is retried with backoff; bad data is
+# not, since it would fail again. A webhook receiver's failure is not among these: it is an
+# attempt, recorded and scheduled by the delivery task itself.
+INFRASTRUCTURE_ERRORS = (OperationalError, DBAPIError, ConnectionError, TimeoutError)
+
+
+class ModerationTask(Task):
+    """The base of every task that reads or writes the database: retried with jittered
+    exponential backoff (at most a minute apart, `MODERATION_TASK_MAX_RETRIES` times) when the
+    infrastructure fails. Each task is idempotent, so a retry or a redelivery changes nothing
+    that was already done; what still fails is left to the sweep."""
+
+    autoretry_for = INFRASTRUCTURE_ERRORS
+    retry_backoff = True
+    retry_backoff_max = 60
+    retry_jitter = True
+    max_retries = get_settings().task_max_retries
 
 
 def create_celery() -> Celery:

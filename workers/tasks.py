@@ -7,21 +7,21 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.config import get_settings
-from moderation.decision_feed import Decided, publish_decisions
 from moderation.domain import authors
-from moderation.domain import webhooks as webhooks_domain
 from moderation.domain.statuses import CommentStatus
-from moderation.queue import (
+from moderation.messaging.decision_feed import Decided, publish_decisions
+from moderation.messaging.queues import (
     ANALYZE_TEXTS,
     DECIDE_COMMENTS,
     EXPLAIN_COMMENTS,
     RETRAIN_WITH_FEEDBACK,
     SWEEP_QUEUED,
     send_decide,
+    send_deliveries,
     send_explain,
+    try_send,
 )
 from moderation.storage import repository
 from moderation.storage import webhooks as webhooks_store
@@ -30,30 +30,20 @@ from moderation.storage.models import utcnow
 from moderation.storage.repository import DecisionRecord
 from workers import webhooks
 from workers.analysis import answer_batch
-from workers.celery_app import app
+from workers.celery_app import ModerationTask, app
 from workers.explanations import explain_batch
 from workers.rules import current_rules
 from workers.scoring import ScoringFailed, decide_batch, fail_closed
 
 log = logging.getLogger(__name__)
 
-# Infrastructure trouble is retried with backoff; bad data is not (it would fail again).
-INFRASTRUCTURE_ERRORS = (OperationalError, DBAPIError, ConnectionError, TimeoutError)
 SWEEP_BATCH = 500
 # The sweep looks for missing explanations among comments this recent only: it keeps the query
 # on the (status, created_at) index, and a moderator rarely opens older held comments anyway.
 EXPLAIN_HORIZON = timedelta(days=7)
 
 
-@app.task(
-    name=DECIDE_COMMENTS,
-    bind=True,
-    autoretry_for=INFRASTRUCTURE_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=get_settings().task_max_retries,
-)
+@app.task(name=DECIDE_COMMENTS, base=ModerationTask, bind=True)
 def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     """Score and decide a batch of comments. Safe to run twice: decided comments are skipped."""
     settings = get_settings()
@@ -91,7 +81,7 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     _announce(settings.redis_url, records, decided)
     _ask_for_explanations(_to_explain(records, decided))
     # Best effort like the explanations: the rows are committed, the sweep sends the rest.
-    webhooks_domain.send_deliveries(settings, deliveries, app)
+    send_deliveries(settings, deliveries, app)
     return {"decided": len(decided), "skipped": len(ids) - len(decided)}
 
 
@@ -126,27 +116,11 @@ def _ask_for_explanations(comment_ids: list[int]) -> int:
     here and the sweep finds explanations still missing. Returns how many ids were sent."""
     if not comment_ids:
         return 0
-    try:
-        send_explain(app, comment_ids)
-    except Exception as error:  # the broker is down or unreachable: the sweep recovers
-        log.warning(
-            "could not ask for the explanations of %d comment(s) (first id %d); the sweep will: %s",
-            len(comment_ids),
-            comment_ids[0],
-            error,
-        )
-        return 0
-    return len(comment_ids)
+    sent = try_send(lambda: send_explain(app, comment_ids), "comments to explain", comment_ids)
+    return len(comment_ids) if sent else 0
 
 
-@app.task(
-    name=EXPLAIN_COMMENTS,
-    autoretry_for=INFRASTRUCTURE_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=get_settings().task_max_retries,
-)
+@app.task(name=EXPLAIN_COMMENTS, base=ModerationTask)
 def explain_comments(comment_ids: list[int]) -> dict[str, int]:
     """Store which words raised the scores of decided comments, for the workspace to highlight.
 
@@ -173,7 +147,8 @@ def analyze_texts(batch: str) -> dict[str, int]:
     return {"scored": answer_batch(get_settings(), batch)}
 
 
-@app.task(name=SWEEP_QUEUED, autoretry_for=INFRASTRUCTURE_ERRORS, retry_backoff=True, max_retries=3)
+# A sweep that keeps failing gives way to the next one, a minute later.
+@app.task(name=SWEEP_QUEUED, base=ModerationTask, max_retries=3)
 def sweep_queued() -> dict[str, Any]:
     """Re-send comments still queued after `requeue_after_seconds` (Redis was down, a worker
     died, a message was lost). The decide task is idempotent, so a double send is harmless.

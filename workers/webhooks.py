@@ -19,22 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.config import Settings, get_settings
 from moderation.domain import webhooks
-from moderation.queue import DELIVER_WEBHOOKS, WEBHOOK_BATCH, send_webhooks
+from moderation.messaging.queues import DELIVER_WEBHOOKS, WEBHOOK_BATCH, send_webhooks, try_send
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import utcnow
 from moderation.storage.webhooks import DeliveryStatus
-from workers.celery_app import app
+from workers.celery_app import ModerationTask, app
 
 log = logging.getLogger(__name__)
-
-# As in tasks.py: the database or the broker was away, so the task is tried again. A receiver's
-# failure is not an error of the task: it is an attempt, recorded and scheduled.
-INFRASTRUCTURE_ERRORS = (OperationalError, DBAPIError, ConnectionError, TimeoutError)
 
 # Receivers sending back a page of HTML do not fill the log: this much of an answer is kept.
 MAX_ERROR_TEXT = 500
@@ -106,21 +101,14 @@ def _send_all(settings: Settings, deliveries: list[store.Outgoing]) -> list[Outc
 
 
 def _later(delivery_ids: list[int], delay: float) -> None:
-    try:
-        send_webhooks(app, delivery_ids, countdown=delay)
-    except Exception as error:  # the broker is away: the sweep sends them when they are due
-        log.warning("could not schedule the retry of webhook(s) %s; the sweep will: %s",
-                    delivery_ids, error)  # fmt: skip
+    try_send(
+        lambda: send_webhooks(app, delivery_ids, countdown=delay),
+        "webhook retries",
+        delivery_ids,
+    )
 
 
-@app.task(
-    name=DELIVER_WEBHOOKS,
-    autoretry_for=INFRASTRUCTURE_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=get_settings().task_max_retries,
-)
+@app.task(name=DELIVER_WEBHOOKS, base=ModerationTask)
 def deliver_webhooks(delivery_ids: list[int]) -> dict[str, int]:
     """Send the due deliveries among these ids. Safe to run twice and to receive ids that are
     not due: only deliveries this call claims are sent."""

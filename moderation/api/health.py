@@ -10,7 +10,7 @@ from sqlalchemy import text
 from moderation.api.deps import SettingsDep
 from moderation.api.responses import RETRY_AFTER
 from moderation.domain.errors import RETRY_AFTER_SECONDS
-from moderation.queue import redis_client_url
+from moderation.messaging.queues import redis_client_url
 from moderation.storage.db import engine_for
 
 router = APIRouter(tags=["health"])

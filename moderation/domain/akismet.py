@@ -33,7 +33,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from moderation.decision_feed import Decided
 from moderation.domain import comments, fields
 from moderation.domain.policy import Reason, Thresholds
 from moderation.domain.review import Action
@@ -45,6 +44,7 @@ from moderation.domain.schemas import (
     CommentSubmission,
 )
 from moderation.domain.statuses import CommentStatus
+from moderation.messaging.decision_feed import Decided
 from moderation.storage import akismet as store
 from moderation.storage import repository
 from moderation.storage import review as review_store

@@ -20,7 +20,7 @@ from typing import Any
 from moderation.domain import comments as service
 from moderation.domain.errors import InvalidComment, ServiceUnavailable
 from moderation.domain.schemas import CommentSubmission
-from moderation.queue import Dispatcher
+from moderation.messaging.dispatcher import Dispatcher
 from moderation.storage.db import session_scope
 
 log = logging.getLogger(__name__)

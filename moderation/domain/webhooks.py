@@ -16,14 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import random
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from celery import Celery
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -32,12 +29,10 @@ from moderation.config import Settings
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.sites import UnknownSite
-from moderation.queue import producer_app, send_webhooks
+from moderation.messaging.queues import send_deliveries
 from moderation.storage import sites as sites_store
 from moderation.storage import webhooks as store
 from moderation.storage.webhooks import DeliveryStatus
-
-log = logging.getLogger(__name__)
 
 EVENT_ID_HEADER = "Moderation-Event-Id"
 TIMESTAMP_HEADER = "Moderation-Timestamp"
@@ -235,45 +230,6 @@ def put_back(
 
 
 # --- sending after the commit ------------------------------------------------------------------
-
-_producers: dict[str, Celery] = {}
-_producers_lock = threading.Lock()
-
-
-def _producer(settings: Settings) -> Celery | None:
-    """One producer per broker per process (its connection pool is reused by every request)."""
-    if settings.redis_url is None:
-        return None
-    with _producers_lock:
-        app = _producers.get(settings.redis_url)
-        if app is None:
-            app = _producers[settings.redis_url] = producer_app(settings)
-        return app
-
-
-def send_deliveries(
-    settings: Settings, delivery_ids: Sequence[int], app: Celery | None = None
-) -> bool:
-    """Queue committed deliveries for the workers (through `app`, else this process's
-    producer). Best effort: the rows are the record, and the sweep sends any that no task took
-    within `requeue_after_seconds`."""
-    if not delivery_ids:
-        return True
-    app = app or _producer(settings)
-    if app is None:
-        log.info("no Redis configured here: the sweep will send %d webhook(s)", len(delivery_ids))
-        return False
-    try:
-        send_webhooks(app, delivery_ids)
-    except Exception as error:  # the broker is down or unreachable: the sweep recovers
-        log.warning(
-            "could not queue %d webhook delivery(ies) (first id %d); the sweep will: %s",
-            len(delivery_ids),
-            delivery_ids[0],
-            error,
-        )
-        return False
-    return True
 
 
 def send_written(settings: Settings, session: Session) -> None:

@@ -50,7 +50,7 @@ from moderation.config import Settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.rates import counted_address, parse_rates
 from moderation.domain.sites import SiteInfo
-from moderation.queue import redis_client_url
+from moderation.messaging.queues import redis_client_url
 
 log = logging.getLogger(__name__)
 

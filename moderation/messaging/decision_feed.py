@@ -27,7 +27,7 @@ import redis
 import redis.asyncio as aioredis
 
 from moderation.domain.statuses import CommentStatus
-from moderation.queue import redis_client_url
+from moderation.messaging.queues import redis_client_url
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""The service's side of the queue: Celery configuration, task names, and the dispatcher that
-sends comment ids to the workers in batches after their rows are committed.
+"""The queues: Celery's configuration, the task names, and the helpers that send them, each
+after the rows it names are committed (the dispatcher, dispatcher.py, batches comment ids).
 
 Two queues: `comments` carries the decisions (the hot path), `explanations` the slower work of
 finding which words raised the scores of held and removed comments, so that work never delays
@@ -12,10 +12,8 @@ deliveries, which wait on other people's servers.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import Celery
@@ -163,73 +161,48 @@ def send_webhooks(app: Celery, delivery_ids: Sequence[int], countdown: float | N
         )
 
 
-class Dispatcher:
-    """Collects ids of committed comments and sends them as one task per batch.
+def try_send(send: Callable[[], object], what: str, ids: Sequence[int]) -> bool:
+    """Send now if the broker takes it; if not, log and say so. Every message names rows that
+    are already committed (comments `queued`, explanations missing, deliveries pending), so a
+    message that could not be sent is never lost: the sweep finds the rows and sends again.
+    ``what`` names the ids for the log: "comments to decide", "webhook deliveries"."""
+    try:
+        send()
+    except Exception as error:  # the broker is down or unreachable: the sweep recovers
+        first = ids[0] if ids else 0
+        log.warning(
+            "could not queue %d %s (first id %d); the sweep will: %s", len(ids), what, first, error
+        )
+        return False
+    return True
 
-    A request only puts an id on an in-memory queue (cheap); a background thread sends a batch
-    when `max_batch` ids are waiting or `window` seconds after the first one arrived. If the
-    process dies before sending, those comments stay `queued` in the database and the sweep
-    re-sends them: the database, not this buffer, is the record of what was accepted.
-    """
 
-    def __init__(self, app: Celery, max_batch: int, window_seconds: float) -> None:
-        self._app = app
-        self._max_batch = max_batch
-        self._window = window_seconds
-        # Lists of ids: one hand-over per stored group, not one thread wake-up per comment.
-        self._ids: queue.SimpleQueue[list[int] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self.sent_batches = 0
-        self.failed_batches = 0
+_producers: dict[str, Celery] = {}
+_producers_lock = threading.Lock()
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="comment-dispatcher", daemon=True)
-        self._thread.start()
 
-    def submit(self, comment_ids: list[int]) -> None:
-        if comment_ids:
-            self._ids.put(comment_ids)
+def producer(settings: Settings) -> Celery | None:
+    """One producer per broker per process (its connection pool is reused by every request);
+    None where no Redis is configured."""
+    if settings.redis_url is None:
+        return None
+    with _producers_lock:
+        app = _producers.get(settings.redis_url)
+        if app is None:
+            app = _producers[settings.redis_url] = producer_app(settings)
+        return app
 
-    def stop(self, timeout: float = 5.0) -> None:
-        if self._thread is not None:
-            self._ids.put(None)
-            self._thread.join(timeout)
-            self._thread = None
 
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._ids.get()
-            if first is None:
-                break
-            batch = list(first)
-            deadline = time.monotonic() + self._window
-            while len(batch) < self._max_batch:
-                remaining = deadline - time.monotonic()
-                try:
-                    more = (
-                        self._ids.get(timeout=remaining)
-                        if remaining > 0
-                        else self._ids.get_nowait()
-                    )
-                except queue.Empty:
-                    break
-                if more is None:
-                    stopping = True
-                    break
-                batch.extend(more)
-            for start in range(0, len(batch), self._max_batch):
-                self._send(batch[start : start + self._max_batch])
-
-    def _send(self, batch: list[int]) -> None:
-        try:
-            send_decide(self._app, batch)
-            self.sent_batches += 1
-        except Exception as error:  # the broker is down or unreachable: the sweep recovers
-            self.failed_batches += 1
-            log.warning(
-                "could not queue %d comment(s) (first id %d); they stay queued for the sweep: %s",
-                len(batch),
-                batch[0],
-                error,
-            )
+def send_deliveries(
+    settings: Settings, delivery_ids: Sequence[int], app: Celery | None = None
+) -> bool:
+    """Queue committed webhook deliveries for the workers (through `app`, else this process's
+    producer). Best effort: the rows are the record, and the sweep sends any that no task took
+    within `requeue_after_seconds`."""
+    if not delivery_ids:
+        return True
+    app = app or producer(settings)
+    if app is None:
+        log.info("no Redis configured here: the sweep will send %d webhook(s)", len(delivery_ids))
+        return False
+    return try_send(lambda: send_webhooks(app, delivery_ids), "webhook deliveries", delivery_ids)

@@ -19,7 +19,7 @@ import pytest
 from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
-from moderation.queue import RETRAIN_WITH_FEEDBACK, producer_app
+from moderation.messaging.queues import RETRAIN_WITH_FEEDBACK, producer_app
 from tests.classifiers.conftest import write_fixture_datasets
 from tests.conftest import ROOT, RedisServer
 from tests.e2e.comments import (

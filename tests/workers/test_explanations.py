@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from classifiers import DEFAULT_MODEL_DIR, CommentText
 from moderation.config import Settings, get_settings
 from moderation.domain.statuses import CommentStatus
-from moderation.queue import producer_app, send_decide
+from moderation.messaging.queues import producer_app, send_decide
 from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Decision, utcnow
@@ -137,7 +137,7 @@ def test_the_explain_task_stores_explanations_once(
         decided = worker_tasks.decide_comments.run(ids)
     # Redis is down: asking for explanations failed, the decisions stand all the same.
     assert decided == {"decided": 3, "skipped": 0}
-    assert "could not ask for the explanations of 2 comment(s)" in caplog.text
+    assert "could not queue 2 comments to explain" in caplog.text
     with session_scope(sqlite_url) as session:
         rows = session.execute(select(Comment.id, Comment.status)).all()
     statuses = {row.id: row.status for row in rows}
