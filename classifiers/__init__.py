@@ -2,8 +2,9 @@
 
 from classifiers.datasets import ModeratorLabel
 from classifiers.persistence import ModelLoadError
-from classifiers.scorer import DEFAULT_MODEL_DIR, CommentText, Scorer, Scores
+from classifiers.scorer import DEFAULT_MODEL_DIR, Scorer, Scores
 from classifiers.training import train
+from classifiers.types import CommentText
 
 __all__ = [
     "DEFAULT_MODEL_DIR",

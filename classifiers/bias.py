@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from classifiers.scorer import CommentText, Scorer
+from classifiers.scorer import Scorer
+from classifiers.types import CommentText
 
 # Each sentence is harmless whatever group fills the gap, so any score at or above the
 # threshold is a false positive caused by the identity word alone.

@@ -173,7 +173,7 @@ import html
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -191,11 +191,13 @@ __all__ = [
     "SOURCE_WEIGHTS",
     "LabelledSet",
     "SourceFiles",
+    "ToxicSpansComment",
     "build_label_sets",
     "build_training_sets",
     "feature_lexicon",
     "file_record",
     "read_lexicon",
+    "read_toxic_spans",
 ]
 
 N_FOLDS = 5
@@ -666,11 +668,46 @@ def _davidson(
         )
 
 
-def _toxic_spans(
-    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
-) -> None:
-    # Per comment: raters, "not toxic" ticks, "all toxic" ticks, and how many raters'
-    # spans cover each character offset.
+@dataclass(frozen=True, slots=True)
+class ToxicSpansComment:
+    """One TOXICSPANS comment that raters annotated, and what its raters said about it."""
+
+    comment_id: str
+    text: str
+    raters: int
+    not_toxic: int  # raters who ticked "not toxic"
+    all_toxic: int  # raters who ticked "all toxic"
+    # The characters inside the spans of more than half of the raters, a rater's overlapping
+    # spans counting once: the ground truth of the ACL 2022 paper.
+    gold: frozenset[int]
+    marked: frozenset[int]  # every character that any rater put in a span
+    severe_raters: int  # raters who marked a threat or an identity attack
+    # Per attribute a span type names (``_SPAN_ATTRIBUTE``): the raters who marked one.
+    attribute_raters: dict[str, int]
+
+
+def _toxic_spans_marks(
+    files: SourceFiles,
+) -> tuple[dict[str, set[int]], dict[str, set[int]], dict[str, set[str]]]:
+    """spans.csv per annotation: the characters marked, those marked as a threat or identity
+    attack, and the attributes its span types name."""
+    chars_of: dict[str, set[int]] = defaultdict(set)
+    severe_chars_of: dict[str, set[int]] = defaultdict(set)
+    typed: dict[str, set[str]] = defaultdict(set)  # annotation -> attributes it marked
+    for row in _read_csv(files.use("toxic_spans_civil_comments/spans.csv")):
+        span = range(int(row["start"]), int(row["end"]))
+        chars_of[row["annotation"]].update(span)
+        if row["type"] in _SEVERE_SPAN_TYPES:
+            severe_chars_of[row["annotation"]].update(span)
+        if span and row["type"] in _SPAN_ATTRIBUTE:
+            typed[row["annotation"]].add(_SPAN_ATTRIBUTE[row["type"]])
+    return chars_of, severe_chars_of, typed
+
+
+def read_toxic_spans(files: SourceFiles) -> Iterator[ToxicSpansComment]:
+    """The TOXICSPANS comments that have raters, in file order (comments.csv, annotations.csv
+    and spans.csv joined on comment_id / annotation)."""
+    # Per comment: raters, "not toxic" ticks and "all toxic" ticks; per annotation, its comment.
     raters: dict[str, int] = defaultdict(int)
     not_toxic: dict[str, int] = defaultdict(int)
     all_toxic: dict[str, int] = defaultdict(int)
@@ -683,16 +720,8 @@ def _toxic_spans(
         raters[cid] += 1
         not_toxic[cid] += row["not toxic"] == "True"
         all_toxic[cid] += row["all toxic"] == "True"
-    chars_of: dict[str, set[int]] = defaultdict(set)
-    severe_chars_of: dict[str, set[int]] = defaultdict(set)
-    typed: dict[str, set[str]] = defaultdict(set)  # annotation -> attributes it marked
-    for row in _read_csv(files.use("toxic_spans_civil_comments/spans.csv")):
-        span = range(int(row["start"]), int(row["end"]))
-        chars_of[row["annotation"]].update(span)
-        if row["type"] in _SEVERE_SPAN_TYPES:
-            severe_chars_of[row["annotation"]].update(span)
-        if span and row["type"] in _SPAN_ATTRIBUTE:
-            typed[row["annotation"]].add(_SPAN_ATTRIBUTE[row["type"]])
+    chars_of, severe_chars_of, typed = _toxic_spans_marks(files)
+    # Per comment, how many raters' spans cover each character offset.
     coverage: dict[str, Counter[int]] = defaultdict(Counter)
     for annotation, chars in chars_of.items():
         if annotation in comment_of:
@@ -710,23 +739,41 @@ def _toxic_spans(
         n = raters.get(cid, 0)
         if n == 0:
             continue
-        if 2 * not_toxic[cid] > n:
+        yield ToxicSpansComment(
+            comment_id=cid,
+            text=row["comment_text"],
+            raters=n,
+            not_toxic=not_toxic[cid],
+            all_toxic=all_toxic[cid],
+            gold=frozenset(c for c, votes in coverage[cid].items() if 2 * votes > n),
+            marked=frozenset[int]().union(*(chars_of.get(a, ()) for a in annotations_of[cid])),
+            severe_raters=severe_raters[cid],
+            attribute_raters={
+                name: attribute_raters[(cid, name)] for name in _SPAN_ATTRIBUTE.values()
+            },
+        )
+
+
+def _toxic_spans(
+    files: SourceFiles, spam: LabelledSet, toxicity: LabelledSet, attributes: Attributes
+) -> None:
+    for comment in read_toxic_spans(files):
+        cid, text, n = comment.comment_id, comment.text, comment.raters
+        if 2 * comment.not_toxic > n:
             toxic = 0
-        elif 2 * not_toxic[cid] == n:
+        elif 2 * comment.not_toxic == n:
             continue
-        elif 2 * all_toxic[cid] > n or any(2 * c > n for c in coverage[cid].values()):
+        elif 2 * comment.all_toxic > n or comment.gold:
             toxic = 1
         else:
             continue  # "toxic" votes that do not agree on what is toxic
         fold = _fold(f"civil{cid}")
-        text = row["comment_text"]
         # A threat or identity attack when at least two raters, and at least a third, say so.
-        severe = toxic and severe_raters[cid] >= max(2, n / 3)
+        severe = toxic and comment.severe_raters >= max(2, n / 3)
         toxicity.add(text, toxic, "toxicspans", fold, SEVERE_WEIGHT if severe else 1.0)
         # An attribute holds when at least two raters, and at least a third, marked a span
         # of its type; a toxic comment where nobody did is a negative; in between, unlabelled.
-        voted = {name: attribute_raters[(cid, name)] for name in _SPAN_ATTRIBUTE.values()}
-        voted["severe_toxicity"] = severe_raters[cid]
+        voted = {**comment.attribute_raters, "severe_toxicity": comment.severe_raters}
         _add_attributes(
             attributes,
             text,
@@ -743,8 +790,7 @@ def _toxic_spans(
             continue
         # The same comment with every character any rater marked toxic removed: news
         # prose that the raters found nothing toxic in. Same fold as its original.
-        marked = set().union(*(chars_of[a] for a in annotations_of[cid]))
-        rest = " ".join("".join(ch for i, ch in enumerate(text) if i not in marked).split())
+        rest = " ".join("".join(ch for i, ch in enumerate(text) if i not in comment.marked).split())
         if len(rest) >= _MIN_REST_CHARS and len(rest) >= len(text) * _MIN_REST_SHARE:
             toxicity.add(rest, 0, "toxicspans_rest", fold)
             _all_clean(attributes, rest, "toxicspans_rest", fold)

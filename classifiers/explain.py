@@ -1,14 +1,11 @@
-"""Explanations of scores as spans of the comment body, and their agreement with TOXICSPANS."""
+"""Explanations of scores as spans of the comment body."""
 
 from __future__ import annotations
 
-import csv
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -33,62 +30,9 @@ from classifiers.features import (
     word_hashes,
 )
 from classifiers.normalise import normalise_text, normalise_with_spans
+from classifiers.types import Explanation, Span
 
-if TYPE_CHECKING:
-    from classifiers.scorer import Scorer
-
-__all__ = [
-    "SPAN_THRESHOLD",
-    "SPAN_TOP_K",
-    "Explanation",
-    "Span",
-    "char_f1",
-    "explain_rows",
-    "read_toxic_spans",
-    "span_f1",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Characters ``body[start:end] == text`` that raised a score's logit by ``weight``."""
-
-    start: int
-    end: int
-    weight: float
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """What raised each score of one comment: spans of its body, strongest first, and the
-    metadata features (links, phone, scam terms, e-mail, ...) that raised the spam logit."""
-
-    spam: tuple[Span, ...]
-    toxicity: tuple[Span, ...]
-    signals: Mapping[str, float] = field(default_factory=dict)
-    # Per toxicity attribute the model has (threat, insult, ...): its spans, strongest first.
-    attributes: Mapping[str, tuple[Span, ...]] = field(default_factory=dict)
-    # Per score that is one sentence's rather than the whole comment's (see
-    # ``Scorer.score``): that sentence's [start, end) in the body. Its spans lie inside it.
-    sentences: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-
-    def in_sentences(self, sentences: Mapping[str, tuple[int, int]]) -> Explanation:
-        """This explanation with each named score's spans kept to its sentence."""
-
-        def inside(name: str, spans: tuple[Span, ...]) -> tuple[Span, ...]:
-            if name not in sentences:
-                return spans
-            start, end = sentences[name]
-            return tuple(s for s in spans if s.start >= start and s.end <= end)
-
-        return Explanation(
-            spam=inside("spam", self.spam),
-            toxicity=inside("toxicity", self.toxicity),
-            signals=self.signals,
-            attributes={name: inside(name, spans) for name, spans in self.attributes.items()},
-            sentences=dict(sentences),
-        )
+__all__ = ["explain_rows"]
 
 
 # Characters that n-gram weight is not put on: whitespace and sentence punctuation, so that
@@ -486,148 +430,3 @@ def explain_rows(
             )
         )
     return out
-
-
-# ----------------------------------------------------------------------------------------
-# Agreement with the TOXICSPANS annotations (Pavlopoulos et al., ACL 2022)
-
-# Predicted toxic characters for span_f1: the toxicity spans that raise the logit by at least
-# SPAN_THRESHOLD (multiply the odds by e^0.75 = 2.1 or more), at most SPAN_TOP_K of them.
-# Chosen on the first 2,000 TOXICSPANS comments (mean F1 0.526 at 0.5, 0.549 at 0.75, 0.544 at
-# 1.0, 0.524 at 2.0, with top 8): a broad plateau, so the figure is not a knife-edge pick.
-# Weaker spans are mostly pronouns and function words ("you", "are") near an insult.
-SPAN_THRESHOLD = 0.75
-SPAN_TOP_K = 8
-
-
-@dataclass(frozen=True, slots=True)
-class _GoldComment:
-    comment_id: str
-    text: str
-    gold: frozenset[int]
-
-
-def _read_csv(path: Path) -> Iterator[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        yield from csv.DictReader(fh)
-
-
-def read_toxic_spans(data_dir: Path, limit: int | None = None) -> list[_GoldComment]:
-    """TOXICSPANS comments (file order) with the characters more than half their raters
-    marked, as the ACL 2022 paper builds its ground truth."""
-    folder = Path(data_dir) / "toxic_spans_civil_comments"
-    raters: Counter[str] = Counter()
-    comment_of: dict[str, str] = {}
-    for row in _read_csv(folder / "annotations.csv"):
-        comment_of[row["annotation"]] = row["comment_id"]
-        raters[row["comment_id"]] += 1
-    # A rater's overlapping spans count once: the union per annotation, then a vote per char.
-    marked: dict[str, set[int]] = defaultdict(set)
-    for row in _read_csv(folder / "spans.csv"):
-        marked[row["annotation"]].update(range(int(row["start"]), int(row["end"])))
-    votes: dict[str, Counter[int]] = defaultdict(Counter)
-    for annotation, chars in marked.items():
-        if annotation in comment_of:
-            votes[comment_of[annotation]].update(chars)
-    out: list[_GoldComment] = []
-    for row in _read_csv(folder / "comments.csv"):
-        cid = row["comment_id"]
-        if raters[cid] == 0:
-            continue
-        gold = frozenset(c for c, n in votes[cid].items() if 2 * n > raters[cid])
-        out.append(_GoldComment(cid, row["comment_text"], gold))
-        if limit is not None and len(out) >= limit:
-            break
-    return out
-
-
-def char_f1(predicted: set[int] | frozenset[int], gold: set[int] | frozenset[int]) -> float:
-    """SemEval-2021 Task 5 per-comment F1 of character offsets (1.0 when both are empty)."""
-    if not gold and not predicted:
-        return 1.0
-    common = len(predicted & gold)
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(predicted), common / len(gold)
-    return 2 * precision * recall / (precision + recall)
-
-
-def _lexicon_marker(data_dir: Path) -> re.Pattern[str]:
-    path = Path(data_dir) / "ldnoobw_profanity" / "en"
-    terms = {line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()}
-    alternatives = "|".join(re.escape(t) for t in sorted(terms - {""}, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
-
-
-def span_f1(
-    scorer: Scorer,
-    data_dir: str | Path,
-    limit: int | None = None,
-    *,
-    threshold: float = SPAN_THRESHOLD,
-    top_k: int = SPAN_TOP_K,
-) -> dict[str, Any]:
-    """Character F1 of the toxicity explanations against TOXICSPANS, with references.
-
-    ``data_dir`` is the shared datasets folder (with ``toxic_spans_civil_comments/`` and
-    ``ldnoobw_profanity/``); ``limit`` takes the first comments in file order. Returns the
-    mean per-comment F1 of: the explanation spans weighing at least ``threshold`` (at most
-    ``top_k``), every LDNOOBW word marked, and no span at all; over all comments and over
-    those with a non-empty ground truth. ``"table"`` is the same as markdown.
-    """
-    from classifiers.scorer import CommentText
-
-    data_dir = Path(data_dir)
-    comments = read_toxic_spans(data_dir, limit)
-    marker = _lexicon_marker(data_dir)
-    methods = ("explain", "ldnoobw_lexicon", "no_spans")
-    scores: dict[str, list[float]] = {m: [] for m in methods}
-    batch = 512
-    for first in range(0, len(comments), batch):
-        chunk = comments[first : first + batch]
-        explanations = scorer.explain([CommentText(c.text) for c in chunk], top_k=top_k)
-        for comment, explanation in zip(chunk, explanations, strict=True):
-            predicted = {
-                i
-                for span in explanation.toxicity
-                if span.weight >= threshold
-                for i in range(span.start, span.end)
-            }
-            lexical = {i for m in marker.finditer(comment.text) for i in range(*m.span())}
-            scores["explain"].append(char_f1(predicted, comment.gold))
-            scores["ldnoobw_lexicon"].append(char_f1(lexical, comment.gold))
-            scores["no_spans"].append(char_f1(set(), comment.gold))
-    with_gold = np.asarray([bool(c.gold) for c in comments], dtype=bool)
-
-    def mean(values: list[float], mask: np.ndarray | None = None) -> float:
-        array = np.asarray(values, dtype=np.float64)
-        if mask is not None:
-            array = array[mask]
-        return round(float(array.mean()), 4) if array.size else float("nan")
-
-    f1 = {m: mean(scores[m]) for m in methods}
-    f1_gold = {m: mean(scores[m], with_gold) for m in methods}
-    rules = {
-        "explain": f"Scorer.explain toxicity spans, weight >= {threshold:g}, top {top_k}",
-        "ldnoobw_lexicon": "every LDNOOBW term (whole words, case-insensitive)",
-        "no_spans": "predict no span",
-    }
-    lines = [
-        f"Toxic-span character F1 on TOXICSPANS ({len(comments)} comments, "
-        f"{int(with_gold.sum())} with a majority span; model {scorer.version})",
-        "",
-        "| method | rule | F1, all comments | F1, comments with a span |",
-        "|---|---|---:|---:|",
-        *(f"| {m} | {rules[m]} | {f1[m]:.3f} | {f1_gold[m]:.3f} |" for m in methods),
-    ]
-    return {
-        "model_version": scorer.version,
-        "comments": len(comments),
-        "comments_with_gold_spans": int(with_gold.sum()),
-        "threshold": threshold,
-        "top_k": top_k,
-        "f1": f1,
-        "f1_comments_with_gold_spans": f1_gold,
-        "rules": rules,
-        "table": "\n".join(lines) + "\n",
-    }

@@ -13,23 +13,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from classifiers.cues import sentence_bounds
-from classifiers.explain import Explanation, explain_rows
+from classifiers.explain import explain_rows
 from classifiers.features import COLUMNS, CommentFeaturizer
 from classifiers.labels import ATTRIBUTES
 from classifiers.normalise import normalise_with_spans
 from classifiers.persistence import ModelLoadError, load_models
+from classifiers.types import CommentText, Explanation
 
-__all__ = ["DEFAULT_MODEL_DIR", "CommentText", "Scorer", "Scores", "comments_to_rows"]
+__all__ = ["DEFAULT_MODEL_DIR", "Scorer", "Scores", "comments_to_rows"]
 
 DEFAULT_MODEL_DIR: Path = Path(__file__).resolve().parent / "models" / "default"
-
-
-@dataclass(frozen=True, slots=True)
-class CommentText:
-    body: str
-    author: str = ""
-    email: str = ""
-    url: str = ""  # the author's website field
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 from classifiers import Scorer
-from classifiers.explain import Explanation, Span
+from classifiers.types import Explanation, Span
 from moderation.config import Settings
 from moderation.storage.repository import QueuedComment
 from workers.scoring import comment_text, get_scorer

@@ -12,15 +12,11 @@ import numpy as np
 import pytest
 
 from classifiers import CommentText, Scorer
-from classifiers.explain import (
-    SPAN_THRESHOLD,
-    Explanation,
-    _Head,
-    _ngram_occurrences,
-    span_f1,
-)
+from classifiers.evaluation import SPAN_THRESHOLD, span_f1
+from classifiers.explain import _Head, _ngram_occurrences
 from classifiers.features import _hash_texts
 from classifiers.normalise import normalise_text, normalise_with_offsets, normalise_with_spans
+from classifiers.types import Explanation
 from tests.conftest import ROOT, require
 
 DATASETS = ROOT.parent / "shared" / "datasets"
