@@ -8,6 +8,7 @@ sources best (issue 13). Not a speed benchmark: it prints held-out ROC-AUC per f
         --sentence-discounts 0.5 1 2
     python -m bench.model_families --sources implicit --families idf_c2 --char-ngrams 2 5
     python -m bench.model_families --families idf_c2 tfidf+lr --no-vectors
+    python -m bench.model_families --families idf_c2 tfidf+lr blend --bootstrap 1000
 
 Each round trains every family on exactly the rows and sample weights ``moderation
 evaluate`` trains our model on (every source but the held-out one) and scores the held-out
@@ -24,7 +25,9 @@ source. Families:
   fold), its sentence count, the lexicon count and the cues (``second_stage``);
 - ``with_tfidf``: the ``idf_c2`` features and the baseline's TF-IDF blocks side by side in
   one logistic regression (whole texts; ``with_tfidf``);
-- ``tfidf+lr``: the plain baseline of ``moderation evaluate``.
+- ``tfidf+lr``: the plain baseline of ``moderation evaluate``;
+- ``blend``: the mean of the ``idf_c2`` served logit and the ``tfidf+lr`` logit, two models
+  trained apart (needs both in ``--families``, before it); "blend <w>" weighs ours by w.
 
 Scores are the served ones (the highest of the whole text's and each sentence's, spam the
 whole text's), except ``tfidf+lr``'s, which are the whole text's. Each linear family also
@@ -59,7 +62,18 @@ from classifiers.features import CommentFeaturizer
 from classifiers.training import TEXT_PARAMS, build_body_rows
 from classifiers.word_vectors import vector_table
 
-FAMILIES = ("hashed", "idf_c1", "idf_c2", "idf_c4", "mlp", "stage2", "with_tfidf", "tfidf+lr")
+FAMILIES = (
+    "hashed",
+    "idf_c1",
+    "idf_c2",
+    "idf_c4",
+    "mlp",
+    "stage2",
+    "with_tfidf",
+    "tfidf+lr",
+    "blend",
+)
+BLEND_WEIGHTS = (0.3, 0.5, 0.7)
 
 
 def _classifier(family: str) -> Any:
@@ -156,12 +170,30 @@ def with_tfidf(
     return model.predict_proba(sp.hstack([X[test_idx], test_blocks]).tocsr())[:, 1]
 
 
+def paired_bootstrap(
+    y: np.ndarray, ours: np.ndarray, theirs: np.ndarray, resamples: int, seed: int = 0
+) -> tuple[float, float, float]:
+    """The ROC-AUC of ``ours`` minus that of ``theirs`` on the same rows, and its 95% interval
+    over ``resamples`` resamplings of the rows (both scorers see the same resample)."""
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(resamples):
+        rows = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[rows])) == 2:
+            differences.append(
+                roc_auc_score(y[rows], ours[rows]) - roc_auc_score(y[rows], theirs[rows])
+            )
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return roc_auc_score(y, ours) - roc_auc_score(y, theirs), float(low), float(high)
+
+
 def held_out(
     rounds: Rounds,
     label: str,
     families: list[str],
     discounts: tuple[float, ...] = (),
     tfidf_scale: float = 1.0,
+    bootstrap: int = 0,
 ) -> dict[str, float]:
     """ROC-AUC per family on the one round in ``rounds`` (trained without its source); with
     ``discounts``, also each linear family's served score with its sentences' scores lowered
@@ -179,9 +211,16 @@ def held_out(
     idf = rounds.round_idf(tasks)
     weighed, featurizer = rounds.weighed(label, idf)
     out: dict[str, float] = {}
+    served: dict[str, np.ndarray] = {}
     for family in families:
         started = time.perf_counter()
-        if family == "stage2":
+        if family == "blend":
+            ours, theirs = (_logit(served[f]) for f in ("idf_c2", "tfidf+lr"))
+            for w in BLEND_WEIGHTS:
+                mixed = w * ours + (1 - w) * theirs
+                out[f"blend {w:g}"] = float(roc_auc_score(y[task.test], mixed))
+            p = 1 / (1 + np.exp(-(ours + theirs) / 2))
+        elif family == "stage2":
             p = second_stage(data, weighed, featurizer, task.train, test_idx, y, weights)
         elif family == "with_tfidf":
             p = with_tfidf(data, weighed, task.train, test_idx, y, weights, tfidf_scale)
@@ -205,9 +244,20 @@ def held_out(
                 for d in discounts:
                     lowered = rounds.as_served(label, used, model, test_idx, whole, d)
                     out[f"{family} -{d:g}"] = float(roc_auc_score(y[task.test], lowered))
+        served[family] = p
         out[family] = float(roc_auc_score(y[task.test], p))
         print(f"  {family}: {out[family]:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
+    if bootstrap and "tfidf+lr" in served:
+        for family, p in served.items():
+            if family != "tfidf+lr":
+                gap, low, high = paired_bootstrap(y[task.test], p, served["tfidf+lr"], bootstrap)
+                print(f"  {family} - tfidf+lr: {gap:+.3f} (95% {low:+.3f} to {high:+.3f})")
     return out
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
 
 
 def _featurisation(
@@ -265,6 +315,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--tfidf-scale", type=float, default=1.0, help="weight of with_tfidf's baseline blocks"
     )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        help="also print each family's ROC-AUC gap to tfidf+lr with a 95%% interval from this "
+        "many paired resamples of the held-out rows",
+    )
     parser.add_argument("--no-vectors", action="store_true", help="without the word-vector columns")
     parser.add_argument(
         "--vector-dims", type=int, default=None, help="principal components of the vectors kept"
@@ -293,7 +350,12 @@ def main(argv: list[str] | None = None) -> None:
             print("  not a test source of this label")
             continue
         scores = held_out(
-            rounds, args.label, args.families, tuple(args.sentence_discounts), args.tfidf_scale
+            rounds,
+            args.label,
+            args.families,
+            tuple(args.sentence_discounts),
+            args.tfidf_scale,
+            args.bootstrap,
         )
         if scores:
             table[source] = scores
