@@ -173,9 +173,9 @@ _NO_PERSISTENCE = ("--save", "", "--appendonly", "no", "--dir")
 def measure_worker(model: Path, batch: int) -> dict[str, Any]:
     """RSS of `moderation worker --concurrency 1` after it decided one batch."""
     from moderation.config import Settings
-    from moderation.domain.comments import AcceptedComment, ClientInfo, submit_comments
     from moderation.domain.schemas import CommentSubmission
     from moderation.messaging.queues import producer_app, send_decide
+    from moderation.services.comments import AcceptedComment, ClientInfo, submit_comments
     from moderation.storage.db import session_scope
     from moderation.storage.migrate import upgrade
     from moderation.storage.repository import count_by_status

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import create_engine, select
 
 from bench.pipeline import WORDS, _send, percentile, request_bytes, start_stack
-from moderation.domain.sites import DEFAULT_SITE
+from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.models import Site
 
 TOXIC = "you idiot pathetic moron garbage stupid shut up loser".split()

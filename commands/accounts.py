@@ -8,8 +8,8 @@ import sys
 import typer
 
 from commands.support import fail, migrated_database_url
-from moderation.domain import accounts
 from moderation.domain.errors import ServiceError
+from moderation.services import accounts
 from moderation.storage import staff
 from moderation.storage.db import session_scope
 

@@ -10,8 +10,8 @@ import typer
 from sqlalchemy.orm import Session
 
 from commands.support import fail, in_session, migrated_database_url
-from moderation.domain import sites
-from moderation.domain.sites import SitePolicy, UnknownSite
+from moderation.services import sites
+from moderation.services.sites import SitePolicy, UnknownSite
 from moderation.storage import sites as store
 from moderation.storage.db import session_scope
 

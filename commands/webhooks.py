@@ -8,8 +8,8 @@ import typer
 
 from commands.support import fail, in_session
 from moderation.config import get_settings
-from moderation.domain import webhooks
 from moderation.messaging.queues import send_deliveries
+from moderation.services import webhooks
 from moderation.storage.webhooks import DeliveryStatus
 
 webhooks_app = typer.Typer(

@@ -23,12 +23,12 @@ from moderation.api.cors import SiteCORS
 from moderation.api.responses import unreadable_json
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
-from moderation.domain.intake import Intake
-from moderation.domain.sites import directory_for
 from moderation.http.ratelimits import RateLimits
 from moderation.http.security_headers import NOSNIFF, SecurityHeaders
 from moderation.messaging.dispatcher import Dispatcher
 from moderation.messaging.queues import producer_app
+from moderation.services.intake import Intake
+from moderation.services.sites import directory_for
 from moderation.web import docs, views, workspace
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from classifiers.persistence import ModelLoadError, read_manifest
 from classifiers.registry import ModelRegistry, UnknownVersion
 from moderation.config import Settings
 from moderation.domain.policy import DECIDING_SCORES
-from moderation.domain.review import Ground
+from moderation.services.review import Ground
 from moderation.storage.db import session_scope
 from moderation.storage.review import FeedbackRow, feedback_rows
 from workers.policy_evaluation import FROZEN_SET, PolicyReport, evaluate_policy

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from moderation.config import Settings
-from moderation.domain import wordlists
-from moderation.domain.sites import SitePolicy
 from moderation.domain.wordlists import WordLists
+from moderation.services import wordlists
+from moderation.services.sites import SitePolicy
 from moderation.storage import rules as store
 from moderation.storage import sites, webhooks
 

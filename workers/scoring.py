@@ -25,8 +25,8 @@ from moderation.domain.policy import (
     quoted_passages,
     without_quotes,
 )
-from moderation.domain.sites import SitePolicy
 from moderation.domain.wordlists import WordLists
+from moderation.services.sites import SitePolicy
 from moderation.storage.repository import DecisionRecord, QueuedComment, ShadowDecision
 
 log = logging.getLogger(__name__)

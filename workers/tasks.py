@@ -9,7 +9,7 @@ from typing import Any
 from celery import Task
 
 from moderation.config import get_settings
-from moderation.domain import authors
+from moderation.domain.authors import Author
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided, publish_decisions
 from moderation.messaging.queues import (
@@ -23,6 +23,7 @@ from moderation.messaging.queues import (
     send_explain,
     try_send,
 )
+from moderation.services import authors
 from moderation.storage import repository
 from moderation.storage import webhooks as webhooks_store
 from moderation.storage.db import session_scope
@@ -57,7 +58,7 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
         people = current_rules(session, settings)
         standings = authors.standings(
             session,
-            {c.id: authors.Author(c.author_email, c.client_ip) for c in comments},
+            {c.id: Author(c.author_email, c.client_ip) for c in comments},
             settings.author_history_window,
             people.author_rules,
         )

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 import httpx
 
 from moderation.config import Settings, get_settings
-from moderation.domain import webhooks
 from moderation.messaging.queues import DELIVER_WEBHOOKS, WEBHOOK_BATCH, send_webhooks, try_send
+from moderation.services import webhooks
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import utcnow

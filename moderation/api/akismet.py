@@ -4,7 +4,7 @@ usage-limit (1.2), form-encoded in, text/plain out, errors with HTTP 200 as Akis
 The key is a site's secret key; `blog` is not checked against the site's URL (Akismet does not
 refuse it either). comment-check stores the comment and queues it like any other, then waits
 for a worker's decision through the decision feed (moderation/messaging/decision_feed.py), up to
-`akismet_timeout_seconds`; the rules are in moderation/domain/akismet.py.
+`akismet_timeout_seconds`; the rules are in moderation/services/akismet.py.
 
 Left out of the OpenAPI schema: its clients speak Akismet's protocol, documented in
 docs/compatible-apis.md.
@@ -22,12 +22,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from moderation.api.sites import directory
 from moderation.config import Settings
-from moderation.domain import akismet as rules
-from moderation.domain.intake import Intake
-from moderation.domain.sites import SiteInfo
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
 from moderation.messaging.decision_feed import Decided, DecisionFeed
 from moderation.messaging.queues import broker_url
+from moderation.services import akismet as rules
+from moderation.services.intake import Intake
+from moderation.services.sites import SiteInfo
 from moderation.storage.akismet import CheckedComment
 from moderation.storage.db import session_scope
 from moderation.storage.models import utcnow

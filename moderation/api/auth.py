@@ -16,10 +16,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from moderation.api.deps import unit_of_work
 from moderation.config import Settings
-from moderation.domain import accounts
-from moderation.domain.accounts import NotAllowed, NotSignedIn, Role, Staff
 from moderation.domain.errors import ServiceError
 from moderation.http import ratelimits
+from moderation.services import accounts
+from moderation.services.accounts import NotAllowed, NotSignedIn, Role, Staff
 
 SESSION_COOKIE = "moderation_session"
 CSRF_HEADER = "x-csrf-token"

@@ -19,12 +19,8 @@ from moderation.api import sites
 from moderation.api.deps import SettingsDep, unit_of_work
 from moderation.api.responses import OWN_BODY, STORAGE, errors, unreadable_json
 from moderation.config import Settings
-from moderation.domain import comments as service
-from moderation.domain import reports
 from moderation.domain.errors import FieldProblem, InvalidComment, ServiceError
-from moderation.domain.intake import Intake
 from moderation.domain.rates import counted_address
-from moderation.domain.reports import ReportAccepted, ReportLimits, ReportSubmission
 from moderation.domain.schemas import (
     MAX_ID,
     CommentAccepted,
@@ -34,10 +30,14 @@ from moderation.domain.schemas import (
     parse_submission,
     problems_from,
 )
-from moderation.domain.sites import DEFAULT_SITE, SiteInfo
 from moderation.domain.statuses import CommentStatus
 from moderation.http import ratelimits
 from moderation.http.ratelimits import RateLimited
+from moderation.services import comments as service
+from moderation.services import reports
+from moderation.services.intake import Intake
+from moderation.services.reports import ReportAccepted, ReportLimits, ReportSubmission
+from moderation.services.sites import DEFAULT_SITE, SiteInfo
 from moderation.web import views
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from starlette.responses import JSONResponse
 
 from moderation.api.responses import ErrorBody
-from moderation.domain.sites import DEFAULT_SITE, SiteDirectory, SitesUnavailable
+from moderation.services.sites import DEFAULT_SITE, SiteDirectory, SitesUnavailable
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

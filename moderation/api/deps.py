@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from moderation.config import Settings
-from moderation.domain import webhooks
+from moderation.services import webhooks
 from moderation.storage.db import session_scope
 
 

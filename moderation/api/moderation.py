@@ -13,11 +13,13 @@ from fastapi.responses import Response, StreamingResponse
 from moderation.api.auth import RequireAdmin, RequireModerator
 from moderation.api.deps import SettingsDep, unit_of_work
 from moderation.api.responses import JSON_BODY, STAFF, STORAGE, errors
-from moderation.domain import authors, review, wordlists
 from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
-from moderation.domain.dashboard import Dashboard, dashboard
 from moderation.domain.errors import NotFound
-from moderation.domain.review import (
+from moderation.domain.schemas import MAX_ID
+from moderation.domain.wordlists import WordRuleRequest, WordRuleView
+from moderation.services import authors, review, wordlists
+from moderation.services.dashboard import Dashboard, dashboard
+from moderation.services.review import (
     AuditPage,
     BulkDecisionRequest,
     DecisionRequest,
@@ -26,8 +28,6 @@ from moderation.domain.review import (
     QueuePage,
     Sort,
 )
-from moderation.domain.schemas import MAX_ID
-from moderation.domain.wordlists import WordRuleRequest, WordRuleView
 from moderation.storage import staff as staff_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import ModerationEvent

@@ -30,8 +30,8 @@ from moderation.domain.perspective import (
     too_long,
     unavailable,
 )
-from moderation.domain.sites import SiteDirectory, SiteInfo, SitesUnavailable
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
+from moderation.services.sites import SiteDirectory, SiteInfo, SitesUnavailable
 from moderation.storage.analyses import record_feedback
 from moderation.storage.db import session_scope
 

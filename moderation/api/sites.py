@@ -17,7 +17,7 @@ from fastapi import Request
 
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.schemas import CommentSubmission
-from moderation.domain.sites import DEFAULT_SITE, SiteDirectory, SiteInfo, UnknownSite
+from moderation.services.sites import DEFAULT_SITE, SiteDirectory, SiteInfo, UnknownSite
 
 READER_COOKIE = "moderation_reader"
 READER_HEADER = "x-reader-token"

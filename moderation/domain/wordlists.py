@@ -17,11 +17,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.schemas import Line, Text
-from moderation.storage import rules
 
 MAX_TERM = 100
 _TERM = re.compile(r"^[\w*' -]+$")
@@ -141,31 +138,3 @@ class WordRuleRequest(BaseModel):
     term: Line = Field(min_length=1, max_length=MAX_TERM)
     # Text: control characters (NUL, which PostgreSQL cannot store) are refused, as in comments.
     note: Text = Field(default="", max_length=500)
-
-
-def add_rule(session: Session, request: WordRuleRequest, actor: str) -> WordRuleView:
-    term = clean_term(request.term)
-    if term is None:
-        raise ServiceError(
-            422,
-            "invalid_request",
-            "term may hold letters, digits, spaces, apostrophes, hyphens and * only",
-            [FieldProblem("term", "format", "term must be a word or phrase; * for any letters")],
-        )
-    rule = rules.find_word_rule(session, request.kind.value, term) or rules.add_word_rule(
-        session, request.kind.value, term, request.note, actor
-    )
-    return WordRuleView.model_validate(rule, from_attributes=True)
-
-
-def remove_rule(session: Session, rule_id: int) -> None:
-    if rules.remove_word_rule(session, rule_id) is None:
-        raise NotFound("word rule")
-
-
-def list_rules(session: Session) -> list[WordRuleView]:
-    return [WordRuleView.model_validate(r, from_attributes=True) for r in rules.word_rules(session)]
-
-
-def current_lists(session: Session) -> WordLists:
-    return WordLists.compile(WordRule(WordKind(r.kind), r.term) for r in rules.word_rules(session))

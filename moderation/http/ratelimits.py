@@ -49,8 +49,8 @@ from redis.exceptions import NoScriptError, RedisError
 from moderation.config import Settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.rates import counted_address, parse_rates
-from moderation.domain.sites import SiteInfo
 from moderation.messaging.queues import redis_client_url
+from moderation.services.sites import SiteInfo
 
 log = logging.getLogger(__name__)
 

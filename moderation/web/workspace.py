@@ -27,15 +27,15 @@ from moderation.api.auth import (
 )
 from moderation.api.deps import unit_of_work
 from moderation.config import Settings
-from moderation.domain import accounts, authors, review, wordlists
-from moderation.domain.accounts import SignInLimits, TooManyAttempts
 from moderation.domain.authors import AuthorRuleRequest
-from moderation.domain.dashboard import Dashboard, dashboard
 from moderation.domain.errors import ServiceError
-from moderation.domain.review import Action, DecisionRequest, Ground, Queue, QueueItem, Sort
 from moderation.domain.schemas import problems_from
 from moderation.domain.wordlists import WordKind, WordRuleRequest
 from moderation.http import ratelimits
+from moderation.services import accounts, authors, review, wordlists
+from moderation.services.accounts import SignInLimits, TooManyAttempts
+from moderation.services.dashboard import Dashboard, dashboard
+from moderation.services.review import Action, DecisionRequest, Ground, Queue, QueueItem, Sort
 from moderation.storage import sites as sites_store
 from moderation.storage import staff as staff_store
 from moderation.web.views import templates

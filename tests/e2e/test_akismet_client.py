@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from moderation.domain import sites
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, ModeratorLabel
 from tests.conftest import RedisServer

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from moderation.domain import sites
+from moderation.services import sites
 from moderation.storage.db import session_scope
 from tests.conftest import ROOT, RedisServer, free_port, require
 from tests.e2e.comments import CLEAN

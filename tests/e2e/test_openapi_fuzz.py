@@ -37,8 +37,8 @@ from schemathesis.specs.openapi.checks import (
 
 from moderation.app import create_app
 from moderation.config import Settings
-from moderation.domain.accounts import Role
 from moderation.domain.statuses import CommentStatus
+from moderation.services.accounts import Role
 from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer, _postgres_database, free_port, require
 from tests.e2e.conftest import http

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from moderation.domain import sites
-from moderation.domain.accounts import Role
+from moderation.services import sites
+from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
 from moderation.storage.models import Decision
 from tests.conftest import RedisServer

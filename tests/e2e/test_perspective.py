@@ -12,7 +12,7 @@ import pytest
 import redis
 from sqlalchemy import MetaData, String, cast, func, select
 
-from moderation.domain.sites import DEFAULT_SITE
+from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.db import engine_for, session_scope
 from moderation.storage.models import Analysis, Site
 from tests.conftest import RedisServer

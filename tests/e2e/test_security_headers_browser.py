@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from moderation.domain import sites
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites
 from moderation.storage.db import session_scope
 from tests.conftest import RedisServer
 from tests.e2e.comments import CLEAN

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from moderation.domain import sites, webhooks
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites, webhooks
 from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow

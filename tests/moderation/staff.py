@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from moderation.domain import accounts
-from moderation.domain.accounts import Role
 from moderation.domain.statuses import CommentStatus
+from moderation.services import accounts
+from moderation.services.accounts import Role
 from moderation.storage import repository
 from moderation.storage.db import session_scope
 

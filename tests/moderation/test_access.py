@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from moderation.domain.accounts import Role
+from moderation.services.accounts import Role
 from tests.moderation.conftest import make_client
 from tests.moderation.staff import Account, add_account, sign_in
 

@@ -26,10 +26,10 @@ from sqlalchemy import select
 from classifiers import DEFAULT_MODEL_DIR
 from moderation.app import create_app
 from moderation.config import get_settings
-from moderation.domain import akismet, sites
 from moderation.domain.policy import Thresholds
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided, DecisionFeed, publish_decisions
+from moderation.services import akismet, sites
 from moderation.storage.db import session_scope
 from moderation.storage.models import (
     Article,

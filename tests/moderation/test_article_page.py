@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from moderation.domain import sites
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from moderation.domain.accounts import Role
-from moderation.domain.sites import DEFAULT_SITE
+from moderation.services.accounts import Role
+from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from moderation.storage.models import Site

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from moderation.domain import sites
-from moderation.domain.accounts import Role
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites
+from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, ModeratorLabel
 from tests.moderation.conftest import VALID
@@ -428,7 +428,7 @@ def test_a_moderator_cannot_use_admin_routes(
 def test_a_disabled_users_token_stops_working(
     api: TestClient, database_url: str, moderator: Account
 ) -> None:
-    from moderation.domain import accounts
+    from moderation.services import accounts
 
     assert api.get("/api/v1/moderation/me", headers=moderator.headers).status_code == 200
     with session_scope(database_url) as session:

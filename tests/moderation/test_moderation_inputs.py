@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from moderation.domain import review
-from moderation.domain.accounts import Role, Staff
 from moderation.domain.schemas import MAX_ID
+from moderation.services import review
+from moderation.services.accounts import Role, Staff
 from moderation.storage.db import session_scope
 from tests.moderation.staff import add_account, sign_in
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from moderation.app import create_app
 from moderation.domain.perspective import parse_analyze, parse_body
-from moderation.domain.sites import DEFAULT_SITE
+from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from moderation.storage.models import Analysis, Site

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from moderation.app import create_app
 from moderation.config import Settings
-from moderation.domain import sites
 from moderation.domain.rates import counted_address
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
 from tests.conftest import RedisServer, run_moderation

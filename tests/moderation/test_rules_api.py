@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from moderation.domain import authors
-from moderation.domain.accounts import Role
 from moderation.domain.authors import Author, AuthorStanding
 from moderation.domain.statuses import CommentStatus
+from moderation.services import authors
+from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
 from tests.moderation.conftest import VALID
 from tests.moderation.staff import Account, add_account, decided

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from moderation.domain import sites
-from moderation.domain.accounts import Role
+from moderation.services import sites
+from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from moderation.storage.models import Site

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from moderation.domain import sites
 from moderation.domain.policy import Thresholds, decide
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites
 from moderation.storage.db import session_scope
 from moderation.storage.models import Article, Comment
 from tests.conftest import run_moderation

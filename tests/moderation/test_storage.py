@@ -14,11 +14,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
-from moderation.domain import comments as service
 from moderation.domain.errors import InvalidComment
 from moderation.domain.policy import body_fingerprint
 from moderation.domain.schemas import CommentSubmission
 from moderation.domain.statuses import CommentStatus
+from moderation.services import comments as service
 from moderation.storage import repository
 from moderation.storage.db import engine_for, session_scope
 from moderation.storage.migrate import alembic_config, upgrade

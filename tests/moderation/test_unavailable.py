@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from moderation.domain.accounts import Role
 from moderation.domain.errors import RETRY_AFTER_SECONDS
+from moderation.services.accounts import Role
 from tests.conftest import RedisServer, free_port
 from tests.moderation.conftest import VALID, make_client
 from tests.moderation.staff import add_account

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from moderation.app import create_app
-from moderation.domain import sites, webhooks
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites, webhooks
 from moderation.storage import repository
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope

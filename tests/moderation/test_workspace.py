@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from moderation.app import create_app
-from moderation.domain.accounts import SignInLimits, backoff
 from moderation.domain.statuses import CommentStatus
+from moderation.services.accounts import SignInLimits, backoff
 from moderation.storage.db import session_scope
 from moderation.storage.models import ModeratorLabel
 from tests.conftest import RedisServer
@@ -355,7 +355,7 @@ def test_a_moderator_sees_a_page_not_json_where_an_admin_is_needed(
 
 
 def test_highlight_keeps_the_words_that_matter_and_the_most_specific_score() -> None:
-    from moderation.domain.review import SpanView
+    from moderation.services.review import SpanView
     from moderation.web.workspace import highlight
 
     body = "Go away, you idiot, or else"

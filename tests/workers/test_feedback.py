@@ -12,9 +12,9 @@ from classifiers import DEFAULT_MODEL_DIR
 from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
-from moderation.domain import review
-from moderation.domain.accounts import Role, Staff
 from moderation.domain.statuses import CommentStatus
+from moderation.services import review
+from moderation.services.accounts import Role, Staff
 from moderation.storage import repository
 from moderation.storage.db import session_scope
 from moderation.storage.review import FeedbackRow

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from moderation.config import get_settings
-from moderation.domain import sites, webhooks
 from moderation.domain.statuses import CommentStatus
+from moderation.services import sites, webhooks
 from moderation.storage import repository
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope

@@ -16,12 +16,12 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
-from moderation.domain.accounts import Staff
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.policy import Reason
 from moderation.domain.schemas import MAX_ID, ShownUrl, Text
-from moderation.domain.sites import DEFAULT_SITE, UnknownSite
 from moderation.domain.statuses import CommentStatus
+from moderation.services.accounts import Staff
+from moderation.services.sites import DEFAULT_SITE, UnknownSite
 from moderation.storage import review as store
 from moderation.storage import sites as sites_store
 from moderation.storage.models import Article, Comment, Decision, ModerationEvent, utcnow

@@ -33,9 +33,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from moderation.domain import comments, fields
+from moderation.domain import fields
 from moderation.domain.policy import Reason, Thresholds
-from moderation.domain.review import Action
 from moderation.domain.schemas import (
     MAX_ARTICLE_ID,
     MAX_EMAIL,
@@ -45,6 +44,8 @@ from moderation.domain.schemas import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided
+from moderation.services import comments
+from moderation.services.review import Action
 from moderation.storage import akismet as store
 from moderation.storage import repository
 from moderation.storage import review as review_store

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.domain import comments as service
 from moderation.domain.errors import InvalidComment, ServiceUnavailable
 from moderation.domain.schemas import CommentSubmission
 from moderation.messaging.dispatcher import Dispatcher
+from moderation.services import comments as service
 from moderation.storage.db import session_scope
 
 log = logging.getLogger(__name__)

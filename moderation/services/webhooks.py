@@ -28,8 +28,8 @@ from moderation import __version__
 from moderation.config import Settings
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
-from moderation.domain.sites import UnknownSite
 from moderation.messaging.queues import send_deliveries
+from moderation.services.sites import UnknownSite
 from moderation.storage import sites as sites_store
 from moderation.storage import webhooks as store
 from moderation.storage.webhooks import DeliveryStatus
