@@ -18,12 +18,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from moderation import __version__
 from moderation.api import akismet, comments, health, moderation, perspective
-from moderation.api.auth import SignInRequired
-from moderation.api.cors import SiteCORS
-from moderation.api.responses import unreadable_json
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
+from moderation.http.auth import SignInRequired
+from moderation.http.cors import SiteCORS
 from moderation.http.ratelimits import RateLimits
+from moderation.http.responses import unreadable_json
 from moderation.http.security_headers import NOSNIFF, SecurityHeaders
 from moderation.messaging.dispatcher import Dispatcher
 from moderation.messaging.queues import producer_app
@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.form_error_page = views.article_with_errors
     # Every site in memory, read again every few seconds: a request costs no query for it.
     app.state.sites = directory_for(settings.database_url, settings.sites_refresh_seconds)
     app.state.rate_limits = RateLimits(settings)

@@ -20,9 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from moderation.api.sites import directory
 from moderation.config import Settings
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
+from moderation.http.sites import directory
 from moderation.messaging.decision_feed import Decided, DecisionFeed
 from moderation.messaging.queues import broker_url
 from moderation.services import akismet as rules

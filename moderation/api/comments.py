@@ -15,9 +15,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from moderation.api import sites
-from moderation.api.deps import SettingsDep, unit_of_work
-from moderation.api.responses import OWN_BODY, STORAGE, errors, unreadable_json
 from moderation.config import Settings
 from moderation.domain.errors import FieldProblem, InvalidComment, ServiceError
 from moderation.domain.rates import counted_address
@@ -31,14 +28,15 @@ from moderation.domain.schemas import (
     problems_from,
 )
 from moderation.domain.statuses import CommentStatus
-from moderation.http import ratelimits
+from moderation.http import ratelimits, sites
+from moderation.http.deps import SettingsDep, form_error_page, unit_of_work
 from moderation.http.ratelimits import RateLimited
+from moderation.http.responses import OWN_BODY, STORAGE, errors, unreadable_json
 from moderation.services import comments as service
 from moderation.services import reports
 from moderation.services.intake import Intake
 from moderation.services.reports import ReportAccepted, ReportLimits, ReportSubmission
 from moderation.services.sites import DEFAULT_SITE, SiteInfo
-from moderation.web import views
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 
@@ -202,11 +200,11 @@ async def submit_comment(request: Request) -> Response:
         accepted = await intake.submit(submission, client)
     except InvalidComment as error:
         if is_form and error.status_code == 422:
-            return await views.article_with_errors(request, settings, data, error.problems)
+            return await form_error_page(request)(request, settings, data, error.problems)
         raise
     except RateLimited as error:
         if is_form:  # a reader without JavaScript: the article again, their text kept
-            page = await views.article_with_errors(request, settings, data, error.problems)
+            page = await form_error_page(request)(request, settings, data, error.problems)
             page.status_code = error.status_code
             page.headers.update(error.headers)
             return page

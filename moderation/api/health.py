@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from moderation.api.deps import SettingsDep
-from moderation.api.responses import RETRY_AFTER
 from moderation.domain.errors import RETRY_AFTER_SECONDS
+from moderation.http.deps import SettingsDep
+from moderation.http.responses import RETRY_AFTER
 from moderation.messaging.queues import redis_client_url
 from moderation.storage.db import engine_for
 

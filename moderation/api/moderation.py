@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
-from moderation.api.auth import RequireAdmin, RequireModerator
-from moderation.api.deps import SettingsDep, unit_of_work
-from moderation.api.responses import JSON_BODY, STAFF, STORAGE, errors
 from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
 from moderation.domain.errors import NotFound
 from moderation.domain.schemas import MAX_ID
 from moderation.domain.wordlists import WordRuleRequest, WordRuleView
+from moderation.http.auth import RequireAdmin, RequireModerator
+from moderation.http.deps import SettingsDep, unit_of_work
+from moderation.http.responses import JSON_BODY, STAFF, STORAGE, errors
 from moderation.services import authors, review, wordlists
 from moderation.services.dashboard import Dashboard, dashboard
 from moderation.services.review import (

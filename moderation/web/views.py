@@ -17,12 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from moderation.api import sites
 from moderation.config import Settings
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem
 from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, MAX_REPLY_DEPTH, CommentPage
 from moderation.domain.statuses import CommentStatus
+from moderation.http import sites
 from moderation.http.security_headers import CSP, article_page_policy
 from moderation.services import comments as service
 from moderation.services.sites import DEFAULT_SITE, SiteInfo, UnknownSite

@@ -17,7 +17,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from moderation.api.auth import (
+from moderation.config import Settings
+from moderation.domain.authors import AuthorRuleRequest
+from moderation.domain.errors import ServiceError
+from moderation.domain.schemas import problems_from
+from moderation.domain.wordlists import WordKind, WordRuleRequest
+from moderation.http import ratelimits
+from moderation.http.auth import (
     SESSION_COOKIE,
     Caller,
     PageAdmin,
@@ -25,13 +31,7 @@ from moderation.api.auth import (
     browser_caller,
     check_form_csrf,
 )
-from moderation.api.deps import unit_of_work
-from moderation.config import Settings
-from moderation.domain.authors import AuthorRuleRequest
-from moderation.domain.errors import ServiceError
-from moderation.domain.schemas import problems_from
-from moderation.domain.wordlists import WordKind, WordRuleRequest
-from moderation.http import ratelimits
+from moderation.http.deps import unit_of_work
 from moderation.services import accounts, authors, review, wordlists
 from moderation.services.accounts import SignInLimits, TooManyAttempts
 from moderation.services.dashboard import Dashboard, dashboard

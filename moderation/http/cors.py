@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from starlette.responses import JSONResponse
 
-from moderation.api.responses import ErrorBody
+from moderation.http.responses import ErrorBody
 from moderation.services.sites import DEFAULT_SITE, SiteDirectory, SitesUnavailable
 
 Scope = MutableMapping[str, Any]

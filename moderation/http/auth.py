@@ -14,10 +14,10 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from moderation.api.deps import unit_of_work
 from moderation.config import Settings
 from moderation.domain.errors import ServiceError
 from moderation.http import ratelimits
+from moderation.http.deps import unit_of_work
 from moderation.services import accounts
 from moderation.services.accounts import NotAllowed, NotSignedIn, Role, Staff
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from moderation.config import Settings
+from moderation.domain.errors import FieldProblem
 from moderation.services import webhooks
 from moderation.storage.db import session_scope
 
@@ -31,3 +33,16 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
     with session_scope(settings.database_url) as session:
         yield session
     webhooks.send_written(settings, session)
+
+
+# The page a plain form post (a reader without JavaScript) gets back when it is refused: the
+# article page again, the reader's text kept, the errors by the fields. The web layer draws it
+# and app.py hands it over here, so that the API's routes never import the pages.
+FormErrorPage = Callable[
+    [Request, Settings, dict[str, Any], list[FieldProblem]], Awaitable[HTMLResponse]
+]
+
+
+def form_error_page(request: Request) -> FormErrorPage:
+    page: FormErrorPage = request.app.state.form_error_page
+    return page

@@ -1,0 +1,58 @@
+"""The house's shape that import-linter's contracts do not spell: no module imports another that
+imports it back, directly or through others (a cycle makes the import order matter and hides
+which of the two is the lower layer)."""
+
+from __future__ import annotations
+
+import grimp
+
+PACKAGES = ("commands", "moderation", "workers", "classifiers")
+
+
+def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """The groups of two or more modules that reach each other by imports (Tarjan's strongly
+    connected components), each sorted; none in a house without cycles."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported not in order:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], order[imported])
+        if low[module] == order[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    graph = grimp.build_graph(*PACKAGES)
+    assert import_cycles(graph) == []
+
+
+def test_a_cycle_is_found_when_two_modules_import_each_other() -> None:
+    graph = grimp.ImportGraph()
+    for importer, imported in [("a.one", "a.two"), ("a.two", "a.three"), ("a.three", "a.one")]:
+        graph.add_import(importer=importer, imported=imported)
+    graph.add_import(importer="a.one", imported="a.four")
+    assert import_cycles(graph) == [["a.one", "a.three", "a.two"]]
