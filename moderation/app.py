@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -131,6 +131,45 @@ class _BodyTooLarge(Exception):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    app = FastAPI(
+        title="Comment moderation",
+        version=__version__,
+        summary="Validate, store, queue, score and decide the comments of a news site.",
+        lifespan=_lifespan(settings),
+        # Served by moderation.web.docs, with a Content-Security-Policy of their own.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.form_error_page = views.article_with_errors
+    # Every site in memory, read again every few seconds: a request costs no query for it.
+    app.state.sites = directory_for(settings.database_url, settings.sites_refresh_seconds)
+    app.state.rate_limits = RateLimits(settings)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", views.static_files(), name="static")
+    for error, handler in ERROR_HANDLERS:
+        app.add_exception_handler(error, handler)
+    _add_middleware(app, settings)
+    return app
+
+
+ROUTERS = (
+    health.router,
+    comments.router,
+    moderation.router,
+    moderation.admin_router,
+    akismet.router,
+    perspective.router,
+    views.router,
+    workspace.router,
+    docs.router,
+)
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What runs beside the requests: the intake that stores comments in groups, the dispatcher
+    that queues them, the decision feed and the Perspective analyser, stopped in order."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -157,97 +196,91 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             intake.stop()
             dispatcher.stop()
 
-    app = FastAPI(
-        title="Comment moderation",
-        version=__version__,
-        summary="Validate, store, queue, score and decide the comments of a news site.",
-        lifespan=lifespan,
-        # Served by moderation.web.docs, with a Content-Security-Policy of their own.
-        docs_url=None,
-        redoc_url=None,
+    return lifespan
+
+
+async def _sign_in_required(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, SignInRequired)
+    return workspace.sign_in_redirect(error.next_path)
+
+
+async def _service_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ServiceError)
+    if request.url.path.startswith("/moderation"):
+        # A person in the workspace gets a page, not JSON.
+        return HTMLResponse(
+            workspace.error_page(error.status_code, error.message),
+            status_code=error.status_code,
+            headers=error.headers,
+        )
+    return _error_body(error.status_code, error.code, error.message, error.problems, error.headers)
+
+
+async def _database_unavailable(request: Request, error: Exception) -> Response:
+    # The unit of work was rolled back, so the client may simply try again later.
+    if isinstance(error, OperationalError | InterfaceError | SQLAlchemyTimeoutError):
+        log.warning("the database is unavailable (answered 503): %s", error)
+    else:  # the database refused what we sent it: more likely a bug of ours than an outage
+        log.exception("the database refused a request (answered 503): %s", error)
+    return await _service_error(
+        request,
+        ServiceUnavailable(
+            "the database cannot be reached right now; nothing was changed, please try again"
+        ),
     )
-    app.state.settings = settings
-    app.state.form_error_page = views.article_with_errors
-    # Every site in memory, read again every few seconds: a request costs no query for it.
-    app.state.sites = directory_for(settings.database_url, settings.sites_refresh_seconds)
-    app.state.rate_limits = RateLimits(settings)
-    app.include_router(health.router)
-    app.include_router(comments.router)
-    app.include_router(moderation.router)
-    app.include_router(moderation.admin_router)
-    app.include_router(akismet.router)
-    app.include_router(perspective.router)
-    app.include_router(views.router)
-    app.include_router(workspace.router)
-    app.include_router(docs.router)
-    app.mount("/static", views.static_files(), name="static")
 
-    @app.exception_handler(SignInRequired)
-    async def sign_in_required(_request: Request, error: SignInRequired) -> Response:
-        return workspace.sign_in_redirect(error.next_path)
 
-    @app.exception_handler(ServiceError)
-    async def service_error(request: Request, error: ServiceError) -> Response:
-        if request.url.path.startswith("/moderation"):
-            # A person in the workspace gets a page, not JSON.
-            return HTMLResponse(
-                workspace.error_page(error.status_code, error.message),
-                status_code=error.status_code,
-                headers=error.headers,
-            )
-        return _error_body(
-            error.status_code, error.code, error.message, error.problems, error.headers
+async def _request_validation(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    if isinstance(error.__cause__, json.JSONDecodeError):  # FastAPI read no JSON body
+        return _unreadable_json(error.__cause__)
+    problems = []
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ()) if part not in ("path", "query")]
+        field = ".".join(loc) or "request"
+        problems.append(
+            FieldProblem(field, item.get("type", "invalid"), f"{field}: {item.get('msg', '')}")
         )
+    return _error_body(422, "invalid_request", "; ".join(p.message for p in problems), problems)
 
-    @app.exception_handler(DBAPIError)  # OperationalError and the driver's other errors
-    @app.exception_handler(SQLAlchemyTimeoutError)  # no connection free in the pool in time
-    async def database_unavailable(request: Request, error: Exception) -> Response:
-        # The unit of work was rolled back, so the client may simply try again later.
-        if isinstance(error, OperationalError | InterfaceError | SQLAlchemyTimeoutError):
-            log.warning("the database is unavailable (answered 503): %s", error)
-        else:  # the database refused what we sent it: more likely a bug of ours than an outage
-            log.exception("the database refused a request (answered 503): %s", error)
-        return await service_error(
-            request,
-            ServiceUnavailable(
-                "the database cannot be reached right now; nothing was changed, please try again"
-            ),
-        )
 
-    @app.exception_handler(RequestValidationError)
-    async def request_validation(_request: Request, error: RequestValidationError) -> JSONResponse:
-        if isinstance(error.__cause__, json.JSONDecodeError):  # FastAPI read no JSON body
-            return _unreadable_json(error.__cause__)
-        problems = []
-        for item in error.errors():
-            loc = [str(part) for part in item.get("loc", ()) if part not in ("path", "query")]
-            field = ".".join(loc) or "request"
-            problems.append(
-                FieldProblem(field, item.get("type", "invalid"), f"{field}: {item.get('msg', '')}")
-            )
-        return _error_body(422, "invalid_request", "; ".join(p.message for p in problems), problems)
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    # FastAPI answers a JSON body its reader refused with anything but a JSONDecodeError
+    # (a number of more than 4,300 digits, deep nesting, bytes not UTF-8) with a bare 400.
+    cause = error.__cause__
+    if (
+        error.status_code == 400
+        and isinstance(cause, ValueError | RecursionError)
+        and "json" in request.headers.get("content-type", "").lower()
+    ):
+        return _unreadable_json(cause)
+    return _error_body(error.status_code, "http_error", str(error.detail))
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        # FastAPI answers a JSON body its reader refused with anything but a JSONDecodeError
-        # (a number of more than 4,300 digits, deep nesting, bytes not UTF-8) with a bare 400.
-        cause = error.__cause__
-        if (
-            error.status_code == 400
-            and isinstance(cause, ValueError | RecursionError)
-            and "json" in request.headers.get("content-type", "").lower()
-        ):
-            return _unreadable_json(cause)
-        return _error_body(error.status_code, "http_error", str(error.detail))
 
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error (a bug): %s", error)
-        # Answered by Starlette's outermost middleware, around SecurityHeaders: nosniff here.
-        return _error_body(
-            500, "internal_error", "internal error; it has been logged", headers=NOSNIFF
-        )
+async def _unexpected(_request: Request, error: Exception) -> Response:
+    log.exception("unhandled error (a bug): %s", error)
+    # Answered by Starlette's outermost middleware, around SecurityHeaders: nosniff here.
+    return _error_body(500, "internal_error", "internal error; it has been logged", headers=NOSNIFF)
 
+
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+# Every way a request can fail, and the answer it gets: nothing anyone sends gives a 5xx
+# unless the service itself is at fault (503: the database is away; 500: a bug, logged).
+ERROR_HANDLERS: tuple[tuple[type[Exception], ErrorHandler], ...] = (
+    (SignInRequired, _sign_in_required),
+    (ServiceError, _service_error),
+    (DBAPIError, _database_unavailable),  # OperationalError and the driver's other errors
+    (SQLAlchemyTimeoutError, _database_unavailable),  # no connection free in the pool in time
+    (RequestValidationError, _request_validation),
+    (StarletteHTTPException, _http_error),
+    (Exception, _unexpected),
+)
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Added inside out: the last one added is the outermost."""
     app.add_middleware(SiteCORS, sites=lambda: app.state.sites)
     app.add_middleware(BodySizeLimit)
     if settings.trusted_proxies:
@@ -257,4 +290,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     # Outermost of ours, so every answer gets them, refusals of the two above included.
     app.add_middleware(SecurityHeaders)
-    return app
