@@ -176,9 +176,9 @@ def measure_worker(model: Path, batch: int) -> dict[str, Any]:
     from moderation.domain.schemas import CommentSubmission
     from moderation.messaging.queues import producer_app, send_decide
     from moderation.services.comments import AcceptedComment, ClientInfo, submit_comments
+    from moderation.storage.comments import count_by_status
     from moderation.storage.db import session_scope
     from moderation.storage.migrate import upgrade
-    from moderation.storage.repository import count_by_status
 
     redis_binary = shutil.which("redis-server")
     if redis_binary is None:

@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from classifiers import Scorer
 from classifiers.types import Explanation, Span
 from moderation.config import Settings
-from moderation.storage.repository import QueuedComment
+from moderation.storage.comments import QueuedComment
 from workers.scoring import comment_text, get_scorer
 
 log = logging.getLogger(__name__)

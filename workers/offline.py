@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from moderation.config import Settings
-from moderation.storage.repository import QueuedComment
+from moderation.storage.comments import QueuedComment
 from workers.scoring import decide_batch
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from classifiers import Scorer
 from classifiers.operating_points import Targets as RateTargets
 from moderation.config import Settings
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
-from moderation.storage.repository import DecisionRecord, QueuedComment
+from moderation.storage.comments import QueuedComment
 from workers.scoring import decide_batch
 
 _SETS = Path(__file__).resolve().parent / "evaluation_sets"

@@ -25,9 +25,10 @@ from moderation.domain.policy import (
     quoted_passages,
     without_quotes,
 )
+from moderation.domain.records import DecisionRecord, ShadowDecision
 from moderation.domain.wordlists import WordLists
 from moderation.services.sites import SitePolicy
-from moderation.storage.repository import DecisionRecord, QueuedComment, ShadowDecision
+from moderation.storage.comments import QueuedComment
 
 log = logging.getLogger(__name__)
 
@@ -244,8 +245,9 @@ def decide_batch(
 ) -> list[DecisionRecord]:
     """Score the batch together (one vectorised model call) and apply the policy to each.
 
-    `copies` (comment id -> copies of its text, from `repository.count_copies`) feeds the flood
-    rule; a comment without a count (scoring a file, no database) is decided without that rule.
+    `copies` (comment id -> copies of its text, from `storage.comments.count_copies`) feeds
+    the flood rule; a comment without a count (scoring a file, no database) is decided without
+    that rule.
     `standings` (comment id -> its author's ban, trust and history) and `word_lists` feed the
     author and word rules, likewise skipped where not given. Words are matched on the text as
     written and on the classifiers' de-obfuscated form of it.

@@ -10,6 +10,7 @@ from celery import Task
 
 from moderation.config import get_settings
 from moderation.domain.authors import Author
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided, publish_decisions
 from moderation.messaging.queues import (
@@ -24,11 +25,11 @@ from moderation.messaging.queues import (
     try_send,
 )
 from moderation.services import authors
-from moderation.storage import repository
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as webhooks_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import utcnow
-from moderation.storage.repository import DecisionRecord
 from workers import webhooks
 from workers.analysis import answer_batch
 from workers.celery_app import ModerationTask, app
@@ -51,8 +52,8 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
     ids = [int(i) for i in comment_ids]
     window = timedelta(seconds=settings.flood_window_seconds)
     with session_scope(settings.database_url) as session:
-        comments = repository.queued_comments(session, ids)
-        copies = repository.count_copies(session, comments, window)
+        comments = comment_store.queued_comments(session, ids)
+        copies = comment_store.count_copies(session, comments, window)
         # Bans, trust and word lists from memory (re-read every few seconds); the history of
         # the batch's authors in one statement.
         people = current_rules(session, settings)
@@ -76,7 +77,9 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
         log.error("sending %d comment(s) to review: %s", len(comments), failure.reason)
         records = fail_closed(comments, failure.reason)
     with session_scope(settings.database_url) as session:
-        decided = repository.record_decisions(session, records, webhook_sites=people.webhook_sites)
+        decided = decision_store.record_decisions(
+            session, records, webhook_sites=people.webhook_sites
+        )
         deliveries = webhooks_store.written(session)
     # Committed: wake the API's requests waiting for these (the Akismet-compatible check).
     _announce(settings.redis_url, records, decided)
@@ -130,12 +133,12 @@ def explain_comments(comment_ids: list[int]) -> dict[str, int]:
     settings = get_settings()
     ids = [int(i) for i in comment_ids]
     with session_scope(settings.database_url) as session:
-        comments = repository.comments_to_explain(session, ids)
+        comments = comment_store.comments_to_explain(session, ids)
     if not comments:
         return {"explained": 0, "skipped": len(ids)}
     explanations = explain_batch(settings, comments)
     with session_scope(settings.database_url) as session:
-        repository.store_explanations(session, explanations)
+        comment_store.store_explanations(session, explanations)
     return {"explained": len(explanations), "skipped": len(ids) - len(explanations)}
 
 
@@ -161,7 +164,7 @@ def sweep_queued() -> dict[str, Any]:
     resent = 0
     while True:
         with session_scope(settings.database_url) as session:
-            ids = repository.claim_stale_queued(session, cutoff, SWEEP_BATCH)
+            ids = comment_store.claim_stale_queued(session, cutoff, SWEEP_BATCH)
         if not ids:
             break
         send_decide(app, ids)
@@ -171,7 +174,7 @@ def sweep_queued() -> dict[str, Any]:
     if resent:
         log.info("sweep re-sent %d queued comment(s)", resent)
     with session_scope(settings.database_url) as session:
-        unexplained = repository.unexplained_held_or_removed(
+        unexplained = comment_store.unexplained_held_or_removed(
             session, cutoff, utcnow() - EXPLAIN_HORIZON, SWEEP_BATCH
         )
     explaining = _ask_for_explanations(unexplained)

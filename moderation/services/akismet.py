@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from moderation.domain import fields
 from moderation.domain.policy import Reason, Thresholds
+from moderation.domain.records import DecisionRecord
 from moderation.domain.schemas import (
     MAX_ARTICLE_ID,
     MAX_EMAIL,
@@ -47,9 +48,8 @@ from moderation.messaging.decision_feed import Decided
 from moderation.services import comments
 from moderation.services.review import Action
 from moderation.storage import akismet as store
-from moderation.storage import repository
+from moderation.storage import decisions as decision_store
 from moderation.storage import review as review_store
-from moderation.storage.repository import DecisionRecord
 
 CHANNEL = "akismet"
 THANKS = "Thanks for making the web a better place."
@@ -328,7 +328,7 @@ def store_decided(
     """Store a comment a trigger decided, with its decision, in one transaction: it never
     reaches the queue, so no worker can decide it otherwise in between."""
     accepted = comments.submit_comment(session, check.submission(), check.client(site_id))
-    repository.record_decisions(session, [settled.record(accepted.id)], actor=actor)
+    decision_store.record_decisions(session, [settled.record(accepted.id)], actor=actor)
     return accepted.id
 
 

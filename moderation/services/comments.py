@@ -23,7 +23,8 @@ from moderation.domain.schemas import (
     UnpublishedComment,
 )
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
 from moderation.storage.models import DEFAULT_SITE_ID, Comment
 
 MAX_USER_AGENT = 512
@@ -53,13 +54,13 @@ class AcceptedComment:
 
 
 def _place_in_thread(
-    session: Session, submission: CommentSubmission, article: repository.ArticleRef
+    session: Session, submission: CommentSubmission, article: article_store.ArticleRef
 ) -> tuple[int | None, int]:
     """The thread a reply joins and its depth in it; refuses a parent that is unknown, on
     another article, or already as deep as replies go."""
     if submission.parent_id is None:
         return None, 0
-    parent = repository.parent_info(session, submission.parent_id)
+    parent = comment_store.parent_info(session, submission.parent_id)
     if parent is None:
         raise InvalidComment(
             [FieldProblem("parent_id", "exists", "parent_id is not a known comment")]
@@ -90,14 +91,14 @@ def submit_comments(
     One bad item (a reply to an unknown parent) gets its own error and does not stop the rest.
     """
     results: list[AcceptedComment | InvalidComment | None] = [None] * len(items)
-    articles: dict[tuple[int, str], repository.ArticleRef] = {}
+    articles: dict[tuple[int, str], article_store.ArticleRef] = {}
     rows: list[dict[str, Any]] = []
     positions: list[int] = []
     for position, (submission, client) in enumerate(items):
         key = (client.site_id, submission.article_id)
         article = articles.get(key)
         if article is None:
-            article = repository.article_for(
+            article = article_store.article_for(
                 session,
                 submission.article_id,
                 submission.article_url,
@@ -130,7 +131,7 @@ def submit_comments(
             }
         )
         positions.append(position)
-    stored = repository.insert_comments(session, rows)
+    stored = comment_store.insert_comments(session, rows)
     for position, (comment_id, created_at) in zip(positions, stored, strict=True):
         submission, client = items[position]
         results[position] = AcceptedComment(
@@ -166,7 +167,7 @@ def _public(comment: Comment, article_external_id: str, pending: bool = False) -
 
 
 def comment_status(session: Session, comment_id: int) -> CommentStatusView:
-    found = repository.comment_with_article(session, comment_id)
+    found = comment_store.comment_with_article(session, comment_id)
     if found is None:
         raise NotFound(f"comment {comment_id}")
     comment, article = found
@@ -221,16 +222,16 @@ def article_comments(
     down are listed (without their text) in `not_published`.
     """
     after_id = _decode_cursor(cursor)
-    article = repository.article_by_external_id(session, article_external_id, site_id=site_id)
+    article = article_store.article_by_external_id(session, article_external_id, site_id=site_id)
     if article is None:
         return CommentPage(article_id=article_external_id, comments=[], next_cursor=None)
-    roots, replies = repository.approved_threads(session, article.id, after_id, limit + 1)
+    roots, replies = comment_store.approved_threads(session, article.id, after_id, limit + 1)
     has_more = len(roots) > limit
     roots = roots[:limit]
     own_waiting: list[Comment] = []
     not_published: list[UnpublishedComment] = []
     if reader_hash is not None:
-        for own in repository.own_unpublished(session, article.id, reader_hash):
+        for own in comment_store.own_unpublished(session, article.id, reader_hash):
             if own.status in (CommentStatus.QUEUED, CommentStatus.PENDING):
                 own_waiting.append(own)
             else:
@@ -281,8 +282,8 @@ def article_comments(
 
 def comments_version(
     session: Session, article_external_id: str, *, site_id: int = DEFAULT_SITE_ID
-) -> repository.CommentsVersion:
+) -> article_store.CommentsVersion:
     """The version of an article's public comments (one row read); version 0 before its
     first comment is published, or for an article never seen."""
-    found = repository.comments_version(session, article_external_id, site_id=site_id)
-    return found or repository.CommentsVersion(0, None)
+    found = article_store.comments_version(session, article_external_id, site_id=site_id)
+    return found or article_store.CommentsVersion(0, None)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from moderation.domain.errors import NotFound, ServiceError
 from moderation.domain.schemas import OptionalText
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import repository
+from moderation.storage import comments as comment_store
 from moderation.storage import review as store
 from moderation.storage.models import utcnow
 
@@ -74,7 +74,7 @@ def report_comment(
     Only published comments can be reported (nobody else can see the others, so their ids
     answer 404 like unknown ones). One address counts once per comment.
     """
-    found = repository.comment_with_article(session, comment_id)
+    found = comment_store.comment_with_article(session, comment_id)
     if found is None or found[0].status is not CommentStatus.APPROVED:
         raise NotFound("comment")
     if store.reports_since(session, client_ip, utcnow() - limits.window) >= limits.per_address:

@@ -11,7 +11,8 @@ from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import repository, webhooks
+from moderation.storage import articles as article_store
+from moderation.storage import webhooks
 from moderation.storage.models import (
     Article,
     Comment,
@@ -214,7 +215,7 @@ def record_changes(session: Session, actor: str, changes: Sequence[StatusChange]
             for c in changes
         ],
     )
-    repository.articles_changed(
+    article_store.articles_changed(
         session,
         [c.comment_id for c in changes if CommentStatus.APPROVED in (c.from_status, c.to_status)],
     )
@@ -336,7 +337,7 @@ def hide_reported(session: Session, comment_id: int, reason: str) -> bool:
     ).first()
     if hidden is None:
         return False
-    repository.articles_changed(session, [comment_id])
+    article_store.articles_changed(session, [comment_id])
     session.execute(
         insert(ModerationEvent).values(
             comment_id=comment_id,

@@ -26,7 +26,8 @@ from moderation.http import sites
 from moderation.http.security_headers import CSP, article_page_policy
 from moderation.services import comments as service
 from moderation.services.sites import DEFAULT_SITE, SiteInfo, UnknownSite
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
 from moderation.storage.db import session_scope
 from moderation.web import demo
 
@@ -81,7 +82,7 @@ def _load_page(
     reader_hash: str | None,
 ) -> _Loaded:
     with session_scope(settings.database_url) as session:
-        article = repository.article_by_external_id(session, article_id, site_id=site.id)
+        article = article_store.article_by_external_id(session, article_id, site_id=site.id)
         page = service.article_comments(
             session, article_id, cursor, limit=100, site_id=site.id, reader_hash=reader_hash
         )
@@ -89,7 +90,7 @@ def _load_page(
         # The status notice after a form post is the author's: only the browser holding the
         # reader token that wrote the comment sees it (anyone may have the URL).
         if comment_id is not None and reader_hash is not None and article is not None:
-            found = repository.comment_with_article(session, comment_id)
+            found = comment_store.comment_with_article(session, comment_id)
             if found is not None:
                 comment, of_article = found
                 if of_article.id == article.id and hmac.compare_digest(

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import repository
+from moderation.storage import comments as comment_store
 from moderation.storage.db import session_scope
 from tests.conftest import ROOMY_RATE_LIMITS, ROOT, RedisServer, free_port
 
@@ -150,7 +150,7 @@ class Stack:
 
     def statuses(self) -> dict[CommentStatus, int]:
         with session_scope(self.database_url) as session:
-            return repository.count_by_status(session)
+            return comment_store.count_by_status(session)
 
     def wait_until_decided(self, expected: int, timeout: float) -> dict[CommentStatus, int]:
         deadline = time.monotonic() + timeout

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites, webhooks
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
 from tests.conftest import RedisServer, run_moderation
@@ -55,15 +58,15 @@ def lost_delivery(database_url: str, receiver: Receiver) -> str:
         site = sites.add_site(session, "evening-post", "Evening Post", None, [], {})
         receiver.secrets["/lost"] = site.secret_key
         webhooks.add_endpoint(session, "evening-post", receiver.url("/lost"))
-        article = repository.article_for(session, "late-edition", None, None, site_id=site.id)
-        ((comment, _),) = repository.insert_comments(
+        article = article_store.article_for(session, "late-edition", None, None, site_id=site.id)
+        ((comment, _),) = comment_store.insert_comments(
             session,
             [{"article_id": article.id, "author_name": "Bo", "author_email": "bo@example.org",
               "body": "Decided while the queue was down."}],
         )  # fmt: skip
-        repository.record_decisions(
+        decision_store.record_decisions(
             session,
-            [repository.DecisionRecord(comment, CommentStatus.APPROVED, {}, [], "ok", None)],
+            [DecisionRecord(comment, CommentStatus.APPROVED, {}, [], "ok", None)],
         )
         # Due an hour ago: long overdue, whenever the worker comes up.
         session.execute(

@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import accounts
 from moderation.services.accounts import Role
-from moderation.storage import repository
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
 from moderation.storage.db import session_scope
 
 PASSWORD = "correct horse battery"
@@ -69,10 +71,10 @@ def decided(
 ) -> None:
     """Record the policy's decision as a worker does (optionally with its explanation)."""
     with session_scope(database_url) as session:
-        repository.record_decisions(
+        decision_store.record_decisions(
             session,
             [
-                repository.DecisionRecord(
+                DecisionRecord(
                     comment_id=comment_id,
                     status=status,
                     scores=scores,
@@ -83,4 +85,4 @@ def decided(
             ],
         )
         if explanation is not None:
-            repository.store_explanations(session, {comment_id: explanation})
+            comment_store.store_explanations(session, {comment_id: explanation})

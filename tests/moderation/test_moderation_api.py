@@ -440,24 +440,23 @@ def test_a_disabled_users_token_stops_working(
 def test_the_queue_shows_where_the_shadow_model_would_decide_otherwise(
     api: TestClient, database_url: str, moderator: Account
 ) -> None:
-    from moderation.storage import repository
+    from moderation.domain.records import DecisionRecord, ShadowDecision
+    from moderation.storage import decisions as decision_store
     from moderation.storage.db import session_scope
 
     ids = [submit(api, body=f"Comment {i}") for i in range(3)]
     with session_scope(database_url) as session:
-        repository.record_decisions(
+        decision_store.record_decisions(
             session,
             [
-                repository.DecisionRecord(
+                DecisionRecord(
                     comment_id=comment_id,
                     status=CommentStatus.PENDING,
                     scores={"spam": 0.6, "toxicity": 0.1},
                     reasons=[],
                     reason_text="spam",
                     model_version="v-active",
-                    shadow=repository.ShadowDecision(
-                        "v-candidate", shadow, {"spam": spam, "toxicity": 0.1}
-                    ),
+                    shadow=ShadowDecision("v-candidate", shadow, {"spam": spam, "toxicity": 0.1}),
                 )
                 for comment_id, shadow, spam in zip(
                     ids,

@@ -16,10 +16,13 @@ from sqlalchemy.orm import Session
 
 from moderation.domain.errors import InvalidComment
 from moderation.domain.policy import body_fingerprint
+from moderation.domain.records import DecisionRecord
 from moderation.domain.schemas import CommentSubmission
 from moderation.domain.statuses import CommentStatus
 from moderation.services import comments as service
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
 from moderation.storage.db import engine_for, session_scope
 from moderation.storage.migrate import alembic_config, upgrade
 from moderation.storage.models import Comment, Decision, ModerationEvent, utcnow
@@ -31,7 +34,7 @@ def add_comments(
 ) -> list[int]:
     """Stores `count` queued comments the way the API does and returns their ids."""
     with session_scope(database_url) as session:
-        ref = repository.article_for(session, article, None, None)
+        ref = article_store.article_for(session, article, None, None)
         rows = [
             {
                 "article_id": ref.id,
@@ -47,15 +50,15 @@ def add_comments(
             }
             for n in range(count)
         ]
-        return [comment_id for comment_id, _ in repository.insert_comments(session, rows)]
+        return [comment_id for comment_id, _ in comment_store.insert_comments(session, rows)]
 
 
 def reply_to(database_url: str, parent_id: int, article: str = "story") -> int:
     with session_scope(database_url) as session:
-        ref = repository.article_for(session, article, None, None)
-        parent = repository.parent_info(session, parent_id)
+        ref = article_store.article_for(session, article, None, None)
+        parent = comment_store.parent_info(session, parent_id)
         assert parent is not None
-        ((comment_id, _),) = repository.insert_comments(
+        ((comment_id, _),) = comment_store.insert_comments(
             session,
             [
                 {
@@ -74,8 +77,8 @@ def reply_to(database_url: str, parent_id: int, article: str = "story") -> int:
         return comment_id
 
 
-def record(comment_id: int, status: CommentStatus) -> repository.DecisionRecord:
-    return repository.DecisionRecord(
+def record(comment_id: int, status: CommentStatus) -> DecisionRecord:
+    return DecisionRecord(
         comment_id=comment_id,
         status=status,
         scores={"spam": 0.1, "toxicity": 0.2},
@@ -87,7 +90,7 @@ def record(comment_id: int, status: CommentStatus) -> repository.DecisionRecord:
 
 def decide(database_url: str, ids: list[int], status: CommentStatus) -> list[int]:
     with session_scope(database_url) as session:
-        return repository.record_decisions(session, [record(i, status) for i in ids])
+        return decision_store.record_decisions(session, [record(i, status) for i in ids])
 
 
 def count(session: Session, model: Any, comment_id: int) -> int:
@@ -109,7 +112,7 @@ def test_insert_and_read_a_comment(database_url: str) -> None:
     (comment_id,) = add_comments(database_url, body="Hello \U0001f44b, مرحبا")
 
     with session_scope(database_url) as session:
-        found = repository.comment_with_article(session, comment_id)
+        found = comment_store.comment_with_article(session, comment_id)
         assert found is not None
         comment, article = found
         assert article.external_id == "story"
@@ -117,13 +120,13 @@ def test_insert_and_read_a_comment(database_url: str) -> None:
         assert comment.author_email == "reader0@example.com"
         assert comment.status is CommentStatus.QUEUED
         assert comment.decided_at is None
-        assert repository.comment_with_article(session, comment_id + 1000) is None
+        assert comment_store.comment_with_article(session, comment_id + 1000) is None
 
 
 def test_article_is_created_once(database_url: str) -> None:
     with session_scope(database_url) as session:
-        first = repository.article_for(session, "once", "https://x.example/once", "Once")
-        again = repository.article_for(session, "once", None, None)
+        first = article_store.article_for(session, "once", "https://x.example/once", "Once")
+        again = article_store.article_for(session, "once", None, None)
 
     assert first == again
     assert again.url == "https://x.example/once"
@@ -200,7 +203,7 @@ def test_record_decisions_with_the_same_comment_twice_in_one_batch(database_url:
     (comment_id,) = add_comments(database_url)
 
     with session_scope(database_url) as session:
-        decided = repository.record_decisions(
+        decided = decision_store.record_decisions(
             session,
             [
                 record(comment_id, CommentStatus.APPROVED),
@@ -224,14 +227,14 @@ def test_record_decisions_in_bulk_with_mixed_statuses(database_url: str) -> None
     ]
 
     with session_scope(database_url) as session:
-        decided = repository.record_decisions(
+        decided = decision_store.record_decisions(
             session, [record(i, s) for i, s in zip(ids, statuses, strict=True)]
         )
 
     assert sorted(decided) == sorted(ids)
     with session_scope(database_url) as session:
-        assert repository.count_by_status(session) == {s: 1 for s in statuses}
-        assert repository.queued_comments(session, ids) == []
+        assert comment_store.count_by_status(session) == {s: 1 for s in statuses}
+        assert comment_store.queued_comments(session, ids) == []
 
 
 def test_queued_comments_returns_only_queued_ones(database_url: str) -> None:
@@ -239,7 +242,7 @@ def test_queued_comments_returns_only_queued_ones(database_url: str) -> None:
     decide(database_url, [first], CommentStatus.APPROVED)
 
     with session_scope(database_url) as session:
-        queued = repository.queued_comments(session, [first, second])
+        queued = comment_store.queued_comments(session, [first, second])
 
     assert [q.id for q in queued] == [second]
     assert queued[0].author_email == "reader1@example.com"
@@ -261,9 +264,9 @@ def test_claim_stale_queued_returns_old_queued_comments_once(database_url: str) 
     cutoff = datetime.now(UTC) - timedelta(minutes=5)
 
     with session_scope(database_url) as session:
-        claimed = repository.claim_stale_queued(session, cutoff, limit=100)
+        claimed = comment_store.claim_stale_queued(session, cutoff, limit=100)
     with session_scope(database_url) as session:
-        again = repository.claim_stale_queued(session, cutoff, limit=100)
+        again = comment_store.claim_stale_queued(session, cutoff, limit=100)
 
     assert claimed == old
     assert again == []
@@ -286,9 +289,9 @@ def test_claim_stale_queued_respects_the_limit(database_url: str) -> None:
     cutoff = datetime.now(UTC) - timedelta(minutes=5)
 
     with session_scope(database_url) as session:
-        first = repository.claim_stale_queued(session, cutoff, limit=2)
+        first = comment_store.claim_stale_queued(session, cutoff, limit=2)
     with session_scope(database_url) as session:
-        rest = repository.claim_stale_queued(session, cutoff, limit=100)
+        rest = comment_store.claim_stale_queued(session, cutoff, limit=100)
 
     assert first == ids[:2]
     assert rest == ids[2:]
@@ -298,11 +301,11 @@ def test_claim_stale_queued_claims_again_after_a_later_cutoff(database_url: str)
     ids = add_comments(database_url, 2)
     age(database_url, ids, timedelta(hours=1))
     with session_scope(database_url) as session:
-        repository.claim_stale_queued(session, datetime.now(UTC) - timedelta(minutes=5), 100)
+        comment_store.claim_stale_queued(session, datetime.now(UTC) - timedelta(minutes=5), 100)
 
     later = datetime.now(UTC) + timedelta(minutes=5)
     with session_scope(database_url) as session:
-        assert repository.claim_stale_queued(session, later, 100) == ids
+        assert comment_store.claim_stale_queued(session, later, 100) == ids
 
 
 def test_threads_nest_replies_oldest_first(database_url: str) -> None:
@@ -422,11 +425,11 @@ def test_parent_info_points_replies_at_the_thread_root(database_url: str) -> Non
     nested = reply_to(database_url, reply)
 
     with session_scope(database_url) as session:
-        assert repository.parent_info(session, root) is not None
+        assert comment_store.parent_info(session, root) is not None
         nested_comment = session.get(Comment, nested)
         assert nested_comment is not None
         assert nested_comment.root_id == root
-        assert repository.parent_info(session, 10**6) is None
+        assert comment_store.parent_info(session, 10**6) is None
 
 
 # --- the flood rule's copies --------------------------------------------------------------------
@@ -471,8 +474,8 @@ def fingerprints(database_url: str, ids: list[int]) -> list[int | None]:
 
 def copies_of(database_url: str, ids: list[int], window: timedelta) -> dict[int, int]:
     with session_scope(database_url) as session:
-        queued = repository.queued_comments(session, ids)
-        return repository.count_copies(session, queued, window)
+        queued = comment_store.queued_comments(session, ids)
+        return comment_store.count_copies(session, queued, window)
 
 
 def test_a_stored_comment_keeps_the_fingerprint_of_its_normalised_text(database_url: str) -> None:
@@ -485,7 +488,7 @@ def test_a_stored_comment_keeps_the_fingerprint_of_its_normalised_text(database_
     assert stored[2] == body_fingerprint(OTHER) != stored[0]
     assert stored[3] is None  # no text to compare
     with session_scope(database_url) as session:
-        (queued,) = repository.queued_comments(session, ids[:1])
+        (queued,) = comment_store.queued_comments(session, ids[:1])
     assert queued.body_fingerprint == stored[0]
     assert queued.created_at is not None and queued.created_at.tzinfo is not None
 
@@ -529,7 +532,7 @@ def test_copies_ignore_comments_without_a_fingerprint(database_url: str) -> None
     assert copies_of(database_url, [legacy, new], timedelta(minutes=10)) == {new: 1}
     assert copies_of(database_url, [legacy], timedelta(minutes=10)) == {}
     with session_scope(database_url) as session:
-        assert repository.count_copies(session, [], timedelta(minutes=10)) == {}
+        assert comment_store.count_copies(session, [], timedelta(minutes=10)) == {}
 
 
 def test_copies_of_a_large_batch_are_counted_in_one_query(database_url: str) -> None:
@@ -542,10 +545,10 @@ def test_copies_of_a_large_batch_are_counted_in_one_query(database_url: str) -> 
 
     engine = engine_for(database_url)
     with session_scope(database_url) as session:
-        queued = repository.queued_comments(session, ids)
+        queued = comment_store.queued_comments(session, ids)
         event.listen(engine, "before_cursor_execute", count_statement)
         try:
-            counts = repository.count_copies(session, queued, timedelta(minutes=10))
+            counts = comment_store.count_copies(session, queued, timedelta(minutes=10))
         finally:
             event.remove(engine, "before_cursor_execute", count_statement)
 

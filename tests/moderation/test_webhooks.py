@@ -19,9 +19,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from moderation.app import create_app
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites, webhooks
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, WebhookDelivery, utcnow
@@ -45,8 +48,8 @@ def add_site(database_url: str, slug: str, *endpoints: str) -> sites.SiteInfo:
 
 def queued(database_url: str, site_id: int, body: str = "The council vote was close.") -> int:
     with session_scope(database_url) as session:
-        article = repository.article_for(session, "story-1", None, None, site_id=site_id)
-        ((comment_id, _),) = repository.insert_comments(
+        article = article_store.article_for(session, "story-1", None, None, site_id=site_id)
+        ((comment_id, _),) = comment_store.insert_comments(
             session,
             [
                 {
@@ -61,8 +64,8 @@ def queued(database_url: str, site_id: int, body: str = "The council vote was cl
     return comment_id
 
 
-def record(comment_id: int, status: CommentStatus) -> repository.DecisionRecord:
-    return repository.DecisionRecord(
+def record(comment_id: int, status: CommentStatus) -> DecisionRecord:
+    return DecisionRecord(
         comment_id=comment_id,
         status=status,
         scores={"spam": 0.02, "toxicity": 0.1},
@@ -148,7 +151,7 @@ def test_policy_decisions_write_one_event_per_endpoint_of_the_comments_site(
     ours, theirs = queued(database_url, news.id), queued(database_url, quiet.id)
 
     with session_scope(database_url) as session:
-        decided = repository.record_decisions(
+        decided = decision_store.record_decisions(
             session,
             [record(ours, CommentStatus.APPROVED), record(theirs, CommentStatus.APPROVED)],
         )
@@ -187,11 +190,11 @@ def test_no_event_without_endpoints_in_the_workers_memory_nor_when_the_change_ro
 
     # A worker that knows of no site with endpoints writes none (and runs no query for them).
     with session_scope(sqlite_url) as session:
-        repository.record_decisions(
+        decision_store.record_decisions(
             session, [record(first, CommentStatus.APPROVED)], webhook_sites=frozenset()
         )
     with pytest.raises(RuntimeError), session_scope(sqlite_url) as session:
-        repository.record_decisions(
+        decision_store.record_decisions(
             session, [record(second, CommentStatus.APPROVED)], webhook_sites={news.id}
         )
         assert len(store.written(session)) == 1
@@ -215,7 +218,7 @@ def test_a_moderators_decision_and_its_undo_are_reported_and_queued_after_the_co
     news = add_site(sqlite_url, "daily-news", HOOK)
     comment = queued(sqlite_url, news.id)
     with session_scope(sqlite_url) as session:
-        repository.record_decisions(session, [record(comment, CommentStatus.PENDING)])
+        decision_store.record_decisions(session, [record(comment, CommentStatus.PENDING)])
     held = deliveries(sqlite_url)
     mona = add_account(sqlite_url, "mona")
 
@@ -251,7 +254,7 @@ def test_a_comment_hidden_by_readers_reports_is_reported(
     news = add_site(sqlite_url, "daily-news", HOOK)
     comment = queued(sqlite_url, news.id)
     with session_scope(sqlite_url) as session:
-        repository.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
+        decision_store.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
 
     first = app_client.post(f"/api/v1/comments/{comment}/reports", json={"reason": "abuse"})
     with TestClient(
@@ -274,7 +277,7 @@ def test_a_delivery_is_claimed_by_one_worker_at_a_time(database_url: str) -> Non
     news = add_site(database_url, "daily-news", HOOK)
     comment = queued(database_url, news.id)
     with session_scope(database_url) as session:
-        repository.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
+        decision_store.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
         (delivery,) = store.written(session)
     now = utcnow()
     lease = now + timedelta(seconds=100)
@@ -323,7 +326,7 @@ def test_removing_an_endpoint_fails_its_pending_deliveries_and_resend_puts_them_
     news = add_site(sqlite_url, "daily-news", HOOK)
     first, second = queued(sqlite_url, news.id), queued(sqlite_url, news.id)
     with session_scope(sqlite_url) as session:
-        repository.record_decisions(
+        decision_store.record_decisions(
             session, [record(first, CommentStatus.APPROVED), record(second, CommentStatus.SPAM)]
         )
         (endpoint,) = webhooks.list_endpoints(session)
@@ -351,7 +354,7 @@ def test_the_webhooks_commands(sqlite_url: str) -> None:
     assert bad.returncode == 2 and "must be an http:// or https:// address" in bad.stderr
     comment = queued(sqlite_url, news.id)
     with session_scope(sqlite_url) as session:
-        repository.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
+        decision_store.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
         (delivery,) = store.written(session)
         store.claim(session, [delivery], utcnow(), utcnow())
         store.record_attempt(

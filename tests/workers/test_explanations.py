@@ -22,12 +22,15 @@ from sqlalchemy import select, update
 
 from classifiers import DEFAULT_MODEL_DIR, CommentText
 from moderation.config import Settings, get_settings
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.queues import producer_app, send_decide
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
+from moderation.storage.comments import QueuedComment
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Decision, utcnow
-from moderation.storage.repository import DecisionRecord, QueuedComment
 from tests.conftest import ROOT, RedisServer, free_port
 from tests.workers.helpers import default_policy_settings
 from workers.explanations import explain_batch
@@ -77,7 +80,7 @@ def test_an_insult_is_explained_by_its_insulting_words_and_spam_by_its_link() ->
 
 
 def _article(session: Any) -> int:
-    return repository.article_for(session, "explained-article", None, "Explained").id
+    return article_store.article_for(session, "explained-article", None, "Explained").id
 
 
 def _stored(database_url: str, *bodies: str) -> list[int]:
@@ -92,7 +95,7 @@ def _stored(database_url: str, *bodies: str) -> list[int]:
             }
             for n, body in enumerate(bodies)
         ]
-        return [comment_id for comment_id, _ in repository.insert_comments(session, rows)]
+        return [comment_id for comment_id, _ in comment_store.insert_comments(session, rows)]
 
 
 def _explanations(database_url: str, ids: list[int]) -> dict[int, Any]:
@@ -170,7 +173,7 @@ def _decide(
     explanation: dict[str, Any] | None = None,
 ) -> None:
     with session_scope(database_url) as session:
-        repository.record_decisions(
+        decision_store.record_decisions(
             session,
             [
                 DecisionRecord(
@@ -187,7 +190,7 @@ def _decide(
             update(Comment).where(Comment.id == comment_id).values(decided_at=utcnow() - ago)
         )
         if explanation is not None:
-            repository.store_explanations(session, {comment_id: explanation})
+            comment_store.store_explanations(session, {comment_id: explanation})
 
 
 def test_the_sweep_finds_held_and_removed_comments_still_unexplained(database_url: str) -> None:
@@ -210,17 +213,17 @@ def test_the_sweep_finds_held_and_removed_comments_still_unexplained(database_ur
 
     now = utcnow()
     with session_scope(database_url) as session:
-        found = repository.unexplained_held_or_removed(
+        found = comment_store.unexplained_held_or_removed(
             session,
             decided_before=now - timedelta(minutes=1),
             created_since=now - timedelta(days=7),
             limit=500,
         )
         assert found == [spam, held]  # newest first
-        assert repository.unexplained_held_or_removed(
+        assert comment_store.unexplained_held_or_removed(
             session, now - timedelta(minutes=1), now - timedelta(days=7), limit=1
         ) == [spam]
-        assert old in repository.unexplained_held_or_removed(
+        assert old in comment_store.unexplained_held_or_removed(
             session, now - timedelta(minutes=1), now - timedelta(days=60), limit=500
         )
 

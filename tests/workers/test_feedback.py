@@ -12,10 +12,13 @@ from classifiers import DEFAULT_MODEL_DIR
 from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import review
 from moderation.services.accounts import Role, Staff
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
 from moderation.storage.db import session_scope
 from moderation.storage.review import FeedbackRow
 from tests.classifiers.test_registry import BUILTIN, relabelled_copy
@@ -28,7 +31,7 @@ MONA = Staff(1, "mona", Role.MODERATOR)
 def stored(database_url: str, bodies: list[str]) -> list[int]:
     """Comments as the API stores them, then decided by the policy as a worker does."""
     with session_scope(database_url) as session:
-        article = repository.article_for(session, "story", None, None)
+        article = article_store.article_for(session, "story", None, None)
         rows = [
             {
                 "article_id": article.id,
@@ -38,13 +41,10 @@ def stored(database_url: str, bodies: list[str]) -> list[int]:
             }
             for body in bodies
         ]
-        ids = [comment_id for comment_id, _ in repository.insert_comments(session, rows)]
-        repository.record_decisions(
+        ids = [comment_id for comment_id, _ in comment_store.insert_comments(session, rows)]
+        decision_store.record_decisions(
             session,
-            [
-                repository.DecisionRecord(i, CommentStatus.PENDING, {"spam": 0.5}, [], "", "v")
-                for i in ids
-            ],
+            [DecisionRecord(i, CommentStatus.PENDING, {"spam": 0.5}, [], "", "v") for i in ids],
         )
     return ids
 

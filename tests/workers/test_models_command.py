@@ -14,7 +14,7 @@ from classifiers import DEFAULT_MODEL_DIR
 from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
-from moderation.storage.repository import QueuedComment
+from moderation.storage.comments import QueuedComment
 from tests.classifiers.conftest import write_fixture_datasets
 from tests.classifiers.test_registry import BUILTIN, relabelled_copy
 from tests.conftest import run_moderation

@@ -16,8 +16,8 @@ from moderation.domain.policy import (
     quoted_passages,
     without_quotes,
 )
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
-from moderation.storage.repository import DecisionRecord
 from tests.workers.helpers import DEFAULTS, default_policy_settings
 from workers.policy_evaluation import (
     DECISIONS,

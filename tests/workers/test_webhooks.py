@@ -14,9 +14,12 @@ import pytest
 from sqlalchemy import select, update
 
 from moderation.config import get_settings
+from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites, webhooks
-from moderation.storage import repository
+from moderation.storage import articles as article_store
+from moderation.storage import comments as comment_store
+from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
@@ -48,15 +51,15 @@ def decided_with_endpoint(database_url: str, url: str) -> tuple[int, str]:
     with session_scope(database_url) as session:
         site = sites.add_site(session, "daily-news", "Daily News", None, [], {})
         webhooks.add_endpoint(session, "daily-news", url)
-        article = repository.article_for(session, "story-1", None, None, site_id=site.id)
-        ((comment, _),) = repository.insert_comments(
+        article = article_store.article_for(session, "story-1", None, None, site_id=site.id)
+        ((comment, _),) = comment_store.insert_comments(
             session,
             [{"article_id": article.id, "author_name": "Ann", "author_email": "ann@example.org",
               "body": "Well argued."}],
         )  # fmt: skip
-        repository.record_decisions(
+        decision_store.record_decisions(
             session,
-            [repository.DecisionRecord(comment, CommentStatus.APPROVED, {}, [], "ok", None)],
+            [DecisionRecord(comment, CommentStatus.APPROVED, {}, [], "ok", None)],
         )
         (delivery,) = store.written(session)
         return delivery, site.secret_key

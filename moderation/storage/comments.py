@@ -1,80 +1,26 @@
-"""SQL of accepting, queueing and deciding comments. Functions take a Session and flush at most;
-the caller commits. (Accounts: staff.py; the review queues: review.py.)"""
+"""SQL of comments: storing them, the published threads, what a worker reads to decide them,
+their copies, the sweep's claims and their explanations. Functions take a Session and flush at
+most; the caller commits. (Decisions: decisions.py; the review queues: review.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Interval, Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import webhooks
 from moderation.storage.models import (
     DEFAULT_SITE_ID,
     Article,
     Comment,
     Decision,
-    ModerationEvent,
     utcnow,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleRef:
-    id: int
-    url: str | None
-
-
-def article_for(
-    session: Session,
-    external_id: str,
-    url: str | None,
-    title: str | None,
-    *,
-    site_id: int = DEFAULT_SITE_ID,
-) -> ArticleRef:
-    """A site's article, creating the row the first time it is seen."""
-    query = select(Article.id, Article.url).where(
-        Article.site_id == site_id, Article.external_id == external_id
-    )
-    found = session.execute(query).one_or_none()
-    if found is not None:
-        return ArticleRef(found.id, found.url)
-    values = {
-        "site_id": site_id,
-        "external_id": external_id,
-        "url": url,
-        "title": title,
-        "created_at": utcnow(),
-    }
-    dialect = session.get_bind().dialect.name
-    # Two first comments on a new article can race; the loser's insert does nothing.
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(Article).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(Article).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported databases
-        stmt = insert(Article).values(values)
-    session.execute(stmt)
-    row = session.execute(query).one()
-    return ArticleRef(row.id, row.url)
-
-
-def article_by_external_id(
-    session: Session, external_id: str, *, site_id: int = DEFAULT_SITE_ID
-) -> Article | None:
-    if "\x00" in external_id:  # no stored id has one, and PostgreSQL refuses it in a query
-        return None
-    return session.execute(
-        select(Article).where(Article.site_id == site_id, Article.external_id == external_id)
-    ).scalar_one_or_none()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +97,7 @@ def approved_threads(
 # A reader has a handful of comments under one article; more than this is not a reader.
 MAX_OWN_COMMENTS = 100
 
+
 # Built once: every article page a commenter opens runs it (ix_comments_article_status_id
 # narrows it to the article's unpublished comments before reader_hash is compared).
 _OWN_UNPUBLISHED = (
@@ -173,31 +120,6 @@ def own_unpublished(session: Session, article_id: int, reader_hash: str) -> list
             _OWN_UNPUBLISHED, {"article_id": article_id, "reader_hash": reader_hash}
         ).scalars()
     )
-
-
-@dataclass(frozen=True, slots=True)
-class CommentsVersion:
-    """What the public comment list's ETag and Last-Modified are made of."""
-
-    version: int
-    changed_at: datetime | None
-
-
-# Built once: a cache revalidating an article's comments costs this one row read.
-_COMMENTS_VERSION = select(Article.comments_version, Article.comments_changed_at).where(
-    Article.site_id == bindparam("site_id"), Article.external_id == bindparam("external_id")
-)
-
-
-def comments_version(
-    session: Session, external_id: str, *, site_id: int = DEFAULT_SITE_ID
-) -> CommentsVersion | None:
-    if "\x00" in external_id:  # as in article_by_external_id: no article has one
-        return None
-    row = session.execute(
-        _COMMENTS_VERSION, {"site_id": site_id, "external_id": external_id}
-    ).one_or_none()
-    return None if row is None else CommentsVersion(row[0] or 0, row[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,136 +216,6 @@ def count_copies(
     back: Any = f"-{window.total_seconds()} seconds" if dialect == "sqlite" else window
     rows = session.execute(_COPIES[dialect], {"ids": ids, "back": back}).all()
     return {comment_id: copies for comment_id, copies in rows}
-
-
-@dataclass(frozen=True, slots=True)
-class ShadowDecision:
-    """What the policy would have decided with the shadow model's scores."""
-
-    version: str
-    status: CommentStatus
-    scores: dict[str, float]
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionRecord:
-    comment_id: int
-    status: CommentStatus
-    scores: dict[str, float]
-    reasons: list[dict[str, Any]]
-    reason_text: str
-    model_version: str | None
-    shadow: ShadowDecision | None = None
-
-
-def risk_of(scores: dict[str, float]) -> float:
-    """What the review queue sorts by: the highest score, or 1.0 for a comment decided without
-    scores (the model failed), which a person should look at first."""
-    return max(scores.values()) if scores else 1.0
-
-
-def articles_changed(session: Session, comment_ids: Sequence[int]) -> None:
-    """Bump the comment-list version of the articles of these comments, whose published
-    status just changed (the public list's ETag and Last-Modified)."""
-    if not comment_ids:
-        return
-    session.execute(
-        _TOUCH_ARTICLES, {"ids": list(comment_ids), "now": utcnow()}, execution_options=_NO_SYNC
-    )
-
-
-# Built once: the decide path runs it for every batch that publishes something.
-_TOUCH_ARTICLES = (
-    update(Article)
-    .where(
-        Article.id.in_(
-            select(Comment.article_id).where(Comment.id.in_(bindparam("ids", expanding=True)))
-        )
-    )
-    .values(comments_version=Article.comments_version + 1, comments_changed_at=bindparam("now"))
-)
-_NO_SYNC = {"synchronize_session": False}
-
-
-def record_decisions(
-    session: Session,
-    decisions: Sequence[DecisionRecord],
-    actor: str = "policy",
-    *,
-    webhook_sites: Collection[int] | None = None,
-) -> list[int]:
-    """Move queued comments to their decided status, with decision and audit rows, in bulk.
-
-    The update is guarded by `status = 'queued'`: a comment another worker already decided is
-    left alone and gets no second decision row. Returns the ids this call decided.
-
-    Each decision is also written as a webhook event for the endpoints of its site, in this
-    transaction. `webhook_sites`, the sites with endpoints as a worker keeps them in memory,
-    skips that query when empty (the hot path of a deployment without webhooks); None looks.
-    """
-    now = utcnow()
-    by_status: dict[CommentStatus, list[int]] = {}
-    for record in decisions:
-        by_status.setdefault(record.status, []).append(record.comment_id)
-    decided: set[int] = set()
-    for status, ids in by_status.items():
-        result = session.execute(
-            update(Comment)
-            .where(and_(Comment.id.in_(ids), Comment.status == CommentStatus.QUEUED))
-            .values(status=status, decided_at=now)
-            .returning(Comment.id)
-        )
-        decided.update(result.scalars())
-    if not decided:
-        return []
-    # One record per decided comment: the same id twice in a batch must not insert two rows.
-    kept = list({r.comment_id: r for r in reversed(decisions) if r.comment_id in decided}.values())
-    kept.reverse()
-    articles_changed(session, [r.comment_id for r in kept if r.status is CommentStatus.APPROVED])
-    session.execute(
-        insert(Decision),
-        [
-            {
-                "comment_id": r.comment_id,
-                "status": r.status,
-                "spam": r.scores.get("spam"),
-                "toxicity": r.scores.get("toxicity"),
-                "scores": r.scores,
-                "reasons": r.reasons,
-                "model_version": r.model_version,
-                "risk": risk_of(r.scores),
-                "shadow_version": r.shadow.version if r.shadow else None,
-                "shadow_status": r.shadow.status if r.shadow else None,
-                "shadow_scores": r.shadow.scores if r.shadow else None,
-                "created_at": now,
-            }
-            for r in kept
-        ],
-    )
-    session.execute(
-        insert(ModerationEvent),
-        [
-            {
-                "comment_id": r.comment_id,
-                "actor": actor,
-                "from_status": CommentStatus.QUEUED,
-                "to_status": r.status,
-                "reason": r.reason_text,
-                "created_at": now,
-            }
-            for r in kept
-        ],
-    )
-    if webhook_sites is None or webhook_sites:
-        webhooks.record_status_changes(
-            session,
-            actor,
-            [
-                webhooks.StatusChange(r.comment_id, CommentStatus.QUEUED, r.status, r.reason_text)
-                for r in kept
-            ],
-        )
-    return [r.comment_id for r in kept]
 
 
 def claim_stale_queued(session: Session, cutoff: datetime, limit: int) -> list[int]:
