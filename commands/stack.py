@@ -153,8 +153,7 @@ RESTART_WINDOW = 60.0
 
 
 def run_stack(settings: Settings, host: str, port: int) -> int:
-    data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     problem = _model_problem(child_environment())
     if problem:
         # Started anyway, the worker would send every comment to review for this reason.
@@ -162,83 +161,105 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
         return 1
     upgrade(settings.database_url)
     log.info("database migrated: %s", settings.database_url)
-
     redis: EmbeddedRedis | None = None
     redis_url = settings.redis_url
     if redis_url is None:
-        redis = EmbeddedRedis(data_dir)
+        redis = EmbeddedRedis(settings.data_dir)
         redis_url = redis.start()
         log.info("embedded Redis on %s", redis.socket)
-
-    env = child_environment(redis_url=redis_url)
     commands = {
         "worker": ["worker", "--beat"],
         # Retraining from the moderators' decisions, once a day when there are enough.
         "trainer": ["trainer"],
         "api": ["api", "--host", host, "--port", str(port)],
     }
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
-    restarts: list[float] = []
-    stopping = False
-
-    def spawn(name: str) -> subprocess.Popen[bytes]:
-        # Children get their own process group so a Ctrl-C reaches them through us, in order.
-        return subprocess.Popen(
-            [sys.executable, "-m", "commands", *commands[name]],
-            env=env,
-            start_new_session=True,
-        )
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    code = 0
+    children = _Children(commands, child_environment(redis_url=redis_url))
+    previous = {sig: signal.signal(sig, children.request_stop) for sig in STOP_SIGNALS}
     try:
-        children = [(name, spawn(name)) for name in commands]
-        api = children[-1][1]
-        base = f"http://{host}:{port}"
-        if not _wait_healthy(f"{base}/healthz", api):
-            log.error("the API did not start")
-            return 1
-        print(
-            "\nComment moderation is running:\n"
-            f"  article page   {base}/articles/demo\n"
-            f"  workspace      {base}/moderation (add a moderator: moderation users add NAME)\n"
-            f"  API docs       {base}/docs\n"
-            f"  health check   {base}/readyz\n"
-            "Press Ctrl-C to stop.\n",
-            flush=True,
-        )
-        while not stopping:
-            for i, (name, process) in enumerate(children):
-                if process.poll() is None or stopping:
-                    continue
-                now = time.monotonic()
-                restarts[:] = [t for t in restarts if now - t < RESTART_WINDOW]
-                # A worker killed (out of memory, a crash) is started again: what it held is
-                # redelivered or re-sent by the sweep. The API, or a worker that keeps dying,
-                # stops everything.
-                if name in RESTARTABLE and len(restarts) < MAX_RESTARTS:
-                    log.error("%s exited with %s; starting it again", name, process.returncode)
-                    restarts.append(now)
-                    children[i] = (name, spawn(name))
-                    continue
-                log.error("%s exited with %s; stopping everything", name, process.returncode)
-                stopping = True
-                code = 1
-            time.sleep(0.2)
+        return children.run(f"http://{host}:{port}")
     finally:
-        # The API first (no new comments), then the worker (finishes its batch), then Redis.
-        for name, process in reversed(children):
-            _stop(process, name)
+        children.stop_all()
         if redis is not None:
             redis.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("stopped")
-    return code
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Children:
+    """The processes `moderation up` runs, started in order and watched until a stop."""
+
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]) -> None:
+        self.commands = commands
+        self.env = env
+        self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.restarts: list[float] = []
+        self.stopping = False
+
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        # Children get their own process group so a Ctrl-C reaches them through us, in order.
+        return subprocess.Popen(
+            [sys.executable, "-m", "commands", *self.commands[name]],
+            env=self.env,
+            start_new_session=True,
+        )
+
+    def request_stop(self, _signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def run(self, base: str) -> int:
+        """Start every child; once the API answers, watch them until asked to stop. Returns
+        the exit code of `moderation up`."""
+        self.running = [(name, self.spawn(name)) for name in self.commands]
+        if not _wait_healthy(f"{base}/healthz", self.running[-1][1]):
+            log.error("the API did not start")
+            return 1
+        print(_banner(base), flush=True)
+        code = 0
+        while not self.stopping:
+            if not self._keep_going():
+                self.stopping = True
+                code = 1
+            time.sleep(0.2)
+        return code
+
+    def _keep_going(self) -> bool:
+        """Start again a restartable child that exited; False when one that may not exited."""
+        for i, (name, process) in enumerate(self.running):
+            if process.poll() is None or self.stopping:
+                continue
+            now = time.monotonic()
+            self.restarts[:] = [t for t in self.restarts if now - t < RESTART_WINDOW]
+            # A worker killed (out of memory, a crash) is started again: what it held is
+            # redelivered or re-sent by the sweep. The API, or a worker that keeps dying,
+            # stops everything.
+            if name in RESTARTABLE and len(self.restarts) < MAX_RESTARTS:
+                log.error("%s exited with %s; starting it again", name, process.returncode)
+                self.restarts.append(now)
+                self.running[i] = (name, self.spawn(name))
+                continue
+            log.error("%s exited with %s; stopping everything", name, process.returncode)
+            return False
+        return True
+
+    def stop_all(self) -> None:
+        # The API first (no new comments), then the worker (finishes its batch).
+        for name, process in reversed(self.running):
+            _stop(process, name)
+
+
+def _banner(base: str) -> str:
+    return (
+        "\nComment moderation is running:\n"
+        f"  article page   {base}/articles/demo\n"
+        f"  workspace      {base}/moderation (add a moderator: moderation users add NAME)\n"
+        f"  API docs       {base}/docs\n"
+        f"  health check   {base}/readyz\n"
+        "Press Ctrl-C to stop.\n"
+    )
 
 
 def up(

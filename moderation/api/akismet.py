@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from moderation.config import Settings
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
-from moderation.http.sites import directory
+from moderation.http.site_keys import directory
 from moderation.messaging.decision_feed import Decided, DecisionFeed
 from moderation.messaging.queues import broker_url
 from moderation.services import akismet as rules

@@ -28,7 +28,7 @@ from moderation.domain.schemas import (
     problems_from,
 )
 from moderation.domain.statuses import CommentStatus
-from moderation.http import ratelimits, sites
+from moderation.http import ratelimits, site_keys
 from moderation.http.deps import SettingsDep, form_error_page, unit_of_work
 from moderation.http.ratelimits import RateLimited
 from moderation.http.responses import OWN_BODY, STORAGE, errors, unreadable_json
@@ -191,7 +191,7 @@ async def submit_comment(request: Request) -> Response:
     token: str | None = None
     try:
         submission = parse_submission(data)
-        site = sites.site_named(request, submission.site_id or request.query_params.get("site"))
+        site = site_keys.site_named(request, submission.site_id or request.query_params.get("site"))
         client, token = await _client_of(request, site, submission, is_form)
         refusal = await ratelimits.rate_limits(request).comment(site, counted_address(client.ip))
         if refusal is not None:
@@ -209,7 +209,7 @@ async def submit_comment(request: Request) -> Response:
             page.headers.update(error.headers)
             return page
         raise
-    fresh_token = token is not None and token != sites.reader_token(request)
+    fresh_token = token is not None and token != site_keys.reader_token(request)
     response: Response
     if is_form:
         response = RedirectResponse(_back_to_article(request, accepted, site), status_code=303)
@@ -221,10 +221,10 @@ async def submit_comment(request: Request) -> Response:
             reader_token=token,
         )
         response = JSONResponse(body.model_dump(mode="json"), status_code=202)
-    if fresh_token and sites.cross_origin(request) is None:
+    if fresh_token and site_keys.cross_origin(request) is None:
         # Our own article page: the browser shows its author their comment while it waits.
         response.set_cookie(
-            sites.READER_COOKIE,
+            site_keys.READER_COOKIE,
             token or "",
             max_age=READER_COOKIE_SECONDS,
             httponly=True,
@@ -241,13 +241,13 @@ async def _client_of(
     request: Request, site: SiteInfo, submission: CommentSubmission, is_form: bool
 ) -> tuple[service.ClientInfo, str | None]:
     """Who sent it, and the reader token of the browser that did (None from a backend)."""
-    key = sites.site_key(request)
+    key = site_keys.site_key(request)
     if key is not None:
         await ratelimits.refuse_failing_address(request)
         if not site.accepts_key(key):
             await ratelimits.count_failure(request)
-            raise sites.InvalidSiteKey()
-        sites.check_article_details(submission, site, with_key=True, origin=None)
+            raise site_keys.InvalidSiteKey()
+        site_keys.check_article_details(submission, site, with_key=True, origin=None)
         # Server to server: the reader's address and browser are the site's to tell.
         return (
             service.ClientInfo(
@@ -270,13 +270,13 @@ async def _client_of(
             ],
             403,
         )
-    origin = sites.check_origin(request, site)
-    sites.check_article_details(submission, site, with_key=False, origin=origin)
-    token = sites.reader_token(request)
+    origin = site_keys.check_origin(request, site)
+    site_keys.check_article_details(submission, site, with_key=False, origin=origin)
+    token = site_keys.reader_token(request)
     if token is None and (is_form or "origin" in request.headers):
         # A browser (browsers send Origin with every POST): it will want to show its author
         # the comment while it waits. Other callers get no token and no cookie.
-        token = sites.new_reader_token()
+        token = site_keys.new_reader_token()
     channel = "widget" if origin is not None else ("form" if is_form else "api")
     return (
         service.ClientInfo(
@@ -284,7 +284,7 @@ async def _client_of(
             user_agent=request.headers.get("user-agent"),
             site_id=site.id,
             channel=channel,
-            reader_hash=sites.reader_hash(token),
+            reader_hash=site_keys.reader_hash(token),
         ),
         token,
     )
@@ -387,11 +387,13 @@ def list_article_comments(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
-    chosen = sites.site_named(request, site, "site")
+    chosen = site_keys.site_named(request, site, "site")
     # The header only: the cookie belongs to our own article page, and a shared cache keys
     # on Vary: X-Reader-Token, not on every cookie a browser sends.
-    token = request.headers.get(sites.READER_HEADER)
-    reader = sites.reader_hash(token) if token and len(token) <= sites.MAX_READER_TOKEN else None
+    token = request.headers.get(site_keys.READER_HEADER)
+    reader = (
+        site_keys.reader_hash(token) if token and len(token) <= site_keys.MAX_READER_TOKEN else None
+    )
     with unit_of_work(settings) as session:
         headers = {"Vary": _LIST_VARY}
         if reader is None:

@@ -22,7 +22,7 @@ from moderation.domain import fields
 from moderation.domain.errors import FieldProblem
 from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, MAX_REPLY_DEPTH, CommentPage
 from moderation.domain.statuses import CommentStatus
-from moderation.http import sites
+from moderation.http import site_keys
 from moderation.http.security_headers import CSP, article_page_policy
 from moderation.services import comments as service
 from moderation.services.sites import DEFAULT_SITE, SiteInfo, UnknownSite
@@ -119,7 +119,7 @@ async def _render(
     problems: list[FieldProblem] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    reader = sites.reader_hash(sites.reader_token(request))
+    reader = site_keys.reader_hash(site_keys.reader_token(request))
     loaded = await run_in_threadpool(
         _load_page, settings, site, article_id, cursor, comment_id, reader
     )
@@ -168,7 +168,7 @@ async def article_with_errors(
     """A form post that broke a rule: the page again, the reader's text kept, errors by fields."""
     article_id = str(data.get("article_id") or demo.DEMO_ARTICLE_ID)[:200]
     slug = data.get("site_id") or request.query_params.get("site")
-    site = sites.site_named(request, str(slug) if slug else None, "site_id")
+    site = site_keys.site_named(request, str(slug) if slug else None, "site_id")
     return await _render(
         request, settings, site, article_id, values=data, problems=problems, status_code=422
     )
@@ -189,7 +189,7 @@ async def article_page(
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     try:
-        chosen = sites.site_named(request, site, "site")
+        chosen = site_keys.site_named(request, site, "site")
     except UnknownSite:
         # A person followed a link: a page, not the API's JSON.
         return templates.TemplateResponse(
