@@ -71,18 +71,10 @@ def queue(
     """Comments of one queue with their article, author history, scores, reasons,
     explanation spans and reports; riskiest first by default."""
     with unit_of_work(settings) as session:
-        return review.queue_page(
-            session,
-            status,
-            sort,
-            site=site,
-            article=article,
-            author=author,
-            text=q,
-            disagreements=disagreements,
-            cursor=cursor,
-            limit=limit,
+        asked = review.QueueQuery(
+            status, sort, site, article, author, q, disagreements, cursor, limit
         )
+        return review.queue_page(session, asked)
 
 
 @router.post(

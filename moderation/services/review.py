@@ -8,6 +8,7 @@ import binascii
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -314,35 +315,41 @@ def _spans(decision: Decision | None, body: str) -> tuple[dict[str, list[SpanVie
     return spans, dict(explanation.get("signals", {}))
 
 
-def queue_page(
-    session: Session,
-    queue: Queue,
-    sort: Sort = Sort.RISK,
-    *,
-    site: str | None = None,
-    article: str | None = None,
-    author: str | None = None,
-    text: str | None = None,
-    disagreements: bool = False,
-    cursor: str | None = None,
-    limit: int = 25,
-) -> QueuePage:
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    """What a moderator asks of a queue, as the API and the workspace take it: which queue, in
+    which order, narrowed how, and from where (a cursor from the page before)."""
+
+    queue: Queue = Queue.PENDING
+    sort: Sort = Sort.RISK
+    site: str | None = None  # a site's public id
+    article: str | None = None  # the site's article id
+    author: str | None = None  # part of the name or the email
+    text: str | None = None  # part of the body
+    disagreements: bool = False  # only where the shadow model would decide otherwise
+    cursor: str | None = None
+    limit: int = 25
+
+
+def queue_page(session: Session, asked: QueueQuery) -> QueuePage:
     slugs = {s.id: s.slug for s in sites_store.all_sites(session)}
     site_id: int | None = None
-    if site:
-        site_id = next((i for i, slug in slugs.items() if slug == site), None)
+    if asked.site:
+        site_id = next((i for i, slug in slugs.items() if slug == asked.site), None)
         if site_id is None:
-            raise UnknownSite(site, "site")
+            raise UnknownSite(asked.site, "site")
+    queue, limit = asked.queue, asked.limit
     where = store.QueueFilter(
         status=None if queue is Queue.REPORTED else CommentStatus(queue.value),
         reported=queue is Queue.REPORTED,
         site_id=site_id,
-        article=filter_text("article", article),
-        author=filter_text("author", author),
-        text=filter_text("q", text),
-        disagreements=disagreements,
+        article=filter_text("article", asked.article),
+        author=filter_text("author", asked.author),
+        text=filter_text("q", asked.text),
+        disagreements=asked.disagreements,
     )
-    rows = store.queue_page(session, where, sort.value, _queue_cursor(cursor), limit + 1)
+    cursor = _queue_cursor(asked.cursor)
+    rows = store.queue_page(session, where, asked.sort.value, cursor, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     histories = store.author_histories(session, [c.author_email for c, _, _ in rows])
@@ -355,7 +362,7 @@ def queue_page(
         next_cursor = _encode(f"{float(risk).hex()}:{last.id}")
     return QueuePage(
         queue=queue,
-        sort=sort,
+        sort=asked.sort,
         counts=store.queue_counts(session),
         items=items,
         next_cursor=next_cursor,

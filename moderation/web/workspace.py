@@ -295,17 +295,11 @@ def queue_page(
         "disagreements": "true" if disagreements else None,
     }
     with unit_of_work(_settings(request)) as session:
-        page = review.queue_page(
-            session,
-            queue,
-            sort,
-            site=site,
-            article=article,
-            author=author,
-            text=q,
-            disagreements=disagreements,
-            cursor=cursor,
-        )
+        asked = review.QueueQuery(
+            queue, sort, site=site, article=article, author=author, text=q,
+            disagreements=disagreements, cursor=cursor,
+        )  # fmt: skip
+        page = review.queue_page(session, asked)
         site_ids = [s.slug for s in sites_store.all_sites(session)]
     query = urlencode({k: v for k, v in filters.items() if v})
     return _page(
