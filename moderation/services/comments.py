@@ -231,15 +231,7 @@ def article_comments(
     own_waiting: list[Comment] = []
     not_published: list[UnpublishedComment] = []
     if reader_hash is not None:
-        for own in comment_store.own_unpublished(session, article.id, reader_hash):
-            if own.status in (CommentStatus.QUEUED, CommentStatus.PENDING):
-                own_waiting.append(own)
-            else:
-                not_published.append(
-                    UnpublishedComment(
-                        id=own.id, parent_id=own.parent_id, created_at=own.created_at
-                    )
-                )
+        own_waiting, not_published = _own_unpublished(session, article.id, reader_hash)
     if own_waiting:
         # An own top-level comment belongs to this page if its id falls in the page's range.
         last = roots[-1].id if has_more else MAX_ID
@@ -252,6 +244,41 @@ def article_comments(
         )
     waiting = {c.id for c in own_waiting}
     nodes = {c.id: _public(c, article_external_id, c.id in waiting) for c in roots}
+    _nest(nodes, replies, article_external_id, waiting)
+    return CommentPage(
+        article_id=article_external_id,
+        comments=[nodes[c.id] for c in roots],
+        next_cursor=_encode_cursor(roots[-1].id) if has_more else None,
+        # Said once, on the first page, not again with every page that follows.
+        not_published=not_published if after_id == 0 else [],
+    )
+
+
+def _own_unpublished(
+    session: Session, article_id: int, reader_hash: str
+) -> tuple[list[Comment], list[UnpublishedComment]]:
+    """The reader's own comments not published: those still awaiting a decision (shown to them
+    in place, marked pending) and those turned down (listed without their text)."""
+    waiting: list[Comment] = []
+    turned_down: list[UnpublishedComment] = []
+    for own in comment_store.own_unpublished(session, article_id, reader_hash):
+        if own.status in (CommentStatus.QUEUED, CommentStatus.PENDING):
+            waiting.append(own)
+        else:
+            turned_down.append(
+                UnpublishedComment(id=own.id, parent_id=own.parent_id, created_at=own.created_at)
+            )
+    return waiting, turned_down
+
+
+def _nest(
+    nodes: dict[int, PublicComment],
+    replies: Sequence[Comment],
+    article_external_id: str,
+    waiting: set[int],
+) -> None:
+    """Hang each reply under its parent in `nodes` (the page's roots, then each reply added);
+    a reply whose parent is not on the page is left out with it."""
     # Each node's place: its depth, and the node whose replies list holds it.
     depth = dict.fromkeys(nodes, 0)
     holder: dict[int, PublicComment] = {}
@@ -271,13 +298,6 @@ def article_comments(
             depth[reply.id] = depth[parent_id] + 1
         holder[reply.id].replies.append(node)
         nodes[reply.id] = node
-    return CommentPage(
-        article_id=article_external_id,
-        comments=[nodes[c.id] for c in roots],
-        next_cursor=_encode_cursor(roots[-1].id) if has_more else None,
-        # Said once, on the first page, not again with every page that follows.
-        not_published=not_published if after_id == 0 else [],
-    )
 
 
 def comments_version(
