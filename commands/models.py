@@ -23,6 +23,7 @@ from moderation.config import get_settings
 
 if TYPE_CHECKING:
     from classifiers import Scorer
+    from classifiers.evaluation import Evaluation
     from classifiers.registry import ModelRegistry
     from moderation.config import Settings
 
@@ -281,24 +282,17 @@ def evaluate(
 ) -> None:
     """Train without each source in turn, score it, and write a report with baselines."""
     from classifiers import DEFAULT_MODEL_DIR
-    from classifiers.evaluation import HELD_OUT_SOURCES, Thresholds
+    from classifiers.evaluation import Thresholds
     from classifiers.evaluation import evaluate as run_evaluation
     from classifiers.persistence import ModelLoadError, read_manifest
-    from classifiers.report import evaluation_report, operating_points_markdown
-    from workers.policy_evaluation import HeldOutDecisions, held_out_policy_markdown
+    from workers.policy_evaluation import HeldOutDecisions
 
     if not data.is_dir():
         raise typer.BadParameter(f"{data} is not a folder", param_hint="--data")
     _served_model(get_settings())  # its sections come last: fail before minutes of training
     if importlib.util.find_spec("matplotlib") is None:  # checked before minutes of training
         fail("the report needs matplotlib: pip install 'comment-moderation[eval]'", FAILED)
-    chosen = None if sources is None else [s.strip() for s in sources.split(",") if s.strip()]
-    unknown = sorted(set(chosen or ()) - set(HELD_OUT_SOURCES))
-    if unknown:
-        raise typer.BadParameter(
-            f"unknown {', '.join(unknown)}; choose from {', '.join(HELD_OUT_SOURCES)}",
-            param_hint="--sources",
-        )
+    chosen = _held_out_sources(sources)
     try:  # the committed model's cross-validated figures, shown for contrast
         in_distribution = read_manifest(DEFAULT_MODEL_DIR)["metrics"]
     except ModelLoadError:
@@ -316,6 +310,29 @@ def evaluate(
     for name, why in evaluation.baselines.items():
         if why:
             typer.echo(f"baseline {name} skipped: {why}", err=True)
+    _write_report(evaluation, data, out)
+
+
+def _held_out_sources(sources: str | None) -> list[str] | None:
+    """The sources `--sources` names (None: every one), or a usage error naming the unknown."""
+    from classifiers.evaluation import HELD_OUT_SOURCES
+
+    chosen = None if sources is None else [s.strip() for s in sources.split(",") if s.strip()]
+    unknown = sorted(set(chosen or ()) - set(HELD_OUT_SOURCES))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown {', '.join(unknown)}; choose from {', '.join(HELD_OUT_SOURCES)}",
+            param_hint="--sources",
+        )
+    return chosen
+
+
+def _write_report(evaluation: Evaluation, data: Path, out: Path) -> None:
+    """The report of a held-out evaluation, with the served model's sections after it; the
+    operating points and the held-out policy table are printed too."""
+    from classifiers.report import evaluation_report, operating_points_markdown
+    from workers.policy_evaluation import held_out_policy_markdown
+
     limits = get_settings().thresholds
     current = {
         "spam": (limits.spam_hold, limits.spam_reject),
