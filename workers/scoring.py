@@ -19,6 +19,7 @@ from classifiers.registry import ModelRegistry, RegistryError
 from moderation.config import Settings
 from moderation.domain.authors import AuthorStanding
 from moderation.domain.policy import (
+    DecisionInputs,
     Verdict,
     decide,
     decide_unscored,
@@ -274,16 +275,18 @@ def decide_batch(
     def verdicts(scores: Sequence[Scores], unquoted: Mapping[int, float]) -> list[Verdict]:
         return [
             decide(
-                score.spam,
-                score.toxicity,
-                comment.body,
-                limits_of[i],
-                copies=counted.get(comment.id),
-                attributes=score.attributes,
-                unquoted_toxicity=unquoted.get(i),
-                standing=(standings or {}).get(comment.id),
-                word_hits=hits[i],
-                signals=signals[i],
+                DecisionInputs(
+                    spam=score.spam,
+                    toxicity=score.toxicity,
+                    body=comment.body,
+                    thresholds=limits_of[i],
+                    copies=counted.get(comment.id),
+                    attributes=score.attributes,
+                    unquoted_toxicity=unquoted.get(i),
+                    standing=(standings or {}).get(comment.id),
+                    word_hits=hits[i],
+                    signals=signals[i],
+                )
             )
             for i, (comment, score) in enumerate(zip(comments, scores, strict=True))
         ]

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from moderation.domain.policy import (
+    DecisionInputs,
     Reason,
     Thresholds,
     body_fingerprint,
@@ -173,7 +174,7 @@ DECISIONS = [
 def test_flood_rules(
     body: str, copies: int | None, status: CommentStatus, flood_reasons: list[str]
 ) -> None:
-    verdict = decide(0.05, 0.1, body, T, copies=copies)
+    verdict = decide(DecisionInputs(0.05, 0.1, body, T, copies=copies))
 
     assert verdict.status is status
     texts = [r.text for r in verdict.reasons]
@@ -185,7 +186,7 @@ def test_flood_rules(
 
 
 def test_an_approval_lists_the_flood_checks_it_passed() -> None:
-    verdict = decide(0.1, 0.2, PROSE, T, copies=2)
+    verdict = decide(DecisionInputs(0.1, 0.2, PROSE, T, copies=2))
 
     assert verdict.status is CommentStatus.APPROVED
     assert [r.as_dict() for r in verdict.reasons] == [
@@ -198,7 +199,7 @@ def test_an_approval_lists_the_flood_checks_it_passed() -> None:
 
 
 def test_the_flood_reason_names_the_count_the_threshold_and_the_window() -> None:
-    verdict = decide(0.0, 0.0, PROSE, T, copies=4)
+    verdict = decide(DecisionInputs(0.0, 0.0, PROSE, T, copies=4))
 
     assert verdict.reasons == [Reason("copies", 4, 3, ">=", within="10 min")]
     assert verdict.reasons[0].as_dict() == {
@@ -212,14 +213,14 @@ def test_the_flood_reason_names_the_count_the_threshold_and_the_window() -> None
 
 
 def test_spam_from_repetition_wins_over_toxicity_and_keeps_both_reasons() -> None:
-    verdict = decide(0.0, 0.995, " ".join(["you idiot"] * 6), T)
+    verdict = decide(DecisionInputs(0.0, 0.995, " ".join(["you idiot"] * 6), T))
 
     assert verdict.status is CommentStatus.SPAM
     assert [r.text for r in verdict.reasons] == ["repetition 1.00 >= 0.9", "toxicity 0.99 >= 0.99"]
 
 
 def test_a_flood_held_beside_other_hold_rules() -> None:
-    verdict = decide(0.6, 0.0, MOSTLY_CHANT, T, copies=3)
+    verdict = decide(DecisionInputs(0.6, 0.0, MOSTLY_CHANT, T, copies=3))
 
     assert verdict.status is CommentStatus.PENDING
     assert [r.text for r in verdict.reasons] == [
@@ -240,16 +241,27 @@ def test_custom_flood_thresholds_are_used() -> None:
         flood_min_words=1,
     )
 
-    assert decide(0.0, 0.0, "no more cuts no more cuts", strict).status is CommentStatus.APPROVED
-    assert decide(0.0, 0.0, "no more cuts no more cuts", T).status is CommentStatus.APPROVED
-    assert decide(0.0, 0.0, CHANT, strict).status is CommentStatus.PENDING
-    assert decide(0.0, 0.0, MOSTLY_CHANT, strict).status is CommentStatus.SPAM
-    held = decide(0.0, 0.0, "Thanks!", strict, copies=2)
+    assert (
+        decide(DecisionInputs(0.0, 0.0, "no more cuts no more cuts", strict)).status
+        is CommentStatus.APPROVED
+    )
+    assert (
+        decide(DecisionInputs(0.0, 0.0, "no more cuts no more cuts", T)).status
+        is CommentStatus.APPROVED
+    )
+    assert decide(DecisionInputs(0.0, 0.0, CHANT, strict)).status is CommentStatus.PENDING
+    assert decide(DecisionInputs(0.0, 0.0, MOSTLY_CHANT, strict)).status is CommentStatus.SPAM
+    held = decide(DecisionInputs(0.0, 0.0, "Thanks!", strict, copies=2))
     assert held.status is CommentStatus.PENDING
     assert [r.text for r in held.reasons] == ["copies 2 >= 2 in 90 s"]
-    assert decide(0.0, 0.0, "Thanks!", strict, copies=4).status is CommentStatus.SPAM
+    assert (
+        decide(DecisionInputs(0.0, 0.0, "Thanks!", strict, copies=4)).status is CommentStatus.SPAM
+    )
     hourly = Thresholds(flood_window_seconds=3600)
-    assert decide(0.0, 0.0, PROSE, hourly, copies=3).reasons[0].text == "copies 3 >= 3 in 1 h"
+    assert (
+        decide(DecisionInputs(0.0, 0.0, PROSE, hourly, copies=3)).reasons[0].text
+        == "copies 3 >= 3 in 1 h"
+    )
 
 
 @pytest.mark.parametrize(
@@ -286,7 +298,7 @@ def test_on_the_labelled_news_comments_only_the_floods_are_caught() -> None:
     comments = [json.loads(line) for line in lines.splitlines() if line.strip()]
     caught = {}
     for c in comments:
-        verdict = decide(0.0, 0.0, c["body"], T, copies=1)
+        verdict = decide(DecisionInputs(0.0, 0.0, c["body"], T, copies=1))
         fired = [r.text for r in verdict.reasons if r.op == ">="]
         if any(text.startswith(("repetition", "copies")) for text in fired):
             caught[c["id"]] = verdict.status

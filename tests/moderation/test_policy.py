@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from moderation.domain.authors import AuthorStanding
-from moderation.domain.policy import Reason, Thresholds, count_links, decide, decide_unscored
+from moderation.domain.policy import (
+    DecisionInputs,
+    Reason,
+    Thresholds,
+    count_links,
+    decide,
+    decide_unscored,
+)
 from moderation.domain.statuses import CommentStatus
 from moderation.domain.wordlists import WordHits
 
@@ -43,11 +50,11 @@ THRESHOLD_ROWS = [
     ids=[row[0] for row in THRESHOLD_ROWS],
 )
 def test_thresholds(spam: float, toxicity: float, body: str, status: CommentStatus) -> None:
-    assert decide(spam, toxicity, body, T).status is status
+    assert decide(DecisionInputs(spam, toxicity, body, T)).status is status
 
 
 def test_approved_is_explained_by_the_checks_it_passed() -> None:
-    verdict = decide(0.1, 0.2, PLAIN, T)
+    verdict = decide(DecisionInputs(0.1, 0.2, PLAIN, T))
     assert [r.as_dict() for r in verdict.reasons] == [
         {"rule": "spam", "value": 0.1, "threshold": 0.5, "op": "<"},
         {"rule": "toxicity", "value": 0.2, "threshold": 0.5, "op": "<"},
@@ -61,7 +68,7 @@ def test_approved_is_explained_by_the_checks_it_passed() -> None:
 
 
 def test_spam_reason_carries_rule_value_and_threshold() -> None:
-    verdict = decide(0.93, 0.0, PLAIN, T)
+    verdict = decide(DecisionInputs(0.93, 0.0, PLAIN, T))
 
     assert verdict.reasons == [Reason("spam", 0.93, 0.9)]
     assert verdict.reasons[0].as_dict() == {
@@ -74,13 +81,13 @@ def test_spam_reason_carries_rule_value_and_threshold() -> None:
 
 
 def test_toxicity_reason_carries_rule_value_and_threshold() -> None:
-    verdict = decide(0.0, 0.91, PLAIN, T)
+    verdict = decide(DecisionInputs(0.0, 0.91, PLAIN, T))
 
     assert verdict.reasons == [Reason("toxicity", 0.91, 0.9)]
 
 
 def test_both_reject_rules_are_kept_when_spam_wins() -> None:
-    verdict = decide(0.95, 0.97, PLAIN, T)
+    verdict = decide(DecisionInputs(0.95, 0.97, PLAIN, T))
 
     assert verdict.status is CommentStatus.SPAM
     assert [r.as_dict() for r in verdict.reasons] == [
@@ -90,7 +97,7 @@ def test_both_reject_rules_are_kept_when_spam_wins() -> None:
 
 
 def test_every_hold_rule_that_fired_is_kept() -> None:
-    verdict = decide(0.6, 0.7, TWO_LINKS, T)
+    verdict = decide(DecisionInputs(0.6, 0.7, TWO_LINKS, T))
 
     assert verdict.status is CommentStatus.PENDING
     assert [r.as_dict() for r in verdict.reasons] == [
@@ -104,10 +111,13 @@ def test_every_hold_rule_that_fired_is_kept() -> None:
 def test_custom_thresholds_are_used() -> None:
     strict = Thresholds(spam_reject=0.5, toxicity_reject=0.6, spam_hold=0.2, hold_links=1)
 
-    assert decide(0.5, 0.0, PLAIN, strict).status is CommentStatus.SPAM
-    assert decide(0.0, 0.6, PLAIN, strict).status is CommentStatus.REJECTED
-    assert decide(0.2, 0.0, PLAIN, strict).status is CommentStatus.PENDING
-    assert decide(0.0, 0.0, "one www.x.example", strict).status is CommentStatus.PENDING
+    assert decide(DecisionInputs(0.5, 0.0, PLAIN, strict)).status is CommentStatus.SPAM
+    assert decide(DecisionInputs(0.0, 0.6, PLAIN, strict)).status is CommentStatus.REJECTED
+    assert decide(DecisionInputs(0.2, 0.0, PLAIN, strict)).status is CommentStatus.PENDING
+    assert (
+        decide(DecisionInputs(0.0, 0.0, "one www.x.example", strict)).status
+        is CommentStatus.PENDING
+    )
 
 
 def test_unscored_fails_closed_to_pending() -> None:
@@ -164,7 +174,7 @@ ATTRIBUTES_CLEAN = {"threat": 0.1, "identity_attack": 0.1, "insult": 0.2}
 def test_threats_and_attacks_on_groups_hold_a_comment_whose_toxicity_is_low(
     attributes: dict[str, float], status: CommentStatus, rules: list[str]
 ) -> None:
-    verdict = decide(0.05, 0.2, "I know where you are.", T, attributes=attributes)
+    verdict = decide(DecisionInputs(0.05, 0.2, "I know where you are.", T, attributes=attributes))
     assert verdict.status is status
     if status is CommentStatus.PENDING:
         assert [r.rule for r in verdict.reasons] == rules
@@ -179,7 +189,7 @@ def test_threats_and_attacks_on_groups_hold_a_comment_whose_toxicity_is_low(
 
 
 def test_a_threat_above_the_reject_toxicity_is_rejected_not_held() -> None:
-    verdict = decide(0.05, 0.95, "...", T, attributes={"threat": 0.99})
+    verdict = decide(DecisionInputs(0.05, 0.95, "...", T, attributes={"threat": 0.99}))
     assert verdict.status is CommentStatus.REJECTED
 
 
@@ -206,7 +216,7 @@ CALM = {"spam": 0.05, "toxicity": 0.05}
 
 
 def calm_decision(**context: object) -> tuple[CommentStatus, list[str]]:
-    verdict = decide(CALM["spam"], CALM["toxicity"], "A calm remark.", **context)  # type: ignore[arg-type]
+    verdict = decide(DecisionInputs(CALM["spam"], CALM["toxicity"], "A calm remark.", **context))  # type: ignore[arg-type]
     fired = [] if verdict.status is CommentStatus.APPROVED else verdict.reasons
     return verdict.status, [r.words for r in fired]
 
@@ -251,9 +261,9 @@ def test_an_author_whose_recent_comments_were_mostly_removed_is_held() -> None:
 def test_a_trusted_author_skips_holds_but_not_spam_or_severe_abuse() -> None:
     trusted = AuthorStanding(trusted=True)
 
-    held_otherwise = decide(0.6, 0.7, "Hmm", T, standing=trusted)
-    spam = decide(0.95, 0.1, "Buy now", T, standing=trusted)
-    abuse = decide(0.1, 0.95, "Vile", T, standing=trusted)
+    held_otherwise = decide(DecisionInputs(0.6, 0.7, "Hmm", T, standing=trusted))
+    spam = decide(DecisionInputs(0.95, 0.1, "Buy now", T, standing=trusted))
+    abuse = decide(DecisionInputs(0.1, 0.95, "Vile", T, standing=trusted))
 
     assert held_otherwise.status is CommentStatus.APPROVED
     assert [r.words for r in held_otherwise.reasons] == ["trusted author"]
@@ -267,7 +277,7 @@ SWEARING = {"obscene": 0.95, "insult": 0.2, "threat": 0.1, "identity_attack": 0.
 
 
 def test_a_call_to_self_harm_is_removed_whatever_the_scores() -> None:
-    verdict = decide(0.0, 0.2, "kys", T, signals={"self_harm_call": "kys"})
+    verdict = decide(DecisionInputs(0.0, 0.2, "kys", T, signals={"self_harm_call": "kys"}))
     assert verdict.status is CommentStatus.REJECTED
     assert [r.text for r in verdict.reasons] == ["self_harm_call: kys"]
 
@@ -275,29 +285,33 @@ def test_a_call_to_self_harm_is_removed_whatever_the_scores() -> None:
 def test_an_explicit_threat_is_removed_and_a_veiled_one_is_held() -> None:
     body = "Someone should pay him a visit."
     aimed = {"threat_phrase": "pay him a visit", "person_attacked": "pay him a visit"}
-    explicit = decide(0.0, 0.4, body, T, attributes={"threat": 0.95}, signals=aimed)
+    explicit = decide(DecisionInputs(0.0, 0.4, body, T, attributes={"threat": 0.95}, signals=aimed))
     assert explicit.status is CommentStatus.REJECTED
     assert [r.text for r in explicit.reasons] == [
         "threat 0.95 >= 0.9",
         "person_attacked: pay him a visit",
     ]
-    veiled = decide(0.0, 0.4, body, T, attributes={"threat": 0.6}, signals=aimed)
+    veiled = decide(DecisionInputs(0.0, 0.4, body, T, attributes={"threat": 0.6}, signals=aimed))
     assert veiled.status is CommentStatus.PENDING
     assert "threat_phrase: pay him a visit" in [r.text for r in veiled.reasons]
     # The same threat score without a sentence aimed at anyone ("the striker killed it").
-    idiom = decide(0.0, 0.4, body, T, attributes={"threat": 0.95}, signals={})
+    idiom = decide(DecisionInputs(0.0, 0.4, body, T, attributes={"threat": 0.95}, signals={}))
     assert idiom.status is CommentStatus.PENDING
 
 
 def test_dehumanising_a_group_is_removed_and_a_hate_code_is_held() -> None:
     dehumanised = {"group_dehumanised": "vermin"}
     removed = decide(
-        0.0, 0.3, "vermin", T, attributes={"identity_attack": 0.85}, signals=dehumanised
+        DecisionInputs(
+            0.0, 0.3, "vermin", T, attributes={"identity_attack": 0.85}, signals=dehumanised
+        )
     )
     assert removed.status is CommentStatus.REJECTED
     assert "group_dehumanised: vermin" in [r.text for r in removed.reasons]
     code = decide(
-        0.0, 0.1, "1488", T, attributes={"identity_attack": 0.1}, signals={"hate_code": "1488"}
+        DecisionInputs(
+            0.0, 0.1, "1488", T, attributes={"identity_attack": 0.1}, signals={"hate_code": "1488"}
+        )
     )
     assert code.status is CommentStatus.PENDING
     assert [r.words for r in code.reasons] == ["hate code: 1488"]
@@ -316,7 +330,9 @@ def test_swearing_at_nobody_follows_the_sites_profanity_setting(
 ) -> None:
     thresholds = Thresholds(profanity=setting)
     verdict = decide(
-        0.0, 0.95, "Fucking brilliant reporting.", thresholds, attributes=SWEARING, signals={}
+        DecisionInputs(
+            0.0, 0.95, "Fucking brilliant reporting.", thresholds, attributes=SWEARING, signals={}
+        )
     )
     assert verdict.status is status
     assert any(r.rule == "profanity" for r in verdict.reasons)
@@ -325,12 +341,14 @@ def test_swearing_at_nobody_follows_the_sites_profanity_setting(
 
 def test_swearing_at_a_person_is_abuse_whatever_the_profanity_setting() -> None:
     verdict = decide(
-        0.0,
-        0.95,
-        "You are a fucking disgrace.",
-        Thresholds(toxicity_reject=0.9, profanity="allow"),
-        attributes=SWEARING,
-        signals={"target_you": "you"},
+        DecisionInputs(
+            0.0,
+            0.95,
+            "You are a fucking disgrace.",
+            Thresholds(toxicity_reject=0.9, profanity="allow"),
+            attributes=SWEARING,
+            signals={"target_you": "you"},
+        )
     )
     assert verdict.status is CommentStatus.REJECTED
     assert [r.text for r in verdict.reasons] == ["toxicity 0.95 >= 0.9"]
@@ -338,16 +356,18 @@ def test_swearing_at_a_person_is_abuse_whatever_the_profanity_setting() -> None:
 
 def test_praise_for_any_article_signed_with_a_shop_is_spam_and_a_spelt_out_link_is_held() -> None:
     signals = {"generic_praise": "Great post", "website_commercial": "watches.example/buy"}
-    spam = decide(0.2, 0.0, "Great post, very informative!", T, signals=signals)
+    spam = decide(DecisionInputs(0.2, 0.0, "Great post, very informative!", T, signals=signals))
     assert spam.status is CommentStatus.SPAM
     assert [r.text for r in spam.reasons] == [
         "generic_praise: Great post",
         "website_commercial: watches.example/buy",
     ]
     # A shop alone is a small business commenting: no rule.
-    shop = decide(0.2, 0.0, PLAIN, T, signals={"website_commercial": "bakery.example/shop"})
+    shop = decide(
+        DecisionInputs(0.2, 0.0, PLAIN, T, signals={"website_commercial": "bakery.example/shop"})
+    )
     assert shop.status is CommentStatus.APPROVED
-    held = decide(0.2, 0.0, PLAIN, T, signals={"obfuscated_link": "shop dot com"})
+    held = decide(DecisionInputs(0.2, 0.0, PLAIN, T, signals={"obfuscated_link": "shop dot com"}))
     assert held.status is CommentStatus.PENDING
     assert [r.words for r in held.reasons] == ["obfuscated link: shop dot com"]
 
@@ -356,9 +376,9 @@ def test_by_default_only_scores_the_held_out_tables_trust_remove_a_comment() -> 
     # docs/policy.md: at 0.9 the held-out models removed 1.0% (spam) and 4.0% (toxicity) of
     # clean comments they never saw; 0.98 and 0.99 remove under 0.5%. Below them, a moderator.
     defaults = Thresholds()
-    held_spam = decide(0.95, 0.0, PLAIN, defaults)
-    held_abuse = decide(0.0, 0.95, PLAIN, defaults)
+    held_spam = decide(DecisionInputs(0.95, 0.0, PLAIN, defaults))
+    held_abuse = decide(DecisionInputs(0.0, 0.95, PLAIN, defaults))
     assert (held_spam.status, held_abuse.status) == (CommentStatus.PENDING, CommentStatus.PENDING)
     assert [r.text for r in held_abuse.reasons] == ["toxicity 0.95 >= 0.5"]
-    assert decide(0.98, 0.0, PLAIN, defaults).status is CommentStatus.SPAM
-    assert decide(0.0, 0.99, PLAIN, defaults).status is CommentStatus.REJECTED
+    assert decide(DecisionInputs(0.98, 0.0, PLAIN, defaults)).status is CommentStatus.SPAM
+    assert decide(DecisionInputs(0.0, 0.99, PLAIN, defaults)).status is CommentStatus.REJECTED

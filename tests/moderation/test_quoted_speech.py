@@ -6,6 +6,7 @@ import pytest
 
 from moderation.domain.policy import (
     MAX_QUOTED_CHARS,
+    DecisionInputs,
     Reason,
     Thresholds,
     decide,
@@ -117,7 +118,7 @@ def test_without_quotes_keeps_the_rest_readable(text: str, unquoted: str) -> Non
 
 
 def test_held_not_rejected_when_only_the_quoted_words_are_toxic() -> None:
-    verdict = decide(0.01, 0.96, REPORT, T, unquoted_toxicity=0.34)
+    verdict = decide(DecisionInputs(0.01, 0.96, REPORT, T, unquoted_toxicity=0.34))
 
     assert verdict.status is CommentStatus.PENDING
     assert verdict.reasons == [
@@ -138,12 +139,14 @@ def test_held_not_rejected_when_only_the_quoted_words_are_toxic() -> None:
 
 def test_the_other_hold_rules_still_fire_beside_it() -> None:
     verdict = decide(
-        0.6,
-        0.99,
-        REPORT,
-        T,
-        attributes={"threat": 0.97, "identity_attack": 0.2},
-        unquoted_toxicity=0.1,
+        DecisionInputs(
+            0.6,
+            0.99,
+            REPORT,
+            T,
+            attributes={"threat": 0.97, "identity_attack": 0.2},
+            unquoted_toxicity=0.1,
+        )
     )
 
     assert verdict.status is CommentStatus.PENDING
@@ -157,7 +160,7 @@ def test_the_other_hold_rules_still_fire_beside_it() -> None:
 
 def test_held_even_when_the_hold_thresholds_are_above_its_scores() -> None:
     lax = Thresholds(toxicity_reject=0.9, toxicity_hold=0.95)
-    verdict = decide(0.0, 0.92, REPORT, lax, unquoted_toxicity=0.2)
+    verdict = decide(DecisionInputs(0.0, 0.92, REPORT, lax, unquoted_toxicity=0.2))
 
     assert verdict.status is CommentStatus.PENDING
     assert [r.rule for r in verdict.reasons] == ["toxicity_outside_quotes"]
@@ -165,14 +168,14 @@ def test_held_even_when_the_hold_thresholds_are_above_its_scores() -> None:
 
 @pytest.mark.parametrize("unquoted", [0.9, 0.97])
 def test_rejected_when_it_is_as_toxic_outside_the_quotes(unquoted: float) -> None:
-    verdict = decide(0.01, 0.99, REPORT, T, unquoted_toxicity=unquoted)
+    verdict = decide(DecisionInputs(0.01, 0.99, REPORT, T, unquoted_toxicity=unquoted))
 
     assert verdict.status is CommentStatus.REJECTED
     assert verdict.reasons == [Reason("toxicity", 0.99, 0.9)]
 
 
 def test_spam_wins_over_quoted_speech() -> None:
-    verdict = decide(0.95, 0.97, REPORT, T, unquoted_toxicity=0.1)
+    verdict = decide(DecisionInputs(0.95, 0.97, REPORT, T, unquoted_toxicity=0.1))
 
     assert verdict.status is CommentStatus.SPAM
     assert [r.text for r in verdict.reasons] == ["spam 0.95 >= 0.9", "toxicity 0.97 >= 0.9"]
@@ -180,13 +183,13 @@ def test_spam_wins_over_quoted_speech() -> None:
 
 def test_without_an_unquoted_score_the_decision_is_todays() -> None:
     for spam, toxicity in [(0.01, 0.96), (0.95, 0.97), (0.01, 0.6), (0.01, 0.1)]:
-        assert decide(spam, toxicity, REPORT, T, unquoted_toxicity=None) == decide(
-            spam, toxicity, REPORT, T
+        assert decide(DecisionInputs(spam, toxicity, REPORT, T, unquoted_toxicity=None)) == decide(
+            DecisionInputs(spam, toxicity, REPORT, T)
         )
 
 
 def test_an_unquoted_score_below_the_reject_toxicity_changes_nothing() -> None:
     for toxicity in (0.1, 0.6, 0.8999):
-        assert decide(0.01, toxicity, REPORT, T, unquoted_toxicity=0.05) == decide(
-            0.01, toxicity, REPORT, T
+        assert decide(DecisionInputs(0.01, toxicity, REPORT, T, unquoted_toxicity=0.05)) == decide(
+            DecisionInputs(0.01, toxicity, REPORT, T)
         )

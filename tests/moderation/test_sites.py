@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from moderation.domain.policy import Thresholds, decide
+from moderation.domain.policy import DecisionInputs, Thresholds, decide
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites
 from moderation.storage.db import session_scope
@@ -187,17 +187,19 @@ def test_a_sites_policy_overrides_the_deployments() -> None:
     limits = policy.applied_to(Thresholds())
     clean = "Thanks for the clear report on the council vote."
 
-    assert decide(0.01, 0.01, clean, Thresholds()).status is CommentStatus.APPROVED
-    held = decide(0.01, 0.01, clean, limits)
+    assert decide(DecisionInputs(0.01, 0.01, clean, Thresholds())).status is CommentStatus.APPROVED
+    held = decide(DecisionInputs(0.01, 0.01, clean, limits))
     assert held.status is CommentStatus.PENDING
     assert [r.words for r in held.reasons] == [
         "pre-moderation: every comment on this site is reviewed first"
     ]
-    linked = decide(0.01, 0.01, "See https://example.org for the plan.", limits)
+    linked = decide(DecisionInputs(0.01, 0.01, "See https://example.org for the plan.", limits))
     assert "1 link (held from 1)" in [r.words for r in linked.reasons]
-    assert "toxicity 0.35 >= 0.3" in [r.text for r in decide(0.01, 0.35, clean, limits).reasons]
+    assert "toxicity 0.35 >= 0.3" in [
+        r.text for r in decide(DecisionInputs(0.01, 0.35, clean, limits)).reasons
+    ]
     # Spam is still spam under pre-moderation, not merely held.
-    assert decide(0.99, 0.01, clean, limits).status is CommentStatus.SPAM
+    assert decide(DecisionInputs(0.99, 0.01, clean, limits)).status is CommentStatus.SPAM
 
 
 def test_a_site_chooses_what_happens_to_swearing_at_nobody() -> None:
@@ -206,7 +208,9 @@ def test_a_site_chooses_what_happens_to_swearing_at_nobody() -> None:
 
     def status(policy: sites.SitePolicy) -> CommentStatus:
         limits = policy.applied_to(Thresholds())
-        return decide(0.0, 0.95, body, limits, attributes=swearing, signals={}).status
+        return decide(
+            DecisionInputs(0.0, 0.95, body, limits, attributes=swearing, signals={})
+        ).status
 
     assert status(sites.SitePolicy()) is CommentStatus.APPROVED
     assert status(sites.SitePolicy(profanity="hold")) is CommentStatus.PENDING

@@ -11,6 +11,7 @@ import pytest
 from classifiers import DEFAULT_MODEL_DIR, CommentText, Scorer
 from classifiers.labels import ATTRIBUTES
 from moderation.domain.policy import (
+    DecisionInputs,
     count_links,
     decide,
     quoted_passages,
@@ -250,12 +251,14 @@ def test_every_approvable_comment_that_is_rejected_is_listed_with_its_reasons(
     }
     verdicts = {
         c.id: decide(
-            s.spam,
-            s.toxicity,
-            c.body,
-            DEFAULTS,
-            attributes=s.attributes,
-            unquoted_toxicity=unquoted[c.id].toxicity if c.id in unquoted else None,
+            DecisionInputs(
+                s.spam,
+                s.toxicity,
+                c.body,
+                DEFAULTS,
+                attributes=s.attributes,
+                unquoted_toxicity=unquoted[c.id].toxicity if c.id in unquoted else None,
+            )
         )
         for c, s in zip(clean, scores, strict=True)
     }
