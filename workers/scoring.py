@@ -20,6 +20,7 @@ from moderation.config import Settings
 from moderation.domain.authors import AuthorStanding
 from moderation.domain.policy import (
     DecisionInputs,
+    Thresholds,
     Verdict,
     decide,
     decide_unscored,
@@ -27,7 +28,7 @@ from moderation.domain.policy import (
     without_quotes,
 )
 from moderation.domain.records import DecisionRecord, ShadowDecision
-from moderation.domain.wordlists import WordLists
+from moderation.domain.wordlists import WordHits, WordLists
 from moderation.services.sites import SitePolicy
 from moderation.storage.comments import QueuedComment
 
@@ -262,58 +263,86 @@ def decide_batch(
     `scorer` decides with that model instead of the worker's (judging a candidate version
     against the active one); there is then no shadow.
     """
-    counted = copies or {}
-    limits = settings.thresholds
-    per_site = {
-        site_id: policy.applied_to(limits) for site_id, policy in (site_policies or {}).items()
-    }
-    limits_of = [per_site.get(c.site_id, limits) for c in comments]
-    lists = word_lists if word_lists is not None and not word_lists.empty else None
-    hits = [lists.match(c.body, normalise_text) if lists else None for c in comments]
-    signals = [signals_of(c) for c in comments]
+    batch = _BatchPolicy.of(settings, comments, copies, standings, word_lists, site_policies)
+    with _scoring_errors():
+        model = scorer if scorer is not None else get_scorer(settings)
+        # The same scorer for the second look: one model version scores a whole decision.
+        # The lowest reject toxicity of the batch's sites: a second look is cheap and rare.
+        reject_at = min((lim.toxicity_reject for lim in batch.limits), default=1.0)
+        scores, unquoted = _score(model, comments, reject_at)
+    shadows = (
+        None if scorer is not None else _shadow_decisions(settings, model, comments, batch.verdicts)
+    )
+    verdicts = batch.verdicts(scores, unquoted)
+    return [
+        DecisionRecord(
+            comment_id=comment.id,
+            status=verdict.status,
+            scores=score.as_dict(),
+            reasons=[r.as_dict() for r in verdict.reasons],
+            reason_text="; ".join(r.text for r in verdict.reasons) or "no rule fired",
+            model_version=model.version,
+            shadow=shadows[i] if shadows else None,
+        )
+        for i, (comment, score, verdict) in enumerate(zip(comments, scores, verdicts, strict=True))
+    ]
 
-    def verdicts(scores: Sequence[Scores], unquoted: Mapping[int, float]) -> list[Verdict]:
+
+@dataclass(frozen=True, slots=True)
+class _BatchPolicy:
+    """What the policy reads of each comment of a batch besides its scores, gathered once:
+    its site's thresholds, its copies, its author's standing, its word hits and cues. The
+    active model's scores and a shadow model's are decided with the same."""
+
+    comments: Sequence[QueuedComment]
+    limits: list[Thresholds]
+    copies: Mapping[int, int]
+    standings: Mapping[int, AuthorStanding]
+    hits: list[WordHits | None]
+    signals: list[dict[str, str]]
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        comments: Sequence[QueuedComment],
+        copies: Mapping[int, int] | None,
+        standings: Mapping[int, AuthorStanding] | None,
+        word_lists: WordLists | None,
+        site_policies: Mapping[int, SitePolicy] | None,
+    ) -> _BatchPolicy:
+        deployment = settings.thresholds
+        per_site = {
+            site: policy.applied_to(deployment) for site, policy in (site_policies or {}).items()
+        }
+        lists = word_lists if word_lists is not None and not word_lists.empty else None
+        return cls(
+            comments,
+            [per_site.get(c.site_id, deployment) for c in comments],
+            copies or {},
+            standings or {},
+            [lists.match(c.body, normalise_text) if lists else None for c in comments],
+            [signals_of(c) for c in comments],
+        )
+
+    def verdicts(self, scores: Sequence[Scores], unquoted: Mapping[int, float]) -> list[Verdict]:
         return [
             decide(
                 DecisionInputs(
                     spam=score.spam,
                     toxicity=score.toxicity,
                     body=comment.body,
-                    thresholds=limits_of[i],
-                    copies=counted.get(comment.id),
+                    thresholds=self.limits[i],
+                    copies=self.copies.get(comment.id),
                     attributes=score.attributes,
                     unquoted_toxicity=unquoted.get(i),
-                    standing=(standings or {}).get(comment.id),
-                    word_hits=hits[i],
-                    signals=signals[i],
+                    standing=self.standings.get(comment.id),
+                    word_hits=self.hits[i],
+                    signals=self.signals[i],
                 )
             )
-            for i, (comment, score) in enumerate(zip(comments, scores, strict=True))
+            for i, (comment, score) in enumerate(zip(self.comments, scores, strict=True))
         ]
-
-    with _scoring_errors():
-        model = scorer if scorer is not None else get_scorer(settings)
-        # The same scorer for the second look: one model version scores a whole decision.
-        # The lowest reject toxicity of the batch's sites: a second look is cheap and rare.
-        reject_at = min((lim.toxicity_reject for lim in limits_of), default=1.0)
-        scores, unquoted = _score(model, comments, reject_at)
-    shadows = None if scorer is not None else _shadow_decisions(settings, model, comments, verdicts)
-    records = []
-    for i, (comment, score, verdict) in enumerate(
-        zip(comments, scores, verdicts(scores, unquoted), strict=True)
-    ):
-        records.append(
-            DecisionRecord(
-                comment_id=comment.id,
-                status=verdict.status,
-                scores=score.as_dict(),
-                reasons=[r.as_dict() for r in verdict.reasons],
-                reason_text="; ".join(r.text for r in verdict.reasons) or "no rule fired",
-                model_version=model.version,
-                shadow=shadows[i] if shadows else None,
-            )
-        )
-    return records
 
 
 def _shadow_decisions(
