@@ -1,0 +1,215 @@
+"""The moderators' decisions: what each action and ground teaches the models, the decision on
+one comment or many (status, audit event, training label), and undo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from sqlalchemy.orm import Session
+
+from moderation.domain.errors import NotFound, ServiceError
+from moderation.domain.schemas import MAX_ID, Text
+from moderation.domain.statuses import CommentStatus
+from moderation.services.accounts import Staff
+from moderation.storage import review as store
+from moderation.storage.models import utcnow
+
+MAX_NOTE = 1000
+MAX_BULK = 500
+# How long after an action its author may take it back (the workspace offers it for a few
+# seconds; the server allows a little more for a slow click).
+UNDO_WINDOW = timedelta(seconds=30)
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    NOT_SPAM = "not_spam"
+
+    @property
+    def status(self) -> CommentStatus:
+        return _ACTION_STATUS[self]
+
+    @property
+    def label(self) -> dict[str, bool | None]:
+        """What the decision teaches each model; None where it says nothing about one.
+
+        Approving says the comment is neither spam nor abuse; rejecting says it is abuse (a
+        moderator who rejects spam presses spam); spam says nothing about its tone; not_spam
+        publishes it, so it says it is neither.
+        """
+        return _ACTION_LABEL[self]
+
+
+class Ground(StrEnum):
+    """Why a moderator removes a comment. Each ground teaches the model of what it names, so
+    the threat and identity-attack models learn from the site's own threats and hate rather
+    than only from what moderators published (`attributes`)."""
+
+    THREAT = "threat"
+    HATE = "hate"  # an attack on people for who they are
+    HARASSMENT = "harassment"  # insults aimed at a person
+    OBSCENE = "obscene"
+    SPAM = "spam"  # the spam action's own ground; a reject on this ground is a spam decision
+    OTHER = "other"  # a reason no model scores (off-topic, personal data): it teaches nothing
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The toxicity attribute scores a comment removed on this ground has (their names as
+        the models and the policy know them): threats and hate are severe, as in the datasets."""
+        return _GROUND_ATTRIBUTES[self]
+
+
+_GROUND_ATTRIBUTES: dict[Ground, tuple[str, ...]] = {
+    Ground.THREAT: ("threat", "severe_toxicity"),
+    Ground.HATE: ("identity_attack", "severe_toxicity"),
+    Ground.HARASSMENT: ("insult",),
+    Ground.OBSCENE: ("obscene",),
+    Ground.SPAM: (),
+    Ground.OTHER: (),
+}
+
+
+def removal(action: Action, ground: Ground | None) -> tuple[Action, Ground | None]:
+    """The decision as recorded: a reject on the spam ground is a spam decision (the spam
+    queue, the spam model's label), and a spam decision's ground is spam whether said or not."""
+    if action is Action.SPAM or (action is Action.REJECT and ground is Ground.SPAM):
+        return Action.SPAM, Ground.SPAM
+    return action, ground
+
+
+def label_of(action: Action, ground: Ground | None) -> dict[str, Any]:
+    """What a decision teaches, as the `moderator_labels` columns: spam and toxic as the action
+    says (`Action.label`), and the ground, whose attributes the training marks as present.
+    A removal on the ground "other" says the comment was neither spam nor abuse to learn from.
+    """
+    action, ground = removal(action, ground)
+    if ground is Ground.OTHER:
+        return {"action": action.value, "spam": None, "toxic": None, "ground": ground.value}
+    return {**action.label, "action": action.value, "ground": ground.value if ground else None}
+
+
+_ACTION_STATUS = {
+    Action.APPROVE: CommentStatus.APPROVED,
+    Action.REJECT: CommentStatus.REJECTED,
+    Action.SPAM: CommentStatus.SPAM,
+    Action.NOT_SPAM: CommentStatus.APPROVED,
+}
+_ACTION_LABEL: dict[Action, dict[str, bool | None]] = {
+    Action.APPROVE: {"spam": False, "toxic": False},
+    Action.REJECT: {"spam": None, "toxic": True},
+    Action.SPAM: {"spam": True, "toxic": None},
+    Action.NOT_SPAM: {"spam": False, "toxic": False},
+}
+
+
+class DecisionRequest(BaseModel):
+    action: Action
+    # Why a comment is removed (reject or spam only); see Ground. None: a reject teaches
+    # toxicity alone, as before grounds existed.
+    ground: Ground | None = None
+    # Text: control characters (NUL, which PostgreSQL cannot store) are refused, as in comments.
+    note: Text = Field(default="", max_length=MAX_NOTE)
+
+    @field_validator("ground")
+    @classmethod
+    def _with_a_removal(cls, ground: Ground | None, info: ValidationInfo) -> Ground | None:
+        action = info.data.get("action")  # absent when the action itself was refused
+        if ground is None or action is None:
+            return ground
+        if action in (Action.APPROVE, Action.NOT_SPAM):
+            raise ValueError("a ground is given with a removal only (reject or spam)")
+        if action is Action.SPAM and ground is not Ground.SPAM:
+            raise ValueError("a spam decision's ground is spam; reject to give another")
+        return ground
+
+
+class BulkDecisionRequest(DecisionRequest):
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class DecisionResult(BaseModel):
+    id: int
+    status: CommentStatus | None = None
+    previous_status: CommentStatus | None = None
+    ground: Ground | None = None  # as recorded: a reject on the spam ground is spam
+    error: str | None = None
+
+
+def decide(
+    session: Session,
+    actor: Staff,
+    ids: Sequence[int],
+    action: Action,
+    note: str = "",
+    ground: Ground | None = None,
+) -> list[DecisionResult]:
+    """A moderator's decision on comments: new status, audit event, training label; open
+    reports on them are closed. Unknown ids get an error of their own and stop nothing.
+    `ground` (a removal's, checked by DecisionRequest) is in the label and the audit reason."""
+    wanted = list(dict.fromkeys(ids))
+    # An id outside the database's 64-bit range names no comment: it is not even looked up.
+    comments = store.comments_for_update(session, [i for i in wanted if 1 <= i <= MAX_ID])
+    versions = store.model_versions(session, list(comments))
+    results: list[DecisionResult] = []
+    changes: list[store.StatusChange] = []
+    teaches = label_of(action, ground)
+    action, ground = removal(action, ground)
+    # The audit log says the ground where the action does not: "reject (threat): note".
+    said = f"{action.value} ({ground})" if ground and ground is not Ground.SPAM else action.value
+    reason = f"{said}: {note}" if note else said
+    for comment_id in wanted:
+        comment = comments.get(comment_id)
+        if comment is None:
+            results.append(DecisionResult(id=comment_id, error="comment not found"))
+            continue
+        previous = comment.status
+        # Deciding a comment the policy has not decided yet is allowed (a moderator may know
+        # better); the worker then leaves it alone, as it does any decided comment.
+        label = (
+            {"comment_id": comment_id, **teaches, "model_version": versions.get(comment_id)}
+            if comment_id in versions and not comment.is_test
+            # Never scored: nothing the model can learn about its own mistakes. A test: the
+            # site said not to learn from it.
+            else None
+        )
+        changes.append(store.StatusChange(comment_id, previous, action.status, reason, label))
+        results.append(
+            DecisionResult(
+                id=comment_id, status=action.status, previous_status=previous, ground=ground
+            )
+        )
+    store.record_changes(session, actor.name, changes)
+    return results
+
+
+class CannotUndo(ServiceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(409, "cannot_undo", message)
+
+
+def undo(session: Session, actor: Staff, comment_id: int) -> DecisionResult:
+    """Take back the actor's own last decision on a comment, within UNDO_WINDOW."""
+    last = store.last_event(session, comment_id)
+    if last is None:
+        raise NotFound("comment")
+    if last.actor != actor.name or last.from_status is None or last.reason.startswith("undo"):
+        raise CannotUndo("the last change to this comment is not a decision of yours")
+    if utcnow() - last.created_at > UNDO_WINDOW:
+        raise CannotUndo(f"decisions can be undone for {int(UNDO_WINDOW.total_seconds())} s")
+    store.forget_label(session, comment_id, actor.name, last.created_at)
+    store.record_changes(
+        session,
+        actor.name,
+        [
+            store.StatusChange(
+                comment_id, last.to_status, last.from_status, f"undo: {last.reason}", None
+            )
+        ],
+    )
+    return DecisionResult(id=comment_id, status=last.from_status, previous_status=last.to_status)
