@@ -1,12 +1,32 @@
 """The house's shape that import-linter's contracts do not spell: no module imports another that
 imports it back, directly or through others (a cycle makes the import order matter and hides
-which of the two is the lower layer)."""
+which of the two is the lower layer); no production file over 500 lines and no function over
+60, so that each can be read whole."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import grimp
 
+from tests.conftest import ROOT
+
 PACKAGES = ("commands", "moderation", "workers", "classifiers")
+MAX_FILE_LINES = 500
+MAX_FUNCTION_LINES = 60
+# Readers of the labelled datasets, one mapping per source, and the migrations (each one a
+# record of a change that is never edited) are long by nature.
+LONG_BY_NATURE = ("classifiers/datasets.py", "moderation/storage/migrations/")
+
+
+def _production_files() -> list[Path]:
+    return [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not str(path.relative_to(ROOT)).startswith(LONG_BY_NATURE)
+    ]
 
 
 def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -56,3 +76,23 @@ def test_a_cycle_is_found_when_two_modules_import_each_other() -> None:
         graph.add_import(importer=importer, imported=imported)
     graph.add_import(importer="a.one", imported="a.four")
     assert import_cycles(graph) == [["a.one", "a.three", "a.two"]]
+
+
+def test_no_production_file_is_over_500_lines() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for path in _production_files()
+        if (lines := len(path.read_text().splitlines())) > MAX_FILE_LINES
+    }
+    assert too_long == {}
+
+
+def test_no_production_function_is_over_60_lines() -> None:
+    too_long = {}
+    for path in _production_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    too_long[f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"] = lines
+    assert too_long == {}
