@@ -183,7 +183,8 @@ import numpy as np
 
 from classifiers.labels import ATTRIBUTES
 from classifiers.normalise import normalise_text
-from classifiers.synthetic import spam_rows, synthetic_rows
+from classifiers.synthetic import synthetic_rows
+from classifiers.synthetic_spam import spam_rows
 
 __all__ = [
     "ATTRIBUTES",

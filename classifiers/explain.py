@@ -252,6 +252,28 @@ def _merge(body: str, pieces: Iterable[tuple[int, int, float]], top_k: int) -> t
     return tuple(spans[: max(top_k, 0)])
 
 
+class _Canvas:
+    """The weight put on each character of one normalised text (``mass``), and where weight
+    may go: its ``content`` characters, else its non-space (``solid``) ones (``_spread``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.solid = np.fromiter((not ch.isspace() for ch in text), bool, count=len(text))
+        not_edge = np.fromiter((ch not in _EDGE for ch in text), bool, count=len(text))
+        self.content = self.solid & not_edge
+        self.mass = np.zeros(len(text))
+
+    def spread(self, lows: np.ndarray, highs: np.ndarray, amounts: np.ndarray) -> None:
+        """Add each amount over its range [low, high) (see ``_spread``)."""
+        _spread(self.mass, self.content, self.solid, lows, highs, amounts)
+
+    def spread_evenly(self, places: Sequence[tuple[int, int]], amount: float) -> None:
+        """Share ``amount`` equally among ``places`` ([start, end) each)."""
+        lows = np.asarray([a for a, _ in places])
+        highs = np.asarray([b for _, b in places])
+        self.spread(lows, highs, np.full(len(places), amount / len(places)))
+
+
 class _Head:
     """One linear model: where each feature's contribution (value x coefficient) sits."""
 
@@ -293,71 +315,88 @@ class _Head:
         heads share the toxicity featurizer's).
         """
         signature = self.featurizer.ngram_signature()
+        X = self._features(rows, signature, matrices)
+        for i, row in enumerate(rows):
+            body = row[self.featurizer.text_column]
+            text, starts, ends = normalised[i]
+            contrib = self._contributions(X, i)
+            key = (signature, i)
+            if key not in occurrences:
+                occurrences[key] = _ngram_occurrences(text, self.featurizer)
+            canvas = self._canvas(text, contrib, occurrences[key])
+            pieces = list(_word_pieces(body, text, starts, ends, canvas.mass, canvas.content))
+            signals, placed = self._signals(body, contrib)
+            yield pieces + placed, signals
+
+    def _features(
+        self, rows: Sequence[Sequence[str]], signature: tuple[Any, ...], matrices: dict[Any, Any]
+    ) -> Any:
+        """The rows' feature matrix, made once per featurizer configuration (``matrices``)."""
         f = self.featurizer
         config = (signature, f.text_column, tuple(f.lexicon or ()), tuple(f.roles or ()))
         if config not in matrices:
             matrices[config] = f.transform_rows(rows)
-        X = matrices[config]
-        for i, row in enumerate(rows):
-            body = row[self.featurizer.text_column]
-            text, starts, ends = normalised[i]
-            lo, hi = X.indptr[i], X.indptr[i + 1]
-            indices, values = X.indices[lo:hi], X.data[lo:hi].astype(np.float64)
-            contrib = dict(
-                zip(indices.tolist(), (values * self.coef[indices]).tolist(), strict=True)
-            )
-            solid = np.fromiter((not ch.isspace() for ch in text), bool, count=len(text))
-            content = solid & np.fromiter((ch not in _EDGE for ch in text), bool, count=len(text))
-            mass = np.zeros(len(text))
-            key = (signature, i)
-            if key not in occurrences:
-                occurrences[key] = _ngram_occurrences(text, self.featurizer)
-            cols, lows, highs = occurrences[key]
-            if cols.size:
-                unique, inverse, counts = np.unique(cols, return_inverse=True, return_counts=True)
-                per_col = np.asarray([contrib.get(c, 0.0) for c in unique.tolist()])
-                # An n-gram seen tf times shares its feature's contribution equally.
-                _spread(mass, content, solid, lows, highs, per_col[inverse] / counts[inverse])
-            if self.lexicon_column is not None:
-                hits = _lexicon_hits(text, tuple(self.featurizer.lexicon))
-                amount = contrib.get(self.lexicon_column, 0.0)
-                if hits and amount:
-                    h_lo = np.asarray([a for a, _ in hits])
-                    h_hi = np.asarray([b for _, b in hits])
-                    _spread(
-                        mass, content, solid, h_lo, h_hi, np.full(len(hits), amount / len(hits))
-                    )
-            if self.cue_columns:
-                for name, places in cue_places(text).items():
-                    if name not in self.cue_columns:
-                        continue  # a target alone is no feature
-                    amount = contrib.get(self.cue_columns[name], 0.0)
-                    if amount:
-                        c_lo = np.asarray([a for a, _ in places])
-                        c_hi = np.asarray([b for _, b in places])
-                        share = np.full(len(places), amount / len(places))
-                        _spread(mass, content, solid, c_lo, c_hi, share)
-            if self.vector_coef is not None:
-                self._spread_vectors(text, mass, content, solid)
-            pieces = list(_word_pieces(body, text, starts, ends, mass, content))
-            signals: dict[str, float] = defaultdict(float)
-            placed: dict[str, float] = defaultdict(float)
-            for column, signal, about_body in self.meta:
-                amount = contrib.get(column, 0.0)
-                signals[signal] += amount
-                if about_body:
-                    placed[signal] += amount
-            for signal, amount in placed.items():
-                places = _signal_places(body, signal) if amount else []
-                pieces += [(a, b, amount / len(places)) for a, b in places]
-            yield pieces, dict(signals)
+        return matrices[config]
 
-    def _spread_vectors(
-        self, text: str, mass: np.ndarray, content: np.ndarray, solid: np.ndarray
-    ) -> None:
+    def _contributions(self, X: Any, i: int) -> dict[int, float]:
+        """Row ``i``'s contribution (value x coefficient) of each of its non-zero columns."""
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        indices, values = X.indices[lo:hi], X.data[lo:hi].astype(np.float64)
+        return dict(zip(indices.tolist(), (values * self.coef[indices]).tolist(), strict=True))
+
+    def _canvas(
+        self,
+        text: str,
+        contrib: dict[int, float],
+        occurrence: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> _Canvas:
+        """The text features' contributions over the characters of normalised ``text``: the
+        n-grams' (at their ``occurrence``), the lexicon's, the cues' and the word vectors'."""
+        canvas = _Canvas(text)
+        cols, lows, highs = occurrence
+        if cols.size:
+            unique, inverse, counts = np.unique(cols, return_inverse=True, return_counts=True)
+            per_col = np.asarray([contrib.get(c, 0.0) for c in unique.tolist()])
+            # An n-gram seen tf times shares its feature's contribution equally.
+            canvas.spread(lows, highs, per_col[inverse] / counts[inverse])
+        if self.lexicon_column is not None:
+            hits = _lexicon_hits(text, tuple(self.featurizer.lexicon))
+            amount = contrib.get(self.lexicon_column, 0.0)
+            if hits and amount:
+                canvas.spread_evenly(hits, amount)
+        if self.cue_columns:
+            for name, places in cue_places(text).items():
+                if name not in self.cue_columns:
+                    continue  # a target alone is no feature
+                amount = contrib.get(self.cue_columns[name], 0.0)
+                if amount:
+                    canvas.spread_evenly(places, amount)
+        if self.vector_coef is not None:
+            self._spread_vectors(canvas)
+        return canvas
+
+    def _signals(
+        self, body: str, contrib: dict[int, float]
+    ) -> tuple[dict[str, float], list[tuple[int, int, float]]]:
+        """The metadata contributions by signal name, and pieces of the ``body`` where the
+        signals about it (links, phone numbers, scam terms, ...) have a place."""
+        signals: dict[str, float] = defaultdict(float)
+        placed: dict[str, float] = defaultdict(float)
+        for column, signal, about_body in self.meta:
+            amount = contrib.get(column, 0.0)
+            signals[signal] += amount
+            if about_body:
+                placed[signal] += amount
+        pieces: list[tuple[int, int, float]] = []
+        for signal, amount in placed.items():
+            places = _signal_places(body, signal) if amount else []
+            pieces += [(a, b, amount / len(places)) for a, b in places]
+        return dict(signals), pieces
+
+    def _spread_vectors(self, canvas: _Canvas) -> None:
         """Each word's share of the word-vector block, over that word's characters."""
         assert self.vector_table is not None and self.vector_coef is not None
-        lows, highs, rows, hashes = vector_words(text, self.vector_table)
+        lows, highs, rows, hashes = vector_words(canvas.text, self.vector_table)
         if not rows.size:
             return
         # Only the text's own words: the whole table times the coefficients, per head and
@@ -370,7 +409,7 @@ class _Head:
         if norm == 0:
             return
         scale = float(self.featurizer.vector_scale)
-        _spread(mass, content, solid, lows, highs, vectors @ self.vector_coef * scale / norm)
+        canvas.spread(lows, highs, vectors @ self.vector_coef * scale / norm)
 
 
 def vector_words(

@@ -27,6 +27,7 @@ from classifiers.datasets import (
     SOURCE_WEIGHTS,
     LabelledSet,
     ModeratorLabel,
+    SourceFiles,
     build_label_sets,
     feature_lexicon,
     read_lexicon,
@@ -364,21 +365,40 @@ def train(
     say("weighing n-grams by their document frequency")
     vectors = served_vectors()
     models = build_pipelines(lexicon, term_weights(distinct_texts(sets.values())), vectors)
+    metrics = _fit_models(models, sets, say)
+
+    artifact = dump_models(models, out_dir)
+    made_from = _made_from(sets, files, feedback, vectors)
+    manifest = _manifest(artifact, models, metrics, made_from, started)
+    (out_dir / MANIFEST_NAME).write_text(
+        json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    say(f"wrote {artifact} ({manifest['artifact']['bytes']} bytes) in "
+        f"{manifest['training_seconds']} s")  # fmt: skip
+    return manifest
+
+
+def _fit_models(
+    models: dict[str, Pipeline], sets: dict[str, LabelledSet], say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Fit each model in place on its labelled set; return each one's out-of-fold metrics."""
     metrics: dict[str, Any] = {}
     for number, (name, model) in enumerate(models.items(), start=1):
         say(f"training {name} ({number}/{len(models)})")
         metrics[name] = _fit_and_evaluate(model, sets[name], say)
         say(f"{name}: pooled out-of-fold ROC-AUC {metrics[name]['roc_auc_pooled']}")
+    return metrics
 
-    artifact = dump_models(models, out_dir)
-    sha = sha256_file(artifact)
-    created = datetime.now(UTC)
-    manifest: dict[str, Any] = {
-        "format": 1,
-        "model_version": f"{MODEL_GENERATION}-{created:%Y%m%d}-{sha[:8]}",
-        "created": created.isoformat(timespec="seconds"),
-        "artifact": {"file": ARTIFACT_NAME, "bytes": artifact.stat().st_size, "sha256": sha},
-        "input_columns": list(COLUMNS),
+
+def _made_from(
+    sets: dict[str, LabelledSet],
+    files: SourceFiles,
+    feedback: Sequence[ModeratorLabel],
+    vectors: VectorTable,
+) -> dict[str, Any]:
+    """What the models were trained from and with, as the manifest records it: the data
+    files, the moderators' labels, the libraries, the rows and their weights, the vectors."""
+    return {
         "data_files": files.records(),
         # The moderators' labels, exported from the service's database: how many, and a
         # digest of them, since they are not files anyone else can check.
@@ -403,13 +423,28 @@ def train(
             "source": "Explosion Vectors (OSCAR 2109 + Wikipedia + OpenSubtitles + WMT News "
             "Crawl), CC0, from spaCy en_core_web_md 3.8; identity terms left out",
         },
+    }
+
+
+def _manifest(
+    artifact: Path,
+    models: dict[str, Pipeline],
+    metrics: dict[str, Any],
+    made_from: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
+    """The manifest of the ``artifact`` just written: its version and digest, what it was
+    made from (``_made_from``), its metrics, its models and how long training took."""
+    sha = sha256_file(artifact)
+    created = datetime.now(UTC)
+    return {
+        "format": 1,
+        "model_version": f"{MODEL_GENERATION}-{created:%Y%m%d}-{sha[:8]}",
+        "created": created.isoformat(timespec="seconds"),
+        "artifact": {"file": ARTIFACT_NAME, "bytes": artifact.stat().st_size, "sha256": sha},
+        "input_columns": list(COLUMNS),
+        **made_from,
         "metrics": metrics,
         "models": {name: _describe(model) for name, model in models.items()},
         "training_seconds": round(time.perf_counter() - started, 1),
     }
-    (out_dir / MANIFEST_NAME).write_text(
-        json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8"
-    )
-    say(f"wrote {artifact} ({manifest['artifact']['bytes']} bytes) in "
-        f"{manifest['training_seconds']} s")  # fmt: skip
-    return manifest
