@@ -16,10 +16,6 @@
   var form = document.querySelector("form.comment-form");
   if (!form || !window.fetch || !window.FormData || !window.moderationSubmit) return;
 
-  var FIRST_DELAY = 500;
-  var MAX_DELAY = 30000;
-  var FOLLOW_FOR = 30 * 60 * 1000;
-
   var section = document.getElementById("reply");
   var heading = document.getElementById("reply-title");
   var errors = moderationSubmit.fieldErrors({
@@ -45,10 +41,6 @@
     // Emptied first, so the same words twice are announced twice.
     live.textContent = "";
     window.setTimeout(function () { live.textContent = text; }, 60);
-  }
-
-  function sleep(ms) {
-    return new Promise(function (resolve) { window.setTimeout(resolve, ms); });
   }
 
   // ---- a comment in the thread ----------------------------------------------------------
@@ -157,24 +149,10 @@
   }
 
   async function follow(li, url) {
-    var delay = FIRST_DELAY;
-    var until = Date.now() + FOLLOW_FOR;
-    while (Date.now() < until) {
-      await sleep(delay);
-      delay = Math.min(delay * 1.6, MAX_DELAY);
-      var view;
-      try {
-        var answer = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
-        if (!answer.ok) continue;
-        view = await answer.json();
-      } catch (error) {
-        continue; // offline for a moment: try again later
-      }
-      if (view.status === "queued" || view.status === "pending") continue;
-      if (view.status === "approved") published(li, view);
-      else notPublished(li);
-      return;
-    }
+    var view = await moderationSubmit.decided(url);
+    if (view === null) return;
+    if (view.status === "approved") published(li, view);
+    else notPublished(li);
   }
 
   // ---- Reply: the form under a comment --------------------------------------------------

@@ -149,5 +149,44 @@ var moderationSubmit = (function () {
     return payload;
   }
 
-  return { fieldErrors: fieldErrors, post: post };
+  // ---- following a comment until it is decided -------------------------------------------
+
+  // Polled with a growing delay rather than a held-open stream: a worker usually decides in
+  // a second; a comment held for a person may wait hours; a poll is one cheap row read.
+  var FIRST_DELAY = 500;
+  var MAX_DELAY = 30000;
+  var FOLLOW_FOR = 30 * 60 * 1000;
+
+  function sleep(ms) {
+    return new Promise(function (resolve) { window.setTimeout(resolve, ms); });
+  }
+
+  // The comment's view once it is decided (status approved, spam or rejected), or null when it
+  // is still waiting after FOLLOW_FOR. options.credentials: "omit" from the widget, whose
+  // requests to the service must not carry the service's cookies.
+  async function decided(url, options) {
+    var delay = FIRST_DELAY;
+    var until = Date.now() + FOLLOW_FOR;
+    while (Date.now() < until) {
+      await sleep(delay);
+      delay = Math.min(delay * 1.6, MAX_DELAY);
+      var view;
+      try {
+        var answer = await fetch(url, {
+          headers: { Accept: "application/json" },
+          credentials: (options && options.credentials) || "same-origin",
+          cache: "no-store",
+        });
+        if (!answer.ok) continue;
+        view = await answer.json();
+      } catch (error) {
+        continue; // offline for a moment: try again later
+      }
+      if (view.status === "queued" || view.status === "pending") continue;
+      return view;
+    }
+    return null;
+  }
+
+  return { fieldErrors: fieldErrors, post: post, decided: decided };
 })();

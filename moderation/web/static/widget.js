@@ -53,9 +53,6 @@
   // deepest comments take no replies, and the API refuses one with a 422.
   var MAX_REPLY_DEPTH = 8;
   var PAGE_SIZE = 50;
-  var FIRST_DELAY = 500;
-  var MAX_DELAY = 30000;
-  var FOLLOW_FOR = 30 * 60 * 1000;
   var TOKEN_KEY = "mcw-reader:" + api + ":" + site;
 
   function addStyle() {
@@ -77,10 +74,6 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
-  }
-
-  function sleep(ms) {
-    return new Promise(function (resolve) { window.setTimeout(resolve, ms); });
   }
 
   function readToken() {
@@ -303,27 +296,11 @@
     announce("Your comment was not published.");
   }
 
-  // Polled with a growing delay rather than a held-open stream: a worker usually decides in
-  // a second; a comment held for a person may wait hours; a poll is one cheap row read.
   async function follow(li, url) {
-    var delay = FIRST_DELAY;
-    var until = Date.now() + FOLLOW_FOR;
-    while (Date.now() < until) {
-      await sleep(delay);
-      delay = Math.min(delay * 1.6, MAX_DELAY);
-      var view;
-      try {
-        var answer = await fetch(url, { headers: { Accept: "application/json" }, credentials: "omit", cache: "no-store" });
-        if (!answer.ok) continue;
-        view = await answer.json();
-      } catch (error) {
-        continue;
-      }
-      if (view.status === "queued" || view.status === "pending") continue;
-      if (view.status === "approved") published(li, view);
-      else notPublished(li);
-      return;
-    }
+    var view = await moderationSubmit.decided(url, { credentials: "omit" });
+    if (view === null) return;
+    if (view.status === "approved") published(li, view);
+    else notPublished(li);
   }
 
   var nextCursor = null;
