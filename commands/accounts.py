@@ -7,8 +7,7 @@ import sys
 
 import typer
 
-from commands.support import fail, migrated_database_url
-from moderation.domain.errors import ServiceError
+from commands.support import fail, in_session, migrated_database_url
 from moderation.services import accounts
 from moderation.storage import staff
 from moderation.storage.db import session_scope
@@ -36,11 +35,7 @@ def users_add(
     except ValueError:
         fail(f"role must be moderator or admin, not {role!r}")
     password = _read_password()
-    try:
-        with session_scope(migrated_database_url()) as session:
-            added = accounts.add_user(session, name, chosen, password)
-    except ServiceError as error:
-        fail(error.message)
+    added = in_session(lambda session: accounts.add_user(session, name, chosen, password))
     typer.echo(f"added {added.role} {added.name}")
 
 
@@ -83,11 +78,7 @@ def users_set_password(name: str) -> None:
     """Set an account's password (prompted for, or read from standard input); its browser
     sessions end. Its API tokens keep working: revoke a leaked one with `tokens revoke`."""
     password = _read_password()
-    try:
-        with session_scope(migrated_database_url()) as session:
-            accounts.set_password(session, name, password)
-    except ServiceError as error:
-        fail(error.message)
+    in_session(lambda session: accounts.set_password(session, name, password))
     typer.echo(f"password of {name} set; their browser sessions ended")
 
 
@@ -124,9 +115,5 @@ def tokens_create(
     name: str, label: str = typer.Option("", help="What the token is for (shown in lists).")
 ) -> None:
     """Create an API token for a user and print it once: it is stored hashed."""
-    try:
-        with session_scope(migrated_database_url()) as session:
-            token = accounts.create_token(session, name, label)
-    except ServiceError as error:
-        fail(error.message)
+    token = in_session(lambda session: accounts.create_token(session, name, label))
     typer.echo(token)
