@@ -1,17 +1,28 @@
-"""The workers' Celery app: the service's queue configuration plus the periodic sweep."""
+"""The workers' Celery app: the service's queue configuration, the base every database task
+shares (its unit of work, its sends after the commit, its retries) and the periodic sweep."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_ready
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
-from moderation.config import get_settings
-from moderation.messaging.queues import RETRAIN_WITH_FEEDBACK, SWEEP_QUEUED, celery_config
+from moderation.config import Settings, get_settings
+from moderation.messaging.queues import (
+    RETRAIN_WITH_FEEDBACK,
+    SWEEP_QUEUED,
+    celery_config,
+    try_send,
+)
+from moderation.storage.db import session_scope
 from workers.broker import survive_a_lost_broker
 
 log = logging.getLogger(__name__)
@@ -22,17 +33,49 @@ log = logging.getLogger(__name__)
 INFRASTRUCTURE_ERRORS = (OperationalError, DBAPIError, ConnectionError, TimeoutError)
 
 
+@dataclass
+class UnitOfWork:
+    """A task's session, and the messages to send once what they name is committed."""
+
+    session: Session
+    _sends: list[tuple[Callable[[], object], str, Sequence[int]]] = field(default_factory=list)
+
+    def after_commit(self, send: Callable[[], object], what: str, ids: Sequence[int]) -> None:
+        """Send only if the commit succeeds, so no message names a row that is not there; and
+        best effort then (`try_send`): the rows are committed, the sweep finds what was not
+        sent. ``what`` and ``ids`` name the message in the log."""
+        if ids:
+            self._sends.append((send, what, ids))
+
+
 class ModerationTask(Task):
-    """The base of every task that reads or writes the database: retried with jittered
-    exponential backoff (at most a minute apart, `MODERATION_TASK_MAX_RETRIES` times) when the
-    infrastructure fails. Each task is idempotent, so a retry or a redelivery changes nothing
-    that was already done; what still fails is left to the sweep."""
+    """The base of every task that reads or writes the database.
+
+    - `unit_of_work()`: a session committed at the end of the block (rolled back on error),
+      then the messages queued with `after_commit`, in order, each on its own.
+    - Retried with jittered exponential backoff (at most a minute apart,
+      `MODERATION_TASK_MAX_RETRIES` times) when the infrastructure fails. Each task is
+      idempotent, so a retry or a redelivery changes nothing that was already done; what
+      still fails is left to the sweep.
+    """
 
     autoretry_for = INFRASTRUCTURE_ERRORS
     retry_backoff = True
     retry_backoff_max = 60
     retry_jitter = True
     max_retries = get_settings().task_max_retries
+
+    @property
+    def settings(self) -> Settings:
+        return get_settings()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        with session_scope(self.settings.database_url) as session:
+            work = UnitOfWork(session)
+            yield work
+        for send, what, ids in work._sends:
+            try_send(send, what, ids)
 
 
 def create_celery() -> Celery:

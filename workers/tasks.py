@@ -6,8 +6,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from celery import Task
-
 from moderation.config import get_settings
 from moderation.domain.authors import Author
 from moderation.domain.records import DecisionRecord
@@ -20,15 +18,14 @@ from moderation.messaging.queues import (
     RETRAIN_WITH_FEEDBACK,
     SWEEP_QUEUED,
     send_decide,
-    send_deliveries,
     send_explain,
+    send_webhooks,
     try_send,
 )
 from moderation.services import authors
 from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as webhooks_store
-from moderation.storage.db import session_scope
 from moderation.storage.models import utcnow
 from workers import webhooks
 from workers.analysis import answer_batch
@@ -46,29 +43,28 @@ EXPLAIN_HORIZON = timedelta(days=7)
 
 
 @app.task(name=DECIDE_COMMENTS, base=ModerationTask, bind=True)
-def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
+def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, int]:
     """Score and decide a batch of comments. Safe to run twice: decided comments are skipped."""
-    settings = get_settings()
+    settings = self.settings
     ids = [int(i) for i in comment_ids]
     window = timedelta(seconds=settings.flood_window_seconds)
-    with session_scope(settings.database_url) as session:
-        comments = comment_store.queued_comments(session, ids)
-        copies = comment_store.count_copies(session, comments, window)
+    with self.unit_of_work() as work:
+        comments = comment_store.queued_comments(work.session, ids)
+        copies = comment_store.count_copies(work.session, comments, window)
         # Bans, trust and word lists from memory (re-read every few seconds); the history of
         # the batch's authors in one statement.
-        people = current_rules(session, settings)
+        people = current_rules(work.session, settings)
         standings = authors.standings(
-            session,
+            work.session,
             {c.id: Author(c.author_email, c.client_ip) for c in comments},
             settings.author_history_window,
             people.author_rules,
         )
-        word_lists = people.word_lists
     if not comments:
         return {"decided": 0, "skipped": len(ids)}
     try:
         records = decide_batch(
-            settings, comments, copies, standings, word_lists, people.site_policies
+            settings, comments, copies, standings, people.word_lists, people.site_policies
         )
     except ScoringFailed as failure:
         if self.request.retries < (self.max_retries or 0):
@@ -76,16 +72,20 @@ def decide_comments(self: Task, comment_ids: list[int]) -> dict[str, int]:
             raise self.retry(countdown=min(2**self.request.retries, 30)) from failure
         log.error("sending %d comment(s) to review: %s", len(comments), failure.reason)
         records = fail_closed(comments, failure.reason)
-    with session_scope(settings.database_url) as session:
+    with self.unit_of_work() as work:
         decided = decision_store.record_decisions(
-            session, records, webhook_sites=people.webhook_sites
+            work.session, records, webhook_sites=people.webhook_sites
         )
-        deliveries = webhooks_store.written(session)
-    # Committed: wake the API's requests waiting for these (the Akismet-compatible check).
-    _announce(settings.redis_url, records, decided)
-    _ask_for_explanations(_to_explain(records, decided))
-    # Best effort like the explanations: the rows are committed, the sweep sends the rest.
-    send_deliveries(settings, deliveries, app)
+        # Once committed: wake the API's requests waiting for these (the Akismet-compatible
+        # check), then ask for explanations and webhook deliveries (the sweep sends what the
+        # broker did not take).
+        work.after_commit(
+            lambda: _announce(settings.redis_url, records, decided), "decisions", decided
+        )
+        explain = _to_explain(records, decided)
+        work.after_commit(lambda: send_explain(app, explain), "comments to explain", explain)
+        deliveries = webhooks_store.written(work.session)
+        work.after_commit(lambda: send_webhooks(app, deliveries), "webhook deliveries", deliveries)
     return {"decided": len(decided), "skipped": len(ids) - len(decided)}
 
 
@@ -115,30 +115,20 @@ def _to_explain(records: list[DecisionRecord], decided: list[int]) -> list[int]:
     return list(dict.fromkeys(wanted))
 
 
-def _ask_for_explanations(comment_ids: list[int]) -> int:
-    """Send the explain tasks; best effort, since the decisions are committed whatever happens
-    here and the sweep finds explanations still missing. Returns how many ids were sent."""
-    if not comment_ids:
-        return 0
-    sent = try_send(lambda: send_explain(app, comment_ids), "comments to explain", comment_ids)
-    return len(comment_ids) if sent else 0
-
-
-@app.task(name=EXPLAIN_COMMENTS, base=ModerationTask)
-def explain_comments(comment_ids: list[int]) -> dict[str, int]:
+@app.task(name=EXPLAIN_COMMENTS, base=ModerationTask, bind=True)
+def explain_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, int]:
     """Store which words raised the scores of decided comments, for the workspace to highlight.
 
     Safe to run twice: comments that already have an explanation are skipped.
     """
-    settings = get_settings()
     ids = [int(i) for i in comment_ids]
-    with session_scope(settings.database_url) as session:
-        comments = comment_store.comments_to_explain(session, ids)
+    with self.unit_of_work() as work:
+        comments = comment_store.comments_to_explain(work.session, ids)
     if not comments:
         return {"explained": 0, "skipped": len(ids)}
-    explanations = explain_batch(settings, comments)
-    with session_scope(settings.database_url) as session:
-        comment_store.store_explanations(session, explanations)
+    explanations = explain_batch(self.settings, comments)
+    with self.unit_of_work() as work:
+        comment_store.store_explanations(work.session, explanations)
     return {"explained": len(explanations), "skipped": len(ids) - len(explanations)}
 
 
@@ -152,32 +142,38 @@ def analyze_texts(batch: str) -> dict[str, int]:
 
 
 # A sweep that keeps failing gives way to the next one, a minute later.
-@app.task(name=SWEEP_QUEUED, base=ModerationTask, max_retries=3)
-def sweep_queued() -> dict[str, Any]:
+@app.task(name=SWEEP_QUEUED, base=ModerationTask, bind=True, max_retries=3)
+def sweep_queued(self: ModerationTask) -> dict[str, Any]:
     """Re-send comments still queued after `requeue_after_seconds` (Redis was down, a worker
     died, a message was lost). The decide task is idempotent, so a double send is harmless.
 
     Then ask again for the explanations of held and removed comments decided that long ago and
     still without one (up to SWEEP_BATCH a sweep); the explain task is idempotent too."""
-    settings = get_settings()
+    settings = self.settings
     cutoff = utcnow() - timedelta(seconds=settings.requeue_after_seconds)
     resent = 0
     while True:
-        with session_scope(settings.database_url) as session:
-            ids = comment_store.claim_stale_queued(session, cutoff, SWEEP_BATCH)
+        with self.unit_of_work() as work:
+            ids = comment_store.claim_stale_queued(work.session, cutoff, SWEEP_BATCH)
         if not ids:
             break
+        # Sent at once, not best effort: with the broker away the sweep fails and is retried,
+        # rather than claim every queued comment for nothing.
         send_decide(app, ids)
         resent += len(ids)
         if len(ids) < SWEEP_BATCH:
             break
     if resent:
         log.info("sweep re-sent %d queued comment(s)", resent)
-    with session_scope(settings.database_url) as session:
+    with self.unit_of_work() as work:
         unexplained = comment_store.unexplained_held_or_removed(
-            session, cutoff, utcnow() - EXPLAIN_HORIZON, SWEEP_BATCH
+            work.session, cutoff, utcnow() - EXPLAIN_HORIZON, SWEEP_BATCH
         )
-    explaining = _ask_for_explanations(unexplained)
+    # Best effort: the next sweep asks again for what the broker did not take.
+    sent = unexplained and try_send(
+        lambda: send_explain(app, unexplained), "comments to explain", unexplained
+    )
+    explaining = len(unexplained) if sent else 0
     if explaining:
         log.info("sweep asked again for %d missing explanation(s)", explaining)
     # Webhook deliveries whose task was lost (or whose worker died mid-attempt).

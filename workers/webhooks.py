@@ -14,14 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 
-from moderation.config import Settings, get_settings
-from moderation.messaging.queues import DELIVER_WEBHOOKS, WEBHOOK_BATCH, send_webhooks, try_send
+from moderation.config import Settings
+from moderation.messaging.queues import DELIVER_WEBHOOKS, WEBHOOK_BATCH, send_webhooks
 from moderation.services import webhooks
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
@@ -100,26 +101,22 @@ def _send_all(settings: Settings, deliveries: list[store.Outgoing]) -> list[Outc
         return list(pool.map(lambda d: post(settings, d), deliveries))
 
 
-def _later(delivery_ids: list[int], delay: float) -> None:
-    try_send(
-        lambda: send_webhooks(app, delivery_ids, countdown=delay),
-        "webhook retries",
-        delivery_ids,
-    )
+def _later(delivery_id: int, delay: float) -> Callable[[], None]:
+    return lambda: send_webhooks(app, [delivery_id], countdown=delay)
 
 
-@app.task(name=DELIVER_WEBHOOKS, base=ModerationTask)
-def deliver_webhooks(delivery_ids: list[int]) -> dict[str, int]:
+@app.task(name=DELIVER_WEBHOOKS, base=ModerationTask, bind=True)
+def deliver_webhooks(self: ModerationTask, delivery_ids: list[int]) -> dict[str, int]:
     """Send the due deliveries among these ids. Safe to run twice and to receive ids that are
     not due: only deliveries this call claims are sent."""
-    settings = get_settings()
+    settings = self.settings
     now = utcnow()
     # The lease outlives the task (hard limit) and one more timeout: by then this worker
     # is certainly done with them.
     lease = timedelta(seconds=settings.task_time_limit + settings.webhook_timeout_seconds)
-    with session_scope(settings.database_url) as session:
-        claimed = store.claim(session, [int(i) for i in delivery_ids], now, now + lease)
-        deliveries = store.outgoing(session, claimed)
+    with self.unit_of_work() as work:
+        claimed = store.claim(work.session, [int(i) for i in delivery_ids], now, now + lease)
+        deliveries = store.outgoing(work.session, claimed)
     if not deliveries:
         return {"delivered": 0, "retrying": 0, "failed": 0, "skipped": len(delivery_ids)}
     sendable = [d for d in deliveries if d.endpoint_enabled]
@@ -131,13 +128,12 @@ def deliver_webhooks(delivery_ids: list[int]) -> dict[str, int]:
         "failed": 0,
         "skipped": len(delivery_ids) - len(deliveries),
     }
-    retries: dict[int, float] = {}
-    with session_scope(settings.database_url) as session:
+    with self.unit_of_work() as work:
         for delivery in deliveries:
             outcome = outcomes.get(delivery.id, Outcome(None, store.ENDPOINT_REMOVED))
             status, next_at, delay = _next_step(settings, delivery, outcome)
             if not store.record_attempt(
-                session,
+                work.session,
                 delivery.id,
                 delivery.attempt,
                 status,
@@ -150,10 +146,8 @@ def deliver_webhooks(delivery_ids: list[int]) -> dict[str, int]:
             _log_attempt(settings, delivery, outcome, status, delay)
             counts["retrying" if status is DeliveryStatus.PENDING else status.value] += 1
             if delay is not None and delay <= _countdown_limit(settings):
-                retries[delivery.id] = delay
-    # Sent after the commit, one task each (every delay is jittered on its own).
-    for delivery_id, delay in retries.items():
-        _later([delivery_id], delay)
+                # One task each: every delay is jittered on its own.
+                work.after_commit(_later(delivery.id, delay), "webhook retries", [delivery.id])
     return counts
 
 
