@@ -90,7 +90,7 @@ def decide_one(
     approved comment is on the article page at once; the decision is kept as a training label
     and in the audit log."""
     with unit_of_work(settings) as session:
-        (result,) = review.decide(
+        (result,) = review.moderate(
             session, caller.staff, [comment_id], request.action, request.note, request.ground
         )
     if result.error:
@@ -104,7 +104,7 @@ def decide_many(
 ) -> list[DecisionResult]:
     """The same decision on many comments at once; an unknown id gets an error of its own."""
     with unit_of_work(settings) as session:
-        return review.decide(
+        return review.moderate(
             session, caller.staff, request.ids, request.action, request.note, request.ground
         )
 

@@ -87,7 +87,7 @@ def test_a_decision_on_an_id_no_comment_can_have_is_not_found(
 ) -> None:
     """The workspace's form passes its ids to the domain unchecked by pydantic."""
     with session_scope(database_url) as session:
-        results = review.decide(
+        results = review.moderate(
             session, Staff(id=0, name="form", role=Role.MODERATOR), ids, review.Action.APPROVE
         )
 

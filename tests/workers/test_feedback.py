@@ -54,9 +54,9 @@ def test_the_latest_decision_per_comment_is_its_label_and_the_split_is_stable(
 ) -> None:
     ids = stored(sqlite_url, [f"Comment number {i} about the budget" for i in range(40)])
     with session_scope(sqlite_url) as session:
-        review.decide(session, MONA, ids, review.Action.SPAM)
+        review.moderate(session, MONA, ids, review.Action.SPAM)
         # A second look: the first comment was not spam after all.
-        review.decide(session, MONA, ids[:1], review.Action.NOT_SPAM)
+        review.moderate(session, MONA, ids[:1], review.Action.NOT_SPAM)
     settings = Settings(database_url=sqlite_url)
 
     first, again = feedback.collect(settings), feedback.collect(settings)
@@ -87,8 +87,8 @@ def test_a_removals_ground_becomes_the_attributes_its_label_names(sqlite_url: st
     ids = stored(sqlite_url, [*bodies, "Fair point about the buses"])
     with session_scope(sqlite_url) as session:
         for comment_id, ground in zip(ids, bodies.values(), strict=False):
-            review.decide(session, MONA, [comment_id], review.Action.REJECT, ground=ground)
-        review.decide(session, MONA, ids[-1:], review.Action.APPROVE)
+            review.moderate(session, MONA, [comment_id], review.Action.REJECT, ground=ground)
+        review.moderate(session, MONA, ids[-1:], review.Action.APPROVE)
 
     found = feedback.collect(Settings(database_url=sqlite_url))
 

@@ -2,7 +2,7 @@
 which become training labels, and undo (`decisions`), the audit trail of every status change
 (`audit`), and the checks on the filters and cursors those take (`queries`).
 
-Every name is re-exported here: callers write `review.decide` or `review.QueueQuery` and need
+Every name is re-exported here: callers write `review.moderate` or `review.QueueQuery` and need
 not know which module holds it."""
 
 from moderation.services.review.audit import (
@@ -24,8 +24,8 @@ from moderation.services.review.decisions import (
     DecisionRequest,
     DecisionResult,
     Ground,
-    decide,
     label_of,
+    moderate,
     removal,
     undo,
 )
@@ -75,9 +75,9 @@ __all__ = [
     "audit_csv",
     "audit_filter",
     "audit_page",
-    "decide",
     "filter_text",
     "label_of",
+    "moderate",
     "queue_page",
     "removal",
     "undo",

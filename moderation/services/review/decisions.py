@@ -141,7 +141,7 @@ class DecisionResult(BaseModel):
     error: str | None = None
 
 
-def decide(
+def moderate(
     session: Session,
     actor: Staff,
     ids: Sequence[int],

@@ -84,7 +84,7 @@ async def decide(request: Request, caller: PageModerator) -> Response:
         return RedirectResponse(back, status_code=303)
     await in_worker_thread(
         request,
-        lambda session: review.decide(
+        lambda session: review.moderate(
             session,
             caller.staff,
             ids[: review.MAX_BULK],
