@@ -136,13 +136,6 @@ def _in_fresh_process(kind: str, model: Path, batch: int) -> dict[str, Any]:
 # -- a real worker ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _wait_for_port(port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -172,6 +165,7 @@ _NO_PERSISTENCE = ("--save", "", "--appendonly", "no", "--dir")
 
 def measure_worker(model: Path, batch: int) -> dict[str, Any]:
     """RSS of `moderation worker --concurrency 1` after it decided one batch."""
+    from bench.pipeline import free_port
     from moderation.config import Settings
     from moderation.domain.schemas import CommentSubmission
     from moderation.messaging.queues import producer_app, send_decide
@@ -185,7 +179,7 @@ def measure_worker(model: Path, batch: int) -> dict[str, Any]:
         raise RuntimeError("redis-server is not on PATH")
     with tempfile.TemporaryDirectory(prefix="bench-model-") as tmp:
         folder = Path(tmp)
-        port = _free_port()
+        port = free_port()
         database_url = f"sqlite:///{folder / 'moderation.db'}"
         upgrade(database_url)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}

@@ -24,11 +24,10 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, select
 
-from bench.pipeline import WORDS, _send, percentile, request_bytes, start_stack
+from bench.pipeline import WORDS, Connections, at_rate, percentile, start_stack
 from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.models import Site
 
@@ -65,40 +64,23 @@ async def paced(
     base: str, path: str, bodies: list[bytes], rate: float, connections: int, expect: int
 ) -> tuple[list[float], int]:
     """Send one body every 1/rate s over keep-alive connections: (latencies in ms, failures)."""
-    parts = urlsplit(base)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(connections):
-        free.put_nowait(await asyncio.open_connection(host, port))
+    pool = await Connections.open(base, connections)
     latencies: list[float] = []
     failures = 0
 
     async def one(raw: bytes, due: float) -> None:
         nonlocal failures
-        connection = await free.get()
         try:
-            status = await _send(*connection, raw)
+            status = await pool.send(raw)
         except (OSError, asyncio.IncompleteReadError):
             failures += 1
-            connection = await asyncio.open_connection(host, port)
         else:
             latencies.append((time.perf_counter() - due) * 1000)
             if status != expect:
                 failures += 1
-        finally:
-            free.put_nowait(connection)
 
-    started = time.perf_counter()
-    tasks = []
-    for number, body in enumerate(bodies):
-        due = started + number / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(request_bytes(host, path, body), due)))
-    await asyncio.gather(*tasks)
-    while not free.empty():
-        free.get_nowait()[1].close()
+    await at_rate((pool.request(path, body) for body in bodies), rate, one)
+    pool.close()
     return latencies, failures
 
 

@@ -25,7 +25,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, select
@@ -83,10 +85,72 @@ async def _send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw:
     return status
 
 
+def host_and_port(base: str) -> tuple[str, int]:
+    parts = urlsplit(base)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+_Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+class Connections:
+    """Keep-alive connections to one server, each carrying one request at a time."""
+
+    def __init__(self, base: str) -> None:
+        self.host, self.port = host_and_port(base)
+        self.free: asyncio.Queue[_Connection] = asyncio.Queue()
+
+    @classmethod
+    async def open(cls, base: str, count: int) -> Connections:
+        connections = cls(base)
+        for _ in range(count):
+            connection = await asyncio.open_connection(connections.host, connections.port)
+            connections.free.put_nowait(connection)
+        return connections
+
+    def request(self, path: str, body: bytes) -> bytes:
+        return request_bytes(self.host, path, body)
+
+    async def send(self, raw: bytes) -> int:
+        """The status of `raw` sent on a free connection. A connection that broke is replaced
+        by a new one, and the error raised."""
+        connection = await self.free.get()
+        try:
+            return await _send(*connection, raw)
+        except (OSError, asyncio.IncompleteReadError):
+            # Replaced, so that the rest of the run still has every connection.
+            connection = await asyncio.open_connection(self.host, self.port)
+            raise
+        finally:
+            self.free.put_nowait(connection)
+
+    def close(self) -> None:
+        while not self.free.empty():
+            self.free.get_nowait()[1].close()
+
+
+async def at_rate(
+    requests: Iterable[bytes],
+    rate: float,
+    send: Callable[[bytes, float], Coroutine[Any, Any, None]],
+) -> float:
+    """Start `send(request, due)` for each request when it is due, one every 1/rate s (open
+    loop: a slow answer delays no later request), and wait for all; returns when it started."""
+    started = time.perf_counter()
+    tasks: list[asyncio.Task[None]] = []
+    for number, raw in enumerate(requests):
+        due = started + number / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(raw, due)))
+    await asyncio.gather(*tasks)
+    return started
+
+
 async def flat_out(base: str, path: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
     """Send every body as fast as `clients` keep-alive connections allow: (seconds, failures)."""
-    parts = urlsplit(base)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    host, port = host_and_port(base)
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(request_bytes(host, path, body))
@@ -110,34 +174,18 @@ async def flat_out(base: str, path: str, bodies: list[bytes], clients: int) -> t
 
 async def paced(base: str, bodies: list[bytes], rate: float, clients: int) -> tuple[float, int]:
     """Send at a fixed rate (open loop, spread over `clients` connections)."""
-    parts = urlsplit(base)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    connections = [await asyncio.open_connection(host, port) for _ in range(clients)]
-    free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for connection in connections:
-        free.put_nowait(connection)
+    connections = await Connections.open(base, clients)
     failures = 0
 
-    async def one(raw: bytes) -> None:
+    async def one(raw: bytes, due: float) -> None:
         nonlocal failures
-        connection = await free.get()
-        try:
-            if await _send(*connection, raw) >= 300:
-                failures += 1
-        finally:
-            free.put_nowait(connection)
+        if await connections.send(raw) >= 300:
+            failures += 1
 
-    started = time.perf_counter()
-    tasks = []
-    for number, body in enumerate(bodies):
-        delay = started + number / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(request_bytes(host, "/api/v1/comments", body))))
-    await asyncio.gather(*tasks)
+    requests = (connections.request("/api/v1/comments", body) for body in bodies)
+    started = await at_rate(requests, rate, one)
     elapsed = time.perf_counter() - started
-    for _, writer in connections:
-        writer.close()
+    connections.close()
     return elapsed, failures
 
 

@@ -240,48 +240,52 @@ def _hate_code_pattern() -> re.Pattern[str]:
 # lookup, no search), and words one of which every other match of its pattern contains.
 # ``test_cues`` checks on real comments that this finds exactly what the patterns find.
 _TOKEN = re.compile(r"[a-z0-9]+")
-_DIRECT: dict[str, frozenset[str]] = {
-    "target_you": frozenset("you your youre yours yourself yourselves ya".split()),
-    "target_person": frozenset("him her he she his hers himself herself".split()),
-    "target_group": frozenset(
+# Per cue, both kinds of words, space-separated: (the cue by themselves, in every other match).
+_CUE_WORDS: dict[str, tuple[str, str]] = {
+    "target_you": ("you your youre yours yourself yourselves ya", "u ur"),
+    "target_person": (
+        "him her he she his hers himself herself",
+        "journalist reporter author writer editor columnist presenter mayor councillor minister "
+        "judge mp senator guy man woman bloke clown lady",
+    ),
+    "target_group": (
         "immigrants migrants refugees illegals foreigners muslims moslems islam islamists jews "
         "zionists blacks whites africans arabs asians chinese mexicans latinos hispanics indians "
         "pakistanis pakis poles romanians gypsies roma travellers gays homosexuals lesbians queers "
         "transgenders trannies lgbt lgbtq women females feminists girls men males christians "
-        "catholics hindus sikhs atheists retards".split()
+        "catholics hindus sikhs atheists retards",
+        "asylum people disabled kind lot them",
     ),
-    "dehumanising": frozenset(
+    "dehumanising": (
         "vermin parasites cockroach cockroaches rats savages subhuman subhumans infestation "
-        "infested infesting invaders apes leech leeches locusts lice maggots mongrels".split()
+        "infested infesting invaders apes leech leeches locusts lice maggots mongrels",
+        "sub breed breeding human",
     ),
-}
-_ANCHORS: dict[str, frozenset[str]] = {
-    "target_you": frozenset({"u", "ur"}),
-    "target_person": frozenset(
-        "journalist reporter author writer editor columnist presenter mayor councillor minister "
-        "judge mp senator guy man woman bloke clown lady".split()
-    ),
-    "target_group": frozenset("asylum people disabled kind lot them".split()),
-    "dehumanising": frozenset("sub breed breeding human".split()),
-    "harm_should": frozenset(
+    "harm_should": (
+        "",
         "shot hanged hung killed gassed exterminated eradicated wiped lynched burned burnt put "
         "drowned executed castrated sterilised sterilized culled hunted strung stoned shipped die "
         "bullet beating hang raped death kill shoot burn gas exterminate nuke lynch eradicate "
-        "string".split()
+        "string",
     ),
-    "threat_phrase": frozenset(
+    "threat_phrase": (
+        "",
         "visit know watch wait waiting eye shame pity accidents regret pay hunt track coming come "
         "kill hurt destroy beat stab shoot smash strangle end find numbered dead bullet bullets "
-        "kids children daughter son wife husband address lives someone".split()
+        "kids children daughter son wife husband address lives someone",
     ),
-    "self_harm_call": frozenset(
-        "kys kill neck hero bleach jump die hang slit unalive end off favour favor world".split()
+    "self_harm_call": (
+        "",
+        "kys kill neck hero bleach jump die hang slit unalive end off favour favor world",
     ),
-    "counter_speech": frozenset(
+    "counter_speech": (
+        "",
         "wrong ok okay disgusting unacceptable shameful racist vile dehumanising dehumanizing "
-        "despicable sick stop don dont do never quit calling one nobody no not".split()
+        "despicable sick stop don dont do never quit calling one nobody no not",
     ),
 }
+_DIRECT = {cue: frozenset(words.split()) for cue, (words, _) in _CUE_WORDS.items() if words}
+_ANCHORS = {cue: frozenset(words.split()) for cue, (_, words) in _CUE_WORDS.items()}
 _ATTACKS = ("dehumanising", "harm_should", "threat_phrase")
 
 

@@ -114,29 +114,28 @@ def _vector_params(vectors: VectorTable | None) -> dict[str, Any]:
 SPAM_LENGTH_CAP = 120
 
 
+def _body_pipeline(
+    lexicon: tuple[str, ...], idf: np.ndarray | None, vectors: VectorTable | None, **more: Any
+) -> Pipeline:
+    """The body's text features (``TEXT_PARAMS``) and ``more`` of them, into the classifier."""
+    featurizer = CommentFeaturizer(
+        text_column=_BODY,
+        lexicon=lexicon,
+        idf=idf,
+        **more,
+        **TEXT_PARAMS,
+        **_vector_params(vectors),
+    )
+    return Pipeline([("features", featurizer), ("classifier", _classifier())])
+
+
 def build_spam_pipeline(
     lexicon: tuple[str, ...] = (),
     idf: np.ndarray | None = None,
     vectors: VectorTable | None = None,
 ) -> Pipeline:
     """Body n-grams plus comment metadata (links, contacts, scam terms, e-mail, website)."""
-    return Pipeline(
-        [
-            (
-                "features",
-                CommentFeaturizer(
-                    text_column=_BODY,
-                    roles=COLUMNS,
-                    lexicon=lexicon,
-                    idf=idf,
-                    length_cap=SPAM_LENGTH_CAP,
-                    **TEXT_PARAMS,
-                    **_vector_params(vectors),
-                ),
-            ),
-            ("classifier", _classifier()),
-        ]
-    )
+    return _body_pipeline(lexicon, idf, vectors, roles=COLUMNS, length_cap=SPAM_LENGTH_CAP)
 
 
 def build_toxicity_pipeline(
@@ -150,21 +149,7 @@ def build_toxicity_pipeline(
     Same text parameters as the spam pipeline, so its features are a prefix of the spam
     features and the scorer featurises each comment once for both models.
     """
-    return Pipeline(
-        [
-            (
-                "features",
-                CommentFeaturizer(
-                    text_column=_BODY,
-                    lexicon=lexicon,
-                    idf=idf,
-                    **TEXT_PARAMS,
-                    **_vector_params(vectors),
-                ),
-            ),
-            ("classifier", _classifier()),
-        ]
-    )
+    return _body_pipeline(lexicon, idf, vectors)
 
 
 def build_pipelines(

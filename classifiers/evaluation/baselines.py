@@ -6,9 +6,11 @@ import importlib.util
 import shutil
 import subprocess
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -30,7 +32,22 @@ __all__ = [
 PROFANITY_CHECK_TRAINED_ON = frozenset({"davidson", "jigsaw"})
 
 
-class Baseline(Protocol):
+@dataclass(frozen=True, slots=True)
+class _Fold:
+    """One split as a baseline sees it: the training texts, their labels (1 positive) and
+    weights, and the texts to score."""
+
+    train_texts: Sequence[str]
+    train_labels: Sequence[int]
+    test_texts: Sequence[str]
+    train_weights: np.ndarray | None
+
+    def train_texts_labelled(self, label: int) -> list[str]:
+        """The training texts whose label is ``label``, in their order."""
+        return [t for t, y in zip(self.train_texts, self.train_labels, strict=True) if y == label]
+
+
+class Baseline(ABC):
     """A reference scorer for some labels, trained (or not) on the same training fold.
 
     ``train_weights`` are the sample weights our model trains with on those rows (per-source
@@ -40,7 +57,9 @@ class Baseline(Protocol):
     name: str
     labels: tuple[str, ...]
 
-    def unavailable(self) -> str | None: ...
+    def unavailable(self) -> str | None:
+        """Why the baseline cannot run on this machine (what to install), or None."""
+        return None
 
     def fit_predict(
         self,
@@ -48,7 +67,12 @@ class Baseline(Protocol):
         train_labels: Sequence[int],
         test_texts: Sequence[str],
         train_weights: np.ndarray | None = None,
-    ) -> np.ndarray: ...
+    ) -> np.ndarray:
+        """One score per test text, from a baseline trained (or not) on the training texts."""
+        return self._scores(_Fold(train_texts, train_labels, test_texts, train_weights))
+
+    @abstractmethod
+    def _scores(self, fold: _Fold) -> np.ndarray: ...
 
 
 def _mbox(texts: Sequence[str]) -> str:
@@ -61,7 +85,7 @@ def _mbox(texts: Sequence[str]) -> str:
     return "".join(out)
 
 
-class Bogofilter:
+class Bogofilter(Baseline):
     """bogofilter (Bayesian spam filter) with a fresh wordlist per training fold."""
 
     name = "bogofilter"
@@ -85,28 +109,22 @@ class Bogofilter:
             raise RuntimeError(f"bogofilter {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout
 
-    def fit_predict(
-        self,
-        train_texts: Sequence[str],
-        train_labels: Sequence[int],
-        test_texts: Sequence[str],
-        train_weights: np.ndarray | None = None,
-    ) -> np.ndarray:
+    def _scores(self, fold: _Fold) -> np.ndarray:
         # Unweighted: bogofilter counts messages, as a site that installs it would train it.
         with tempfile.TemporaryDirectory(prefix="bogofilter-") as wordlist:
-            spam = [t for t, y in zip(train_texts, train_labels, strict=True) if y == 1]
-            ham = [t for t, y in zip(train_texts, train_labels, strict=True) if y == 0]
-            self._run(["-d", wordlist, "-s", "-M"], _mbox(spam))
-            self._run(["-d", wordlist, "-n", "-M"], _mbox(ham))
+            self._run(["-d", wordlist, "-s", "-M"], _mbox(fold.train_texts_labelled(1)))
+            self._run(["-d", wordlist, "-n", "-M"], _mbox(fold.train_texts_labelled(0)))
             # -TT: one spamicity per message, full precision; -e: exit 0 whatever the verdict.
-            out = self._run(["-d", wordlist, "-M", "-TT", "-e"], _mbox(test_texts))
+            out = self._run(["-d", wordlist, "-M", "-TT", "-e"], _mbox(fold.test_texts))
         scores = np.asarray([float(line) for line in out.split()], dtype=float)
-        if len(scores) != len(test_texts):
-            raise RuntimeError(f"bogofilter scored {len(scores)} of {len(test_texts)} messages")
+        if len(scores) != len(fold.test_texts):
+            raise RuntimeError(
+                f"bogofilter scored {len(scores)} of {len(fold.test_texts)} messages"
+            )
         return scores
 
 
-class ProfanityCheck:
+class ProfanityCheck(Baseline):
     """alt-profanity-check: a pretrained linear SVM (Davidson + Jigsaw, among others).
 
     It ignores the training fold: it is what a site would install off the shelf. Its own
@@ -122,19 +140,13 @@ class ProfanityCheck:
             return "alt-profanity-check is not installed (pip install alt-profanity-check)"
         return None
 
-    def fit_predict(
-        self,
-        train_texts: Sequence[str],
-        train_labels: Sequence[int],
-        test_texts: Sequence[str],
-        train_weights: np.ndarray | None = None,
-    ) -> np.ndarray:
+    def _scores(self, fold: _Fold) -> np.ndarray:
         from profanity_check import predict_prob
 
-        return np.asarray(predict_prob(list(test_texts)), dtype=float)
+        return np.asarray(predict_prob(list(fold.test_texts)), dtype=float)
 
 
-class TfidfLogisticRegression:
+class TfidfLogisticRegression(Baseline):
     """The plain text classifier: TF-IDF word 1-2-grams and char_wb 2-5-grams into a logistic
     regression, refitted on each training fold for every label.
 
@@ -150,9 +162,6 @@ class TfidfLogisticRegression:
     def __init__(self, c: float = 4.0, max_char_features: int = 200_000) -> None:
         self.c = c
         self.max_char_features = max_char_features
-
-    def unavailable(self) -> str | None:
-        return None
 
     def pipeline(self, balanced: bool = True) -> Pipeline:
         common: dict[str, Any] = {"min_df": 2, "sublinear_tf": True, "dtype": np.float32}
@@ -175,20 +184,16 @@ class TfidfLogisticRegression:
         )
         return Pipeline([("features", features), ("classifier", classifier)])
 
-    def fit_predict(
-        self,
-        train_texts: Sequence[str],
-        train_labels: Sequence[int],
-        test_texts: Sequence[str],
-        train_weights: np.ndarray | None = None,
-    ) -> np.ndarray:
+    def _scores(self, fold: _Fold) -> np.ndarray:
         # A fresh pipeline per call: its vocabulary and matrices die with it, so nothing
         # large outlives the split.
-        model = self.pipeline(balanced=train_weights is None)
+        model = self.pipeline(balanced=fold.train_weights is None)
         model.fit(
-            list(train_texts), np.asarray(train_labels), classifier__sample_weight=train_weights
+            list(fold.train_texts),
+            np.asarray(fold.train_labels),
+            classifier__sample_weight=fold.train_weights,
         )
-        return np.asarray(model.predict_proba(list(test_texts))[:, 1], dtype=float)
+        return np.asarray(model.predict_proba(list(fold.test_texts))[:, 1], dtype=float)
 
 
 def default_baselines() -> list[Baseline]:

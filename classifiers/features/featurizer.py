@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from classifiers.cues import CUE_NAMES, cue_matrix, sentence_bounds
@@ -18,6 +17,7 @@ from classifiers.features.metadata import _ROLES, _meta_matrix, _meta_names
 from classifiers.features.ngrams import (
     _bucket,
     _hash_texts_and_words,
+    _NgramTransformer,
     _padded_code_points,
     _scale_chars,
     _sublinear_l2,
@@ -80,7 +80,7 @@ def _sum_by_owner(parts: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return np.add.reduceat(parts, starts, axis=0)
 
 
-class CommentFeaturizer(TransformerMixin, BaseEstimator):
+class CommentFeaturizer(_NgramTransformer):
     """All features of a comment in one float32 CSR matrix: body n-grams, then metadata.
 
     The first ``n_ngram_features_`` columns are exactly ``NgramHasher(columns=(text_column,))``
@@ -160,11 +160,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             len(self.roles) != self.n_features_in_ or not set(self.roles) <= _ROLES
         ):
             raise ValueError(f"roles {self.roles!r} do not match {self.n_features_in_} columns")
-        for lo, hi in (self.word_ngram_range, self.char_ngram_range):
-            if not 1 <= lo <= hi:
-                raise ValueError("n-gram ranges must satisfy 1 <= low <= high")
-        if not (1 <= self.word_bits <= 30 and 1 <= self.char_bits <= 30):
-            raise ValueError("word_bits and char_bits must be between 1 and 30")
+        self._ngram_shape().check()
         if not (isinstance(self.char_scale, int | float) and self.char_scale > 0):
             raise ValueError("char_scale must be a positive number")
         if any(not isinstance(t, str) for t in self.lexicon):
@@ -173,7 +169,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             isinstance(self.length_cap, int) and self.length_cap > 0
         ):
             raise ValueError("length_cap must be None or a positive number of characters")
-        self.n_ngram_features_ = (1 << self.word_bits) + (1 << self.char_bits)
+        self.n_ngram_features_ = self._ngram_shape().width
         idf = self._idf()
         if idf is not None and idf.shape != (self.n_ngram_features_,):
             raise ValueError(f"idf needs one weight per n-gram column ({self.n_ngram_features_})")
@@ -292,10 +288,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
     def _ngram_parameters(self) -> tuple[Any, ...]:
         return (
             self.text_column,
-            tuple(self.word_ngram_range),
-            tuple(self.char_ngram_range),
-            self.word_bits,
-            self.char_bits,
+            *self._ngram_shape(),
             float(self.char_scale),
             tuple(self.lexicon),
             self._cue_names(),
@@ -313,7 +306,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         (``inverse_document_frequency``), counted exactly as ``transform`` hashes a text."""
         rows = [[""] * self.text_column + [text] for text in texts]
         counts = self._hashed(rows, vectors=False)[3]
-        return np.bincount(counts.indices, minlength=(1 << self.word_bits) + (1 << self.char_bits))
+        return np.bincount(counts.indices, minlength=self._ngram_shape().width)
 
     def _cue_names(self) -> tuple[str, ...]:
         # A model saved before the cues existed has no ``cues`` attribute.
@@ -391,13 +384,7 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
             parts += [text[a:b] for a, b in bounds]
             owner_list += [i] * len(bounds)
         owner = np.asarray(owner_list, dtype=np.int64)
-        counts, word_part, words = _hash_texts_and_words(
-            parts,
-            tuple(self.word_ngram_range),  # type: ignore[arg-type]
-            tuple(self.char_ngram_range),  # type: ignore[arg-type]
-            self.word_bits,
-            self.char_bits,
-        )
+        counts, word_part, words = _hash_texts_and_words(parts, self._ngram_shape())
         table = self._vector_table() if vectors else None
         sums = None
         if table is not None:
@@ -423,11 +410,3 @@ class CommentFeaturizer(TransformerMixin, BaseEstimator):
         names += [f"cue_{name}" for name in self._cue_names()]
         names += [f"vector{i}" for i in range(self._vector_width())]
         return np.asarray(names + list(self.meta_feature_names_), dtype=object)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        # Output is float32 whatever the input dtype (the input is text).
-        if tags.transformer_tags is not None:
-            tags.transformer_tags.preserves_dtype = []
-        return tags

@@ -4,7 +4,7 @@ hashing, the term weights (sublinear tf, idf, L2 norm) and the ``NgramHasher`` e
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -102,6 +102,28 @@ def code_points(text: str) -> np.ndarray:
     )
 
 
+class _NgramShape(NamedTuple):
+    """What hashing n-grams depends on: the word and char_wb n-gram orders and the bits of
+    each kind's table (word columns first, then char columns)."""
+
+    word_ngram_range: tuple[int, int]
+    char_ngram_range: tuple[int, int]
+    word_bits: int
+    char_bits: int
+
+    @property
+    def width(self) -> int:
+        """How many columns the n-grams are hashed into."""
+        return (1 << self.word_bits) + (1 << self.char_bits)
+
+    def check(self) -> None:
+        for lo, hi in (self.word_ngram_range, self.char_ngram_range):
+            if not 1 <= lo <= hi:
+                raise ValueError("n-gram ranges must satisfy 1 <= low <= high")
+        if not (1 <= self.word_bits <= 30 and 1 <= self.char_bits <= 30):
+            raise ValueError("word_bits and char_bits must be between 1 and 30")
+
+
 def _hash_texts(
     texts: Sequence[str],
     word_ngram_range: tuple[int, int],
@@ -114,7 +136,8 @@ def _hash_texts(
     Pure-Python n-gram generation costs ~0.3 ms per comment on slow cores; hashing the
     code points of the whole batch with numpy keeps scoring well above 5,000 comments/s.
     """
-    return _hash_texts_and_words(texts, word_ngram_range, char_ngram_range, word_bits, char_bits)[0]
+    shape = _NgramShape(word_ngram_range, char_ngram_range, word_bits, char_bits)
+    return _hash_texts_and_words(texts, shape)[0]
 
 
 def _padded_code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -127,16 +150,13 @@ def _padded_code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hash_texts_and_words(
-    texts: Sequence[str],
-    word_ngram_range: tuple[int, int],
-    char_ngram_range: tuple[int, int],
-    word_bits: int,
-    char_bits: int,
+    texts: Sequence[str], shape: _NgramShape
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """``_hash_texts``, plus the text each word belongs to and the word's hash (in text
     order), which the word vectors look up: hashed once for both."""
+    word_ngram_range, char_ngram_range, word_bits, char_bits = shape
     n_docs = len(texts)
-    n_cols = (1 << word_bits) + (1 << char_bits)
+    n_cols = shape.width
     no_words = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
     if n_docs == 0:
         return sp.csr_matrix((0, n_cols), dtype=np.float32), *no_words
@@ -239,7 +259,35 @@ def _scale_chars(features: sp.csr_matrix, word_bits: int, char_scale: float) -> 
     return features
 
 
-class NgramHasher(TransformerMixin, BaseEstimator):
+class _NgramTransformer(TransformerMixin, BaseEstimator):
+    """What ``NgramHasher`` and ``CommentFeaturizer`` share: the n-gram parameters, hashed
+    alike by both, and text input. Never saved itself: an artifact names only the subclass."""
+
+    word_ngram_range: tuple[int, int]
+    char_ngram_range: tuple[int, int]
+    word_bits: int
+    char_bits: int
+
+    def _ngram_shape(self) -> _NgramShape:
+        # tuple(): a caller may have set the ranges as lists; the hashing and the featurizer's
+        # signature (compared for equality) take tuples.
+        return _NgramShape(
+            tuple(self.word_ngram_range),  # type: ignore[arg-type]
+            tuple(self.char_ngram_range),  # type: ignore[arg-type]
+            self.word_bits,
+            self.char_bits,
+        )
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        # Output is float32 whatever the input dtype (the input is text).
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+class NgramHasher(_NgramTransformer):
     """Normalise text columns, then hash word and char_wb n-grams into a fixed-width matrix.
 
     Stateless apart from the input width, so the artifact holds no vocabulary. Values are
@@ -272,12 +320,9 @@ class NgramHasher(TransformerMixin, BaseEstimator):
         cols = self._columns()
         if any(not 0 <= c < self.n_features_in_ for c in cols):
             raise ValueError(f"columns {self.columns} out of range for {self.n_features_in_}")
-        for lo, hi in (self.word_ngram_range, self.char_ngram_range):
-            if not 1 <= lo <= hi:
-                raise ValueError("n-gram ranges must satisfy 1 <= low <= high")
-        if not (1 <= self.word_bits <= 30 and 1 <= self.char_bits <= 30):
-            raise ValueError("word_bits and char_bits must be between 1 and 30")
-        self.n_features_out_ = (1 << self.word_bits) + (1 << self.char_bits)
+        shape = self._ngram_shape()
+        shape.check()
+        self.n_features_out_ = shape.width
         return self
 
     def _columns(self) -> tuple[int, ...]:
@@ -297,24 +342,8 @@ class NgramHasher(TransformerMixin, BaseEstimator):
         return [" ".join(t.lower().split()) for t in joined]
 
     def transform(self, X: Any) -> sp.csr_matrix:
-        return _sublinear_l2(
-            _hash_texts(
-                self.texts(X),
-                tuple(self.word_ngram_range),  # type: ignore[arg-type]
-                tuple(self.char_ngram_range),  # type: ignore[arg-type]
-                self.word_bits,
-                self.char_bits,
-            )
-        )
+        return _sublinear_l2(_hash_texts_and_words(self.texts(X), self._ngram_shape())[0])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self)
         return np.asarray([f"ngram{i}" for i in range(self.n_features_out_)], dtype=object)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        # Output is float32 whatever the input dtype (the input is text).
-        if tags.transformer_tags is not None:
-            tags.transformer_tags.preserves_dtype = []
-        return tags
