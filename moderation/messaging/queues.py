@@ -34,8 +34,8 @@ TRAINING_QUEUE = "training"
 # Comments explained by one task: one model call for all of them (about 8 ms each), short
 # enough that a task stays far below the time limits.
 EXPLAIN_BATCH = 20
-# The Perspective-compatible API: texts scored while the caller waits (moderation/analysis.py),
-# on the decisions' queue, never behind explanations or webhooks.
+# The Perspective-compatible API: texts scored while the caller waits (analysis.py), on the
+# decisions' queue, never behind explanations or webhooks.
 ANALYZE_TEXTS = "moderation.analyze_texts"
 # Webhook deliveries wait on other people's servers (up to the timeout each): their own queue,
 # so a slow receiver never holds up a decision when workers are given to each queue.
