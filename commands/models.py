@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from moderation.config import Settings
 
 DEFAULT_DATA = Path("../shared/datasets")
+
+T = TypeVar("T")
 
 models_app = typer.Typer(
     help="Model versions: list them, promote one, roll back.", no_args_is_help=True
@@ -148,10 +150,18 @@ def models_list() -> None:
         fail(f"ACTIVE names {active!r}, which is not in {registry.root}", FAILED)
 
 
-def _refused_or_failed(error: Exception) -> NoReturn:
-    """A version that is unknown or does not load is refused (2); a registry that cannot be
-    read or written is a failure of the installation (1)."""
-    fail(str(error), FAILED if isinstance(error, OSError) else REFUSED)
+def _change_registry(change: Callable[[ModelRegistry], T], *also_refused: type[Exception]) -> T:
+    """Run a change on the registry. A change the registry refuses (an unknown version, and
+    `also_refused`: a version that does not load, for the changes that load it) exits 2; a
+    registry that cannot be read or written is a failure of the installation (1)."""
+    from classifiers.registry import RegistryError
+
+    caught: tuple[type[Exception], ...] = (RegistryError, OSError, *also_refused)
+    registry = _registry()
+    try:
+        return change(registry)
+    except caught as error:
+        fail(str(error), FAILED if isinstance(error, OSError) else REFUSED)
 
 
 def _promotion_verdict(path: Path) -> str | None:
@@ -174,15 +184,10 @@ def models_shadow(
     the workspace shows where the two would decide differently. Workers pick it up within
     MODERATION_MODEL_CHECK_SECONDS (and hold both models in memory while it runs)."""
     from classifiers import ModelLoadError
-    from classifiers.registry import RegistryError
 
     if (version is None) == (not off):
         raise typer.BadParameter("give a VERSION, or --off")
-    registry = _registry()
-    try:
-        registry.set_shadow(None if off else version)
-    except (RegistryError, ModelLoadError, OSError) as error:
-        _refused_or_failed(error)
+    _change_registry(lambda registry: registry.set_shadow(None if off else version), ModelLoadError)
     typer.echo("shadow model: none" if off else f"shadow model: {version}")
 
 
@@ -192,14 +197,10 @@ def models_promote(
 ) -> None:
     """Make VERSION the active model; workers switch to it within MODERATION_MODEL_CHECK_SECONDS."""
     from classifiers import ModelLoadError
-    from classifiers.registry import RegistryError
 
-    registry = _registry()
-    try:
-        previous = registry.active_version()
-        info = registry.promote(version)
-    except (RegistryError, ModelLoadError, OSError) as error:
-        _refused_or_failed(error)
+    previous, info = _change_registry(
+        lambda registry: (registry.active_version(), registry.promote(version)), ModelLoadError
+    )
     seconds = get_settings().model_check_seconds
     typer.echo(f"active model: {info.version} (was {previous})")
     typer.echo(f"workers switch within {seconds:g} s; undo with: moderation models rollback")
@@ -208,14 +209,9 @@ def models_promote(
 @models_app.command("rollback")
 def models_rollback() -> None:
     """Make the previously active version active again."""
-    from classifiers.registry import RegistryError
-
-    registry = _registry()
-    try:
-        previous = registry.active_version()
-        info = registry.rollback()
-    except (RegistryError, OSError) as error:
-        _refused_or_failed(error)
+    previous, info = _change_registry(
+        lambda registry: (registry.active_version(), registry.rollback())
+    )
     typer.echo(f"active model: {info.version} (was {previous})")
 
 

@@ -25,7 +25,9 @@ from typing import Any
 import redis
 
 from classifiers import CommentText, Scorer
-from moderation.analysis import (
+from moderation.config import Settings
+from moderation.domain.perspective import SentenceScores
+from moderation.messaging.analysis import (
     REPLY_TTL_SECONDS,
     Analysis,
     TextToAnalyze,
@@ -34,8 +36,6 @@ from moderation.analysis import (
     reply_key,
     texts_key,
 )
-from moderation.config import Settings
-from moderation.domain.perspective import SentenceScores
 from moderation.messaging.queues import broker_url, redis_client_url
 from moderation.storage.analyses import AnalysisRecord, record_analyses
 from moderation.storage.db import session_scope

@@ -1,8 +1,9 @@
 """The Perspective-compatible API: `POST /v1alpha1/comments:analyze` and `comments:suggestscore`
 with `?key=` a site's secret key, so a site moves off Google's Perspective by changing one URL.
 
-Scoring goes through the queue like everything else (moderation/analysis.py); the protocol
-lives in moderation/domain/perspective.py. Every answer, errors included, is in Google's shape.
+Scoring goes through the queue like everything else (moderation/messaging/analysis.py); the
+protocol lives in moderation/domain/perspective.py. Every answer, errors included, is in
+Google's shape.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from moderation.analysis import AnalysisUnavailable, Analyzer, TextToAnalyze
 from moderation.config import Settings
 from moderation.domain.errors import RETRY_AFTER_SECONDS
 from moderation.domain.perspective import (
@@ -31,6 +31,7 @@ from moderation.domain.perspective import (
     unavailable,
 )
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
+from moderation.messaging.analysis import AnalysisUnavailable, Analyzer, TextToAnalyze
 from moderation.services.sites import SiteDirectory, SiteInfo, SitesUnavailable
 from moderation.storage.analyses import record_feedback
 from moderation.storage.db import session_scope

@@ -75,32 +75,31 @@ def checked(
         raise refused(name, broken, code) from None
 
 
-def _code(character: str) -> str:
-    return f"{ord(character):04X}"
+def _refuse(value: str, characters: re.Pattern[str], rule: str, template: str) -> None:
+    """Break `rule` on the first of these characters in the value, naming it by code point
+    ({code} in the template): an invisible character is found by its number alone."""
+    found = characters.search(value)
+    if found:
+        raise FieldRuleBroken(rule, template, {"code": f"{ord(found.group()):04X}"})
 
 
 def _refuse_odd_characters(value: str, control: re.Pattern[str]) -> None:
-    bad = control.search(value)
-    if bad:
-        raise FieldRuleBroken(
-            "control_characters",
-            "must not contain control characters (found U+{code}); only newline and tab"
-            if control is _CONTROL_MULTILINE
-            else "must not contain control characters (found U+{code})",
-            {"code": _code(bad.group())},
-        )
+    _refuse(
+        value,
+        control,
+        "control_characters",
+        "must not contain control characters (found U+{code}); only newline and tab"
+        if control is _CONTROL_MULTILINE
+        else "must not contain control characters (found U+{code})",
+    )
     unicode(value)
 
 
 def unicode(value: str) -> str:
     """Text that UTF-8 can carry: no lone surrogate (the one rule of text we only score)."""
-    lone = _LONE_SURROGATE.search(value)
-    if lone:
-        raise FieldRuleBroken(
-            "unicode",
-            "must be valid Unicode (found a lone surrogate U+{code})",
-            {"code": _code(lone.group())},
-        )
+    _refuse(
+        value, _LONE_SURROGATE, "unicode", "must be valid Unicode (found a lone surrogate U+{code})"
+    )
     return value
 
 
@@ -117,13 +116,12 @@ def line(value: str) -> str:
     """One line (a name, an id, a title, an address): no control characters at all, no lone
     surrogates, no bidirectional overrides."""
     _refuse_odd_characters(value, _CONTROL)
-    bidi = _BIDI_CONTROL.search(value)
-    if bidi:
-        raise FieldRuleBroken(
-            "bidi_control",
-            "must not contain bidirectional control characters (found U+{code})",
-            {"code": _code(bidi.group())},
-        )
+    _refuse(
+        value,
+        _BIDI_CONTROL,
+        "bidi_control",
+        "must not contain bidirectional control characters (found U+{code})",
+    )
     return value
 
 

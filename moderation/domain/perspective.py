@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from moderation.domain import fields
 
@@ -161,30 +161,30 @@ class AnalyzeRequest:
     client_token: str | None
 
 
-def _object(value: Any, path: str) -> dict[str, Any]:
+_T = TypeVar("_T")
+
+
+def _typed(value: Any, kind: type[_T], path: str, error: str) -> _T | None:
+    """The value if it has the JSON type the field wants, None if it is null or left out;
+    Google's `error` (TYPE_BOOL, ...) for any other type."""
     if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _invalid_value(path, "TYPE_MESSAGE")
+        return None
+    if not isinstance(value, kind):
+        raise _invalid_value(path, error)
     return value
+
+
+def _object(value: Any, path: str) -> dict[str, Any]:
+    found = _typed(value, dict, path, "TYPE_MESSAGE")
+    return {} if found is None else found
 
 
 def _flag(body: dict[str, Any], name: str, path: str) -> bool:
-    value = body.get(name)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _invalid_value(path, "TYPE_BOOL")
-    return value
+    return _typed(body.get(name), bool, path, "TYPE_BOOL") or False
 
 
 def _string(body: dict[str, Any], name: str, path: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _invalid_value(path, "TYPE_STRING")
-    return value
+    return _typed(body.get(name), str, path, "TYPE_STRING")
 
 
 def _comment_text(body: dict[str, Any]) -> str:

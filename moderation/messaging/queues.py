@@ -34,8 +34,8 @@ TRAINING_QUEUE = "training"
 # Comments explained by one task: one model call for all of them (about 8 ms each), short
 # enough that a task stays far below the time limits.
 EXPLAIN_BATCH = 20
-# The Perspective-compatible API: texts scored while the caller waits (moderation/analysis.py),
-# on the decisions' queue, never behind explanations or webhooks.
+# The Perspective-compatible API: texts scored while the caller waits (analysis.py), on the
+# decisions' queue, never behind explanations or webhooks.
 ANALYZE_TEXTS = "moderation.analyze_texts"
 # Webhook deliveries wait on other people's servers (up to the timeout each): their own queue,
 # so a slow receiver never holds up a decision when workers are given to each queue.
@@ -110,55 +110,40 @@ def producer_app(settings: Settings) -> Celery:
 _SEND_RETRY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5}
 
 
+def _send(app: Celery, task: str, args: list[Any], queue: str, **options: Any) -> None:
+    app.send_task(task, args=args, queue=queue, retry=True, retry_policy=_SEND_RETRY, **options)
+
+
+def _send_in_batches(
+    app: Celery, task: str, ids: Sequence[int], batch: int, queue: str, **options: Any
+) -> None:
+    """One task per `batch` ids, so that no task outgrows its time limits."""
+    ids = list(ids)
+    for start in range(0, len(ids), batch):
+        _send(app, task, [ids[start : start + batch]], queue, **options)
+
+
 def send_decide(app: Celery, comment_ids: Sequence[int]) -> None:
-    app.send_task(
-        DECIDE_COMMENTS,
-        args=[list(comment_ids)],
-        queue=COMMENTS_QUEUE,
-        retry=True,
-        retry_policy=_SEND_RETRY,
-    )
+    _send(app, DECIDE_COMMENTS, [list(comment_ids)], COMMENTS_QUEUE)
 
 
 def send_explain(app: Celery, comment_ids: Sequence[int]) -> None:
     """Ask for the explanations of these decided comments, `EXPLAIN_BATCH` per task."""
-    ids = list(comment_ids)
-    for start in range(0, len(ids), EXPLAIN_BATCH):
-        app.send_task(
-            EXPLAIN_COMMENTS,
-            args=[ids[start : start + EXPLAIN_BATCH]],
-            queue=EXPLANATIONS_QUEUE,
-            retry=True,
-            retry_policy=_SEND_RETRY,
-        )
+    _send_in_batches(app, EXPLAIN_COMMENTS, comment_ids, EXPLAIN_BATCH, EXPLANATIONS_QUEUE)
 
 
 def send_analyze(app: Celery, batch: str, expires_seconds: float) -> None:
     """Ask for the scores of the texts stored under this batch name. The message names the
     batch only, never a text; a worker that gets it after the caller gave up drops it."""
-    app.send_task(
-        ANALYZE_TEXTS,
-        args=[batch],
-        queue=COMMENTS_QUEUE,
-        expires=expires_seconds,
-        retry=True,
-        retry_policy=_SEND_RETRY,
-    )
+    _send(app, ANALYZE_TEXTS, [batch], COMMENTS_QUEUE, expires=expires_seconds)
 
 
 def send_webhooks(app: Celery, delivery_ids: Sequence[int], countdown: float | None = None) -> None:
     """Ask for these webhook deliveries (committed rows), `WEBHOOK_BATCH` per task; with a
     countdown, not before that many seconds (a retry's backoff)."""
-    ids = list(delivery_ids)
-    for start in range(0, len(ids), WEBHOOK_BATCH):
-        app.send_task(
-            DELIVER_WEBHOOKS,
-            args=[ids[start : start + WEBHOOK_BATCH]],
-            queue=WEBHOOKS_QUEUE,
-            countdown=countdown,
-            retry=True,
-            retry_policy=_SEND_RETRY,
-        )
+    _send_in_batches(
+        app, DELIVER_WEBHOOKS, delivery_ids, WEBHOOK_BATCH, WEBHOOKS_QUEUE, countdown=countdown
+    )
 
 
 def try_send(send: Callable[[], object], what: str, ids: Sequence[int]) -> bool:

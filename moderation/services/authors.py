@@ -58,9 +58,7 @@ def set_rule(session: Session, request: AuthorRuleRequest, actor: str) -> Author
         rules.remove_author_rules(session, [AuthorRuleKind.TRUST_EMAIL.value], value)
     elif kind is AuthorRuleKind.TRUST_EMAIL:
         rules.remove_author_rules(session, [AuthorRuleKind.BAN_EMAIL.value], value)
-    rule = rules.find_author_rule(session, kind.value, value) or rules.add_author_rule(
-        session, kind.value, value, request.note, actor
-    )
+    rule = rules.keep_author_rule(session, kind.value, value, request.note, actor)
     return AuthorRuleView.model_validate(rule, from_attributes=True)
 
 

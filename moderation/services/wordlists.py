@@ -26,9 +26,7 @@ def add_rule(session: Session, request: WordRuleRequest, actor: str) -> WordRule
             "term may hold letters, digits, spaces, apostrophes, hyphens and * only",
             [FieldProblem("term", "format", "term must be a word or phrase; * for any letters")],
         )
-    rule = rules.find_word_rule(session, request.kind.value, term) or rules.add_word_rule(
-        session, request.kind.value, term, request.note, actor
-    )
+    rule = rules.keep_word_rule(session, request.kind.value, term, request.note, actor)
     return WordRuleView.model_validate(rule, from_attributes=True)
 
 

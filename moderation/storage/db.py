@@ -1,4 +1,5 @@
-"""Engines and sessions; SQLite is tuned here so the API and workers can write side by side."""
+"""Engines and sessions; SQLite is tuned here so the API and workers can write side by side.
+And counting rows, which several stores do."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -56,3 +57,8 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def count_rows(session: Session, table: type[Any], *where: ColumnElement[bool]) -> int:
+    """How many rows of the table meet every condition, counted by the database."""
+    return session.execute(select(func.count()).select_from(table).where(*where)).scalar_one()

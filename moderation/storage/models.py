@@ -62,7 +62,9 @@ StatusType = Enum(
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every table is keyed by an id of its own, declared once here; sort_order keeps it the
+    # first column, where the migrations put it (columns inherited from a base come last).
+    id: Mapped[int] = mapped_column(Id, primary_key=True, sort_order=-1)
 
 
 # The site every deployment starts with (migration 0006 creates it): the article pages this
@@ -76,7 +78,6 @@ class Site(Base):
 
     __tablename__ = "sites"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)  # the public site id
     name: Mapped[str] = mapped_column(String(200))
     # The site's front page (what Akismet clients send as `blog`).
@@ -99,7 +100,6 @@ class Article(Base):
     # Two sites may both have an article "42".
     __table_args__ = (UniqueConstraint("site_id", "external_id"),)
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), default=DEFAULT_SITE_ID)
     external_id: Mapped[str] = mapped_column(String(200))  # the site's own id
     url: Mapped[str | None] = mapped_column(String(2000))
@@ -122,7 +122,6 @@ class Comment(Base):
         Index("ix_comments_fingerprint_created", "body_fingerprint", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
     # The top-level comment of the thread, so a page of threads loads its replies in one query.
@@ -161,7 +160,6 @@ class Decision(Base):
 
     __tablename__ = "decisions"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), unique=True)
     status: Mapped[CommentStatus] = mapped_column(StatusType)
     spam: Mapped[float | None] = mapped_column(Float)
@@ -188,7 +186,6 @@ class ModerationEvent(Base):
 
     __tablename__ = "moderation_events"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
     actor: Mapped[str] = mapped_column(String(200))
     from_status: Mapped[CommentStatus | None] = mapped_column(StatusType)
@@ -202,7 +199,6 @@ class User(Base):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(16))  # accounts.Role
     # argon2id, in its own encoded form (algorithm, parameters, salt and hash in one string).
@@ -218,7 +214,6 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="")
@@ -233,7 +228,6 @@ class BrowserSession(Base):
 
     __tablename__ = "browser_sessions"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     session_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
@@ -246,7 +240,6 @@ class LoginFailure(Base):
 
     __tablename__ = "login_failures"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     user_name: Mapped[str] = mapped_column(String(100), index=True)
     client_ip: Mapped[str | None] = mapped_column(String(45), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -263,7 +256,6 @@ class ModeratorLabel(Base):
 
     __tablename__ = "moderator_labels"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(16))
@@ -279,7 +271,6 @@ class Report(Base):
 
     __tablename__ = "reports"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
     reason: Mapped[str] = mapped_column(String(16))  # spam, abuse, off-topic, other
     text: Mapped[str | None] = mapped_column(String(1000))
@@ -294,7 +285,6 @@ class WordRule(Base):
     __tablename__ = "word_rules"
     __table_args__ = (UniqueConstraint("kind", "term"),)
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # wordlists.WordKind
     term: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -308,7 +298,6 @@ class AuthorRule(Base):
     __tablename__ = "author_rules"
     __table_args__ = (UniqueConstraint("kind", "value"),)
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # authors.AuthorRuleKind
     value: Mapped[str] = mapped_column(String(254))  # the email, or the IP address
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -321,7 +310,6 @@ class WebhookEndpoint(Base):
 
     __tablename__ = "webhook_endpoints"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -335,7 +323,6 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
     event_id: Mapped[str] = mapped_column(String(40), unique=True)
     event_type: Mapped[str] = mapped_column(String(40))
@@ -358,7 +345,6 @@ class Analysis(Base):
 
     __tablename__ = "analyses"
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import articles as article_store
 from moderation.storage import webhooks
+from moderation.storage.db import count_rows
 from moderation.storage.models import (
     Article,
     Comment,
@@ -280,11 +281,7 @@ def reports_since(session: Session, client_ip: str | None, since: datetime) -> i
     """Reports sent from one address since `since` (for the per-address limit)."""
     if client_ip is None:
         return 0
-    return session.execute(
-        select(func.count())
-        .select_from(Report)
-        .where(Report.client_ip == client_ip, Report.created_at >= since)
-    ).scalar_one()
+    return count_rows(session, Report, Report.client_ip == client_ip, Report.created_at >= since)
 
 
 def has_open_report_from(session: Session, comment_id: int, client_ip: str | None) -> bool:
@@ -318,11 +315,9 @@ def insert_report(
 
 
 def open_reports(session: Session, comment_id: int) -> int:
-    return session.execute(
-        select(func.count())
-        .select_from(Report)
-        .where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
-    ).scalar_one()
+    return count_rows(
+        session, Report, Report.comment_id == comment_id, Report.resolved_at.is_(None)
+    )
 
 
 def hide_reported(session: Session, comment_id: int, reason: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.orm import Session
@@ -26,17 +26,27 @@ def word_rules(session: Session) -> list[WordRule]:
     return list(session.execute(select(WordRule).order_by(WordRule.kind, WordRule.term)).scalars())
 
 
-def find_word_rule(session: Session, kind: str, term: str) -> WordRule | None:
-    return session.execute(
-        select(WordRule).where(WordRule.kind == kind, WordRule.term == term)
-    ).scalar_one_or_none()
+# Word rules and author rules are kept alike: a kind and what it names (a term; an email or
+# address), unique together, with who set it and why.
+_Rule = TypeVar("_Rule", WordRule, AuthorRule)
 
 
-def add_word_rule(session: Session, kind: str, term: str, note: str, actor: str) -> WordRule:
-    rule = WordRule(kind=kind, term=term, note=note, created_by=actor, created_at=utcnow())
+def _kept_rule(
+    session: Session, table: type[_Rule], kind: str, named: dict[str, str], note: str, actor: str
+) -> _Rule:
+    """The rule of this kind naming this, added unless it is there already: setting a rule
+    again keeps the first one's note and author."""
+    found = session.execute(select(table).filter_by(kind=kind, **named)).scalar_one_or_none()
+    if found is not None:
+        return found
+    rule = table(kind=kind, **named, note=note, created_by=actor, created_at=utcnow())
     session.add(rule)
     session.flush()
     return rule
+
+
+def keep_word_rule(session: Session, kind: str, term: str, note: str, actor: str) -> WordRule:
+    return _kept_rule(session, WordRule, kind, {"term": term}, note, actor)
 
 
 def remove_word_rule(session: Session, rule_id: int) -> WordRule | None:
@@ -55,17 +65,8 @@ def author_rules(session: Session) -> list[AuthorRule]:
     )
 
 
-def find_author_rule(session: Session, kind: str, value: str) -> AuthorRule | None:
-    return session.execute(
-        select(AuthorRule).where(AuthorRule.kind == kind, AuthorRule.value == value)
-    ).scalar_one_or_none()
-
-
-def add_author_rule(session: Session, kind: str, value: str, note: str, actor: str) -> AuthorRule:
-    rule = AuthorRule(kind=kind, value=value, note=note, created_by=actor, created_at=utcnow())
-    session.add(rule)
-    session.flush()
-    return rule
+def keep_author_rule(session: Session, kind: str, value: str, note: str, actor: str) -> AuthorRule:
+    return _kept_rule(session, AuthorRule, kind, {"value": value}, note, actor)
 
 
 def remove_author_rules(session: Session, kinds: Sequence[str], value: str) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from moderation.storage.db import count_rows
 from moderation.storage.models import ApiToken, BrowserSession, LoginFailure, User, utcnow
 
 
@@ -48,11 +49,7 @@ def user_for_token_digest(session: Session, token_hash: str) -> User | None:
 
 
 def tokens_of(session: Session, user_id: int) -> int:
-    return session.execute(
-        select(func.count())
-        .select_from(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-    ).scalar_one()
+    return count_rows(session, ApiToken, ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
 
 
 @dataclass(frozen=True, slots=True)

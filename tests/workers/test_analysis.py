@@ -9,7 +9,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from moderation.analysis import TextToAnalyze, reply_key, texts_key
+from moderation.messaging.analysis import TextToAnalyze, reply_key, texts_key
 from moderation.storage.db import session_scope
 from moderation.storage.models import Analysis
 from tests.conftest import RedisServer

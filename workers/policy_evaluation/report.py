@@ -31,6 +31,27 @@ from workers.policy_evaluation.tables import cell, number, shorten
 from workers.scoring import decide_batch
 
 
+def _named(source: object, names: Sequence[str]) -> dict[str, Any]:
+    """These fields or properties of `source` by name, in this order (the order of the JSON)."""
+    return {name: getattr(source, name) for name in names}
+
+
+_MISS_KEYS = ("id", "kind", "expected", "decided", "severity", "body", "scores", "reasons", "note")
+# The report's figures (properties of PolicyReport), in the order `as_dict` gives them.
+_FIGURES = (
+    "total",
+    "clean_total",
+    "harmful_total",
+    "clean_removed",
+    "harmful_approved",
+    "harmful_approved_rate",
+    "sent_to_review",
+    "review_rate",
+    "agreed",
+    "agreement_rate",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Miss:
     """One comment where the policy's decision differs from the moderator's label."""
@@ -61,17 +82,8 @@ class Miss:
         return "removed under the other label"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "expected": self.expected,
-            "decided": self.decided,
-            "severity": self.severity,
-            "body": self.body,
-            "scores": self.scores,
-            "reasons": self.reasons,
-            "note": self.note,
-        }
+        # Every field, with the severity beside the decision it judges.
+        return _named(self, _MISS_KEYS)
 
 
 # Misses that hurt readers or let harm through come first in every listing.
@@ -158,16 +170,7 @@ class PolicyReport:
         return {
             "model_version": self.model_version,
             "set": self.set_path,
-            "total": self.total,
-            "clean_total": self.clean_total,
-            "harmful_total": self.harmful_total,
-            "clean_removed": self.clean_removed,
-            "harmful_approved": self.harmful_approved,
-            "harmful_approved_rate": self.harmful_approved_rate,
-            "sent_to_review": self.sent_to_review,
-            "review_rate": self.review_rate,
-            "agreed": self.agreed,
-            "agreement_rate": self.agreement_rate,
+            **_named(self, _FIGURES),
             "targets": {t.issue: t.as_dict() for t in TARGETS},
             "meets_targets": {t.issue: self.meets(t) for t in TARGETS},
             "confusion": self.confusion,

@@ -39,15 +39,8 @@ class AuditPage(BaseModel):
 
 
 def _audit_view(event: ModerationEvent) -> AuditEvent:
-    return AuditEvent(
-        id=event.id,
-        comment_id=event.comment_id,
-        actor=event.actor,
-        from_status=event.from_status,
-        to_status=event.to_status,
-        reason=event.reason,
-        created_at=event.created_at,
-    )
+    # The view's fields are the event's columns, named alike.
+    return AuditEvent.model_validate(event, from_attributes=True)
 
 
 def audit_page(

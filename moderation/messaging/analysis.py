@@ -20,7 +20,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -54,13 +54,7 @@ class TextToAnalyze:
     client_token: str | None = None
 
     def as_item(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "site_id": self.site_id,
-            "sentences": self.sentences,
-            "keep": self.keep,
-            "client_token": self.client_token,
-        }
+        return asdict(self)  # every field, as from_item reads it back
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> TextToAnalyze:
