@@ -31,7 +31,10 @@ class WordKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class WordRule:
+class ListedTerm:
+    """A term on one of the word lists, as the policy reads it (storage's `WordRule` is the
+    row a moderator added, with its note and author)."""
+
     kind: WordKind
     term: str
 
@@ -69,10 +72,10 @@ class WordLists:
     exceptions: frozenset[str]
 
     @classmethod
-    def compile(cls, rules: Iterable[WordRule]) -> WordLists:
+    def compile(cls, listed: Iterable[ListedTerm]) -> WordLists:
         by_kind: dict[WordKind, list[str]] = {kind: [] for kind in WordKind}
-        for rule in rules:
-            by_kind[rule.kind].append(rule.term)
+        for entry in listed:
+            by_kind[entry.kind].append(entry.term)
 
         def union(terms: Sequence[str]) -> re.Pattern[str] | None:
             if not terms:

@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.wordlists import (
+    ListedTerm,
     WordKind,
     WordLists,
-    WordRule,
     WordRuleRequest,
     WordRuleView,
     clean_term,
@@ -40,4 +40,5 @@ def list_rules(session: Session) -> list[WordRuleView]:
 
 
 def current_lists(session: Session) -> WordLists:
-    return WordLists.compile(WordRule(WordKind(r.kind), r.term) for r in rules.word_rules(session))
+    listed = rules.word_rules(session)
+    return WordLists.compile(ListedTerm(WordKind(r.kind), r.term) for r in listed)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.domain.wordlists import WordKind, WordLists, WordRule, clean_term
+from moderation.domain.wordlists import ListedTerm, WordKind, WordLists, clean_term
 
 
 def lists(*rules: tuple[WordKind, str]) -> WordLists:
-    return WordLists.compile(WordRule(kind, term) for kind, term in rules)
+    return WordLists.compile(ListedTerm(kind, term) for kind, term in rules)
 
 
 BLOCKED, SUSPECT, EXCEPTION = WordKind.BLOCKED, WordKind.SUSPECT, WordKind.EXCEPTION

@@ -145,13 +145,13 @@ def test_a_failure_of_the_second_call_fails_the_batch_like_the_first(
 
 def test_word_lists_see_through_disguises_and_authors_standing_counts() -> None:
     from moderation.domain.authors import AuthorStanding
-    from moderation.domain.wordlists import WordKind, WordLists, WordRule
+    from moderation.domain.wordlists import ListedTerm, WordKind, WordLists
 
     word_lists = WordLists.compile(
         [
-            WordRule(WordKind.BLOCKED, "*cialis*"),
-            WordRule(WordKind.EXCEPTION, "specialist"),
-            WordRule(WordKind.SUSPECT, "casino*"),
+            ListedTerm(WordKind.BLOCKED, "*cialis*"),
+            ListedTerm(WordKind.EXCEPTION, "specialist"),
+            ListedTerm(WordKind.SUSPECT, "casino*"),
         ]
     )
     bodies = (
