@@ -23,6 +23,7 @@ from moderation.messaging.queues import (
     try_send,
 )
 from moderation.storage.db import session_scope
+from workers import heartbeat  # noqa: F401 - its signal handlers
 from workers.broker import survive_a_lost_broker
 
 log = logging.getLogger(__name__)
