@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     dispatch_max_batch: int = Field(default=200, ge=1)
     dispatch_window_ms: float = Field(default=10.0, ge=0)
 
+    # Health: a worker writes a heartbeat to Redis every third of `worker_stale_seconds`;
+    # /readyz fails while no worker serving the comments queue has written one for that long.
+    worker_stale_seconds: float = Field(default=15.0, ge=1)
+    # One beat scheduler at a time: it holds a lock in Redis for this long, renewed every third
+    # of it; another beat waits and takes over within this time of the first one's death.
+    beat_lock_seconds: float = Field(default=30.0, ge=3)
+
     # Celery reliability knobs.
     task_soft_time_limit: float = 60.0
     task_time_limit: float = 90.0

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import Celery
+from celery.signals import before_task_publish
 
 from moderation.config import Settings
 
@@ -44,6 +46,17 @@ WEBHOOKS_QUEUE = "webhooks"
 # Deliveries per task, all sent side by side: even if every receiver times out, a task ends
 # after one timeout, well within the soft time limit.
 WEBHOOK_BATCH = 20
+
+
+# Every message says when it was sent (Unix seconds), in a header of ours: Celery's carry no
+# time, and `moderation status` tells how long the oldest message of each queue has waited.
+ENQUEUED_AT = "enqueued_at"
+
+
+@before_task_publish.connect(weak=False, dispatch_uid="moderation.enqueued_at")
+def _stamp_enqueued_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    if headers is not None:
+        headers.setdefault(ENQUEUED_AT, time.time())
 
 
 def broker_url(settings: Settings) -> str:

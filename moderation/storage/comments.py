@@ -243,6 +243,16 @@ def count_by_status(session: Session) -> dict[CommentStatus, int]:
     return {CommentStatus(status): count for status, count in rows}
 
 
+def queued_backlog(session: Session) -> tuple[int, datetime | None]:
+    """How many comments are still `queued`, and when the oldest of them was accepted."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(Comment.created_at)).where(
+            Comment.status == CommentStatus.QUEUED
+        )
+    ).one()
+    return int(count), oldest
+
+
 def store_explanations(session: Session, explanations: dict[int, dict[str, Any]]) -> None:
     """Attach explanations to the decisions of these comments (one statement per comment)."""
     for comment_id, explanation in explanations.items():
