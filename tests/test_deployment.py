@@ -135,3 +135,14 @@ def test_a_plain_install_carries_migrations_pages_and_the_model(tmp_path: Path) 
         assert needed in names, needed
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "moderation = commands:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_image_holds_every_package_the_wheel_does() -> None:
+    """The `moderation` console script lives in `commands`: an image without it runs no role."""
+    import re
+    import tomllib
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, re.MULTILINE))
+    assert {name.rstrip("*") for name in find["find"]["include"]} <= copied
