@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", views.static_files(), name="static")
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     for error, handler in ERROR_HANDLERS:
         app.add_exception_handler(error, handler)
     _add_middleware(app, settings)
