@@ -22,10 +22,10 @@ import pytest
 from moderation.services import sites
 from moderation.storage.db import session_scope
 from tests.conftest import ROOT, RedisServer, free_port, require
-from tests.e2e.comments import CLEAN
 from tests.e2e.conftest import Stack, http
-from tests.e2e.csp import csp_violations
 from tests.e2e.test_workspace_browser import chromium, shot, wait_for_status
+from tests.support.comments import CLEAN
+from tests.support.csp import csp_violations
 
 pytestmark = pytest.mark.e2e
 __all__ = ["chromium"]  # the fixture, shared with the workspace's browser test

@@ -22,7 +22,9 @@ from moderation.config import Settings
 from moderation.messaging.queues import RETRAIN_WITH_FEEDBACK, producer_app
 from tests.classifiers.conftest import write_fixture_datasets
 from tests.conftest import ROOT, RedisServer
-from tests.e2e.comments import (
+from tests.e2e.conftest import Stack, http
+from tests.e2e.test_model_promotion import _decided_by
+from tests.support.comments import (
     ABUSE,
     CLEAN,
     SPAM,
@@ -30,9 +32,7 @@ from tests.e2e.comments import (
     VEILED_THREATS,
     VEILED_THREATS_FRESH,
 )
-from tests.e2e.conftest import Stack, http
-from tests.e2e.test_model_promotion import _decided_by
-from tests.moderation.staff import add_account
+from tests.support.staff import add_account
 
 pytestmark = pytest.mark.e2e
 

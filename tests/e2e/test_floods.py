@@ -12,8 +12,8 @@ from sqlalchemy import select
 from moderation.storage.db import session_scope
 from moderation.storage.models import Decision, ModerationEvent
 from tests.conftest import RedisServer
-from tests.e2e.comments import CLEAN
 from tests.e2e.conftest import http
+from tests.support.comments import CLEAN
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import Decision
 from tests.classifiers.test_registry import BUILTIN, relabelled_copy
 from tests.conftest import ROOT, RedisServer
-from tests.e2e.comments import CLEAN
+from tests.support.comments import CLEAN
 
 pytestmark = pytest.mark.e2e
 

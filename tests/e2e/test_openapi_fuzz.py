@@ -43,7 +43,7 @@ from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer, _postgres_database, free_port, require
 from tests.e2e.conftest import http
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import Account, add_account, decided
+from tests.support.staff import Account, add_account, decided
 
 pytestmark = pytest.mark.e2e
 

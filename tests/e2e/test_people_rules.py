@@ -17,7 +17,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import Decision
 from tests.conftest import RedisServer
 from tests.e2e.conftest import Stack
-from tests.moderation.staff import add_account
+from tests.support.staff import add_account
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ from moderation.domain.statuses import CommentStatus
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Decision, ModerationEvent
 from tests.conftest import RedisServer
-from tests.e2e.comments import ABUSE, CLEAN, SPAM
 from tests.e2e.conftest import http
+from tests.support.comments import ABUSE, CLEAN, SPAM
 
 pytestmark = pytest.mark.e2e
 

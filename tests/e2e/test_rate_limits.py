@@ -17,7 +17,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
 from tests.conftest import RedisServer
 from tests.e2e.conftest import Stack, http
-from tests.moderation.staff import decided
+from tests.support.staff import decided
 
 pytestmark = pytest.mark.e2e
 

@@ -17,11 +17,11 @@ from moderation.domain.statuses import CommentStatus
 from moderation.services import sites
 from moderation.storage.db import session_scope
 from tests.conftest import RedisServer
-from tests.e2e.comments import CLEAN
 from tests.e2e.conftest import Stack
 from tests.e2e.test_article_browser import news_site
 from tests.e2e.test_workspace_browser import chromium, shot
-from tests.moderation.staff import PASSWORD, add_account, decided
+from tests.support.comments import CLEAN
+from tests.support.staff import PASSWORD, add_account, decided
 
 pytestmark = pytest.mark.e2e
 __all__ = ["chromium", "news_site"]

@@ -23,7 +23,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
 from tests.conftest import RedisServer, run_moderation
 from tests.e2e.conftest import Stack
-from tests.webhook_receiver import Receiver
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 

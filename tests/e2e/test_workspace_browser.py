@@ -20,7 +20,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import ModeratorLabel
 from tests.conftest import ROOT, RedisServer, require, run_moderation
 from tests.e2e.conftest import Stack, http
-from tests.e2e.csp import csp_violations
+from tests.support.csp import csp_violations
 
 pytestmark = pytest.mark.e2e
 

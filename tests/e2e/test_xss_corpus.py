@@ -1,4 +1,4 @@
-"""The XSS corpus (tests/e2e/xss_corpus.py) through every way in, then every page rendered in a
+"""The XSS corpus (tests/support/xss_corpus.py) through every way in, then every page rendered in a
 real Chromium: no payload may run a script or show a dialog, and no page may carry an event
 handler attribute, an inline script, a `javascript:`/`data:` link or a tag our templates never
 write. The browser ignores the pages' Content-Security-Policy (`bypass_csp`): what is tested is
@@ -30,7 +30,7 @@ from tests.conftest import RedisServer, run_moderation
 from tests.e2e.conftest import Stack
 from tests.e2e.test_article_browser import news_site
 from tests.e2e.test_workspace_browser import chromium, shot, wait_for_explanation
-from tests.e2e.xss_corpus import PAYLOADS, URL_PAYLOADS
+from tests.support.xss_corpus import PAYLOADS, URL_PAYLOADS
 
 pytestmark = pytest.mark.e2e
 __all__ = ["chromium", "news_site"]  # fixtures

@@ -32,7 +32,7 @@ from moderation.storage.comments import QueuedComment
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Decision, utcnow
 from tests.conftest import ROOT, RedisServer, free_port
-from tests.workers.helpers import default_policy_settings
+from tests.support.policy_settings import default_policy_settings
 from workers.explanations import explain_batch
 from workers.scoring import get_scorer
 

@@ -24,7 +24,7 @@ from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
 from tests.conftest import free_port
-from tests.webhook_receiver import Receiver
+from tests.support.webhook_receiver import Receiver
 
 
 @pytest.fixture

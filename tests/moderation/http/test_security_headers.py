@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,13 +24,13 @@ from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from moderation.storage.models import Site
 from moderation.web import docs
-from tests.conftest import RedisServer
+from tests.conftest import ROOT, RedisServer
 from tests.moderation.conftest import VALID, make_client
-from tests.moderation.staff import add_account, sign_in
-from tests.moderation.test_access import ACCESS, concrete
+from tests.moderation.http.test_access import ACCESS, concrete
+from tests.support.staff import add_account, sign_in
 
 NEWS_ORIGINS = ["https://news.example", "https://www.news.example"]
-TEMPLATES = Path(__file__).parents[2] / "moderation" / "web" / "templates"
+TEMPLATES = ROOT / "moderation" / "web" / "templates"
 
 # What every page answers with, whatever its policy.
 PAGE_HEADERS = {

@@ -21,7 +21,7 @@ from moderation.domain.errors import RETRY_AFTER_SECONDS
 from moderation.services.accounts import Role
 from tests.conftest import RedisServer, free_port
 from tests.moderation.conftest import VALID, make_client
-from tests.moderation.staff import add_account
+from tests.support.staff import add_account
 
 TOKEN = {"Authorization": "Bearer mod_unknown-while-the-database-is-away"}
 SITE_KEY = "sk_unknown-while-the-database-is-away"

@@ -20,7 +20,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import ModeratorLabel
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID, settings_for
-from tests.moderation.staff import PASSWORD, add_account, decided, sign_in
+from tests.support.staff import PASSWORD, add_account, decided, sign_in
 
 
 @pytest.fixture

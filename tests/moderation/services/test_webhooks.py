@@ -31,8 +31,8 @@ from moderation.storage.models import Comment, WebhookDelivery, utcnow
 from moderation.storage.webhooks import DeliveryStatus
 from tests.conftest import ROOT, RedisServer, run_moderation
 from tests.moderation.conftest import settings_for
-from tests.moderation.staff import add_account
-from tests.webhook_receiver import verify
+from tests.support.staff import add_account
+from tests.support.webhook_receiver import verify
 
 HOOK = "https://hooks.example.org/moderation"
 

@@ -14,7 +14,7 @@ from moderation.app import create_app
 from moderation.domain.statuses import CommentStatus
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID, settings_for
-from tests.moderation.staff import Account, add_account, decided
+from tests.support.staff import Account, add_account, decided
 
 
 @pytest.fixture

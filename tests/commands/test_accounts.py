@@ -12,7 +12,7 @@ from moderation.config import Settings
 from moderation.storage.db import session_scope
 from moderation.storage.models import ApiToken, User
 from tests.conftest import run_moderation
-from tests.moderation.staff import post_sign_in, sign_in
+from tests.support.staff import post_sign_in, sign_in
 
 PASSWORD = "a long enough password"
 

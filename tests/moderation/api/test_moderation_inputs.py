@@ -14,7 +14,7 @@ from moderation.domain.schemas import MAX_ID
 from moderation.services import review
 from moderation.services.accounts import Role, Staff
 from moderation.storage.db import session_scope
-from tests.moderation.staff import add_account, sign_in
+from tests.support.staff import add_account, sign_in
 
 NUL = "a\x00b"
 

@@ -26,7 +26,7 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
 from tests.conftest import RedisServer, run_moderation
 from tests.moderation.conftest import VALID, settings_for
-from tests.moderation.staff import add_account, decided
+from tests.support.staff import add_account, decided
 
 FLOODER = "198.51.100.7"
 READER = "203.0.113.20"

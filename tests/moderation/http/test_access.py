@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from moderation.services.accounts import Role
 from tests.moderation.conftest import make_client
-from tests.moderation.staff import Account, add_account, sign_in
+from tests.support.staff import Account, add_account, sign_in
 
 PUBLIC, MODERATOR, ADMIN = "public", "moderator", "admin"
 # Called by a site's backend with the site's secret key, in the protocol the route speaks: a call

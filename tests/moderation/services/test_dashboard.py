@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from moderation.domain.statuses import CommentStatus
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import Account, add_account, decided, sign_in
+from tests.support.staff import Account, add_account, decided, sign_in
 
 
 @pytest.fixture

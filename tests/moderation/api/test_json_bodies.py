@@ -23,7 +23,7 @@ from moderation.storage.migrate import upgrade
 from moderation.storage.models import Site
 from tests.conftest import RedisServer
 from tests.moderation.conftest import make_client
-from tests.moderation.staff import Account, add_account
+from tests.support.staff import Account, add_account
 
 LONG_NUMBER = "1" * 4301
 # Each under the 64 KiB body limit, so it reaches the route's reader.

@@ -12,7 +12,7 @@ from moderation.services import authors
 from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import Account, add_account, decided
+from tests.support.staff import Account, add_account, decided
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, ModeratorLabel
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import Account, add_account, decided, sign_in
+from tests.support.staff import Account, add_account, decided, sign_in
 
 
 @pytest.fixture

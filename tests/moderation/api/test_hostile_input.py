@@ -24,8 +24,8 @@ from moderation.storage.migrate import upgrade
 from moderation.storage.models import DEFAULT_SITE_ID, Article, Comment, Site
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import add_account, post_sign_in
-from tests.moderation.test_sites import NEWS_ORIGIN, add_site, fresh_sites
+from tests.moderation.services.test_sites import NEWS_ORIGIN, add_site, fresh_sites
+from tests.support.staff import add_account, post_sign_in
 
 SCRIPT_URL = "javascript:alert(document.domain)//"
 EVIL = "https://evil.example/phish"
