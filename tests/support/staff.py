@@ -8,13 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import accounts
 from moderation.services.accounts import Role
 from moderation.storage import comments as comment_store
-from moderation.storage import decisions as decision_store
 from moderation.storage.db import session_scope
+from tests.support.decisions import decision, record_decisions
 
 PASSWORD = "correct horse battery"
 
@@ -70,19 +69,7 @@ def decided(
     explanation: dict[str, object] | None = None,
 ) -> None:
     """Record the policy's decision as a worker does (optionally with its explanation)."""
-    with session_scope(database_url) as session:
-        decision_store.record_decisions(
-            session,
-            [
-                DecisionRecord(
-                    comment_id=comment_id,
-                    status=status,
-                    scores=scores,
-                    reasons=reasons or [],
-                    reason_text="; ".join(str(r["rule"]) for r in reasons or []) or "ok",
-                    model_version="v-test",
-                )
-            ],
-        )
-        if explanation is not None:
+    record_decisions(database_url, [decision(comment_id, status, scores, reasons=reasons)])
+    if explanation is not None:
+        with session_scope(database_url) as session:
             comment_store.store_explanations(session, {comment_id: explanation})

@@ -22,16 +22,15 @@ from sqlalchemy import select, update
 
 from classifiers import DEFAULT_MODEL_DIR, CommentText
 from moderation.config import Settings, get_settings
-from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.queues import producer_app, send_decide
 from moderation.storage import articles as article_store
 from moderation.storage import comments as comment_store
-from moderation.storage import decisions as decision_store
 from moderation.storage.comments import QueuedComment
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Decision, utcnow
 from tests.conftest import ROOT, RedisServer, free_port
+from tests.support.decisions import decision, record_decisions
 from tests.support.policy_settings import default_policy_settings
 from workers.explanations import explain_batch
 from workers.scoring import get_scorer
@@ -172,20 +171,12 @@ def _decide(
     ago: timedelta = timedelta(hours=1),
     explanation: dict[str, Any] | None = None,
 ) -> None:
+    model_version = "v-test" if scores else None
+    record_decisions(
+        database_url,
+        [decision(comment_id, status, scores, reason_text="test", model_version=model_version)],
+    )
     with session_scope(database_url) as session:
-        decision_store.record_decisions(
-            session,
-            [
-                DecisionRecord(
-                    comment_id=comment_id,
-                    status=status,
-                    scores=scores,
-                    reasons=[],
-                    reason_text="test",
-                    model_version="v-test" if scores else None,
-                )
-            ],
-        )
         session.execute(
             update(Comment).where(Comment.id == comment_id).values(decided_at=utcnow() - ago)
         )

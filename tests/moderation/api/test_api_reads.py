@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
-from moderation.storage import decisions as decision_store
-from moderation.storage.db import session_scope
 from tests.moderation.conftest import VALID
+from tests.support.decisions import decide
 
 SECRET_EMAIL = "private.person@secret-mail.example"
 SECRET_AGENT = "SecretBrowser/9.9 (fingerprint-xyz)"
@@ -29,25 +27,6 @@ def submit(client: TestClient, **changes: Any) -> int:
     assert response.status_code == 202, response.text
     comment_id: int = response.json()["id"]
     return comment_id
-
-
-def decide(database_url: str, ids: list[int], status: CommentStatus) -> None:
-    """How the worker publishes or holds comments."""
-    with session_scope(database_url) as session:
-        decision_store.record_decisions(
-            session,
-            [
-                DecisionRecord(
-                    comment_id=i,
-                    status=status,
-                    scores={"spam": 0.0, "toxicity": 0.0},
-                    reasons=[],
-                    reason_text="test",
-                    model_version="test",
-                )
-                for i in ids
-            ],
-        )
 
 
 def assert_private(text: str) -> None:

@@ -31,6 +31,7 @@ from moderation.storage.models import Comment, WebhookDelivery, utcnow
 from moderation.storage.webhooks import DeliveryStatus
 from tests.conftest import ROOT, RedisServer, run_moderation
 from tests.moderation.conftest import settings_for
+from tests.support.decisions import decision
 from tests.support.staff import add_account
 from tests.support.webhook_receiver import verify
 
@@ -65,11 +66,11 @@ def queued(database_url: str, site_id: int, body: str = "The council vote was cl
 
 
 def record(comment_id: int, status: CommentStatus) -> DecisionRecord:
-    return DecisionRecord(
-        comment_id=comment_id,
-        status=status,
-        scores={"spam": 0.02, "toxicity": 0.1},
-        reasons=[],
+    scores = {"spam": 0.02, "toxicity": 0.1}
+    return decision(
+        comment_id,
+        status,
+        scores,
         reason_text="scores below the hold thresholds",
         model_version="m-7",
     )

@@ -27,6 +27,7 @@ from moderation.storage.db import engine_for, session_scope
 from moderation.storage.migrate import alembic_config, upgrade
 from moderation.storage.models import Comment, Decision, ModerationEvent, utcnow
 from tests.conftest import _postgres_database
+from tests.support.decisions import decision, record_decisions
 
 
 def add_comments(
@@ -78,19 +79,14 @@ def reply_to(database_url: str, parent_id: int, article: str = "story") -> int:
 
 
 def record(comment_id: int, status: CommentStatus) -> DecisionRecord:
-    return DecisionRecord(
-        comment_id=comment_id,
-        status=status,
-        scores={"spam": 0.1, "toxicity": 0.2},
-        reasons=[],
-        reason_text=f"policy: {status.value}",
-        model_version="test-1",
+    scores = {"spam": 0.1, "toxicity": 0.2}
+    return decision(
+        comment_id, status, scores, reason_text=f"policy: {status.value}", model_version="test-1"
     )
 
 
 def decide(database_url: str, ids: list[int], status: CommentStatus) -> list[int]:
-    with session_scope(database_url) as session:
-        return decision_store.record_decisions(session, [record(i, status) for i in ids])
+    return record_decisions(database_url, [record(i, status) for i in ids])
 
 
 def count(session: Session, model: Any, comment_id: int) -> int:

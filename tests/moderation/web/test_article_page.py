@@ -20,8 +20,8 @@ from moderation.services import sites
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer
-from tests.moderation.api.test_api_reads import decide
 from tests.moderation.conftest import VALID, make_client
+from tests.support.decisions import decide
 
 OWN_ORIGIN = "http://testserver"  # what a browser on our own article page sends as Origin
 NEWS_ORIGIN = "https://news.example"
