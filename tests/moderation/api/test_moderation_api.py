@@ -43,6 +43,13 @@ def held(client: TestClient, database_url: str, body: str, toxicity: float, **ch
     return comment_id
 
 
+def decide_as(client: TestClient, account: Account, comment_id: int, decision: Any) -> Any:
+    """A moderator's decision on one comment through the API; the answer."""
+    return client.post(
+        f"/api/v1/moderation/comments/{comment_id}/decision", json=decision, headers=account.headers
+    )
+
+
 def test_queue_lists_held_comments_riskiest_first_with_why(
     api: TestClient, database_url: str, moderator: Account
 ) -> None:
@@ -155,11 +162,7 @@ def test_approve_publishes_at_once_and_records_who_and_why(
 ) -> None:
     comment_id = held(api, database_url, "Borderline but fair", 0.6)
 
-    answer = api.post(
-        f"/api/v1/moderation/comments/{comment_id}/decision",
-        json={"action": "approve", "note": "fair criticism"},
-        headers=moderator.headers,
-    )
+    answer = decide_as(api, moderator, comment_id, {"action": "approve", "note": "fair criticism"})
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "approved"
@@ -185,11 +188,7 @@ def test_each_decision_becomes_a_training_label(
     with session_scope(database_url) as session:
         session.execute(update(Comment).where(Comment.id == test).values(is_test=True))
     for comment_id, action in ((spam, "spam"), (abuse, "reject"), (test, "reject")):
-        answer = api.post(
-            f"/api/v1/moderation/comments/{comment_id}/decision",
-            json={"action": action},
-            headers=moderator.headers,
-        )
+        answer = decide_as(api, moderator, comment_id, {"action": action})
         assert answer.status_code == 200
 
     with session_scope(database_url) as session:
@@ -219,11 +218,7 @@ def test_a_removals_ground_is_in_its_label_its_answer_and_the_audit_log(
     answers = {}
     for body, decision in decisions.items():
         comment_id = held(api, database_url, body, 0.6)
-        answer = api.post(
-            f"/api/v1/moderation/comments/{comment_id}/decision",
-            json=decision,
-            headers=moderator.headers,
-        )
+        answer = decide_as(api, moderator, comment_id, decision)
         assert answer.status_code == 200, answer.text
         answers[body] = answer.json()
 
@@ -324,11 +319,7 @@ def test_undo_restores_the_status_and_forgets_the_label(
     api: TestClient, database_url: str, moderator: Account
 ) -> None:
     comment_id = held(api, database_url, "Oops, wrong key", 0.6)
-    api.post(
-        f"/api/v1/moderation/comments/{comment_id}/decision",
-        json={"action": "spam"},
-        headers=moderator.headers,
-    )
+    decide_as(api, moderator, comment_id, {"action": "spam"})
 
     answer = api.post(f"/api/v1/moderation/comments/{comment_id}/undo", headers=moderator.headers)
 
@@ -347,11 +338,7 @@ def test_someone_elses_decision_cannot_be_undone(
 ) -> None:
     other = add_account(database_url, "otto")
     comment_id = held(api, database_url, "Contested", 0.6)
-    api.post(
-        f"/api/v1/moderation/comments/{comment_id}/decision",
-        json={"action": "approve"},
-        headers=other.headers,
-    )
+    decide_as(api, other, comment_id, {"action": "approve"})
 
     answer = api.post(f"/api/v1/moderation/comments/{comment_id}/undo", headers=moderator.headers)
 
@@ -364,16 +351,8 @@ def test_decision_names_a_bad_action_and_an_unknown_comment(
 ) -> None:
     comment_id = held(api, database_url, "Something", 0.6)
 
-    bad = api.post(
-        f"/api/v1/moderation/comments/{comment_id}/decision",
-        json={"action": "delete"},
-        headers=moderator.headers,
-    )
-    unknown = api.post(
-        "/api/v1/moderation/comments/424242/decision",
-        json={"action": "approve"},
-        headers=moderator.headers,
-    )
+    bad = decide_as(api, moderator, comment_id, {"action": "delete"})
+    unknown = decide_as(api, moderator, 424242, {"action": "approve"})
 
     assert bad.status_code == 422
     assert [f["field"] for f in bad.json()["fields"]] == ["body.action"]
@@ -384,11 +363,7 @@ def test_audit_filters_by_actor_and_exports_csv(
     api: TestClient, database_url: str, moderator: Account
 ) -> None:
     comment_id = held(api, database_url, '=HYPERLINK("http://evil.example")', 0.6)
-    api.post(
-        f"/api/v1/moderation/comments/{comment_id}/decision",
-        json={"action": "reject", "note": "=1+1"},
-        headers=moderator.headers,
-    )
+    decide_as(api, moderator, comment_id, {"action": "reject", "note": "=1+1"})
 
     mine = api.get("/api/v1/moderation/audit?actor=mona", headers=moderator.headers).json()
     export = api.get("/api/v1/moderation/audit.csv", headers=moderator.headers)

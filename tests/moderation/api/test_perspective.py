@@ -45,6 +45,9 @@ class Perspective:
             return self.client.post(url, content=body, headers={"content-type": "application/json"})
         return self.client.post(url, json=body)
 
+    def suggest(self, body: dict[str, Any]) -> Any:
+        return self.client.post(f"{SUGGEST}?key={self.key}", json=body)
+
     def toxicity(self, text: str) -> float:
         """What Coral Talk sends, and the one value it reads."""
         answer = self.analyze(
@@ -325,14 +328,13 @@ def test_stored_analyses_keep_the_text_and_take_suggested_scores(
     analyzed = perspective.analyze(
         {"comment": {"text": TOXIC}, **ATTRS, "clientToken": "comment-77"}
     )
-    suggested = perspective.client.post(
-        f"{SUGGEST}?key={perspective.key}",
-        json={
+    suggested = perspective.suggest(
+        {
             "comment": {"text": TOXIC},
             "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
             "communityId": "Coral:https://news.example",
             "clientToken": "comment-77",
-        },
+        }
     )
 
     assert analyzed.status_code == 200, analyzed.text
@@ -357,19 +359,15 @@ def test_the_documented_suggestion_is_kept_as_feedback(perspective: Perspective)
     text = "I guess it comes down a simple choice: Get busy living, or get busy dying."
 
     # Perspective's SuggestCommentScore example (its trailing comma dropped: that is not JSON).
-    answer = perspective.client.post(
-        f"{SUGGEST}?key={perspective.key}",
-        json={
+    answer = perspective.suggest(
+        {
             "comment": {"text": text},
             "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}},
             "communityId": "/forum/movies",
             "clientToken": "comment-53922",
-        },
+        }
     )
-    unknown = perspective.client.post(
-        f"{SUGGEST}?key={perspective.key}",
-        json={"comment": {"text": text}, "attributeScores": {"SPAM": {}}},
-    )
+    unknown = perspective.suggest({"comment": {"text": text}, "attributeScores": {"SPAM": {}}})
 
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"clientToken": "comment-53922"}

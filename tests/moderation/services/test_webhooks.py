@@ -65,6 +65,12 @@ def queued(database_url: str, site_id: int, body: str = "The council vote was cl
     return comment_id
 
 
+def hooked(database_url: str, comments: int) -> tuple[sites.SiteInfo, list[int]]:
+    """Daily News with its one endpoint (HOOK), and that many of its comments queued."""
+    news = add_site(database_url, "daily-news", HOOK)
+    return news, [queued(database_url, news.id) for _ in range(comments)]
+
+
 def record(comment_id: int, status: CommentStatus) -> DecisionRecord:
     scores = {"spam": 0.02, "toxicity": 0.1}
     return decision(
@@ -186,8 +192,7 @@ def test_policy_decisions_write_one_event_per_endpoint_of_the_comments_site(
 def test_no_event_without_endpoints_in_the_workers_memory_nor_when_the_change_rolls_back(
     sqlite_url: str,
 ) -> None:
-    news = add_site(sqlite_url, "daily-news", HOOK)
-    first, second = queued(sqlite_url, news.id), queued(sqlite_url, news.id)
+    news, (first, second) = hooked(sqlite_url, 2)
 
     # A worker that knows of no site with endpoints writes none (and runs no query for them).
     with session_scope(sqlite_url) as session:
@@ -216,8 +221,7 @@ def app_client(sqlite_url: str, redis_server: RedisServer) -> Iterator[TestClien
 def test_a_moderators_decision_and_its_undo_are_reported_and_queued_after_the_commit(
     app_client: TestClient, sqlite_url: str, redis_server: RedisServer
 ) -> None:
-    news = add_site(sqlite_url, "daily-news", HOOK)
-    comment = queued(sqlite_url, news.id)
+    _, (comment,) = hooked(sqlite_url, 1)
     with session_scope(sqlite_url) as session:
         decision_store.record_decisions(session, [record(comment, CommentStatus.PENDING)])
     held = deliveries(sqlite_url)
@@ -252,8 +256,7 @@ def test_a_moderators_decision_and_its_undo_are_reported_and_queued_after_the_co
 def test_a_comment_hidden_by_readers_reports_is_reported(
     app_client: TestClient, sqlite_url: str
 ) -> None:
-    news = add_site(sqlite_url, "daily-news", HOOK)
-    comment = queued(sqlite_url, news.id)
+    _, (comment,) = hooked(sqlite_url, 1)
     with session_scope(sqlite_url) as session:
         decision_store.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
 
@@ -275,8 +278,7 @@ def test_a_comment_hidden_by_readers_reports_is_reported(
 
 
 def test_a_delivery_is_claimed_by_one_worker_at_a_time(database_url: str) -> None:
-    news = add_site(database_url, "daily-news", HOOK)
-    comment = queued(database_url, news.id)
+    news, (comment,) = hooked(database_url, 1)
     with session_scope(database_url) as session:
         decision_store.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
         (delivery,) = store.written(session)
@@ -324,8 +326,7 @@ def test_a_delivery_is_claimed_by_one_worker_at_a_time(database_url: str) -> Non
 def test_removing_an_endpoint_fails_its_pending_deliveries_and_resend_puts_them_back(
     sqlite_url: str,
 ) -> None:
-    news = add_site(sqlite_url, "daily-news", HOOK)
-    first, second = queued(sqlite_url, news.id), queued(sqlite_url, news.id)
+    _, (first, second) = hooked(sqlite_url, 2)
     with session_scope(sqlite_url) as session:
         decision_store.record_decisions(
             session, [record(first, CommentStatus.APPROVED), record(second, CommentStatus.SPAM)]
