@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.conftest import http
-
-pytestmark = pytest.mark.e2e
+from tests.support.stack import http
 
 
 def _children_of(pid: int) -> list[int]:
