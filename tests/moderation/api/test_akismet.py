@@ -148,13 +148,9 @@ def _rows(database_url: str, model: Any, **where: Any) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def wire(
-    tmp_path_factory: pytest.TempPathFactory, shared_redis: RedisServer
-) -> Iterator[tuple[TestClient, str]]:
-    from moderation.storage.migrate import upgrade
+def wire(shared_database_url: str, shared_redis: RedisServer) -> Iterator[tuple[TestClient, str]]:
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('akismet') / 'moderation.db'}"
-    upgrade(url)
+    url = shared_database_url
     site = _site(url)
     with _app(url, shared_redis.url) as client:
         yield client, site.secret_key

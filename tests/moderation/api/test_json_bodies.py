@@ -19,7 +19,6 @@ from sqlalchemy import select
 from moderation.services.accounts import Role
 from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.db import session_scope
-from moderation.storage.migrate import upgrade
 from moderation.storage.models import Site
 from tests.conftest import RedisServer
 from tests.moderation.conftest import make_client
@@ -59,11 +58,8 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(
-    tmp_path_factory: pytest.TempPathFactory, shared_redis: RedisServer
-) -> Iterator[Service]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('json') / 'moderation.db'}"
-    upgrade(url)
+def service(shared_database_url: str, shared_redis: RedisServer) -> Iterator[Service]:
+    url = shared_database_url
     admin = add_account(url, "json-admin", Role.ADMIN)
     with session_scope(url) as session:
         key = session.execute(select(Site.secret_key).where(Site.slug == DEFAULT_SITE)).scalar_one()

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from moderation.services.accounts import Role
+from tests.conftest import RedisServer
 from tests.moderation.conftest import make_client
 from tests.support.staff import Account, add_account, sign_in
 
@@ -107,13 +108,8 @@ def concrete(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, shared_redis
-) -> Iterator[tuple[TestClient, str]]:  # type: ignore[no-untyped-def]
-    from moderation.storage.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('access') / 'moderation.db'}"
-    upgrade(url)
+def site(shared_database_url: str, shared_redis: RedisServer) -> Iterator[tuple[TestClient, str]]:
+    url = shared_database_url
     with make_client(url, shared_redis.url) as client:
         client.base_url = client.base_url.copy_with(scheme="https")
         yield client, url

@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from moderation.services import sites
 from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
-from moderation.storage.migrate import upgrade
 from moderation.storage.models import Site
 from moderation.web import docs
 from tests.conftest import ROOT, RedisServer
@@ -101,9 +100,8 @@ def inline_code(page: str) -> list[tuple[str, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory, shared_redis: RedisServer) -> Iterator[Any]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('headers') / 'moderation.db'}"
-    upgrade(url)
+def app_url(shared_database_url: str, shared_redis: RedisServer) -> Iterator[Any]:
+    url = shared_database_url
     with session_scope(url) as session:
         sites.add_site(session, "example-news", "Example News", None, NEWS_ORIGINS, {})
         # Stored behind the CLI's back (an old row, a hand-edited database): what a header

@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites
 from moderation.storage.db import session_scope
-from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID, make_client
 from tests.support.decisions import decide
@@ -77,12 +76,9 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(
-    tmp_path_factory: pytest.TempPathFactory, shared_redis: RedisServer
-) -> Iterator[Service]:
+def service(shared_database_url: str, shared_redis: RedisServer) -> Iterator[Service]:
     """For what does not depend on the database's kind: one SQLite file for the module."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('article-page') / 'moderation.db'}"
-    upgrade(url)
+    url = shared_database_url
     with session_scope(url) as session:
         sites.add_site(session, "example-news", "Example News", None, [NEWS_ORIGIN], {})
     with make_client(url, shared_redis.url) as client:
