@@ -11,14 +11,17 @@ from moderation.domain.policy import Thresholds
 DEFAULTS = Thresholds()
 
 
+# What a test may set of the policy: the setting, and the field of Thresholds it becomes.
+THRESHOLD_SETTINGS = [
+    ("spam_reject_threshold", "spam_reject"),
+    ("toxicity_reject_threshold", "toxicity_reject"),
+    ("spam_hold_threshold", "spam_hold"),
+    ("toxicity_hold_threshold", "toxicity_hold"),
+    ("hold_links", "hold_links"),
+]
+
+
 def default_policy_settings(limits: Thresholds = DEFAULTS) -> Settings:
     """Settings with the built-in model and the policy's default thresholds (or ``limits``)."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        model_dir=DEFAULT_MODEL_DIR,
-        spam_reject_threshold=limits.spam_reject,
-        toxicity_reject_threshold=limits.toxicity_reject,
-        spam_hold_threshold=limits.spam_hold,
-        toxicity_hold_threshold=limits.toxicity_hold,
-        hold_links=limits.hold_links,
-    )
+    chosen = {setting: getattr(limits, field) for setting, field in THRESHOLD_SETTINGS}
+    return Settings(_env_file=None, model_dir=DEFAULT_MODEL_DIR, **chosen)  # type: ignore[call-arg]
