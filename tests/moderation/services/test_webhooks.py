@@ -31,7 +31,7 @@ from moderation.storage.models import Comment, WebhookDelivery, utcnow
 from moderation.storage.webhooks import DeliveryStatus
 from tests.conftest import ROOT, RedisServer, run_moderation
 from tests.moderation.conftest import settings_for
-from tests.support.decisions import decision
+from tests.support.decisions import decision, record_decisions
 from tests.support.staff import add_account
 from tests.support.webhook_receiver import verify
 
@@ -327,10 +327,10 @@ def test_removing_an_endpoint_fails_its_pending_deliveries_and_resend_puts_them_
     sqlite_url: str,
 ) -> None:
     _, (first, second) = hooked(sqlite_url, 2)
+    record_decisions(
+        sqlite_url, [record(first, CommentStatus.APPROVED), record(second, CommentStatus.SPAM)]
+    )
     with session_scope(sqlite_url) as session:
-        decision_store.record_decisions(
-            session, [record(first, CommentStatus.APPROVED), record(second, CommentStatus.SPAM)]
-        )
         (endpoint,) = webhooks.list_endpoints(session)
         webhooks.remove_endpoint(session, endpoint.id)
     failed = deliveries(sqlite_url)
