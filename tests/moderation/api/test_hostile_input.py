@@ -236,41 +236,28 @@ def test_the_site_sets_its_articles_url_with_its_key_or_from_its_own_pages(
 ) -> None:
     site = add_site(database_url, "example-news")
     fresh_sites(client)
+
+    def on_the_site(article_id: str, article_url: str) -> dict[str, str]:
+        return {**VALID, "site_id": site.slug, "article_id": article_id, "article_url": article_url}
+
     from_backend = client.post(
         "/api/v1/comments",
-        json={
-            **VALID,
-            "site_id": site.slug,
-            "article_id": "a1",
-            "article_url": f"{NEWS_ORIGIN}/a1",
-        },
+        json=on_the_site("a1", f"{NEWS_ORIGIN}/a1"),
         headers={"Authorization": f"Bearer {site.secret_key}"},
     )
     from_its_page = client.post(
         "/api/v1/comments",
-        data={
-            **VALID,
-            "site_id": site.slug,
-            "article_id": "a2",
-            "article_url": f"{NEWS_ORIGIN}/a2",
-        },
+        data=on_the_site("a2", f"{NEWS_ORIGIN}/a2"),
         headers={"Origin": NEWS_ORIGIN},
         follow_redirects=False,
     )
     elsewhere = client.post(
-        "/api/v1/comments",
-        json={**VALID, "site_id": site.slug, "article_id": "a3", "article_url": EVIL},
-        headers={"Origin": NEWS_ORIGIN},
+        "/api/v1/comments", json=on_the_site("a3", EVIL), headers={"Origin": NEWS_ORIGIN}
     )
     # Python's urlsplit sees the host news.example here; a browser goes to evil.example.
     backslashed = client.post(
         "/api/v1/comments",
-        json={
-            **VALID,
-            "site_id": site.slug,
-            "article_id": "a4",
-            "article_url": "https://evil.example\\@news.example/a4",
-        },
+        json=on_the_site("a4", "https://evil.example\\@news.example/a4"),
         headers={"Origin": NEWS_ORIGIN},
     )
 
@@ -358,17 +345,18 @@ def test_a_chain_of_130_published_replies_is_listed_flat_below_the_deepest_level
 # Odd Unicode in what is shown around other people's text.
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "rule"),
-    [
-        ("author_name", "Ann\u202egnp.exe", "bidi_control"),
-        ("article_id", "story\u2066", "bidi_control"),
-        ("author_name", "Ann\x00", "control_characters"),
-        ("author_name", "Ann\nSmith", "control_characters"),
-        ("body", "caf\udce9", "unicode"),
-        ("author_url", "https://reader.example/\x7f", "control_characters"),
-    ],
-)
+# (field, odd value, the rule it breaks)
+ODD_UNICODE = [
+    ("author_name", "Ann\u202egnp.exe", "bidi_control"),
+    ("article_id", "story\u2066", "bidi_control"),
+    ("author_name", "Ann\x00", "control_characters"),
+    ("author_name", "Ann\nSmith", "control_characters"),
+    ("body", "caf\udce9", "unicode"),
+    ("author_url", "https://reader.example/\x7f", "control_characters"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "rule"), ODD_UNICODE)
 def test_odd_unicode_is_refused_naming_the_field(
     shared_client: TestClient, field: str, value: str, rule: str
 ) -> None:

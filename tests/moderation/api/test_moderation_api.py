@@ -202,55 +202,49 @@ def test_each_decision_becomes_a_training_label(
     }
 
 
+# Each comment, the moderator's decision on it, then what the answer says (status, ground) and
+# the label it leaves (action, spam, toxic, ground).
+GROUNDS = [
+    ("We know which school your kids go to.", {"action": "reject", "ground": "threat"},
+     ("rejected", "threat"), ("reject", None, True, "threat")),
+    ("People like them are vermin.", {"action": "reject", "ground": "hate"},
+     ("rejected", "hate"), ("reject", None, True, "hate")),
+    ("You are a clown, a sad little clown.", {"action": "reject", "ground": "harassment"},
+     ("rejected", "harassment"), ("reject", None, True, "harassment")),
+    ("What a load of bollocks.", {"action": "reject", "ground": "obscene"},
+     ("rejected", "obscene"), ("reject", None, True, "obscene")),
+    # A reject on the spam ground is a spam decision: the spam queue, the spam label.
+    ("Visit my shop for cheap watches.", {"action": "reject", "ground": "spam"},
+     ("spam", "spam"), ("spam", True, None, "spam")),
+    # Removed for a reason no model scores: it teaches neither spam nor abuse.
+    ("Off topic: who won the match?", {"action": "reject", "ground": "other"},
+     ("rejected", "other"), ("reject", None, None, "other")),
+    ("Great cheap loans here.", {"action": "spam"},
+     ("spam", "spam"), ("spam", True, None, "spam")),
+    ("You are simply wrong.", {"action": "reject"},
+     ("rejected", None), ("reject", None, True, None)),
+]  # fmt: skip
+
+
 def test_a_removals_ground_is_in_its_label_its_answer_and_the_audit_log(
     api: TestClient, database_url: str, moderator: Account
 ) -> None:
-    decisions = {
-        "We know which school your kids go to.": {"action": "reject", "ground": "threat"},
-        "People like them are vermin.": {"action": "reject", "ground": "hate"},
-        "You are a clown, a sad little clown.": {"action": "reject", "ground": "harassment"},
-        "What a load of bollocks.": {"action": "reject", "ground": "obscene"},
-        "Visit my shop for cheap watches.": {"action": "reject", "ground": "spam"},
-        "Off topic: who won the match?": {"action": "reject", "ground": "other"},
-        "Great cheap loans here.": {"action": "spam"},
-        "You are simply wrong.": {"action": "reject"},
-    }
     answers = {}
-    for body, decision in decisions.items():
+    for body, decision, _, _ in GROUNDS:
         comment_id = held(api, database_url, body, 0.6)
         answer = decide_as(api, moderator, comment_id, decision)
         assert answer.status_code == 200, answer.text
         answers[body] = answer.json()
 
     said = {body: (a["status"], a["ground"]) for body, a in answers.items()}
-    assert said == {
-        "We know which school your kids go to.": ("rejected", "threat"),
-        "People like them are vermin.": ("rejected", "hate"),
-        "You are a clown, a sad little clown.": ("rejected", "harassment"),
-        "What a load of bollocks.": ("rejected", "obscene"),
-        # A reject on the spam ground is a spam decision: the spam queue, the spam label.
-        "Visit my shop for cheap watches.": ("spam", "spam"),
-        "Off topic: who won the match?": ("rejected", "other"),
-        "Great cheap loans here.": ("spam", "spam"),
-        "You are simply wrong.": ("rejected", None),
-    }
+    assert said == {body: answer for body, _, answer, _ in GROUNDS}
     with session_scope(database_url) as session:
         bodies = {c.id: c.body for c in session.query(Comment)}
         labels = {
             bodies[label.comment_id]: (label.action, label.spam, label.toxic, label.ground)
             for label in session.query(ModeratorLabel)
         }
-    assert labels == {
-        "We know which school your kids go to.": ("reject", None, True, "threat"),
-        "People like them are vermin.": ("reject", None, True, "hate"),
-        "You are a clown, a sad little clown.": ("reject", None, True, "harassment"),
-        "What a load of bollocks.": ("reject", None, True, "obscene"),
-        "Visit my shop for cheap watches.": ("spam", True, None, "spam"),
-        # Removed for a reason no model scores: it teaches neither spam nor abuse.
-        "Off topic: who won the match?": ("reject", None, None, "other"),
-        "Great cheap loans here.": ("spam", True, None, "spam"),
-        "You are simply wrong.": ("reject", None, True, None),
-    }
+    assert labels == {body: label for body, _, _, label in GROUNDS}
     audit = api.get("/api/v1/moderation/audit?actor=mona", headers=moderator.headers).json()
     reasons = {bodies[e["comment_id"]]: e["reason"] for e in audit["events"]}
     assert reasons["We know which school your kids go to."] == "reject (threat)"

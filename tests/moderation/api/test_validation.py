@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.moderation.conftest import VALID
 from tests.moderation.services.test_sites import NEWS_ORIGIN, add_site, fresh_sites
+from tests.support.tables import cases
 
 URL = "/api/v1/comments"
 MISSING = object()
@@ -90,8 +91,7 @@ INVALID_ROWS = [
 
 @pytest.mark.parametrize(
     ("changes", "field", "rule"),
-    [row[1:] for row in INVALID_ROWS],
-    ids=[row[0] for row in INVALID_ROWS],
+    cases(INVALID_ROWS),
 )
 def test_json_rule_names_the_field(
     shared_client: TestClient, changes: dict[str, Any], field: str, rule: str
@@ -124,9 +124,7 @@ VALID_ROWS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "changes", [row[1] for row in VALID_ROWS], ids=[row[0] for row in VALID_ROWS]
-)
+@pytest.mark.parametrize("changes", cases(VALID_ROWS))
 def test_valid_json_is_accepted(shared_client: TestClient, changes: dict[str, Any]) -> None:
     response = post_json(shared_client, **changes)
 
@@ -229,8 +227,7 @@ RAW_ROWS = [
 
 @pytest.mark.parametrize(
     ("raw", "content_type", "status", "field", "rule"),
-    [row[1:] for row in RAW_ROWS],
-    ids=[row[0] for row in RAW_ROWS],
+    cases(RAW_ROWS),
 )
 def test_raw_request_rule(
     shared_client: TestClient,
@@ -301,8 +298,7 @@ FORM_ROWS = [
 
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
-    [row[1:] for row in FORM_ROWS],
-    ids=[row[0] for row in FORM_ROWS],
+    cases(FORM_ROWS),
 )
 def test_form_error_reshows_the_article_page_with_the_message_by_the_field(
     shared_client: TestClient, changes: dict[str, str], field: str, message: str

@@ -19,6 +19,7 @@ from moderation.domain.policy import (
 )
 from moderation.domain.statuses import CommentStatus
 from tests.conftest import ROOT
+from tests.support.tables import cases
 
 T = Thresholds()
 
@@ -70,9 +71,7 @@ MEASURES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("body", "share"), [row[1:] for row in MEASURES], ids=[row[0] for row in MEASURES]
-)
+@pytest.mark.parametrize(("body", "share"), cases(MEASURES))
 def test_repetition_is_the_share_of_words_in_repeated_phrases(body: str, share: float) -> None:
     assert repetition(words(body)) == pytest.approx(share)
 
@@ -168,8 +167,7 @@ DECISIONS = [
 
 @pytest.mark.parametrize(
     ("body", "copies", "status", "flood_reasons"),
-    [row[1:] for row in DECISIONS],
-    ids=[row[0] for row in DECISIONS],
+    cases(DECISIONS),
 )
 def test_flood_rules(
     body: str, copies: int | None, status: CommentStatus, flood_reasons: list[str]

@@ -15,6 +15,7 @@ from moderation.domain.policy import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.domain.wordlists import WordHits
+from tests.support.tables import cases
 
 # The rules at round thresholds, so each case reads plainly; the defaults (chosen on held-out
 # operating points) are in policy.Thresholds and docs/policy.md.
@@ -46,8 +47,7 @@ THRESHOLD_ROWS = [
 
 @pytest.mark.parametrize(
     ("spam", "toxicity", "body", "status"),
-    [row[1:] for row in THRESHOLD_ROWS],
-    ids=[row[0] for row in THRESHOLD_ROWS],
+    cases(THRESHOLD_ROWS),
 )
 def test_thresholds(spam: float, toxicity: float, body: str, status: CommentStatus) -> None:
     assert decide(DecisionInputs(spam, toxicity, body, T)).status is status
@@ -86,26 +86,37 @@ def test_toxicity_reason_carries_rule_value_and_threshold() -> None:
     assert verdict.reasons == [Reason("toxicity", 0.91, 0.9)]
 
 
-def test_both_reject_rules_are_kept_when_spam_wins() -> None:
-    verdict = decide(DecisionInputs(0.95, 0.97, PLAIN, T))
+# (test id, spam, toxicity, body, expected status, every rule that fired, as its text says it)
+FIRED_ROWS = [
+    (
+        "both reject rules are kept when spam wins",
+        *(0.95, 0.97, PLAIN, CommentStatus.SPAM),
+        ["spam 0.95 >= 0.9", "toxicity 0.97 >= 0.9"],
+    ),
+    (
+        "every hold rule that fired is kept",
+        *(0.6, 0.7, TWO_LINKS, CommentStatus.PENDING),
+        ["spam 0.60 >= 0.5", "toxicity 0.70 >= 0.5", "links 2 >= 2"],
+    ),
+]
 
-    assert verdict.status is CommentStatus.SPAM
+
+@pytest.mark.parametrize(
+    ("spam", "toxicity", "body", "status", "texts"),
+    cases(FIRED_ROWS),
+)
+def test_every_rule_that_fired_is_kept(
+    spam: float, toxicity: float, body: str, status: CommentStatus, texts: list[str]
+) -> None:
+    verdict = decide(DecisionInputs(spam, toxicity, body, T))
+
+    assert verdict.status is status
+    assert [r.text for r in verdict.reasons] == texts
+    # Each reason's text is its rule, value, operator and threshold, which it carries.
     assert [r.as_dict() for r in verdict.reasons] == [
-        {"rule": "spam", "value": 0.95, "threshold": 0.9, "op": ">="},
-        {"rule": "toxicity", "value": 0.97, "threshold": 0.9, "op": ">="},
+        {"rule": rule, "value": float(value), "threshold": float(threshold), "op": op}
+        for rule, value, op, threshold in (text.split() for text in texts)
     ]
-
-
-def test_every_hold_rule_that_fired_is_kept() -> None:
-    verdict = decide(DecisionInputs(0.6, 0.7, TWO_LINKS, T))
-
-    assert verdict.status is CommentStatus.PENDING
-    assert [r.as_dict() for r in verdict.reasons] == [
-        {"rule": "spam", "value": 0.6, "threshold": 0.5, "op": ">="},
-        {"rule": "toxicity", "value": 0.7, "threshold": 0.5, "op": ">="},
-        {"rule": "links", "value": 2, "threshold": 2, "op": ">="},
-    ]
-    assert verdict.reasons[2].text == "links 2 >= 2"
 
 
 def test_custom_thresholds_are_used() -> None:

@@ -14,6 +14,7 @@ from moderation.domain.policy import (
     without_quotes,
 )
 from moderation.domain.statuses import CommentStatus
+from tests.support.tables import cases
 
 T = Thresholds(spam_reject=0.9, toxicity_reject=0.9)  # round thresholds: each case reads plainly
 REPORT = "The witness said the attacker yelled 'die, you scum' before the assault. Horrifying."
@@ -79,14 +80,13 @@ PASSAGE_ROWS = [
     ("opener followed by a space", "He said ' go home ' to me.", []),
     ("single quote does not cross a line", "He said 'go home\nand never' came back.", []),
     ("too long to be a quote", '"' + "a" * MAX_QUOTED_CHARS + 'a" and after', []),
-    ("", "", []),
+    ("empty text", "", []),
 ]
 
 
 @pytest.mark.parametrize(
     ("text", "passages"),
-    [row[1:] for row in PASSAGE_ROWS],
-    ids=[row[0] or "empty text" for row in PASSAGE_ROWS],
+    cases(PASSAGE_ROWS),
 )
 def test_quoted_passages(text: str, passages: list[str]) -> None:
     found = quoted_passages(text)
@@ -102,17 +102,18 @@ def test_the_longest_passage_is_a_quote() -> None:
     assert quoted_passages(text) == [(1, MAX_QUOTED_CHARS + 1)]
 
 
-@pytest.mark.parametrize(
-    ("text", "unquoted"),
-    [
-        (REPORT, 'The witness said the attacker yelled "\u2026" before the assault. Horrifying.'),
-        ('He said "go" and \u00abviens\u00bb.', 'He said "\u2026" and "\u2026".'),
-        ("'scum' and 'rats'", '"\u2026" and "\u2026"'),
-        ("I don't think the drivers' union agrees.", "I don't think the drivers' union agrees."),
-        ("He said 'go home", "He said 'go home"),
-        ("", ""),
-    ],
-)
+# (text, the text without its quotes)
+UNQUOTED_ROWS = [
+    (REPORT, 'The witness said the attacker yelled "\u2026" before the assault. Horrifying.'),
+    ('He said "go" and \u00abviens\u00bb.', 'He said "\u2026" and "\u2026".'),
+    ("'scum' and 'rats'", '"\u2026" and "\u2026"'),
+    ("I don't think the drivers' union agrees.", "I don't think the drivers' union agrees."),
+    ("He said 'go home", "He said 'go home"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "unquoted"), UNQUOTED_ROWS)
 def test_without_quotes_keeps_the_rest_readable(text: str, unquoted: str) -> None:
     assert without_quotes(text) == unquoted
 

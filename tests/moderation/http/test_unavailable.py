@@ -22,6 +22,7 @@ from moderation.services.accounts import Role
 from tests.conftest import RedisServer, free_port
 from tests.moderation.conftest import VALID, make_client
 from tests.support.staff import add_account
+from tests.support.tables import cases
 
 TOKEN = {"Authorization": "Bearer mod_unknown-while-the-database-is-away"}
 SITE_KEY = "sk_unknown-while-the-database-is-away"
@@ -83,8 +84,7 @@ def nowhere(shared_redis: RedisServer) -> Iterator[TestClient]:
 
 @pytest.mark.parametrize(
     ("method", "path", "arguments"),
-    [row[1:] for row in REQUESTS],
-    ids=[row[0] for row in REQUESTS],
+    cases(REQUESTS),
 )
 def test_with_the_database_server_away_every_request_is_503_with_retry_after(
     nowhere: TestClient, method: str, path: str, arguments: dict[str, Any]
