@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.classifiers.conftest import _CLEAN, write_fixture_datasets
 from tests.conftest import run_moderation
+from tests.support.datasets import CLEAN, write_fixture_datasets
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -100,4 +100,4 @@ def test_evaluate_quotes_the_clean_held_out_comments_the_policy_removed(tmp_path
     # Each quoted comment is one of the fixture's clean ones, never a toxic one.
     for row in rows:
         comment = row.split(" | ")[1].removesuffix(" |")
-        assert any(comment.startswith(clean) for clean in _CLEAN), row
+        assert any(comment.startswith(clean) for clean in CLEAN), row

@@ -15,9 +15,9 @@ from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
 from moderation.storage.comments import QueuedComment
-from tests.classifiers.conftest import write_fixture_datasets
-from tests.classifiers.test_registry import BUILTIN, relabelled_copy
 from tests.conftest import run_moderation
+from tests.support.datasets import write_fixture_datasets
+from tests.support.models import BUILTIN, relabelled_copy
 
 
 @pytest.fixture

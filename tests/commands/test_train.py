@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from classifiers import CommentText, Scorer
-from tests.classifiers.conftest import write_fixture_datasets
 from tests.conftest import run_moderation
+from tests.support.datasets import write_fixture_datasets
 
 
 def test_train_writes_a_loadable_model_with_its_manifest(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
 from moderation.messaging.queues import RETRAIN_WITH_FEEDBACK, producer_app
-from tests.classifiers.conftest import write_fixture_datasets
 from tests.conftest import ROOT, RedisServer
 from tests.support.comments import (
     ABUSE,
@@ -30,6 +29,7 @@ from tests.support.comments import (
     VEILED_THREATS,
     VEILED_THREATS_FRESH,
 )
+from tests.support.datasets import write_fixture_datasets
 from tests.support.stack import Stack, decided_by, http
 from tests.support.staff import add_account
 

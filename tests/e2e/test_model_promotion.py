@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from classifiers.registry import ModelRegistry
-from tests.classifiers.test_registry import BUILTIN, relabelled_copy
 from tests.conftest import ROOT, RedisServer
 from tests.support.comments import CLEAN
+from tests.support.models import BUILTIN, relabelled_copy
 from tests.support.stack import decided_by
 
 CHECK_SECONDS = 1.0

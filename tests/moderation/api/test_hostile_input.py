@@ -24,7 +24,7 @@ from moderation.storage.migrate import upgrade
 from moderation.storage.models import DEFAULT_SITE_ID, Article, Comment, Site
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID
-from tests.moderation.services.test_sites import NEWS_ORIGIN, add_site, fresh_sites
+from tests.support.sites import NEWS_ORIGIN, add_site, fresh_sites
 from tests.support.staff import add_account, post_sign_in
 
 SCRIPT_URL = "javascript:alert(document.domain)//"

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.moderation.conftest import VALID
-from tests.moderation.services.test_sites import NEWS_ORIGIN, add_site, fresh_sites
+from tests.support.sites import NEWS_ORIGIN, add_site, fresh_sites
 from tests.support.tables import cases
 
 URL = "/api/v1/comments"

@@ -4,7 +4,6 @@ integrator sees when submitting for a site from a browser or from the site's bac
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,23 +14,8 @@ from moderation.domain.statuses import CommentStatus
 from moderation.services import sites
 from moderation.storage.db import session_scope
 from moderation.storage.models import Article, Comment
-from tests.conftest import run_moderation
 from tests.moderation.conftest import VALID
-
-NEWS_ORIGIN = "https://news.example"
-
-
-def add_site(database_url: str, slug: str = "example-news", **policy: Any) -> sites.SiteInfo:
-    with session_scope(database_url) as session:
-        site = sites.add_site(
-            session, slug, "Example News", "https://news.example/", [NEWS_ORIGIN], policy
-        )
-        return sites.SiteInfo.of(site)
-
-
-def fresh_sites(client: TestClient) -> None:
-    """The app reads sites every few seconds; a test that just added one reads it now."""
-    client.app.state.sites.forget()  # type: ignore[attr-defined]
+from tests.support.sites import NEWS_ORIGIN, add_site, fresh_sites
 
 
 def stored(database_url: str, comment_id: int) -> tuple[Comment, Article]:
@@ -217,30 +201,3 @@ def test_a_site_chooses_what_happens_to_swearing_at_nobody() -> None:
     assert status(sites.SitePolicy(profanity="reject")) is CommentStatus.REJECTED
     with pytest.raises(ValueError, match="profanity"):
         sites.SitePolicy(profanity="sometimes")  # type: ignore[arg-type]
-
-
-def test_the_sites_commands(tmp_path: Any) -> None:
-    settings = {"database_url": f"sqlite:///{tmp_path / 'sites.db'}"}
-
-    added = run_moderation(
-        "sites", "add", "example-news", "--name", "Example News",
-        "--origin", "HTTPS://News.Example:443/front", "--policy", "premoderation=true",
-        settings=settings,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    key = next(line.split()[-1] for line in added.stdout.splitlines() if line.startswith("key:"))
-    assert key.startswith("sk_")
-    assert "origins:  https://news.example" in added.stdout
-
-    listed = run_moderation("sites", "list", settings=settings)
-    assert "example-news" in listed.stdout and "premoderation=True" in listed.stdout
-    assert key not in listed.stdout  # keys are shortened in lists
-
-    rotated = run_moderation("sites", "rotate-key", "example-news", settings=settings)
-    assert rotated.returncode == 0 and key not in rotated.stdout
-    assert "previous key is accepted until" in rotated.stdout
-
-    bad = run_moderation(
-        "sites", "update", "example-news", "--policy", "spam_hold=3", settings=settings
-    )
-    assert bad.returncode == 2 and "spam_hold" in bad.stderr

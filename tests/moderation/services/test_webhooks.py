@@ -1,7 +1,7 @@
 """Webhooks in the service: the signature a receiver checks (also with docs/webhooks.md's snippet),
 the outbox rows that each kind of status change writes (only for sites with endpoints, only
-when the change commits, sent to the queue after the commit), claiming and re-sending, and the
-`moderation webhooks` commands."""
+when the change commits, sent to the queue after the commit), claiming and re-sending
+(the `moderation webhooks` commands are in tests/commands/test_webhooks.py)."""
 
 from __future__ import annotations
 
@@ -16,58 +16,27 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from moderation.app import create_app
 from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites, webhooks
-from moderation.storage import articles as article_store
-from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
-from moderation.storage.models import Comment, WebhookDelivery, utcnow
+from moderation.storage.models import Comment, utcnow
 from moderation.storage.webhooks import DeliveryStatus
-from tests.conftest import ROOT, RedisServer, run_moderation
+from tests.conftest import ROOT, RedisServer
 from tests.moderation.conftest import settings_for
 from tests.support.decisions import decision, record_decisions
 from tests.support.staff import add_account
 from tests.support.webhook_receiver import verify
-
-HOOK = "https://hooks.example.org/moderation"
-
-
-def add_site(database_url: str, slug: str, *endpoints: str) -> sites.SiteInfo:
-    with session_scope(database_url) as session:
-        site = sites.add_site(session, slug, slug.title(), None, [], {})
-        info = sites.SiteInfo.of(site)
-        for url in endpoints:
-            webhooks.add_endpoint(session, slug, url)
-    return info
-
-
-def queued(database_url: str, site_id: int, body: str = "The council vote was close.") -> int:
-    with session_scope(database_url) as session:
-        article = article_store.article_for(session, "story-1", None, None, site_id=site_id)
-        ((comment_id, _),) = comment_store.insert_comments(
-            session,
-            [
-                {
-                    "article_id": article.id,
-                    "author_name": "Ann Reader",
-                    "author_email": "ann.private@example.com",
-                    "author_url": "https://ann.example",
-                    "body": body,
-                }
-            ],
-        )
-    return comment_id
+from tests.support.webhooks import HOOK, add_hooked_site, deliveries, queued
 
 
 def hooked(database_url: str, comments: int) -> tuple[sites.SiteInfo, list[int]]:
     """Daily News with its one endpoint (HOOK), and that many of its comments queued."""
-    news = add_site(database_url, "daily-news", HOOK)
+    news = add_hooked_site(database_url, "daily-news", HOOK)
     return news, [queued(database_url, news.id) for _ in range(comments)]
 
 
@@ -80,15 +49,6 @@ def record(comment_id: int, status: CommentStatus) -> DecisionRecord:
         reason_text="scores below the hold thresholds",
         model_version="m-7",
     )
-
-
-def deliveries(database_url: str) -> list[WebhookDelivery]:
-    with session_scope(database_url) as session:
-        found = list(
-            session.execute(select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars()
-        )
-        session.expunge_all()
-    return found
 
 
 def queued_tasks(server: RedisServer) -> list[list[int]]:
@@ -149,8 +109,8 @@ def test_the_backoff_doubles_up_to_the_cap_with_jitter() -> None:
 def test_policy_decisions_write_one_event_per_endpoint_of_the_comments_site(
     database_url: str,
 ) -> None:
-    news = add_site(database_url, "daily-news", HOOK, "https://backup.example.org/in")
-    quiet = add_site(database_url, "quiet-blog")
+    news = add_hooked_site(database_url, "daily-news", HOOK, "https://backup.example.org/in")
+    quiet = add_hooked_site(database_url, "quiet-blog")
     with session_scope(database_url) as session:
         webhooks.add_endpoint(session, "daily-news", "https://old.example.org/gone")
         (gone,) = [e.id for e in webhooks.list_endpoints(session, "daily-news") if "old" in e.url]
@@ -342,40 +302,3 @@ def test_removing_an_endpoint_fails_its_pending_deliveries_and_resend_puts_them_
         log = webhooks.delivery_log(session, status=DeliveryStatus.PENDING)
     assert named == [failed[1].id] and rest == [failed[0].id]
     assert [(d.id, d.attempts) for d in log] == [(failed[1].id, 0), (failed[0].id, 0)]
-
-
-def test_the_webhooks_commands(sqlite_url: str) -> None:
-    news = add_site(sqlite_url, "daily-news")
-    settings = {"database_url": sqlite_url}
-
-    added = run_moderation("webhooks", "add", "daily-news", HOOK, settings=settings)
-    bad = run_moderation("webhooks", "add", "daily-news", "ftp://x.example/", settings=settings)
-
-    assert added.returncode == 0, added.stderr
-    assert re.search(r"added webhook \d+ for site daily-news", added.stdout)
-    assert bad.returncode == 2 and "must be an http:// or https:// address" in bad.stderr
-    comment = queued(sqlite_url, news.id)
-    with session_scope(sqlite_url) as session:
-        decision_store.record_decisions(session, [record(comment, CommentStatus.APPROVED)])
-        (delivery,) = store.written(session)
-        store.claim(session, [delivery], utcnow(), utcnow())
-        store.record_attempt(
-            session, delivery, 1, DeliveryStatus.FAILED, 500, "HTTP 500: try later", None
-        )
-    (event,) = [d.event_id for d in deliveries(sqlite_url)]
-
-    listed = run_moderation("webhooks", "list", "daily-news", settings=settings)
-    log = run_moderation("webhooks", "deliveries", "--status", "failed", settings=settings)
-    resent = run_moderation("webhooks", "resend", "--failed", settings=settings)
-
-    assert re.search(rf"1 +daily-news +enabled +0 +0 +1 +{re.escape(HOOK)}", listed.stdout)
-    assert event in log.stdout and "HTTP 500: try later" in log.stdout
-    # No Redis configured for the command: the sweep of a running worker sends it.
-    assert resent.returncode == 0 and "1 delivery(ies) are pending again" in resent.stdout
-    (back,) = deliveries(sqlite_url)
-    assert (back.status, back.attempts) == ("pending", 0)
-
-    removed = run_moderation("webhooks", "remove", "1", settings=settings)
-    again = run_moderation("webhooks", "remove", "1", settings=settings)
-    assert removed.returncode == 0 and again.returncode == 2
-    assert "not found" in again.stderr
