@@ -10,15 +10,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from tests.conftest import RedisServer
-from tests.e2e.conftest import Stack
-from tests.e2e.csp import csp_violations
-from tests.e2e.test_workspace_browser import chromium, shot
-
-pytestmark = pytest.mark.e2e
-__all__ = ["chromium"]
+from tests.support.browser import shot
+from tests.support.csp import csp_violations
+from tests.support.stack import Stack
 
 
 def _offline(context: Any) -> list[str]:

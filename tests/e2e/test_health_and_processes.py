@@ -17,16 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from classifiers.persistence import read_manifest
 from classifiers.registry import DEFAULT_MODEL_DIR
 from moderation.messaging.heartbeats import redis_client
 from tests.conftest import ROOT, RedisServer, free_port, run_moderation
-from tests.e2e.conftest import Stack, http
-from tests.e2e.processes import alive, children_of, command, marked
-
-pytestmark = pytest.mark.e2e
+from tests.support.processes import alive, children_of, command, marked
+from tests.support.stack import Stack, http
 
 STALE_SECONDS = 2
 

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.conftest import http
-from tests.e2e.processes import alive, children_of, command
-
-pytestmark = pytest.mark.e2e
+from tests.support.processes import alive, children_of, command
+from tests.support.stack import http
 
 
 def _decision(base: str, body: str, log: Path, timeout: float = 90) -> str:
