@@ -8,6 +8,7 @@ from typing import Any
 
 from moderation.config import get_settings
 from moderation.domain.authors import Author
+from moderation.domain.clock import utcnow
 from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided, publish_decisions
@@ -26,7 +27,6 @@ from moderation.services import authors
 from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as webhooks_store
-from moderation.storage.models import utcnow
 from workers import webhooks
 from workers.analysis import answer_batch
 from workers.celery_app import ModerationTask, app

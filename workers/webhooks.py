@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 import httpx
 
 from moderation.config import Settings
+from moderation.domain.clock import utcnow
 from moderation.messaging.queues import DELIVER_WEBHOOKS, WEBHOOK_BATCH, send_webhooks
 from moderation.services import webhooks
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
-from moderation.storage.models import utcnow
 from moderation.storage.webhooks import DeliveryStatus
 from workers.celery_app import ModerationTask, app
 

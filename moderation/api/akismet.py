@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from moderation.config import Settings
+from moderation.domain.clock import utcnow
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
 from moderation.http.site_keys import directory
 from moderation.messaging.decision_feed import Decided, DecisionFeed
@@ -30,7 +31,6 @@ from moderation.services.intake import Intake
 from moderation.services.sites import SiteInfo
 from moderation.storage.akismet import CheckedComment
 from moderation.storage.db import session_scope
-from moderation.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 

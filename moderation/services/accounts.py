@@ -15,9 +15,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
+from moderation.domain.clock import utcnow
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.storage import staff
-from moderation.storage.models import User, utcnow
+from moderation.storage.models import User
 
 MAX_USER_NAME = 100
 MIN_PASSWORD = 10

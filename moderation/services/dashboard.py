@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import review as store
-from moderation.storage.models import utcnow
 
 
 class DayCounts(BaseModel):

@@ -11,12 +11,12 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.errors import NotFound, ServiceError
 from moderation.domain.schemas import OptionalText
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import comments as comment_store
 from moderation.storage import review as store
-from moderation.storage.models import utcnow
 
 MAX_REPORT_TEXT = 1000
 

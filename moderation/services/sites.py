@@ -23,12 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
+from moderation.domain.clock import utcnow
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.domain.policy import Thresholds
 from moderation.domain.rates import Rate
 from moderation.storage import sites as store
 from moderation.storage.db import session_scope
-from moderation.storage.models import DEFAULT_SITE_ID, Site, utcnow
+from moderation.storage.models import DEFAULT_SITE_ID, Site
 
 log = logging.getLogger(__name__)
 

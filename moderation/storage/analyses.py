@@ -11,7 +11,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
-from moderation.storage.models import Analysis, utcnow
+from moderation.domain.clock import utcnow
+from moderation.storage.models import Analysis
 
 # The column's width; a longer token is kept cut (and matched cut).
 CLIENT_TOKEN_LENGTH = 200

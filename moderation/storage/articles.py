@@ -13,12 +13,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from moderation.storage.models import (
-    DEFAULT_SITE_ID,
-    Article,
-    Comment,
-    utcnow,
-)
+from moderation.domain.clock import utcnow
+from moderation.storage.models import DEFAULT_SITE_ID, Article, Comment
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,9 @@ from sqlalchemy import Interval, Table, and_, bindparam, func, insert, select, u
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
-from moderation.storage.models import (
-    DEFAULT_SITE_ID,
-    Article,
-    Comment,
-    Decision,
-    utcnow,
-)
+from moderation.storage.models import DEFAULT_SITE_ID, Article, Comment, Decision
 
 
 @dataclass(frozen=True, slots=True)

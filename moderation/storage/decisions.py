@@ -10,16 +10,12 @@ from typing import Any
 from sqlalchemy import and_, insert, update
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.records import DecisionRecord, risk_of
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import webhooks
 from moderation.storage.articles import articles_changed
-from moderation.storage.models import (
-    Comment,
-    Decision,
-    ModerationEvent,
-    utcnow,
-)
+from moderation.storage.models import Comment, Decision, ModerationEvent
 
 
 def record_decisions(

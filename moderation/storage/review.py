@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import articles as article_store
 from moderation.storage import webhooks
@@ -21,7 +22,6 @@ from moderation.storage.models import (
     ModerationEvent,
     ModeratorLabel,
     Report,
-    utcnow,
 )
 
 SelectT = TypeVar("SelectT", bound=Select)

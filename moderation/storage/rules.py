@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
-from moderation.storage.models import AuthorRule, Comment, WordRule, utcnow
+from moderation.storage.models import AuthorRule, Comment, WordRule
 
 _REMOVED = (CommentStatus.SPAM, CommentStatus.REJECTED)
 _DECIDED = (

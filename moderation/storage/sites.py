@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moderation.storage.models import Site, utcnow
+from moderation.domain.clock import utcnow
+from moderation.storage.models import Site
 
 
 def all_sites(session: Session) -> list[Site]:

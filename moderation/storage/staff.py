@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.storage.db import count_rows
-from moderation.storage.models import ApiToken, BrowserSession, LoginFailure, User, utcnow
+from moderation.storage.models import ApiToken, BrowserSession, LoginFailure, User
 
 
 def user_by_name(session: Session, name: str) -> User | None:

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.models import (
     Article,
@@ -21,7 +22,6 @@ from moderation.storage.models import (
     Site,
     WebhookDelivery,
     WebhookEndpoint,
-    utcnow,
 )
 
 STATUS_CHANGED = "comment.status_changed"

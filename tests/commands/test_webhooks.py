@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
-from moderation.storage.models import utcnow
 from moderation.storage.webhooks import DeliveryStatus
 from tests.conftest import run_moderation
 from tests.support.decisions import decision

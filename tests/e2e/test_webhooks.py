@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from moderation.domain.clock import utcnow
 from moderation.services import sites, webhooks
 from moderation.storage.db import session_scope
-from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
+from moderation.storage.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import RedisServer, run_moderation
 from tests.support.stack import Stack
 from tests.support.webhook_receiver import Receiver

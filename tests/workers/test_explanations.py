@@ -21,13 +21,14 @@ from sqlalchemy import select, update
 
 from classifiers import DEFAULT_MODEL_DIR, CommentText
 from moderation.config import Settings
+from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.queues import producer_app, send_decide
 from moderation.storage import articles as article_store
 from moderation.storage import comments as comment_store
 from moderation.storage.comments import QueuedComment
 from moderation.storage.db import session_scope
-from moderation.storage.models import Comment, Decision, utcnow
+from moderation.storage.models import Comment, Decision
 from tests.conftest import ROOT, RedisServer
 from tests.support.decisions import decision, record_decisions
 from tests.support.policy_settings import default_policy_settings

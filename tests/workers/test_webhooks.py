@@ -11,9 +11,10 @@ from types import ModuleType
 import pytest
 from sqlalchemy import select, update
 
+from moderation.domain.clock import utcnow
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
-from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
+from moderation.storage.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import free_port
 from tests.support.webhook_receiver import Receiver
 from tests.support.webhooks import approved_on_a_hooked_site

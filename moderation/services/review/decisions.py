@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.errors import NotFound, ServiceError
 from moderation.domain.schemas import MAX_ID, Text
 from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import Staff
 from moderation.storage import review as store
-from moderation.storage.models import utcnow
 
 MAX_NOTE = 1000
 MAX_BULK = 500

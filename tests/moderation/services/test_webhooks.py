@@ -18,13 +18,14 @@ import redis
 from fastapi.testclient import TestClient
 
 from moderation.app import create_app
+from moderation.domain.clock import utcnow
 from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites, webhooks
 from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
-from moderation.storage.models import Comment, utcnow
+from moderation.storage.models import Comment
 from moderation.storage.webhooks import DeliveryStatus
 from tests.conftest import ROOT, RedisServer
 from tests.moderation.conftest import settings_for

@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
+from moderation.domain.clock import utcnow
 from moderation.domain.errors import InvalidComment
 from moderation.domain.policy import body_fingerprint
 from moderation.domain.records import DecisionRecord
@@ -25,7 +26,7 @@ from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
 from moderation.storage.db import engine_for, session_scope
 from moderation.storage.migrate import alembic_config, upgrade
-from moderation.storage.models import Comment, Decision, ModerationEvent, utcnow
+from moderation.storage.models import Comment, Decision, ModerationEvent
 from tests.conftest import _postgres_database
 from tests.support.decisions import decision, record_decisions
 
