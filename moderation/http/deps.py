@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,21 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
     with session_scope(settings.database_url) as session:
         yield session
     webhooks.send_written(settings, session)
+
+
+T = TypeVar("T")
+
+
+def in_unit_of_work(settings: Settings, work: Callable[[Session], T]) -> T:
+    """`work` (a service call) done in one unit of work: what it raises rolls it back."""
+    with unit_of_work(settings) as session:
+        return work(session)
+
+
+async def in_worker_thread(settings: Settings, work: Callable[[Session], T]) -> T:
+    """`in_unit_of_work` from an async route: the database calls block, so they run in a worker
+    thread while the event loop serves other requests."""
+    return await run_in_threadpool(in_unit_of_work, settings, work)
 
 
 # The page a plain form post (a reader without JavaScript) gets back when it is refused: the

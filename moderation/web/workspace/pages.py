@@ -7,13 +7,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from moderation.config import Settings
+from moderation.http import deps
 from moderation.http.auth import Caller
-from moderation.http.deps import unit_of_work
 from moderation.web.views import templates
 
 T = TypeVar("T")
@@ -47,11 +46,9 @@ def error_page(status: int, message: str) -> str:
 def in_unit_of_work(request: Request, work: Callable[[Session], T]) -> T:
     """`work` done in one unit of work (a page's reads, a form's change): what it raises rolls
     it back."""
-    with unit_of_work(settings_of(request)) as session:
-        return work(session)
+    return deps.in_unit_of_work(settings_of(request), work)
 
 
 async def in_worker_thread(request: Request, work: Callable[[Session], T]) -> T:
-    """`in_unit_of_work` from an async route: the database calls block, so they run in a worker
-    thread while the event loop serves other requests."""
-    return await run_in_threadpool(in_unit_of_work, request, work)
+    """`in_unit_of_work` from an async route, in a worker thread."""
+    return await deps.in_worker_thread(settings_of(request), work)
