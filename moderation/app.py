@@ -27,6 +27,7 @@ from moderation.http.responses import unreadable_json
 from moderation.http.security_headers import NOSNIFF, SecurityHeaders
 from moderation.messaging.dispatcher import Dispatcher
 from moderation.messaging.queues import producer_app
+from moderation.services.akismet import decision_feed_for
 from moderation.services.intake import Intake
 from moderation.services.sites import directory_for
 from moderation.web import docs, views, workspace
@@ -184,7 +185,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         intake.start()
         app.state.intake = intake
         # Wakes the Akismet-compatible checks waiting for a worker's decision (lazily started).
-        app.state.decision_feed = akismet.decision_feed_for(settings)
+        app.state.decision_feed = decision_feed_for(settings)
         # Has the Perspective-compatible API's texts scored by the workers and awaits them.
         app.state.analyzer = perspective.analyzer_for(settings)
         try:

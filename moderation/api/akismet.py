@@ -17,20 +17,16 @@ from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from moderation.config import Settings
-from moderation.domain.clock import utcnow
+from moderation.http.deps import in_worker_thread
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
 from moderation.http.site_keys import directory
 from moderation.messaging.decision_feed import Decided, DecisionFeed
-from moderation.messaging.queues import broker_url
 from moderation.services import akismet as rules
 from moderation.services.intake import Intake
 from moderation.services.sites import SiteInfo
-from moderation.storage.akismet import CheckedComment
-from moderation.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -160,23 +156,19 @@ async def comment_check(request: Request) -> Response:
 
     settled = rules.trigger(check)
     if settled is not None:
-
-        def store() -> int:
-            with session_scope(settings.database_url) as session:
-                return rules.store_decided(session, check, site.id, settled, _actor(site))
-
-        comment_id = await run_in_threadpool(store)
+        comment_id = await in_worker_thread(
+            settings,
+            lambda session: rules.store_decided(session, check, site.id, settled, _actor(site)),
+        )
         decided = Decided(comment_id, settled.status, None)
         return _answer(rules.answer(decided, thresholds, discard=settled.discard))
 
     if check.recheck_reason:
         # A re-check (WordPress re-checks what it held after an error): the comment stored
         # then, decided by now or soon, rather than a copy of it.
-        def earlier() -> CheckedComment | None:
-            with session_scope(settings.database_url) as session:
-                return rules.earlier_check(session, check, site.id)
-
-        found = await run_in_threadpool(earlier)
+        found = await in_worker_thread(
+            settings, lambda session: rules.earlier_check(session, check, site.id)
+        )
         if found is not None:
             known = rules.decided_of(found)
             if known is None:
@@ -212,12 +204,10 @@ async def _submit(request: Request, spam: bool) -> Response:
     site, form = authenticated
     settings: Settings = request.app.state.settings
     check = rules.CheckRequest.of(form)
-
-    def record() -> int:
-        with session_scope(settings.database_url) as session:
-            return rules.record_submission(session, check, site.id, spam, _actor(site))
-
-    comment_id = await run_in_threadpool(record)
+    comment_id = await in_worker_thread(
+        settings,
+        lambda session: rules.record_submission(session, check, site.id, spam, _actor(site)),
+    )
     return _text(rules.THANKS, {"X-Moderation-Comment-Id": str(comment_id)})
 
 
@@ -238,19 +228,6 @@ async def usage_limit(request: Request) -> Response:
         return authenticated
     settings: Settings = request.app.state.settings
     site = authenticated[0]
-
-    def count() -> dict[str, object]:
-        with session_scope(settings.database_url) as session:
-            return rules.usage(session, site.id, utcnow())
-
-    return JSONResponse(await run_in_threadpool(count))
-
-
-def decision_feed_for(settings: Settings) -> DecisionFeed:
-    """The feed comment-check waits on; its poll reads the database this app writes to."""
-
-    def read_decided(ids: list[int]) -> list[Decided]:
-        with session_scope(settings.database_url) as session:
-            return rules.decided(session, ids)
-
-    return DecisionFeed(broker_url(settings), read_decided)
+    return JSONResponse(
+        await in_worker_thread(settings, lambda session: rules.usage(session, site.id))
+    )

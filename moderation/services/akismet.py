@@ -33,7 +33,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from moderation.config import Settings
 from moderation.domain import fields
+from moderation.domain.clock import utcnow
 from moderation.domain.policy import Reason, Thresholds
 from moderation.domain.records import DecisionRecord
 from moderation.domain.schemas import (
@@ -44,12 +46,14 @@ from moderation.domain.schemas import (
     CommentSubmission,
 )
 from moderation.domain.statuses import CommentStatus
-from moderation.messaging.decision_feed import Decided
+from moderation.messaging.decision_feed import Decided, DecisionFeed
+from moderation.messaging.queues import broker_url
 from moderation.services import comments
 from moderation.services.review import Action
 from moderation.storage import akismet as store
 from moderation.storage import decisions as decision_store
 from moderation.storage import review as review_store
+from moderation.storage.db import session_scope
 
 CHANNEL = "akismet"
 THANKS = "Thanks for making the web a better place."
@@ -388,15 +392,26 @@ def decided(session: Session, ids: list[int]) -> list[Decided]:
     return [Decided(i, status, spam) for i, status, spam in store.decided(session, ids)]
 
 
+def decision_feed_for(settings: Settings) -> DecisionFeed:
+    """The feed comment-check waits on; its poll reads the database this app writes to. The
+    poll opens its own session: it runs on the feed's loop, outside any request."""
+
+    def read_decided(ids: list[int]) -> list[Decided]:
+        with session_scope(settings.database_url) as session:
+            return decided(session, ids)
+
+    return DecisionFeed(broker_url(settings), read_decided)
+
+
 def month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def usage(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
+def usage(session: Session, site_id: int, now: datetime | None = None) -> dict[str, Any]:
     """`/1.2/usage-limit`: no limit here; the site's checks this (UTC) month."""
     return {
         "limit": "none",
-        "usage": store.checks_since(session, site_id, month_start(now)),
+        "usage": store.checks_since(session, site_id, month_start(now or utcnow())),
         "percentage": "0",
         "throttled": False,
     }
