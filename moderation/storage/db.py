@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, create_engine, event, func, select
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -38,6 +38,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def engine_for(url: str) -> Engine:
     """One engine (and pool) per database URL per process."""
     return make_engine(url)
+
+
+def ping(url: str) -> None:
+    """Raises unless the database answers a trivial query (a readiness check)."""
+    with engine_for(url).connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 @lru_cache(maxsize=8)
