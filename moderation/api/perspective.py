@@ -8,10 +8,7 @@ Google's shape.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -30,11 +27,11 @@ from moderation.domain.perspective import (
     too_long,
     unavailable,
 )
+from moderation.http.deps import in_worker_thread
 from moderation.http.ratelimits import Refusal, rate_limits, request_address
 from moderation.messaging.analysis import AnalysisUnavailable, Analyzer, TextToAnalyze
+from moderation.services import perspective
 from moderation.services.sites import SiteDirectory, SiteInfo, SitesUnavailable
-from moderation.storage.analyses import record_feedback
-from moderation.storage.db import session_scope
 
 router = APIRouter(include_in_schema=False)
 
@@ -135,20 +132,13 @@ async def suggest_score(request: Request) -> JSONResponse:
     except PerspectiveError as error:
         return _error(error)
     settings: Settings = request.app.state.settings
-
-    def keep() -> Any:
-        with session_scope(settings.database_url) as session:
-            return record_feedback(
-                session,
-                site.id,
-                suggestion.client_token,
-                suggestion.feedback(),
-                suggestion.text,
-                keep_text=not suggestion.do_not_store,
-            )
-
     try:
-        await run_in_threadpool(keep)
+        await in_worker_thread(
+            settings,
+            lambda session: perspective.keep_suggestion(
+                session, site_id=site.id, suggestion=suggestion
+            ),
+        )
     except (OperationalError, DBAPIError):  # the database is away: nothing was kept
         return _error(unavailable())
     return JSONResponse(suggestion_answer(suggestion))
