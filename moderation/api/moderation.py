@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from moderation.domain.wordlists import WordRuleRequest, WordRuleView
 from moderation.http.auth import RequireAdmin, RequireModerator
 from moderation.http.deps import SettingsDep, unit_of_work
 from moderation.http.responses import JSON_BODY, STAFF, STORAGE, errors
-from moderation.services import authors, review, wordlists
+from moderation.services import accounts, authors, review, wordlists
 from moderation.services.dashboard import Dashboard, dashboard
 from moderation.services.review import (
     AuditPage,
@@ -28,10 +27,6 @@ from moderation.services.review import (
     QueuePage,
     Sort,
 )
-from moderation.storage import staff as staff_store
-from moderation.storage.db import session_scope
-from moderation.storage.models import ModerationEvent
-from moderation.storage.review import audit_events
 
 # Every route: a token of the right role, the rate limit, the database.
 router = APIRouter(
@@ -155,27 +150,9 @@ def audit_export(
 ) -> StreamingResponse:
     """The audit log as CSV, with the same filters."""
     where = review.audit_filter(actor, comment, since)
-
-    def page(after: int | None) -> list[ModerationEvent]:
-        with session_scope(settings.database_url) as session:
-            return audit_events(session, where, after, 1000)
-
-    # The first page is read before answering, so a database that is away is a 503 rather
-    # than a 200 whose connection is cut.
-    first = page(None)
-
-    def lines() -> Iterator[str]:
-        # Read in pages: an export of years of events must not hold them all in memory.
-        events, header = first, True
-        while True:
-            yield from review.audit_csv(events, header=header)
-            header = False
-            if len(events) < 1000:
-                return
-            events = page(events[-1].id)
-
+    lines = review.audit_export(lambda: unit_of_work(settings), where)
     return StreamingResponse(
-        lines(),
+        lines,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="moderation-audit.csv"'},
     )
@@ -193,7 +170,7 @@ def users(caller: RequireAdmin, settings: SettingsDep) -> list[dict[str, object]
                 "created_at": u.created_at,
                 "last_login_at": u.last_login_at,
             }
-            for u in staff_store.all_users(session)
+            for u in accounts.all_users(session)
         ]
 
 

@@ -150,6 +150,11 @@ def add_user(session: Session, name: str, role: Role, password: str) -> Staff:
     return Staff.of(staff.insert_user(session, name, role.value, hash_password(password)))
 
 
+def all_users(session: Session) -> list[User]:
+    """Every account, by name."""
+    return staff.all_users(session)
+
+
 def disable_user(session: Session, name: str) -> bool:
     """Disable an account: its sessions end and its tokens stop working. False if unknown."""
     user = staff.user_by_name(session, name)

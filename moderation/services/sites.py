@@ -344,6 +344,11 @@ class SiteDirectory:
             self._snapshot = _Snapshot()
 
 
+def site_slugs(session: Session) -> list[str]:
+    """Every site's slug, oldest site first."""
+    return [s.slug for s in store.all_sites(session)]
+
+
 def load_sites(database_url: str) -> list[SiteInfo]:
     with session_scope(database_url) as session:
         return [SiteInfo.of(s) for s in store.all_sites(session)]

@@ -11,6 +11,7 @@ from moderation.services.review.audit import (
     AuditPage,
     as_utc,
     audit_csv,
+    audit_export,
     audit_filter,
     audit_page,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "UnknownCursor",
     "as_utc",
     "audit_csv",
+    "audit_export",
     "audit_filter",
     "audit_page",
     "filter_text",

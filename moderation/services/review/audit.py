@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -83,6 +84,37 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+# Events an export reads at a time: an export of years of events must not hold them in memory.
+EXPORT_PAGE = 1000
+
+
+def audit_export(
+    unit_of_work: Callable[[], AbstractContextManager[Session]], where: store.AuditFilter
+) -> Iterator[str]:
+    """The whole audit log (as filtered) as CSV lines, read a page at a time, each page in a
+    unit of work of its own: a stream outlives the request's. The first page is read before
+    this returns, so that a database that is away fails the request (a 503) rather than cutting
+    a 200's stream."""
+
+    def page(after: int | None) -> list[ModerationEvent]:
+        with unit_of_work() as session:
+            return store.audit_events(session, where, after, EXPORT_PAGE)
+
+    return _export_lines(page(None), page)
+
+
+def _export_lines(
+    first: list[ModerationEvent], page: Callable[[int | None], list[ModerationEvent]]
+) -> Iterator[str]:
+    events, header = first, True
+    while True:
+        yield from audit_csv(events, header=header)
+        header = False
+        if len(events) < EXPORT_PAGE:
+            return
+        events = page(events[-1].id)
 
 
 def audit_csv(events: Iterable[ModerationEvent], header: bool = True) -> Iterable[str]:

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from moderation.http.auth import PageAdmin, PageModerator
+from moderation.services import accounts
 from moderation.services.dashboard import Dashboard, dashboard
-from moderation.storage import staff as staff_store
 from moderation.web.workspace.pages import in_unit_of_work, staff_page
 
 router = APIRouter()
@@ -18,7 +18,7 @@ router = APIRouter()
 
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, caller: PageAdmin) -> Response:
-    users = in_unit_of_work(request, staff_store.all_users)
+    users = in_unit_of_work(request, accounts.all_users)
     return staff_page(request, caller, "workspace/users.html", users=users)
 
 

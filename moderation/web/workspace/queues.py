@@ -15,9 +15,8 @@ from starlette.datastructures import FormData
 from moderation.domain.errors import ServiceError
 from moderation.domain.schemas import problems_from
 from moderation.http.auth import PageModerator, check_form_csrf
-from moderation.services import review
+from moderation.services import review, sites
 from moderation.services.review import Action, DecisionRequest, Queue, QueuePage, Sort
-from moderation.storage import sites as sites_store
 from moderation.web.workspace.cards import CARD_BUTTONS, highlight, score_bars
 from moderation.web.workspace.pages import in_unit_of_work, in_worker_thread, safe_next, staff_page
 
@@ -51,7 +50,7 @@ def queue_page(
     )  # fmt: skip
 
     def read(session: Session) -> tuple[QueuePage, list[str]]:
-        return review.queue_page(session, asked), [s.slug for s in sites_store.all_sites(session)]
+        return review.queue_page(session, asked), sites.site_slugs(session)
 
     page, site_ids = in_unit_of_work(request, read)
     query = urlencode({k: v for k, v in filters.items() if v})
