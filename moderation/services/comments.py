@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -252,6 +253,51 @@ def article_comments(
         # Said once, on the first page, not again with every page that follows.
         not_published=not_published if after_id == 0 else [],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePage:
+    """What the article page shows from the database."""
+
+    title: str | None  # None when the article is unknown here or has no title
+    page: CommentPage
+    own_status: CommentStatus | None  # of the comment just posted, to its author only
+
+
+def article_page(
+    session: Session,
+    article_external_id: str,
+    *,
+    site_id: int,
+    cursor: str | None,
+    limit: int,
+    comment_id: int | None = None,
+    reader_hash: str | None = None,
+) -> ArticlePage:
+    """The article's title, a page of its threads as `article_comments` reads them, and the
+    status of `comment_id` when the reader holding the token that wrote it asks."""
+    article = article_store.article_by_external_id(session, article_external_id, site_id=site_id)
+    page = article_comments(
+        session, article_external_id, cursor, limit, site_id=site_id, reader_hash=reader_hash
+    )
+    own: CommentStatus | None = None
+    if comment_id is not None and reader_hash is not None and article is not None:
+        own = _own_status(session, comment_id, article.id, reader_hash)
+    return ArticlePage(article.title if article else None, page, own)
+
+
+def _own_status(
+    session: Session, comment_id: int, article_id: int, reader_hash: str
+) -> CommentStatus | None:
+    # The status notice after a form post is the author's: only the browser holding the
+    # reader token that wrote the comment sees it (anyone may have the URL).
+    found = comment_store.comment_with_article(session, comment_id)
+    if found is None:
+        return None
+    comment, of_article = found
+    if of_article.id == article_id and hmac.compare_digest(comment.reader_hash or "", reader_hash):
+        return comment.status
+    return None
 
 
 def _own_unpublished(

@@ -4,15 +4,12 @@ reader's own comments awaiting moderation) and the embeddable widget's script.""
 from __future__ import annotations
 
 import hashlib
-import hmac
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,15 +17,13 @@ from fastapi.templating import Jinja2Templates
 from moderation.config import Settings
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem
-from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, MAX_REPLY_DEPTH, CommentPage
+from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, MAX_REPLY_DEPTH
 from moderation.domain.statuses import CommentStatus
 from moderation.http import site_keys
+from moderation.http.deps import in_worker_thread
 from moderation.http.security_headers import CSP, article_page_policy
 from moderation.services import comments as service
 from moderation.services.sites import DEFAULT_SITE, SiteInfo, UnknownSite
-from moderation.storage import articles as article_store
-from moderation.storage import comments as comment_store
-from moderation.storage.db import session_scope
 from moderation.web import demo
 
 HERE = Path(__file__).parent
@@ -66,38 +61,15 @@ def reader_message(problem: FieldProblem) -> str:
     return problem.message
 
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    title: str | None
-    page: CommentPage
-    own_status: CommentStatus | None
-
-
-def _load_page(
-    settings: Settings,
-    site: SiteInfo,
-    article_id: str,
-    cursor: str | None,
-    comment_id: int | None,
-    reader_hash: str | None,
-) -> _Loaded:
-    with session_scope(settings.database_url) as session:
-        article = article_store.article_by_external_id(session, article_id, site_id=site.id)
-        page = service.article_comments(
-            session, article_id, cursor, limit=100, site_id=site.id, reader_hash=reader_hash
-        )
-        own: CommentStatus | None = None
-        # The status notice after a form post is the author's: only the browser holding the
-        # reader token that wrote the comment sees it (anyone may have the URL).
-        if comment_id is not None and reader_hash is not None and article is not None:
-            found = comment_store.comment_with_article(session, comment_id)
-            if found is not None:
-                comment, of_article = found
-                if of_article.id == article.id and hmac.compare_digest(
-                    comment.reader_hash or "", reader_hash
-                ):
-                    own = comment.status
-    return _Loaded(article.title if article else None, page, own)
+def _form_errors(problems: list[FieldProblem]) -> dict[str, str]:
+    """The first problem of each field in the reader's words; the form's fields first, in the
+    page's order, so the summary reads like the form."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        errors.setdefault(problem.field, reader_message(problem))
+    ordered = {f: errors[f] for f in FORM_LABELS if f in errors}
+    ordered.update({f: m for f, m in errors.items() if f not in FORM_LABELS})
+    return ordered
 
 
 def _page_link(site: SiteInfo, **params: Any) -> str:
@@ -120,16 +92,19 @@ async def _render(
     status_code: int = 200,
 ) -> HTMLResponse:
     reader = site_keys.reader_hash(site_keys.reader_token(request))
-    loaded = await run_in_threadpool(
-        _load_page, settings, site, article_id, cursor, comment_id, reader
+    loaded = await in_worker_thread(
+        settings,
+        lambda session: service.article_page(
+            session,
+            article_id,
+            site_id=site.id,
+            cursor=cursor,
+            limit=100,
+            comment_id=comment_id,
+            reader_hash=reader,
+        ),
     )
     is_demo = article_id == demo.DEMO_ARTICLE_ID and site.slug == DEFAULT_SITE
-    errors: dict[str, str] = {}
-    for problem in problems or []:
-        errors.setdefault(problem.field, reader_message(problem))
-    # Form fields first, in the page's order, so the summary reads like the form.
-    ordered = {f: errors[f] for f in FORM_LABELS if f in errors}
-    ordered.update({f: m for f, m in errors.items() if f not in FORM_LABELS})
     values = values or {}
     reply_to = values.get("parent_id") or request.query_params.get("reply_to") or ""
     return templates.TemplateResponse(
@@ -145,7 +120,7 @@ async def _render(
             "notice": _NOTICES[loaded.own_status] if loaded.own_status else None,
             "own_status": loaded.own_status,
             "values": values,
-            "errors": ordered,
+            "errors": _form_errors(problems or []),
             "form_fields": FORM_LABELS,
             "reply_to": str(reply_to)[:20],
             "page_link": lambda **params: _page_link(site, **params),
