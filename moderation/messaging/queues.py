@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import Celery
+from celery.signals import before_task_publish
 
 from moderation.config import Settings
 
@@ -44,6 +46,20 @@ WEBHOOKS_QUEUE = "webhooks"
 # Deliveries per task, all sent side by side: even if every receiver times out, a task ends
 # after one timeout, well within the soft time limit.
 WEBHOOK_BATCH = 20
+# Every queue a worker may serve, for the scrape-time reading of their depths (backlog.py).
+QUEUES = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE, TRAINING_QUEUE)
+# Message headers of ours: when it was sent (Unix time; Celery's own headers carry none), so
+# the age of a queue's oldest message can be read from Redis; and the ids of the requests
+# whose comments a decide task carries, for the workers' log lines.
+SENT_AT_HEADER = "sent_at"
+REQUEST_IDS_HEADER = "request_ids"
+
+
+@before_task_publish.connect
+def _stamp_sent_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    """Every message any process of ours sends (API, workers, beat) says when it was sent."""
+    if headers is not None:
+        headers[SENT_AT_HEADER] = time.time()
 
 
 def broker_url(settings: Settings) -> str:
@@ -123,8 +139,13 @@ def _send_in_batches(
         _send(app, task, [ids[start : start + batch]], queue, **options)
 
 
-def send_decide(app: Celery, comment_ids: Sequence[int]) -> None:
-    _send(app, DECIDE_COMMENTS, [list(comment_ids)], COMMENTS_QUEUE)
+def send_decide(
+    app: Celery, comment_ids: Sequence[int], request_ids: Sequence[str] | None = None
+) -> None:
+    """Ask for the decisions of these comments; `request_ids`, of the requests that brought
+    them, travel in a header (an older worker ignores it) for the worker's log line."""
+    headers = {REQUEST_IDS_HEADER: list(request_ids)} if request_ids else None
+    _send(app, DECIDE_COMMENTS, [list(comment_ids)], COMMENTS_QUEUE, headers=headers)
 
 
 def send_explain(app: Celery, comment_ids: Sequence[int]) -> None:
