@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from commands.support import configure_logging
+from commands.support import configure_logging, shared_metrics
 from moderation.config import Settings, child_environment, get_settings
 from moderation.storage.migrate import upgrade
 
@@ -173,7 +173,8 @@ def run_stack(settings: Settings, host: str, port: int) -> int:
         "trainer": ["trainer"],
         "api": ["api", "--host", host, "--port", str(port)],
     }
-    children = _Children(commands, child_environment(redis_url=redis_url))
+    env = child_environment(redis_url=redis_url) | shared_metrics(settings)
+    children = _Children(commands, env)
     previous = {sig: signal.signal(sig, children.request_stop) for sig in STOP_SIGNALS}
     try:
         return children.run(f"http://{host}:{port}")

@@ -23,6 +23,7 @@ from moderation.messaging.queues import (
     try_send,
 )
 from moderation.storage.db import session_scope
+from workers import metrics
 from workers.broker import survive_a_lost_broker
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def create_celery() -> Celery:
             "options": {"expires": 23 * 3600},
         }
     app.conf.beat_schedule_filename = str(settings.data_dir / "celerybeat-schedule")
+    metrics.install(app)  # each worker's heartbeat
     return app
 
 
