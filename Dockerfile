@@ -1,4 +1,5 @@
-# One image for every role (api, worker, beat, migrate); docker-compose.yml picks the command.
+# One image for every role (api, worker, webhooks, trainer, beat, migrate); docker-compose.yml
+# and deploy/kubernetes/ pick the command, always the `moderation` console script.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -6,6 +7,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY moderation ./moderation
 COPY workers ./workers
 COPY classifiers ./classifiers
+COPY commands ./commands
 RUN pip install -c constraints.txt . && useradd --system --uid 10001 moderation
 USER moderation
 EXPOSE 8000

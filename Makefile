@@ -20,9 +20,11 @@ $(VENV)/.test-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
-## Start the service on the embedded default (SQLite + embedded Redis + one worker).
+## Start the service on the embedded default (SQLite + embedded Redis + one worker + the trainer);
+## `make run ARGS=--no-trainer` leaves the trainer out (`moderation up --help`).
+ARGS ?=
 run: $(VENV)/.run-installed
-	$(VENV)/bin/moderation up
+	$(VENV)/bin/moderation up $(ARGS)
 
 ## Run the whole suite (start PostgreSQL and Redis first when they are down).
 test: $(VENV)/.test-installed

@@ -3,7 +3,7 @@
     service   migrate, api                 accounts  users ..., tokens ...
     sites     sites ...                    webhooks  webhooks ...
     workers   worker, trainer, beat        models    train, models ..., score, evaluate ...
-    stack     up (everything on one machine)
+    stack     up (everything on one machine)   status   status (queues, workers, backlog)
 
 Exit codes follow one convention for every command (commands/support.py): 1 when the
 installation could not do it, 2 when what was asked cannot be done as given.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from commands import accounts, models, service, sites, stack, webhooks, workers
+from commands import accounts, models, service, sites, stack, status, webhooks, workers
 
 app = typer.Typer(
     name="moderation",
@@ -32,6 +32,7 @@ app.command()(workers.worker)
 app.command()(workers.trainer)
 app.command("beat")(workers.beat_command)
 app.command()(stack.up)
+app.command()(status.status)
 app.command()(models.train)
 app.add_typer(models.models_app, name="models")
 app.command()(models.score)

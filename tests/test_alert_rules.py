@@ -4,36 +4,11 @@ running stack's /metrics)."""
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 import subprocess
 
-import yaml
-
-from tests.conftest import ROOT, require
-
-RULES = ROOT / "deploy/prometheus/alerts.yml"
-DASHBOARD = ROOT / "deploy/grafana/moderation-dashboard.json"
-_METRIC = re.compile(r"\bmoderation_[a-z0-9_]+\b")
-
-
-def rule_expressions() -> list[str]:
-    groups = yaml.safe_load(RULES.read_text())["groups"]
-    return [rule["expr"] for group in groups for rule in group["rules"]]
-
-
-def dashboard_expressions() -> list[str]:
-    panels = json.loads(DASHBOARD.read_text())["panels"]
-    return [target["expr"] for panel in panels for target in panel["targets"]]
-
-
-def rule_metric_names() -> set[str]:
-    return {name for expr in rule_expressions() for name in _METRIC.findall(expr)}
-
-
-def dashboard_metric_names() -> set[str]:
-    return {name for expr in dashboard_expressions() for name in _METRIC.findall(expr)}
+from tests.conftest import require
+from tests.support.monitoring import METRIC, RULES, dashboard_expressions, rule_metric_names
 
 
 def test_promtool_accepts_the_alert_rules() -> None:
@@ -61,4 +36,4 @@ def test_the_rules_alert_on_what_operators_asked_for() -> None:
 def test_every_panel_of_the_dashboard_has_a_query() -> None:
     expressions = dashboard_expressions()
     assert len(expressions) >= 10
-    assert all(_METRIC.search(expr) for expr in expressions)
+    assert all(METRIC.search(expr) for expr in expressions)

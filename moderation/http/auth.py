@@ -1,7 +1,7 @@
 """Who is asking: a bearer token (the moderation API) or a signed-in browser (the workspace).
 
 Every moderation route declares the role it needs with `RequireModerator`/`RequireAdmin` (API)
-or `PageModerator`/`PageAdmin` (pages); tests/moderation/test_access.py walks every
+or `PageModerator`/`PageAdmin` (pages); tests/moderation/http/test_access.py walks every
 registered route against its table of who may use it.
 """
 

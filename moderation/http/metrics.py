@@ -29,7 +29,9 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from moderation.config import Settings
-from moderation.messaging.backlog import QueueReader
+from moderation.messaging.backlog import read_backlogs
+from moderation.messaging.heartbeats import redis_client
+from moderation.messaging.queues import QUEUES
 from moderation.metrics import (
     COMMENTS_QUEUED,
     OLDEST_QUEUED_AGE,
@@ -69,17 +71,18 @@ class ScrapeTime(Collector):
 
     def __init__(self, settings: Settings) -> None:
         self._database_url = settings.database_url
-        self._queues = QueueReader(settings.redis_url) if settings.redis_url else None
+        # One connection per scraping process, with short timeouts: a scrape must not hang.
+        self._redis = redis_client(settings.redis_url) if settings.redis_url else None
 
     def collect(self) -> Iterator[Metric]:
         yield from self._queue_metrics()
         yield from self._backlog_metrics()
 
     def _queue_metrics(self) -> Iterator[Metric]:
-        if self._queues is None:
+        if self._redis is None:
             return
         try:
-            depths = self._queues.depths()
+            backlogs = read_backlogs(self._redis, QUEUES, time.time())
         except Exception as error:  # Redis away: the readiness check says so too
             log.warning("metrics: cannot read the queues: %s", error)
             return
@@ -91,10 +94,12 @@ class ScrapeTime(Collector):
             "Seconds since the oldest message waiting in each queue was sent (0: empty).",
             labels=["queue"],
         )
-        for depth in depths:
-            messages.add_metric([depth.queue], depth.messages)
-            if depth.oldest_age is not None:
-                oldest.add_metric([depth.queue], depth.oldest_age)
+        for backlog in backlogs:
+            messages.add_metric([backlog.queue], backlog.depth)
+            if backlog.depth == 0:
+                oldest.add_metric([backlog.queue], 0.0)
+            elif backlog.oldest_age is not None:  # else sent by a version without the header
+                oldest.add_metric([backlog.queue], backlog.oldest_age)
         yield messages
         yield oldest
 

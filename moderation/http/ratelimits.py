@@ -14,7 +14,7 @@ kernel's loopback send), as much as a fifth of accepting a comment, and a commen
 rates by default. `limits` checks one rate per call, so `_Store.hit_all` sends the library's own
 sliding-window script for every rate in one pipeline (one round trip), with the library's keys;
 that leans on two private helpers of `limits` (pinned in constraints.txt, and
-tests/moderation/test_rate_limits.py checks that the library reads back what was counted).
+tests/moderation/http/test_rate_limits.py checks that the library reads back what was counted).
 bench/ratelimits.py measures what the limiter adds to accepting a comment.
 
 Redis away: a limit that cannot be checked is not applied (fail open). The limiter guards, it

@@ -4,7 +4,7 @@ and sends no Referer to other sites; every answer gets `X-Content-Type-Options: 
 Our pages carry no inline script or style (every script and stylesheet is a file under
 /static), so their policy allows our own origin and nothing else: a comment that slipped
 markup past the escaping could still not run a script or restyle the page. A page that needs
-more (the article page's form, the API docs' CDN and nonce) sets its own policy; the
+more (the article page's form, the API docs' nonce) sets its own policy; the
 middleware fills in whatever an HTML answer does not set itself.
 """
 

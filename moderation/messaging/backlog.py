@@ -1,57 +1,53 @@
-"""What waits in the Celery queues, read from Redis when Prometheus scrapes: cheap, a length
-and the header of the oldest message for each queue, in one round trip."""
+"""How much waits in each Celery queue, and for how long, read straight from the broker's Redis.
+
+Celery's Redis transport keeps a queue as a Redis list of JSON messages, pushed on the left and
+taken from the right: its length is the queue's depth and its rightmost element the oldest
+message. Every message this service sends carries an `enqueued_at` header (queues.py); a message
+without it (sent by an older version) has no known age. Not counted: messages a worker has
+taken but not yet acknowledged (those with a countdown, such as webhook retries, wait there),
+and the lists Celery keeps for messages sent with a priority, which this service never sets.
+"""
 
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import redis
+from moderation.messaging.queues import ENQUEUED_AT
 
-from moderation.messaging.queues import QUEUES, SENT_AT_HEADER, redis_client_url
+if TYPE_CHECKING:
+    from redis import Redis
 
 
 @dataclass(frozen=True, slots=True)
-class QueueDepth:
+class QueueBacklog:
     queue: str
-    messages: int
-    # Seconds since the oldest waiting message was sent; 0 for an empty queue, None when that
-    # message carries no time (sent by a version before the header).
-    oldest_age: float | None
+    depth: int
+    oldest_age: float | None  # seconds the oldest message has waited; None: empty or unknown
 
 
-class QueueReader:
-    """One connection per scraping process, with short timeouts: a scrape must not hang."""
-
-    def __init__(self, url: str) -> None:
-        self._client = redis.Redis.from_url(
-            redis_client_url(url), socket_connect_timeout=1, socket_timeout=1
-        )
-
-    def depths(self) -> list[QueueDepth]:
-        # Kombu's Redis transport pushes on the left and takes from the right: the oldest
-        # message of a queue is its last element.
-        pipe = self._client.pipeline(transaction=False)
-        for queue in QUEUES:
-            pipe.llen(queue)
-            pipe.lindex(queue, -1)
-        replies = pipe.execute()
-        now = time.time()
-        return [
-            QueueDepth(queue, int(length), _age(oldest, now) if length else 0.0)
-            for queue, length, oldest in zip(QUEUES, replies[::2], replies[1::2], strict=True)
-        ]
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def _age(raw: bytes | None, now: float) -> float | None:
-    if raw is None:  # taken between the two commands
-        return 0.0
-    try:
-        sent_at = json.loads(raw)["headers"][SENT_AT_HEADER]
-        return max(0.0, now - float(sent_at))
-    except (ValueError, KeyError, TypeError):
+def _enqueued_at(raw: bytes | None) -> float | None:
+    if raw is None:
         return None
+    try:
+        message: Any = json.loads(raw)
+        return float(message["headers"][ENQUEUED_AT])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def read_backlogs(client: Redis, queues: Sequence[str], now: float) -> list[QueueBacklog]:
+    """Each queue's depth and the age of its oldest message, in one round trip."""
+    pipe = client.pipeline(transaction=False)
+    for queue in queues:
+        pipe.llen(queue)
+        pipe.lindex(queue, -1)
+    answers = pipe.execute()
+    backlogs = []
+    for i, queue in enumerate(queues):
+        depth, oldest = int(answers[2 * i]), _enqueued_at(answers[2 * i + 1])
+        age = max(0.0, now - oldest) if oldest is not None else None
+        backlogs.append(QueueBacklog(queue, depth, age))
+    return backlogs

@@ -46,20 +46,22 @@ WEBHOOKS_QUEUE = "webhooks"
 # Deliveries per task, all sent side by side: even if every receiver times out, a task ends
 # after one timeout, well within the soft time limit.
 WEBHOOK_BATCH = 20
-# Every queue a worker may serve, for the scrape-time reading of their depths (backlog.py).
+# Every queue a worker may serve: their depths and workers are read by name (backlog.py,
+# heartbeats.py).
 QUEUES = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE, TRAINING_QUEUE)
-# Message headers of ours: when it was sent (Unix time; Celery's own headers carry none), so
-# the age of a queue's oldest message can be read from Redis; and the ids of the requests
-# whose comments a decide task carries, for the workers' log lines.
-SENT_AT_HEADER = "sent_at"
+# Message headers of ours. When it was sent (Unix seconds; Celery's own headers carry no time),
+# so `moderation status` and /metrics tell how long the oldest message of each queue has
+# waited; and the ids of the requests whose comments a decide task carries, for the workers'
+# log lines.
+ENQUEUED_AT = "enqueued_at"
 REQUEST_IDS_HEADER = "request_ids"
 
 
-@before_task_publish.connect
-def _stamp_sent_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+@before_task_publish.connect(weak=False, dispatch_uid="moderation.enqueued_at")
+def _stamp_enqueued_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
     """Every message any process of ours sends (API, workers, beat) says when it was sent."""
     if headers is not None:
-        headers[SENT_AT_HEADER] = time.time()
+        headers.setdefault(ENQUEUED_AT, time.time())
 
 
 def broker_url(settings: Settings) -> str:

@@ -143,17 +143,21 @@ def test_shared_fast_path_matches_the_saved_pipelines(scorer: Scorer) -> None:
             assert a.attributes[name] == pytest.approx(b.attributes[name], abs=1e-5)
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "Congratulations, your phone number has won a cash prize, call now to claim it",
-        "FREE ringtones! Text TONE to 85023 now, only 1.50 per week",
-    ],
-)
-def test_prize_scams_are_spam_but_not_toxic(scorer: Scorer, body: str) -> None:
+# Scams, and the toxicity each stays under: prize scams as the SMS set has them, then scam
+# wording unlike the SMS set's.
+SCAMS = [
+    ("Congratulations, your phone number has won a cash prize, call now to claim it", 0.2),
+    ("FREE ringtones! Text TONE to 85023 now, only 1.50 per week", 0.2),
+    ("Quit your 9-5 job! I earn $300 a day from home with crypto trading, dm me to start", 0.5),
+    ("Want extra income? Message me on telegram, guaranteed profit every week", 0.5),
+]
+
+
+@pytest.mark.parametrize(("body", "toxicity_under"), SCAMS)
+def test_scams_are_spam_but_not_toxic(scorer: Scorer, body: str, toxicity_under: float) -> None:
     score = scorer.score([CommentText(body)])[0]
     assert score.spam > 0.5
-    assert score.toxicity < 0.2
+    assert score.toxicity < toxicity_under
 
 
 @pytest.mark.parametrize(
@@ -210,19 +214,6 @@ def test_identity_templates_are_not_toxic(scorer: Scorer) -> None:
 )
 def test_neutral_and_harsh_but_civil_text_is_not_toxic(scorer: Scorer, body: str) -> None:
     assert scorer.score([CommentText(body)])[0].toxicity < 0.5
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "Quit your 9-5 job! I earn $300 a day from home with crypto trading, dm me to start",
-        "Want extra income? Message me on telegram, guaranteed profit every week",
-    ],
-)
-def test_scam_wording_unlike_sms_is_spam_but_not_toxic(scorer: Scorer, body: str) -> None:
-    score = scorer.score([CommentText(body)])[0]
-    assert score.spam > 0.5
-    assert score.toxicity < 0.5
 
 
 def test_every_attribute_is_scored(scorer: Scorer) -> None:

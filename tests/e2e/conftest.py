@@ -1,167 +1,28 @@
-"""A real stack for whole-system tests: redis-server, Celery worker processes and the API
-served by uvicorn on a free port, each a separate OS process, as in production."""
+"""Fixtures for whole-system tests: a real stack (tests/support/stack.py) stopped after each
+test, a headless Chromium, and a news site's own pages on origins of their own."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
+import functools
+import shutil
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from moderation.domain.statuses import CommentStatus
-from moderation.storage import comments as comment_store
-from moderation.storage.db import session_scope
-from tests.conftest import ROOMY_RATE_LIMITS, ROOT, RedisServer, free_port
+from tests.conftest import RedisServer, free_port, require
+from tests.support.stack import Stack
 
 
-def http(
-    method: str,
-    url: str,
-    body: dict[str, Any] | None = None,
-    timeout: float = 10,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            raw = answer.read()
-            kind = answer.headers.get("content-type", "")
-            return answer.status, json.loads(raw) if "json" in kind else raw.decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-class Stack:
-    """Starts and stops the API and workers against one database and one Redis."""
-
-    def __init__(self, tmp_path: Path, database_url: str, redis: RedisServer, **settings: str):
-        self.tmp_path = tmp_path
-        self.database_url = database_url
-        self.redis = redis
-        self.port = free_port()
-        self.env = dict(os.environ)
-        self.env.update(
-            {
-                "MODERATION_DATABASE_URL": database_url,
-                "MODERATION_REDIS_URL": redis.url,
-                "MODERATION_DATA_DIR": str(tmp_path / "data"),
-                "MODERATION_LOG_LEVEL": "INFO",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        limits_and_settings = {**ROOMY_RATE_LIMITS, **settings}
-        self.env.update({f"MODERATION_{k.upper()}": v for k, v in limits_and_settings.items()})
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self.api: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = (self.tmp_path / f"{name}-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "commands", *args],
-            env=self.env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a kill reaches its pool too
-        )
-        self.processes.append(process)
-        return process
-
-    def start_api(self) -> None:
-        self.api = self._spawn("api", "api", "--port", str(self.port))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.api.poll() is None, self.logs()
-            try:
-                if http("GET", f"{self.base}/healthz", timeout=1)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("API did not start\n" + self.logs())
-
-    def start_worker(self, beat: bool = True) -> subprocess.Popen[bytes]:
-        args = ["worker", "--concurrency", "1"] + (["--beat"] if beat else [])
-        worker = self._spawn("worker", *args)
-        self.workers.append(worker)
-        return worker
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        """kill -9 the process and its children, as a crash or an OOM kill would."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(15)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    self.kill(process)
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
-            for path in sorted(self.tmp_path.glob("*.log"))
-        )
-
-    def submit(
-        self,
-        article: str,
-        author: str,
-        body: str,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> int:
-        payload = {
-            "article_id": article,
-            "author_name": author,
-            "author_email": f"{author.lower().replace(' ', '.')}@example.org",
-            "body": body,
-            **extra,
-        }
-        status, answer = http("POST", f"{self.base}/api/v1/comments", payload, headers=headers)
-        assert status == 202, answer
-        assert answer["status"] == "queued"
-        return int(answer["id"])
-
-    def statuses(self) -> dict[CommentStatus, int]:
-        with session_scope(self.database_url) as session:
-            return comment_store.count_by_status(session)
-
-    def wait_until_decided(self, expected: int, timeout: float) -> dict[CommentStatus, int]:
-        deadline = time.monotonic() + timeout
-        counts: dict[CommentStatus, int] = {}
-        while time.monotonic() < deadline:
-            counts = self.statuses()
-            decided = sum(n for s, n in counts.items() if s is not CommentStatus.QUEUED)
-            if decided >= expected and not counts.get(CommentStatus.QUEUED):
-                return counts
-            time.sleep(0.1)
-        raise AssertionError(f"not all decided in {timeout}s: {counts}\n{self.logs()}")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a whole-system one: marked e2e (`-m "not e2e"` skips them)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture
@@ -176,3 +37,76 @@ def stack_factory(tmp_path: Path) -> Iterator[Any]:
     yield make
     for stack in stacks:
         stack.stop()
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    executable = shutil.which("chromium")
+    require(executable is not None, "Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright package is not installed")
+        raise
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    headers_to_send: ClassVar[dict[str, str]] = {}
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        for name, value in self.headers_to_send.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+
+@pytest.fixture
+def news_site(tmp_path: Path) -> Iterator[Any]:
+    """A news site's own pages, on origins of their own: `serve(html)` -> base URL; `files`
+    are served beside index.html, every answer with `headers`."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(
+        page: str, headers: dict[str, str] | None = None, files: dict[str, str] | None = None
+    ) -> str:
+        root = tmp_path / f"site-{len(servers)}"
+        root.mkdir()
+        for name, content in {"index.html": page, **(files or {})}.items():
+            (root / name).write_text(content)
+        site_handler = type("SiteHandler", (Quiet,), {"headers_to_send": headers or {}})
+        handler = functools.partial(site_handler, directory=str(root))
+        server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def stack(sqlite_url: str, redis_server: RedisServer, stack_factory: Any) -> Stack:
+    """A stack over a fresh SQLite database and a Redis of its own, not started yet."""
+    made: Stack = stack_factory(sqlite_url, redis_server)
+    return made

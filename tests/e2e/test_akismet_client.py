@@ -17,8 +17,6 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, ModeratorLabel
 from tests.conftest import RedisServer
 
-pytestmark = pytest.mark.e2e
-
 BLOG = "https://news.example"
 READER = {
     "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",

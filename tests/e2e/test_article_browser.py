@@ -10,25 +10,15 @@ Screenshots are kept under build/screenshots/ (CI keeps build/ as artifacts).
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any, ClassVar
-
-import pytest
+from typing import Any
 
 from moderation.services import sites
 from moderation.storage.db import session_scope
-from tests.conftest import ROOT, RedisServer, free_port, require
-from tests.e2e.comments import CLEAN
-from tests.e2e.conftest import Stack, http
-from tests.e2e.csp import csp_violations
-from tests.e2e.test_workspace_browser import chromium, shot, wait_for_status
-
-pytestmark = pytest.mark.e2e
-__all__ = ["chromium"]  # the fixture, shared with the workspace's browser test
+from tests.conftest import ROOT, require
+from tests.support.browser import shot, watched_page
+from tests.support.comments import CLEAN
+from tests.support.csp import csp_violations
+from tests.support.stack import Stack, http, wait_for_status
 
 # Records every text the moderation status of a comment shows, in order, so a test sees the
 # "awaiting moderation" the reader saw even if the worker decided a moment later.
@@ -91,55 +81,11 @@ def expect() -> Any:
     return playwright_expect
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    headers_to_send: ClassVar[dict[str, str]] = {}
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        for name, value in self.headers_to_send.items():
-            self.send_header(name, value)
-        super().end_headers()
-
-
-@pytest.fixture
-def news_site(tmp_path: Path) -> Iterator[Any]:
-    """A news site's own pages, on origins of their own: `serve(html)` -> base URL; `files`
-    are served beside index.html, every answer with `headers`."""
-    servers: list[ThreadingHTTPServer] = []
-
-    def serve(
-        page: str, headers: dict[str, str] | None = None, files: dict[str, str] | None = None
-    ) -> str:
-        root = tmp_path / f"site-{len(servers)}"
-        root.mkdir()
-        for name, content in {"index.html": page, **(files or {})}.items():
-            (root / name).write_text(content)
-        site_handler = type("SiteHandler", (Quiet,), {"headers_to_send": headers or {}})
-        handler = functools.partial(site_handler, directory=str(root))
-        server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield serve
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_reader_posts_with_javascript_on_and_sees_it_published_live(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, chromium: Any
+    stack: Stack, chromium: Any
 ) -> None:
-    stack: Stack = stack_factory(sqlite_url, redis_server)
-    stack.start_worker()
-    stack.start_api()
-    context = chromium.new_context(base_url=stack.base, viewport={"width": 1100, "height": 900})
-    violations = csp_violations(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    stack.start()
+    context, page, violations, errors = watched_page(chromium, 1100, stack.base)
     page.goto("/articles/demo")
     page.evaluate(RECORD_STATUSES)
     page.evaluate("window.__notReloaded = true")
@@ -194,31 +140,21 @@ def test_a_reader_posts_with_javascript_on_and_sees_it_published_live(
 
 
 def test_the_widget_on_a_registered_site_shows_and_posts_comments_and_elsewhere_nothing(
-    sqlite_url: str,
-    redis_server: RedisServer,
-    stack_factory: Any,
-    chromium: Any,
-    news_site: Any,
+    stack: Stack, chromium: Any, news_site: Any
 ) -> None:
-    stack: Stack = stack_factory(sqlite_url, redis_server)
     page_html = widget_page(stack.base)
     # The site's own rule, as plain as rules get: it wins over the widget's.
     site_css = {"site.css": "label { font-weight: 300 }"}
     registered = registered_news_site(stack, news_site, files=site_css)
     elsewhere = news_site(page_html, files=site_css)
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
     seeded = [
         stack.submit("42", f"Reader {n}", body, site_id="example-news")
         for n, body in enumerate(CLEAN[2:4])
     ]
     assert set(wait_for_status(stack, seeded).values()) == {"approved"}
 
-    context = chromium.new_context(viewport={"width": 1000, "height": 900})
-    violations = csp_violations(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, violations, errors = watched_page(chromium, 1000)
     page.goto(f"{registered}/index.html")
     widget = page.locator("#comments .mcw")
     expect()(widget.locator(".mcw-comment")).to_have_count(2)
@@ -285,9 +221,8 @@ EMAIL_ERROR = """(input) => {
 
 
 def test_the_article_page_and_the_widget_show_the_same_field_error_from_submit_js(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, chromium: Any, news_site: Any
+    stack: Stack, chromium: Any, news_site: Any
 ) -> None:
-    stack: Stack = stack_factory(sqlite_url, redis_server)
     registered = registered_news_site(stack, news_site)
     stack.start_api()  # no worker: the API refuses the email before anything is queued
     context = chromium.new_context(base_url=stack.base, viewport={"width": 1000, "height": 900})

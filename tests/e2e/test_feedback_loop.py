@@ -20,9 +20,8 @@ from classifiers.persistence import read_manifest
 from classifiers.registry import ModelRegistry
 from moderation.config import Settings
 from moderation.messaging.queues import RETRAIN_WITH_FEEDBACK, producer_app
-from tests.classifiers.conftest import write_fixture_datasets
 from tests.conftest import ROOT, RedisServer
-from tests.e2e.comments import (
+from tests.support.comments import (
     ABUSE,
     CLEAN,
     SPAM,
@@ -30,11 +29,9 @@ from tests.e2e.comments import (
     VEILED_THREATS,
     VEILED_THREATS_FRESH,
 )
-from tests.e2e.conftest import Stack, http
-from tests.e2e.test_model_promotion import _decided_by
-from tests.moderation.staff import add_account
-
-pytestmark = pytest.mark.e2e
+from tests.support.datasets import write_fixture_datasets
+from tests.support.stack import Stack, decided_by, http
+from tests.support.staff import add_account
 
 
 def moderation(stack: Stack, *args: str, **settings: str) -> str:
@@ -52,11 +49,21 @@ def moderation(stack: Stack, *args: str, **settings: str) -> str:
     return result.stdout
 
 
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """The little datasets the trainer learns from, in the shared layout."""
+    return write_fixture_datasets(tmp_path / "datasets")
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> Path:
+    """The stack's model registry (empty: the built-in model is active)."""
+    return tmp_path / "models"
+
+
 def test_moderators_decisions_retrain_the_model_the_worker_then_uses(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, tmp_path: Path
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, data: Path, models: Path
 ) -> None:
-    data = write_fixture_datasets(tmp_path / "datasets")
-    models = tmp_path / "models"
     stack: Stack = stack_factory(
         sqlite_url,
         redis_server,
@@ -80,7 +87,7 @@ def test_moderators_decisions_retrain_the_model_the_worker_then_uses(
             + [(b, "reject") for b in ABUSE[:4]]
         )
     }
-    assert {_decided_by(stack, i) for i in comments} == {baseline}
+    assert {decided_by(stack, i) for i in comments} == {baseline}
 
     moderator = add_account(sqlite_url, "mona")
     for comment_id, action in comments.items():
@@ -117,16 +124,19 @@ def test_moderators_decisions_retrain_the_model_the_worker_then_uses(
 
     time.sleep(1.5)  # the worker looks at ACTIVE at most once a second here
     later = stack.submit("feedback", "Reader Later", CLEAN[10])
-    assert _decided_by(stack, later) == promoted
+    assert decided_by(stack, later) == promoted
     listed = moderation(stack, "models", "list")
     assert f"{promoted}: promoted: not worse than the best recent version" in listed
 
 
 def test_grounds_teach_the_attribute_they_name_and_a_worse_candidate_is_kept_back(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, tmp_path: Path
+    sqlite_url: str,
+    redis_server: RedisServer,
+    stack_factory: Any,
+    data: Path,
+    models: Path,
+    tmp_path: Path,
 ) -> None:
-    data = write_fixture_datasets(tmp_path / "datasets")
-    models = tmp_path / "models"
     # Every new author is held, so the moderators decide held comments, as they do.
     stack: Stack = stack_factory(
         sqlite_url, redis_server, models_dir=str(models), premoderate_until_approved="1"

@@ -6,16 +6,13 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from moderation.storage.db import session_scope
 from moderation.storage.models import Decision, ModerationEvent
 from tests.conftest import RedisServer
-from tests.e2e.comments import CLEAN
-from tests.e2e.conftest import http
-
-pytestmark = pytest.mark.e2e
+from tests.support.comments import CLEAN
+from tests.support.stack import http
 
 COPIED = CLEAN[2]  # "The council should publish the full cost breakdown ..."
 FLOOD = " ".join(["WAKE UP PEOPLE"] * 6)
@@ -26,8 +23,7 @@ def test_the_same_comment_posted_again_and_again_is_held_then_marked_spam(
 ) -> None:
     # Held from the 3rd copy (the default), spam from the 5th (lowered from 10 for the test).
     stack = stack_factory(database_url, redis_server, flood_spam_copies="5")
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
     # Five readers paste it under five articles, in other capitals and punctuation; one
     # comment is a flood inside itself; one is an ordinary comment posted once.
     copies = [

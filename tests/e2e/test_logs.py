@@ -9,12 +9,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import RedisServer
-from tests.e2e.comments import CLEAN, SPAM
-
-pytestmark = pytest.mark.e2e
+from tests.support.comments import CLEAN, SPAM
 
 EMAIL = "pii.known.person@example.org"
 ADDRESS = "203.0.113.77"

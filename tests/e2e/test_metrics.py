@@ -8,15 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import RedisServer
-from tests.e2e.comments import ABUSE, CLEAN, SPAM
-from tests.e2e.conftest import http
-from tests.test_alert_rules import dashboard_metric_names, rule_metric_names
-
-pytestmark = pytest.mark.e2e
+from tests.support.comments import ABUSE, CLEAN, SPAM
+from tests.support.monitoring import dashboard_metric_names, rule_metric_names
+from tests.support.stack import http
 
 SUBMIT_ROUTE = "/api/v1/comments"
 

@@ -8,33 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import select
-
 from classifiers.registry import ModelRegistry
-from moderation.storage.db import session_scope
-from moderation.storage.models import Decision
-from tests.classifiers.test_registry import BUILTIN, relabelled_copy
 from tests.conftest import ROOT, RedisServer
-from tests.e2e.comments import CLEAN
-
-pytestmark = pytest.mark.e2e
+from tests.support.comments import CLEAN
+from tests.support.models import BUILTIN, relabelled_copy
+from tests.support.stack import decided_by
 
 CHECK_SECONDS = 1.0
-
-
-def _decided_by(stack: Any, comment_id: int) -> str | None:
-    """The model version stored with the comment's decision, once there is one."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with session_scope(stack.database_url) as session:
-            version = session.execute(
-                select(Decision.model_version).where(Decision.comment_id == comment_id)
-            ).one_or_none()
-        if version is not None:
-            return version[0]
-        time.sleep(0.1)
-    raise AssertionError(f"comment {comment_id} was not decided\n{stack.logs()}")
 
 
 def _models(stack: Any, *args: str) -> str:
@@ -64,18 +44,18 @@ def test_promoted_version_decides_later_comments_and_rollback_restores_the_old_o
     stack.start_api()
 
     first = stack.submit("promotion", "Reader One", CLEAN[0])
-    assert _decided_by(stack, first) == BUILTIN
+    assert decided_by(stack, first) == BUILTIN
 
     ModelRegistry(models_dir).add(relabelled_copy(tmp_path / "candidate", "v0-20300101-cafef00d"))
     said = _models(stack, "promote", "v0-20300101-cafef00d")
     assert f"active model: v0-20300101-cafef00d (was {BUILTIN})" in said
     second = stack.submit("promotion", "Reader Two", CLEAN[1])
-    assert _decided_by(stack, second) == "v0-20300101-cafef00d"
+    assert decided_by(stack, second) == "v0-20300101-cafef00d"
 
     said = _models(stack, "rollback")
     assert f"active model: {BUILTIN} (was v0-20300101-cafef00d)" in said
     third = stack.submit("promotion", "Reader Three", CLEAN[2])
-    assert _decided_by(stack, third) == BUILTIN
+    assert decided_by(stack, third) == BUILTIN
 
     assert worker.poll() is None, "the worker was restarted or died\n" + stack.logs()
     assert len(stack.workers) == 1

@@ -41,11 +41,9 @@ from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import Role
 from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer, _postgres_database, free_port, require
-from tests.e2e.conftest import http
 from tests.moderation.conftest import VALID
-from tests.moderation.staff import Account, add_account, decided
-
-pytestmark = pytest.mark.e2e
+from tests.support.stack import http
+from tests.support.staff import Account, add_account, decided
 
 SEED = 20_251_104
 MAX_EXAMPLES = 100

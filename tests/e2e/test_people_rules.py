@@ -8,7 +8,6 @@ import time
 import urllib.request
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from moderation.services import sites
@@ -16,10 +15,8 @@ from moderation.services.accounts import Role
 from moderation.storage.db import session_scope
 from moderation.storage.models import Decision
 from tests.conftest import RedisServer
-from tests.e2e.conftest import Stack
-from tests.moderation.staff import add_account
-
-pytestmark = pytest.mark.e2e
+from tests.support.stack import Stack
+from tests.support.staff import add_account
 
 
 def call(stack: Stack, path: str, token: str, body: dict[str, Any]) -> int:

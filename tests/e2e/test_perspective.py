@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from sqlalchemy import MetaData, String, cast, func, select
 
@@ -16,9 +15,7 @@ from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.db import engine_for, session_scope
 from moderation.storage.models import Analysis, Site
 from tests.conftest import RedisServer
-from tests.e2e.conftest import Stack, http
-
-pytestmark = pytest.mark.e2e
+from tests.support.stack import Stack, http
 
 
 def _site_key(database_url: str) -> str:

@@ -14,10 +14,8 @@ from moderation.domain.statuses import CommentStatus
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Decision, ModerationEvent
 from tests.conftest import RedisServer
-from tests.e2e.comments import ABUSE, CLEAN, SPAM
-from tests.e2e.conftest import http
-
-pytestmark = pytest.mark.e2e
+from tests.support.comments import ABUSE, CLEAN, SPAM
+from tests.support.stack import Stack, http
 
 
 def _article_page_bodies(base: str, article: str) -> str:
@@ -41,8 +39,7 @@ def test_mixed_comments_are_decided_and_only_clean_ones_published(
     database_url: str, redis_server: RedisServer, stack_factory: Any
 ) -> None:
     stack = stack_factory(database_url, redis_server)
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
     kinds = (
         [("clean", body) for body in CLEAN]
         + [("spam", body) for body in SPAM]
@@ -124,8 +121,7 @@ def test_comments_accepted_while_redis_is_down_are_decided_when_it_returns(
     stack = stack_factory(
         sqlite_url, redis_server, requeue_after_seconds="1", sweep_interval_seconds="1"
     )
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
     first = stack.submit("outage", "Before", CLEAN[0])
     stack.wait_until_decided(1, timeout=30)
 
@@ -153,12 +149,8 @@ def redis_server_client(server: RedisServer) -> Any:
     return redis.Redis.from_url(server.url)
 
 
-def test_status_url_and_article_page_follow_a_comment(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any
-) -> None:
-    stack = stack_factory(sqlite_url, redis_server)
-    stack.start_worker()
-    stack.start_api()
+def test_status_url_and_article_page_follow_a_comment(stack: Stack) -> None:
+    stack.start()
     status, answer = http(
         "POST",
         f"{stack.base}/api/v1/comments",
@@ -191,8 +183,7 @@ def test_a_model_that_cannot_load_sends_comments_to_review_never_approves(
         (broken / "manifest.json").write_text("{}")
         (broken / "model.skops").write_bytes(b"not a model")
     stack = stack_factory(sqlite_url, redis_server, model_dir=str(broken), task_max_retries="1")
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
     ids = [stack.submit("broken", f"Reader {n}", CLEAN[n]) for n in range(3)]
     stack.wait_until_decided(3, timeout=60)
     for comment_id in ids:

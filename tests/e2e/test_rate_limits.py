@@ -16,10 +16,8 @@ from moderation.domain.statuses import CommentStatus
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
 from tests.conftest import RedisServer
-from tests.e2e.conftest import Stack, http
-from tests.moderation.staff import decided
-
-pytestmark = pytest.mark.e2e
+from tests.support.stack import Stack, http
+from tests.support.staff import decided
 
 # The product's defaults, not the roomy ones other end-to-end tests run with.
 DEFAULTS = {
@@ -64,8 +62,7 @@ def test_a_flood_of_2000_comments_from_one_address_is_refused_and_none_accepted_
     database_url: str, redis_server: RedisServer, stack_factory: Any
 ) -> None:
     stack = stack_factory(database_url, redis_server, **DEFAULTS)
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(

@@ -11,20 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites
 from moderation.storage.db import session_scope
-from tests.conftest import RedisServer
-from tests.e2e.comments import CLEAN
-from tests.e2e.conftest import Stack
-from tests.e2e.test_article_browser import news_site
-from tests.e2e.test_workspace_browser import chromium, shot
-from tests.moderation.staff import PASSWORD, add_account, decided
-
-pytestmark = pytest.mark.e2e
-__all__ = ["chromium", "news_site"]
+from tests.support.browser import shot
+from tests.support.comments import CLEAN
+from tests.support.stack import Stack
+from tests.support.staff import PASSWORD, add_account, decided
 
 # What a person could click in a frame.
 CLICKABLE = "a, button, input, select, textarea"
@@ -45,13 +38,12 @@ def sign_in(page: Any, name: str) -> None:
 
 
 def test_a_page_elsewhere_gets_nothing_of_ours_in_a_frame(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, chromium: Any, news_site: Any
+    stack: Stack, chromium: Any, news_site: Any
 ) -> None:
-    stack: Stack = stack_factory(sqlite_url, redis_server)
-    add_account(sqlite_url, "mona")
+    add_account(stack.database_url, "mona")
     stack.start_api()
     held = stack.submit("framed", "Reader", CLEAN[0])
-    decided(sqlite_url, held, CommentStatus.PENDING, {"spam": 0.6, "toxicity": 0.1})
+    decided(stack.database_url, held, CommentStatus.PENDING, {"spam": 0.6, "toxicity": 0.1})
     frames = "".join(
         f"<iframe src='{stack.base}{path}' width='900' height='500'></iframe>" for path in FRAMED
     )
@@ -88,20 +80,15 @@ def test_a_page_elsewhere_gets_nothing_of_ours_in_a_frame(
 
 
 def test_a_form_post_without_javascript_returns_to_the_page_it_came_from(
-    sqlite_url: str,
-    redis_server: RedisServer,
-    stack_factory: Any,
-    chromium: Any,
-    news_site: Any,
+    stack: Stack, chromium: Any, news_site: Any
 ) -> None:
     """Our article page for the default site returns to itself; for a site whose article
     lives on its own origin, to the article there (the origin the site registered)."""
-    stack: Stack = stack_factory(sqlite_url, redis_server)
     news = news_site(
         "<!doctype html><html lang='en'><head><title>Rail yard park</title></head>"
         "<body><h1>Rail yard park: the news site's own page</h1></body></html>"
     )
-    with session_scope(sqlite_url) as session:
+    with session_scope(stack.database_url) as session:
         key = sites.add_site(session, "example-news", "Example News", news, [news], {}).secret_key
     stack.start_api()
     # The site's article, announced with its URL by the first comment (from the site's backend).

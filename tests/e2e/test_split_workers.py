@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from moderation.storage.db import session_scope
 from moderation.storage.models import Decision
-from tests.conftest import RedisServer, run_moderation
-from tests.e2e.conftest import Stack
-
-pytestmark = pytest.mark.e2e
+from tests.conftest import run_moderation
+from tests.support.stack import Stack
 
 INSULT = "You are a pathetic idiot and everyone here knows it."
 
 
-def test_decisions_and_explanations_on_separate_workers(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any
-) -> None:
-    stack: Stack = stack_factory(sqlite_url, redis_server)
+def test_decisions_and_explanations_on_separate_workers(stack: Stack) -> None:
     deciding = stack._spawn("worker", "worker", "--queues", "comments")
     explaining = stack._spawn("worker", "worker", "--queues", "explanations")
     stack.start_api()
@@ -31,7 +24,7 @@ def test_decisions_and_explanations_on_separate_workers(
     deadline = time.monotonic() + 60
     found = None
     while time.monotonic() < deadline:
-        with session_scope(sqlite_url) as session:
+        with session_scope(stack.database_url) as session:
             found = session.execute(
                 select(Decision.status, Decision.explanation).where(
                     Decision.comment_id == comment_id

@@ -12,39 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.conftest import http
-
-pytestmark = pytest.mark.e2e
-
-
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _command(pid: int) -> list[str]:
-    """The process's command line ("python", "-m", "commands", "worker", ...)."""
-    try:
-        raw = (Path("/proc") / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+from tests.support.processes import alive, children_of, command
+from tests.support.stack import http
 
 
 def _decision(base: str, body: str, log: Path, timeout: float = 90) -> str:
@@ -110,7 +79,8 @@ def test_up_runs_everything_and_stops_cleanly(
 
         status, ready = http("GET", f"{base}/readyz")
         assert status == 200, ready
-        assert ready["checks"] == {"database": "ok", "redis": "ok"}
+        # The addresses are printed once a worker is taking comments.
+        assert ready["checks"] == {"database": "ok", "redis": "ok", "worker": "ok"}
         assert (tmp_path / "moderation.db").exists()
         if redis_on_path:
             assert (tmp_path / ".moderation" / "redis.sock").exists()
@@ -123,14 +93,14 @@ def test_up_runs_everything_and_stops_cleanly(
 
         if not ctrl_c:
             # A worker killed (as by the OOM killer) is started again, and decides what comes.
-            (worker,) = [pid for pid in _children_of(up.pid) if _command(pid)[3:4] == ["worker"]]
+            (worker,) = [pid for pid in children_of(up.pid) if command(pid)[3:4] == ["worker"]]
             os.killpg(worker, signal.SIGKILL)
             body = "Sent while the worker was dead; it must still be decided."
             assert _decision(base, body, tmp_path / "up.log") == "approved"
             assert up.poll() is None
             assert "worker exited with -9; starting it again" in (tmp_path / "up.log").read_text()
 
-        children = _children_of(up.pid)
+        children = children_of(up.pid)
         assert len(children) >= 3  # the worker, the trainer, the API (and redis-server)
         if ctrl_c:  # what a terminal does: SIGINT to the foreground process group
             os.killpg(up.pid, signal.SIGINT)
@@ -138,7 +108,7 @@ def test_up_runs_everything_and_stops_cleanly(
             up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0, (tmp_path / "up.log").read_text()
         time.sleep(0.5)
-        assert [pid for pid in children if _alive(pid)] == []
+        assert [pid for pid in children if alive(pid)] == []
         with pytest.raises(OSError):
             http("GET", f"{base}/healthz", timeout=1)
         # Redis kept nothing on disk (the database is the record; doNotStore texts pass it).

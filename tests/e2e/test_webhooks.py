@@ -13,19 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from moderation.domain.records import DecisionRecord
-from moderation.domain.statuses import CommentStatus
 from moderation.services import sites, webhooks
-from moderation.storage import articles as article_store
-from moderation.storage import comments as comment_store
-from moderation.storage import decisions as decision_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
 from tests.conftest import RedisServer, run_moderation
-from tests.e2e.conftest import Stack
-from tests.webhook_receiver import Receiver
-
-pytestmark = pytest.mark.e2e
+from tests.support.stack import Stack
+from tests.support.webhook_receiver import Receiver
+from tests.support.webhooks import approved_on_a_hooked_site
 
 
 @pytest.fixture
@@ -55,19 +49,15 @@ def lost_delivery(database_url: str, receiver: Receiver) -> str:
     """Another site's comment decided before any worker ran, its delivery's task never sent
     (as when Redis was down at the commit). Its event id."""
     with session_scope(database_url) as session:
-        site = sites.add_site(session, "evening-post", "Evening Post", None, [], {})
-        receiver.secrets["/lost"] = site.secret_key
-        webhooks.add_endpoint(session, "evening-post", receiver.url("/lost"))
-        article = article_store.article_for(session, "late-edition", None, None, site_id=site.id)
-        ((comment, _),) = comment_store.insert_comments(
+        site = approved_on_a_hooked_site(
             session,
-            [{"article_id": article.id, "author_name": "Bo", "author_email": "bo@example.org",
-              "body": "Decided while the queue was down."}],
-        )  # fmt: skip
-        decision_store.record_decisions(
-            session,
-            [DecisionRecord(comment, CommentStatus.APPROVED, {}, [], "ok", None)],
+            "evening-post",
+            receiver.url("/lost"),
+            "late-edition",
+            "Bo",
+            "Decided while the queue was down.",
         )
+        receiver.secrets["/lost"] = site.secret_key
         # Due an hour ago: long overdue, whenever the worker comes up.
         session.execute(
             update(WebhookDelivery).values(next_attempt_at=utcnow() - timedelta(hours=1))

@@ -7,24 +7,14 @@ Screenshots of the workspace are kept under build/screenshots/ (CI keeps build/ 
 
 from __future__ import annotations
 
-import os
-import shutil
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from moderation.storage.db import session_scope
 from moderation.storage.models import ModeratorLabel
-from tests.conftest import ROOT, RedisServer, require, run_moderation
-from tests.e2e.conftest import Stack, http
-from tests.e2e.csp import csp_violations
+from tests.conftest import run_moderation
+from tests.support.browser import shot, watched_page
+from tests.support.stack import Stack, status_of, wait_for_explanation, wait_for_status
 
-pytestmark = pytest.mark.e2e
-
-SCREENSHOTS = Path(os.environ.get("MODERATION_SCREENSHOTS", ROOT / "build" / "screenshots"))
 PASSWORD = "a long moderator password"
 ARTICLE = "council-budget"
 # Two links to news outlets: held by the link rule for a person to look at (not spam).
@@ -49,96 +39,24 @@ XSS_BODY = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script>
 XSS_NAME = "<svg onload=window.__xss=3>"
 
 
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    require(executable is not None, "Debian's chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright package is not installed")
-        raise
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def status_of(stack: Stack, comment_id: int) -> str:
-    code, answer = http("GET", f"{stack.base}/api/v1/comments/{comment_id}")
-    assert code == 200, answer
-    return str(answer["status"])
-
-
-def wait_for_status(stack: Stack, ids: list[int], timeout: float = 30) -> dict[int, str]:
-    deadline = time.monotonic() + timeout
-    found: dict[int, str] = {}
-    while time.monotonic() < deadline:
-        found = {i: status_of(stack, i) for i in ids}
-        if "queued" not in found.values():
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"still queued: {found}\n{stack.logs()}")
-
-
-def wait_for_explanation(stack: Stack, comment_id: int, timeout: float = 30) -> None:
-    from moderation.storage.db import session_scope
-    from moderation.storage.models import Decision
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with session_scope(stack.database_url) as session:
-            decision = session.query(Decision).filter_by(comment_id=comment_id).one()
-            if decision.explanation:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"comment {comment_id} was never explained\n{stack.logs()}")
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def test_a_moderator_works_through_the_queue_in_a_browser(
-    sqlite_url: str, redis_server: RedisServer, stack_factory: Any, chromium: Any
-) -> None:
-    stack: Stack = stack_factory(sqlite_url, redis_server)
+def test_a_moderator_works_through_the_queue_in_a_browser(stack: Stack, chromium: Any) -> None:
     added = run_moderation(
         "users",
         "add",
         "mona",
         "--role",
         "moderator",
-        settings={"database_url": sqlite_url},
+        settings={"database_url": stack.database_url},
         input_text=PASSWORD + "\n",
     )
     assert added.returncode == 0, added.stderr
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
     held = [stack.submit(ARTICLE, f"Reader {i}", body) for i, body in enumerate(HELD)]
     xss = stack.submit(ARTICLE, XSS_NAME, XSS_BODY, author_email="xss@example.org")
     statuses = wait_for_status(stack, [*held, xss])
     assert all(statuses[i] == "pending" for i in held), statuses
 
-    context = chromium.new_context(base_url=stack.base, viewport={"width": 1280, "height": 900})
-    violations = csp_violations(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, violations, errors = watched_page(chromium, 1280, stack.base)
 
     # Signing in: the workspace sends an anonymous visitor to the sign-in page and back.
     page.goto("/moderation/queue/pending")

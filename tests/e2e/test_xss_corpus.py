@@ -1,4 +1,4 @@
-"""The XSS corpus (tests/e2e/xss_corpus.py) through every way in, then every page rendered in a
+"""The XSS corpus (tests/support/xss_corpus.py) through every way in, then every page rendered in a
 real Chromium: no payload may run a script or show a dialog, and no page may carry an event
 handler attribute, an inline script, a `javascript:`/`data:` link or a tag our templates never
 write. The browser ignores the pages' Content-Security-Policy (`bypass_csp`): what is tested is
@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from moderation.domain import fields
@@ -27,13 +26,9 @@ from moderation.domain.statuses import CommentStatus
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Site
 from tests.conftest import RedisServer, run_moderation
-from tests.e2e.conftest import Stack
-from tests.e2e.test_article_browser import news_site
-from tests.e2e.test_workspace_browser import chromium, shot, wait_for_explanation
-from tests.e2e.xss_corpus import PAYLOADS, URL_PAYLOADS
-
-pytestmark = pytest.mark.e2e
-__all__ = ["chromium", "news_site"]  # fixtures
+from tests.support.browser import shot
+from tests.support.stack import Stack, wait_for_explanation
+from tests.support.xss_corpus import PAYLOADS, URL_PAYLOADS
 
 PASSWORD = "a long admin password"
 # A moderator's name is one word: this one is a payload too.
@@ -96,6 +91,16 @@ def _widget_page(api: str, article: str) -> str:
     )
 
 
+def _by_a_reader(channel: str, n: int, payload: str, article_id: str) -> dict[str, str]:
+    """The n-th payload as a comment's text, its author named after it (see _name)."""
+    return {
+        "article_id": article_id,
+        "author_name": _name(payload, n),
+        "author_email": f"{channel}{n}@example.org",
+        "body": payload,
+    }
+
+
 def _feed_the_corpus(stack: Stack, http: httpx.Client, news: str, token: str) -> dict[str, Any]:
     """Every payload through every way in; what the pages should then show."""
     keys = _keys(stack.database_url)
@@ -105,11 +110,8 @@ def _feed_the_corpus(stack: Stack, http: httpx.Client, news: str, token: str) ->
         answer = http.post(
             "/api/v1/comments",
             json={
-                "article_id": "xss",
-                "author_name": _name(payload, n),
-                "author_email": f"json{n}@example.org",
+                **_by_a_reader("json", n, payload, "xss"),
                 "author_url": URL_PAYLOADS[n % len(URL_PAYLOADS)],
-                "body": payload,
             },
         )
         assert answer.status_code == 202, (payload, answer.text)
@@ -118,12 +120,7 @@ def _feed_the_corpus(stack: Stack, http: httpx.Client, news: str, token: str) ->
     for n, payload in enumerate(PAYLOADS):
         answer = http.post(
             "/api/v1/comments",
-            data={
-                "article_id": "xss-form",
-                "author_name": _name(payload, n),
-                "author_email": f"form{n}@example.org",
-                "body": payload,
-            },
+            data=_by_a_reader("form", n, payload, "xss-form"),
             follow_redirects=False,
         )
         assert answer.status_code == 303, (payload, answer.text)
@@ -160,13 +157,10 @@ def _feed_the_corpus(stack: Stack, http: httpx.Client, news: str, token: str) ->
         answer = http.post(
             "/api/v1/comments",
             json={
+                **_by_a_reader("widget", n, payload, "xss-widget"),
                 "site_id": SITE,
-                "article_id": "xss-widget",
                 "article_title": PAYLOADS[1],
                 "article_url": f"{news}/?a={quote(payload)}",
-                "author_name": _name(payload, n),
-                "author_email": f"widget{n}@example.org",
-                "body": payload,
             },
             headers={"Origin": news},
         )
@@ -258,8 +252,7 @@ def test_the_xss_corpus_through_every_way_in_never_runs_in_any_page(
     )  # fmt: skip
     assert site.returncode == 0, site.stderr
     token = run_moderation("tokens", "create", ADMIN, settings=settings).stdout.strip()
-    stack.start_worker()
-    stack.start_api()
+    stack.start()
 
     with httpx.Client(base_url=stack.base, timeout=30) as http:
         fed = _feed_the_corpus(stack, http, news, token)

@@ -13,7 +13,7 @@ from moderation.messaging.analysis import TextToAnalyze, reply_key, texts_key
 from moderation.storage.db import session_scope
 from moderation.storage.models import Analysis
 from tests.conftest import RedisServer
-from tests.workers.helpers import default_policy_settings
+from tests.support.policy_settings import default_policy_settings
 from workers.analysis import MAX_SENTENCES, answer_batch, sentence_spans
 
 

@@ -4,7 +4,6 @@ explains what it held after deciding it."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
@@ -21,18 +20,18 @@ import pytest
 from sqlalchemy import select, update
 
 from classifiers import DEFAULT_MODEL_DIR, CommentText
-from moderation.config import Settings, get_settings
-from moderation.domain.records import DecisionRecord
+from moderation.config import Settings
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.queues import producer_app, send_decide
 from moderation.storage import articles as article_store
 from moderation.storage import comments as comment_store
-from moderation.storage import decisions as decision_store
 from moderation.storage.comments import QueuedComment
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment, Decision, utcnow
-from tests.conftest import ROOT, RedisServer, free_port
-from tests.workers.helpers import default_policy_settings
+from tests.conftest import ROOT, RedisServer
+from tests.support.decisions import decision, record_decisions
+from tests.support.policy_settings import default_policy_settings
+from tests.support.worker_env import worker_module
 from workers.explanations import explain_batch
 from workers.scoring import get_scorer
 
@@ -115,21 +114,17 @@ def worker_tasks(
     Redis points at a port nobody listens on: the tasks run here, and whatever they send
     fails, as it does when Redis is down.
     """
-    for name in [n for n in os.environ if n.startswith("MODERATION_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("MODERATION_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("MODERATION_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
-    monkeypatch.setenv("MODERATION_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MODERATION_MODEL_DIR", str(DEFAULT_MODEL_DIR))
     # A site that removes from 0.9 (the defaults are 0.98 and 0.99), so the insult below is
     # removed and its explanation is one a removed comment's author would read.
-    monkeypatch.setenv("MODERATION_TOXICITY_REJECT_THRESHOLD", "0.9")
-    monkeypatch.setenv("MODERATION_SPAM_REJECT_THRESHOLD", "0.9")
-    get_settings.cache_clear()
-    try:
-        yield importlib.import_module("workers.tasks")
-    finally:
-        get_settings.cache_clear()
+    yield from worker_module(
+        "workers.tasks",
+        monkeypatch,
+        sqlite_url,
+        tmp_path / "data",
+        model_dir=str(DEFAULT_MODEL_DIR),
+        toxicity_reject_threshold="0.9",
+        spam_reject_threshold="0.9",
+    )
 
 
 def test_the_explain_task_stores_explanations_once(
@@ -172,20 +167,12 @@ def _decide(
     ago: timedelta = timedelta(hours=1),
     explanation: dict[str, Any] | None = None,
 ) -> None:
+    model_version = "v-test" if scores else None
+    record_decisions(
+        database_url,
+        [decision(comment_id, status, scores, reason_text="test", model_version=model_version)],
+    )
     with session_scope(database_url) as session:
-        decision_store.record_decisions(
-            session,
-            [
-                DecisionRecord(
-                    comment_id=comment_id,
-                    status=status,
-                    scores=scores,
-                    reasons=[],
-                    reason_text="test",
-                    model_version="v-test" if scores else None,
-                )
-            ],
-        )
         session.execute(
             update(Comment).where(Comment.id == comment_id).values(decided_at=utcnow() - ago)
         )

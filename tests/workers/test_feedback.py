@@ -21,8 +21,8 @@ from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
 from moderation.storage.db import session_scope
 from moderation.storage.review import FeedbackRow
-from tests.classifiers.test_registry import BUILTIN, relabelled_copy
-from tests.workers.helpers import default_policy_settings
+from tests.support.models import BUILTIN, relabelled_copy
+from tests.support.policy_settings import default_policy_settings
 from workers import feedback
 
 MONA = Staff(1, "mona", Role.MODERATOR)

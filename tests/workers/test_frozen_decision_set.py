@@ -12,7 +12,7 @@ from pathlib import Path
 from classifiers import DEFAULT_MODEL_DIR
 from classifiers.persistence import read_manifest
 from tests.conftest import run_moderation
-from tests.workers.helpers import default_policy_settings
+from tests.support.policy_settings import default_policy_settings
 from workers.policy_evaluation import (
     CLEAN,
     DECISION_SETS,

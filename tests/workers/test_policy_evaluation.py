@@ -19,7 +19,7 @@ from moderation.domain.policy import (
 )
 from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
-from tests.workers.helpers import DEFAULTS, default_policy_settings
+from tests.support.policy_settings import DEFAULTS, default_policy_settings
 from workers.policy_evaluation import (
     DECISIONS,
     DEFAULT_SET,

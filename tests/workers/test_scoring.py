@@ -10,7 +10,7 @@ from classifiers import CommentText, Scores
 from moderation.domain.policy import Thresholds
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.comments import QueuedComment
-from tests.workers.helpers import default_policy_settings
+from tests.support.policy_settings import default_policy_settings
 from workers import scoring
 from workers.scoring import ScoringFailed, decide_batch
 

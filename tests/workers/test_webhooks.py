@@ -4,8 +4,6 @@ that is not due is left alone, and one whose endpoint was removed is not sent.""
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,18 +11,13 @@ from types import ModuleType
 import pytest
 from sqlalchemy import select, update
 
-from moderation.config import get_settings
-from moderation.domain.records import DecisionRecord
-from moderation.domain.statuses import CommentStatus
-from moderation.services import sites, webhooks
-from moderation.storage import articles as article_store
-from moderation.storage import comments as comment_store
-from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import WebhookDelivery, WebhookEndpoint, utcnow
 from tests.conftest import free_port
-from tests.webhook_receiver import Receiver
+from tests.support.webhook_receiver import Receiver
+from tests.support.webhooks import approved_on_a_hooked_site
+from tests.support.worker_env import worker_module
 
 
 @pytest.fixture
@@ -33,33 +26,16 @@ def worker_webhooks(
 ) -> Iterator[ModuleType]:
     """The delivery task, run here. Redis points at a port nobody listens on: scheduling a
     retry fails as when Redis is down (the sweep would send it), which is not what is tested."""
-    for name in [n for n in os.environ if n.startswith("MODERATION_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("MODERATION_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("MODERATION_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
-    monkeypatch.setenv("MODERATION_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MODERATION_WEBHOOK_MAX_ATTEMPTS", "2")
-    get_settings.cache_clear()
-    try:
-        yield importlib.import_module("workers.webhooks")
-    finally:
-        get_settings.cache_clear()
+    yield from worker_module(
+        "workers.webhooks", monkeypatch, sqlite_url, tmp_path / "data", webhook_max_attempts="2"
+    )
 
 
 def decided_with_endpoint(database_url: str, url: str) -> tuple[int, str]:
     """A comment of a site with one endpoint, decided: its delivery's id, and the site's key."""
     with session_scope(database_url) as session:
-        site = sites.add_site(session, "daily-news", "Daily News", None, [], {})
-        webhooks.add_endpoint(session, "daily-news", url)
-        article = article_store.article_for(session, "story-1", None, None, site_id=site.id)
-        ((comment, _),) = comment_store.insert_comments(
-            session,
-            [{"article_id": article.id, "author_name": "Ann", "author_email": "ann@example.org",
-              "body": "Well argued."}],
-        )  # fmt: skip
-        decision_store.record_decisions(
-            session,
-            [DecisionRecord(comment, CommentStatus.APPROVED, {}, [], "ok", None)],
+        site = approved_on_a_hooked_site(
+            session, "daily-news", url, "story-1", "Ann", "Well argued."
         )
         (delivery,) = store.written(session)
         return delivery, site.secret_key

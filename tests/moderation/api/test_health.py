@@ -1,0 +1,143 @@
+"""Liveness and readiness, with real Redis and real (or deliberately unreachable) databases.
+
+Readiness also needs a worker serving the comments queue: these tests write its heartbeat as a
+worker does (moderation.messaging.heartbeats); tests/e2e/test_health_and_processes.py runs real
+workers and kills them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from moderation.messaging.heartbeats import WorkerBeat, record_beat, redis_client
+from tests.conftest import RedisServer, free_port
+from tests.moderation.conftest import make_client
+
+
+def beat(redis_url: str, queues: tuple[str, ...] = ("comments",), age: float = 0.0) -> None:
+    """A worker's heartbeat, ``age`` seconds old, as a worker serving ``queues`` writes it."""
+    now = time.time()
+    client = redis_client(redis_url)
+    try:
+        record_beat(
+            client, WorkerBeat("web-1", 4242, "celery@web-1", queues, 2, "v0", now, now - age), 600
+        )
+    finally:
+        client.close()
+
+
+def assert_not_ready(response: Any, down: str, up: str) -> None:
+    """/readyz's 503 names the part that is down, and only that one."""
+    assert response.status_code == 503
+    answer = response.json()
+    assert answer["checks"][up] == "ok"
+    assert answer["checks"][down].startswith("unreachable")
+    assert down in answer["message"]
+    assert up not in answer["message"]
+
+
+def test_healthz(shared_client: TestClient) -> None:
+    response = shared_client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_when_everything_is_up(client: TestClient, redis_server: RedisServer) -> None:
+    beat(redis_server.url)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok", "worker": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("queues", "age", "said"),
+    [
+        (None, 0.0, "no worker serving the comments queue has sent a heartbeat"),
+        (("comments", "explanations"), 20.0, "in 15 s (the last 20 s ago)"),
+        (("webhooks",), 0.0, "no worker serving the comments queue has sent a heartbeat"),
+    ],
+    ids=["no worker ever", "the last beat is stale", "workers for webhooks only"],
+)
+def test_readyz_is_503_naming_the_worker_while_none_takes_comments(
+    sqlite_url: str,
+    redis_server: RedisServer,
+    queues: tuple[str, ...] | None,
+    age: float,
+    said: str,
+) -> None:
+    if queues is not None:
+        beat(redis_server.url, queues, age)
+    with make_client(sqlite_url, redis_server.url) as client:
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    answer = response.json()
+    assert answer["checks"]["database"] == "ok"
+    assert answer["checks"]["redis"] == "ok"
+    assert said in answer["checks"]["worker"]
+    assert answer["message"] == "not ready: worker"
+    assert response.headers["retry-after"]
+
+
+def test_readyz_waits_as_long_as_the_stale_setting_says(
+    sqlite_url: str, redis_server: RedisServer
+) -> None:
+    beat(redis_server.url, age=20.0)
+    with make_client(sqlite_url, redis_server.url, worker_stale_seconds=30) as client:
+        response = client.get("/readyz")
+
+    assert response.status_code == 200, response.text
+
+
+def test_readyz_is_503_naming_redis_when_redis_is_down(sqlite_url: str) -> None:
+    with make_client(sqlite_url, f"redis://127.0.0.1:{free_port()}/0") as client:
+        response = client.get("/readyz")
+
+    assert_not_ready(response, down="redis", up="database")
+    assert response.json()["checks"]["worker"] == "unknown: Redis cannot be read"
+
+
+def test_readyz_is_503_naming_the_database_when_it_is_unreachable(
+    redis_server: RedisServer,
+) -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
+    beat(redis_server.url)
+    with make_client(url, redis_server.url) as client:
+        response = client.get("/readyz")
+        alive = client.get("/healthz")
+
+    assert_not_ready(response, down="database", up="redis")
+    assert response.json()["message"] == "not ready: database"
+    assert alive.status_code == 200  # alive, just not ready
+
+
+def test_readyz_names_both_when_both_are_down() -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
+    with make_client(url, f"redis://127.0.0.1:{free_port()}/0") as client:
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert "database" in response.json()["message"]
+    assert "redis" in response.json()["message"]
+
+
+def test_redis_recovering_makes_the_service_ready_again(
+    sqlite_url: str, redis_server: RedisServer
+) -> None:
+    with make_client(sqlite_url, redis_server.url) as client:
+        redis_server.stop()
+        down = client.get("/readyz")
+        redis_server.start()
+        beat(redis_server.url)  # the workers reconnect and beat again
+        up = client.get("/readyz")
+
+    assert down.status_code == 503
+    assert "redis" in down.json()["message"]
+    assert up.status_code == 200
