@@ -37,7 +37,10 @@ def api(
         host=host or settings.host,
         port=port if port is not None else settings.port,
         log_level=settings.log_level.lower(),
+        # Our own access line per request (moderation.http.request_log), and uvicorn's lines
+        # through the root logger, in MODERATION_LOG_FORMAT like every other.
         access_log=False,
+        log_config=None,
         # create_app believes X-Forwarded-For from MODERATION_TRUSTED_PROXIES only; uvicorn's
         # own would believe any local address.
         proxy_headers=False,

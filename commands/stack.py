@@ -28,7 +28,7 @@ from typing import Any
 
 import typer
 
-from commands.support import configure_logging
+from commands.support import configure_logging, shared_metrics
 from moderation.config import Settings, child_environment, get_settings
 from moderation.messaging.heartbeats import forget_worker, redis_client
 from moderation.storage.migrate import upgrade
@@ -239,7 +239,7 @@ def run_stack(settings: Settings, host: str, port: int, trainer: bool = True) ->
                 log.info("embedded Redis on %s", redis.socket)
             if stop.requested or redis_url is None:
                 return 0
-            env = child_environment(redis_url=redis_url)
+            env = child_environment(redis_url=redis_url) | shared_metrics(settings)
             children = _Children(_commands(host, port, trainer), env, stop)
             return children.run(f"http://{host}:{port}")
         finally:

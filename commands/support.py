@@ -12,15 +12,15 @@ of failure apart:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 import typer
 from sqlalchemy.orm import Session
 
-from moderation.config import get_settings
+from moderation.config import METRICS_DIR_VARIABLE, Settings, get_settings
 from moderation.domain.errors import ServiceError
+from moderation.logs import configure
 from moderation.storage.db import session_scope
 from moderation.storage.migrate import upgrade
 
@@ -54,7 +54,17 @@ def in_session(work: Callable[[Session], T]) -> T:
 
 
 def configure_logging(level: str | None = None) -> None:
-    logging.basicConfig(
-        level=(level or get_settings().log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    """Plain lines, or JSON lines with MODERATION_LOG_FORMAT=json (moderation.logs)."""
+    settings = get_settings()
+    configure(level or settings.log_level, settings.log_format)
+
+
+def shared_metrics(settings: Settings) -> dict[str, str]:
+    """The environment that makes a stack's processes count into one directory, emptied of a
+    previous run's values: the API's /metrics then shows the workers' too (moderation/metrics.py).
+    Only the files prometheus_client writes are removed from a directory the operator named."""
+    directory = (settings.metrics_dir or settings.data_dir / "metrics").resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return {METRICS_DIR_VARIABLE: str(directory)}

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from typing import TYPE_CHECKING
 
 import typer
 
-from moderation.config import get_settings
+from moderation.config import METRICS_DIR_VARIABLE, get_settings
 from moderation.messaging.queues import (
     COMMENTS_QUEUE,
     EXPLANATIONS_QUEUE,
@@ -22,9 +26,24 @@ if TYPE_CHECKING:
 def _celery() -> Celery:
     """The Celery app, imported only by the commands that run it: building it needs a Redis
     to be configured, which `migrate` or `users add` must not."""
+    _share_metrics()
     from workers.celery_app import app
 
     return app
+
+
+def _share_metrics() -> None:
+    """The pool's processes count into one directory (moderation/metrics.py): the one this
+    worker was given (`moderation up`'s, or the operator's, shared with an API), else a
+    private one for this worker's lifetime, served on MODERATION_WORKER_METRICS_PORT.
+
+    Set before anything imports prometheus_client, which reads the variable once."""
+    if get_settings().metrics_dir is not None:
+        return
+    directory = tempfile.mkdtemp(prefix="moderation-metrics-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ[METRICS_DIR_VARIABLE] = directory
+    get_settings.cache_clear()
 
 
 def worker(

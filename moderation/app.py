@@ -17,12 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from moderation import __version__
-from moderation.api import akismet, comments, health, moderation, perspective
+from moderation.api import akismet, comments, health, metrics, moderation, perspective
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
+from moderation.http import metrics as serving_metrics
 from moderation.http.auth import SignInRequired
 from moderation.http.cors import SiteCORS
 from moderation.http.ratelimits import RateLimits
+from moderation.http.request_log import RequestLog
 from moderation.http.responses import unreadable_json
 from moderation.http.security_headers import NOSNIFF, SecurityHeaders
 from moderation.messaging.dispatcher import Dispatcher
@@ -148,6 +150,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings)
     for router in ROUTERS:
         app.include_router(router)
+    # What /metrics reads when scraped (queues, backlog), beside what the processes store.
+    app.state.metrics_registry = serving_metrics.scrape_registry(settings)
+    if settings.metrics_port is None:  # else on a port of their own (the lifespan's)
+        app.include_router(metrics.router)
     app.mount("/static", views.static_files(), name="static")
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     for error, handler in ERROR_HANDLERS:
@@ -188,9 +194,12 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         app.state.decision_feed = decision_feed_for(settings)
         # Has the Perspective-compatible API's texts scored by the workers and awaits them.
         app.state.analyzer = perspective.analyzer_for(settings)
+        metrics_server = _metrics_server(app, settings)
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.stop()
             await app.state.analyzer.close()
             await app.state.decision_feed.stop()
             await app.state.rate_limits.close()
@@ -199,6 +208,15 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             dispatcher.stop()
 
     return lifespan
+
+
+def _metrics_server(app: FastAPI, settings: Settings) -> serving_metrics.MetricsServer | None:
+    """The metrics on `MODERATION_METRICS_PORT`, when the operator chose a port of their own."""
+    if settings.metrics_port is None:
+        return None
+    registry = app.state.metrics_registry
+    page = serving_metrics.wsgi_app(settings, lambda: serving_metrics.render(settings, registry))
+    return serving_metrics.MetricsServer(settings.host, settings.metrics_port, page).start()
 
 
 async def _sign_in_required(_request: Request, error: Exception) -> Response:
@@ -292,3 +310,5 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     # Outermost of ours, so every answer gets them, refusals of the two above included.
     app.add_middleware(SecurityHeaders)
+    # Around everything: each answer's request id, access log line and metrics.
+    app.add_middleware(RequestLog)

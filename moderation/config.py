@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from moderation.domain.policy import Thresholds
@@ -18,6 +18,10 @@ from moderation.domain.rates import Rate
 # The policy's defaults are policy.Thresholds' (where each one's reason is written): one
 # place, so a default chosen anew there reaches every deployment that does not set its own.
 _POLICY = Thresholds()
+
+# prometheus_client's own variable for its multiprocess mode (moderation/metrics.py), read by
+# the library once, when first imported; `metrics_dir` reads it for us.
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Settings(BaseSettings):
@@ -276,6 +280,47 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     """Level of the service's logs: DEBUG, INFO, WARNING or ERROR."""
+
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: every log line of the API and the workers is one JSON object "
+        "(time, level, logger, message, process, and the request id and figures where a line "
+        "has them); `text`: plain lines. Either way one access line per request and one line "
+        "per decided batch, and no comment text, email, address or user agent at INFO.",
+    )
+
+    # Metrics (moderation/metrics.py says how processes share them; docs/operations.md).
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, the API's /metrics answers only requests carrying "
+        "`Authorization: Bearer <token>` (from anywhere). When neither this nor `metrics_port` "
+        "is set, /metrics answers only loopback clients that came through no proxy.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the API's metrics on this port (at MODERATION_HOST) instead of at "
+        "/metrics on the API's own port, which then answers 404: a port a network policy can "
+        "keep for Prometheus alone. With `metrics_token` too, the token is still required.",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`moderation worker` serves the metrics of its pool on this port (at "
+        "MODERATION_HOST, no token: keep it for Prometheus), one target per worker. Unset, a "
+        "worker's metrics are seen only through a directory shared with the API "
+        "(`PROMETHEUS_MULTIPROC_DIR`, which `moderation up` sets up).",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices(METRICS_DIR_VARIABLE, "metrics_dir"),
+        description="prometheus_client's multiprocess directory (the variable "
+        "PROMETHEUS_MULTIPROC_DIR, read by the library itself at start-up): every process "
+        "started with the same one adds its values to what /metrics shows. Empty it before "
+        "starting the processes that share it.",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

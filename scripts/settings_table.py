@@ -45,6 +45,18 @@ def _default(field: Any) -> str:
     return f"`{value}`"
 
 
+def _variable(prefix: str, name: str, field: Any) -> str:
+    """The environment variable an operator sets: a field read under a name of its own (an
+    alias, such as prometheus_client's PROMETHEUS_MULTIPROC_DIR) is set by that name."""
+    alias = field.validation_alias
+    choices = getattr(alias, "choices", None)
+    if choices:
+        return str(choices[0])
+    if isinstance(alias, str):
+        return alias
+    return f"{prefix}{name.upper()}"
+
+
 def table() -> str:
     """The markdown table, one row per setting in the order Settings declares them."""
     rows = ["| setting | default | what it does |", "|---|---|---|"]
@@ -55,7 +67,7 @@ def table() -> str:
                 f"Settings.{name} has no docstring: describe it in moderation/config.py"
             )
         description = " ".join(field.description.split()).replace("|", "\\|")
-        rows.append(f"| `{prefix}{name.upper()}` | {_default(field)} | {description} |")
+        rows.append(f"| `{_variable(prefix, name, field)}` | {_default(field)} | {description} |")
     return "\n".join(rows)
 
 

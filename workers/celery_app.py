@@ -23,7 +23,7 @@ from moderation.messaging.queues import (
     try_send,
 )
 from moderation.storage.db import session_scope
-from workers import beat_lock, heartbeat, lifeline  # noqa: F401 - their signal handlers
+from workers import beat_lock, heartbeat, lifeline, metrics  # noqa: F401 - signal handlers
 from workers.broker import survive_a_lost_broker
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ def create_celery() -> Celery:
     app.conf.beat_schedule_filename = str(settings.data_dir / "celerybeat-schedule")
     # One beat at a time, however many are started (workers/beat_lock.py).
     app.conf.beat_scheduler = "workers.beat_lock:LockedScheduler"
+    metrics.install(app)  # each worker's heartbeat gauge
     return app
 
 

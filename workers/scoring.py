@@ -29,6 +29,7 @@ from moderation.domain.policy import (
 )
 from moderation.domain.records import DecisionRecord, ShadowDecision
 from moderation.domain.wordlists import WordHits, WordLists
+from moderation.metrics import MODEL_LOAD_FAILURES, SCORING_SECONDS
 from moderation.services.sites import SitePolicy
 from moderation.storage.comments import QueuedComment
 
@@ -91,6 +92,7 @@ def _follow_active(settings: Settings, loaded: _Loaded, now: float) -> _Loaded:
     try:
         scorer = Scorer.load(registry.path_of(pointer))
     except (ModelLoadError, RegistryError, OSError) as error:
+        MODEL_LOAD_FAILURES.inc()
         log.error("keeping model %s: version %s failed to load: %s", loaded.pointer, pointer, error)
         loaded.refused = pointer
         return loaded
@@ -105,7 +107,11 @@ def get_scorer(settings: Settings) -> Scorer:
         now = time.monotonic()
         source = (settings.model_dir, settings.models_root)
         if _loaded is None or _loaded.source != source:
-            _loaded = _load(settings, now)
+            try:
+                _loaded = _load(settings, now)
+            except Exception:
+                MODEL_LOAD_FAILURES.inc()
+                raise
             _return_freed_memory()
             log.info("loaded model %s", _loaded.scorer.version)
         elif _loaded.pointer is not None and now - _loaded.checked >= settings.model_check_seconds:
@@ -158,6 +164,7 @@ def get_shadow_scorer(settings: Settings) -> Scorer | None:
                 scorer = Scorer.load(registry.path_of(version))
                 log.info("shadow model %s scores beside the active one", version)
             except (ModelLoadError, RegistryError, OSError) as error:
+                MODEL_LOAD_FAILURES.inc()
                 log.error("shadow model %s failed to load: %s", version, error)
         _shadow = _Shadow(root, version, scorer, now)
         _return_freed_memory()
@@ -269,7 +276,8 @@ def decide_batch(
         # The same scorer for the second look: one model version scores a whole decision.
         # The lowest reject toxicity of the batch's sites: a second look is cheap and rare.
         reject_at = min((lim.toxicity_reject for lim in batch.limits), default=1.0)
-        scores, unquoted = _score(model, comments, reject_at)
+        with SCORING_SECONDS.time():
+            scores, unquoted = _score(model, comments, reject_at)
     shadows = (
         None if scorer is not None else _shadow_decisions(settings, model, comments, batch.verdicts)
     )

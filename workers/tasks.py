@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from moderation.messaging.queues import (
     send_webhooks,
     try_send,
 )
+from moderation.metrics import SWEEP_RESENT
 from moderation.services import authors
 from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
@@ -31,6 +33,7 @@ from workers import webhooks
 from workers.analysis import answer_batch
 from workers.celery_app import ModerationTask, app
 from workers.explanations import explain_batch
+from workers.metrics import record_decided, request_ids_of
 from workers.rules import current_rules
 from workers.scoring import ScoringFailed, decide_batch, fail_closed
 
@@ -45,6 +48,7 @@ EXPLAIN_HORIZON = timedelta(days=7)
 @app.task(name=DECIDE_COMMENTS, base=ModerationTask, bind=True)
 def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, int]:
     """Score and decide a batch of comments. Safe to run twice: decided comments are skipped."""
+    started = time.perf_counter()
     settings = self.settings
     ids = [int(i) for i in comment_ids]
     window = timedelta(seconds=settings.flood_window_seconds)
@@ -86,6 +90,7 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
         work.after_commit(lambda: send_explain(app, explain), "comments to explain", explain)
         deliveries = webhooks_store.written(work.session)
         work.after_commit(lambda: send_webhooks(app, deliveries), "webhook deliveries", deliveries)
+    record_decided(comments, records, decided, started, request_ids_of(self.request))
     return {"decided": len(decided), "skipped": len(ids) - len(decided)}
 
 
@@ -160,6 +165,7 @@ def sweep_queued(self: ModerationTask) -> dict[str, Any]:
         # Sent at once, not best effort: with the broker away the sweep fails and is retried,
         # rather than claim every queued comment for nothing.
         send_decide(app, ids)
+        SWEEP_RESENT.inc(len(ids))
         resent += len(ids)
         if len(ids) < SWEEP_BATCH:
             break

@@ -29,6 +29,7 @@ from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.webhooks import DeliveryStatus
 from workers.celery_app import ModerationTask, app
+from workers.metrics import count_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ def deliver_webhooks(self: ModerationTask, delivery_ids: list[int]) -> dict[str,
             if delay is not None and delay <= _countdown_limit(settings):
                 # One task each: every delay is jittered on its own.
                 work.after_commit(_later(delivery.id, delay), "webhook retries", [delivery.id])
+    count_deliveries(counts)
     return counts
 
 

@@ -5,10 +5,27 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Sequence
 
 from celery import Celery
 
 from moderation.messaging.queues import send_decide, try_send
+
+_Group = tuple[list[int], Sequence[str]]
+
+
+class _RequestIds:
+    """The distinct request ids of a batch, in order (a request may bring several comments)."""
+
+    def __init__(self, first: Sequence[str]) -> None:
+        self._ids = dict.fromkeys(first)
+
+    def add(self, more: Sequence[str]) -> None:
+        self._ids.update(dict.fromkeys(more))
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._ids)
 
 
 class Dispatcher:
@@ -24,8 +41,9 @@ class Dispatcher:
         self._app = app
         self._max_batch = max_batch
         self._window = window_seconds
-        # Lists of ids: one hand-over per stored group, not one thread wake-up per comment.
-        self._ids: queue.SimpleQueue[list[int] | None] = queue.SimpleQueue()
+        # Lists of ids (with the ids of the requests that brought them): one hand-over per
+        # stored group, not one thread wake-up per comment.
+        self._ids: queue.SimpleQueue[_Group | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.sent_batches = 0
         self.failed_batches = 0
@@ -34,9 +52,9 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="comment-dispatcher", daemon=True)
         self._thread.start()
 
-    def submit(self, comment_ids: list[int]) -> None:
+    def submit(self, comment_ids: list[int], request_ids: Sequence[str] = ()) -> None:
         if comment_ids:
-            self._ids.put(comment_ids)
+            self._ids.put((comment_ids, request_ids))
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._thread is not None:
@@ -50,7 +68,8 @@ class Dispatcher:
             first = self._ids.get()
             if first is None:
                 break
-            batch = list(first)
+            batch = list(first[0])
+            requests = _RequestIds(first[1])
             deadline = time.monotonic() + self._window
             while len(batch) < self._max_batch:
                 remaining = deadline - time.monotonic()
@@ -65,12 +84,16 @@ class Dispatcher:
                 if more is None:
                     stopping = True
                     break
-                batch.extend(more)
+                batch.extend(more[0])
+                requests.add(more[1])
             for start in range(0, len(batch), self._max_batch):
-                self._send(batch[start : start + self._max_batch])
+                self._send(batch[start : start + self._max_batch], requests.ids)
 
-    def _send(self, batch: list[int]) -> None:
-        if try_send(lambda: send_decide(self._app, batch), "comments to decide", batch):
+    def _send(self, batch: list[int], request_ids: list[str]) -> None:
+        def send() -> None:
+            send_decide(self._app, batch, request_ids)
+
+        if try_send(send, "comments to decide", batch):
             self.sent_batches += 1
         else:
             self.failed_batches += 1

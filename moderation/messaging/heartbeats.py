@@ -21,18 +21,11 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from moderation.messaging.queues import (
-    COMMENTS_QUEUE,
-    EXPLANATIONS_QUEUE,
-    TRAINING_QUEUE,
-    WEBHOOKS_QUEUE,
-    redis_client_url,
-)
+from moderation.messaging.queues import COMMENTS_QUEUE, QUEUES, redis_client_url
 
 if TYPE_CHECKING:
     from redis import Redis
 
-KNOWN_QUEUES = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE, TRAINING_QUEUE)
 _RECORD = "moderation:worker:"
 _SERVING = "moderation:workers:"
 # How long a dead worker stays listed (as stale) after its last beat, at the least.
@@ -101,7 +94,7 @@ def forget_worker(client: Redis, host: str, pid: int) -> None:
     key = worker_id(host, pid)
     pipe = client.pipeline(transaction=False)
     pipe.delete(_RECORD + key)
-    for queue in KNOWN_QUEUES:
+    for queue in QUEUES:
         pipe.zrem(_SERVING + queue, key)
     pipe.execute()
 
@@ -128,7 +121,7 @@ def worker_check(newest: float | None, now: float, stale_seconds: float) -> str:
 def read_workers(client: Redis) -> list[WorkerBeat]:
     """Every worker with a record (live or stale), by host and pid."""
     pipe = client.pipeline(transaction=False)
-    for queue in KNOWN_QUEUES:
+    for queue in QUEUES:
         pipe.zrange(_SERVING + queue, 0, -1)
     ids = sorted({member for members in pipe.execute() for member in members})
     if not ids:

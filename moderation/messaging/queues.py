@@ -46,15 +46,20 @@ WEBHOOKS_QUEUE = "webhooks"
 # Deliveries per task, all sent side by side: even if every receiver times out, a task ends
 # after one timeout, well within the soft time limit.
 WEBHOOK_BATCH = 20
-
-
-# Every message says when it was sent (Unix seconds), in a header of ours: Celery's carry no
-# time, and `moderation status` tells how long the oldest message of each queue has waited.
+# Every queue a worker may serve: their depths and workers are read by name (backlog.py,
+# heartbeats.py).
+QUEUES = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE, TRAINING_QUEUE)
+# Message headers of ours. When it was sent (Unix seconds; Celery's own headers carry no time),
+# so `moderation status` and /metrics tell how long the oldest message of each queue has
+# waited; and the ids of the requests whose comments a decide task carries, for the workers'
+# log lines.
 ENQUEUED_AT = "enqueued_at"
+REQUEST_IDS_HEADER = "request_ids"
 
 
 @before_task_publish.connect(weak=False, dispatch_uid="moderation.enqueued_at")
 def _stamp_enqueued_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    """Every message any process of ours sends (API, workers, beat) says when it was sent."""
     if headers is not None:
         headers.setdefault(ENQUEUED_AT, time.time())
 
@@ -136,8 +141,13 @@ def _send_in_batches(
         _send(app, task, [ids[start : start + batch]], queue, **options)
 
 
-def send_decide(app: Celery, comment_ids: Sequence[int]) -> None:
-    _send(app, DECIDE_COMMENTS, [list(comment_ids)], COMMENTS_QUEUE)
+def send_decide(
+    app: Celery, comment_ids: Sequence[int], request_ids: Sequence[str] | None = None
+) -> None:
+    """Ask for the decisions of these comments; `request_ids`, of the requests that brought
+    them, travel in a header (an older worker ignores it) for the worker's log line."""
+    headers = {REQUEST_IDS_HEADER: list(request_ids)} if request_ids else None
+    _send(app, DECIDE_COMMENTS, [list(comment_ids)], COMMENTS_QUEUE, headers=headers)
 
 
 def send_explain(app: Celery, comment_ids: Sequence[int]) -> None:

@@ -19,7 +19,9 @@ from typing import Any
 
 from moderation.domain.errors import InvalidComment, ServiceUnavailable
 from moderation.domain.schemas import CommentSubmission
+from moderation.logs import current_request_id
 from moderation.messaging.dispatcher import Dispatcher
+from moderation.metrics import COMMENTS_ACCEPTED
 from moderation.services import comments as service
 from moderation.storage.db import session_scope
 
@@ -39,6 +41,7 @@ class _Pending:
     client: service.ClientInfo
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[service.AcceptedComment]
+    request_id: str | None = None
 
 
 def _settle(settled: list[tuple[_Pending, service.AcceptedComment | BaseException]]) -> None:
@@ -51,6 +54,14 @@ def _settle(settled: list[tuple[_Pending, service.AcceptedComment | BaseExceptio
             pending.future.set_exception(result)
         else:
             pending.future.set_result(result)
+
+
+def _count_accepted(ways_in: list[str | None]) -> None:
+    counts: dict[str, int] = {}
+    for way_in in ways_in:
+        counts[way_in or "api"] = counts.get(way_in or "api", 0) + 1
+    for way_in, count in counts.items():
+        COMMENTS_ACCEPTED.labels(way_in).inc(count)
 
 
 class Intake:
@@ -77,7 +88,7 @@ class Intake:
     ) -> service.AcceptedComment:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[service.AcceptedComment] = loop.create_future()
-        self._pending.put(_Pending(submission, client, loop, future))
+        self._pending.put(_Pending(submission, client, loop, future, current_request_id.get()))
         return await future
 
     def _run(self) -> None:
@@ -127,7 +138,16 @@ class Intake:
             # One comment the database refuses must not cost the others theirs: one by one.
             results = [self._store_each(pending) for pending in group]
         # Committed above: only now may a worker be told about them.
-        self._dispatcher.submit([r.id for r in results if isinstance(r, service.AcceptedComment)])
+        accepted = [
+            (pending, result)
+            for pending, result in zip(group, results, strict=True)
+            if isinstance(result, service.AcceptedComment)
+        ]
+        self._dispatcher.submit(
+            [result.id for _, result in accepted],
+            [p.request_id for p, _ in accepted if p.request_id is not None],
+        )
+        _count_accepted([pending.client.channel for pending, _ in accepted])
         # One wake-up per event loop for the whole group, not one per comment.
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, Any]]] = {}
         for pending, result in zip(group, results, strict=True):

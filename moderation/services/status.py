@@ -12,14 +12,13 @@ from typing import Any
 from moderation.config import Settings
 from moderation.messaging.backlog import QueueBacklog, read_backlogs
 from moderation.messaging.heartbeats import (
-    KNOWN_QUEUES,
     WorkerBeat,
     newest_beat,
     read_workers,
     redis_client,
     worker_check,
 )
-from moderation.messaging.queues import COMMENTS_QUEUE
+from moderation.messaging.queues import COMMENTS_QUEUE, QUEUES
 from moderation.storage import comments as comment_store
 from moderation.storage.db import session_scope
 
@@ -85,7 +84,7 @@ def _read_broker(settings: Settings, status: ServiceStatus, now: float) -> None:
     stale = settings.worker_stale_seconds
     client = redis_client(settings.redis_url, timeout=2.0)
     try:
-        status.queues = read_backlogs(client, KNOWN_QUEUES, now)
+        status.queues = read_backlogs(client, QUEUES, now)
         status.workers = [
             WorkerState(beat, now - beat.beat_at, now - beat.beat_at <= stale)
             for beat in read_workers(client)

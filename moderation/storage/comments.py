@@ -233,19 +233,20 @@ def claim_stale_queued(session: Session, cutoff: datetime, limit: int) -> list[i
     return ids
 
 
-def count_by_status(session: Session) -> dict[CommentStatus, int]:
-    rows = session.execute(select(Comment.status, func.count()).group_by(Comment.status)).all()
-    return {CommentStatus(status): count for status, count in rows}
-
-
 def queued_backlog(session: Session) -> tuple[int, datetime | None]:
-    """How many comments are still `queued`, and when the oldest of them was accepted."""
+    """How many comments are still queued, and when the oldest of them was created: one
+    statement on the (status, created_at) index."""
     count, oldest = session.execute(
         select(func.count(), func.min(Comment.created_at)).where(
             Comment.status == CommentStatus.QUEUED
         )
     ).one()
     return int(count), oldest
+
+
+def count_by_status(session: Session) -> dict[CommentStatus, int]:
+    rows = session.execute(select(Comment.status, func.count()).group_by(Comment.status)).all()
+    return {CommentStatus(status): count for status, count in rows}
 
 
 def store_explanations(session: Session, explanations: dict[int, dict[str, Any]]) -> None:
