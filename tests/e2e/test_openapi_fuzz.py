@@ -9,7 +9,8 @@ server production runs (its parser, its connection handling: a server error that
 connection shows as one), while the app is built here with the Settings this test chooses (rate
 limiting off, so no 429 cuts the run short) and shares nothing else with the test. Behind it a
 real PostgreSQL database (as production; it refuses what SQLite lets through, such as NUL in
-text) and a real Redis; no worker, so comments stay queued, which no route cares about.
+text) and a real Redis; no worker, so comments stay queued, which no route cares about, but a
+worker's heartbeat, so /readyz is ready.
 
 Bounded: a fixed seed and MAX_EXAMPLES random requests per operation, with the schema's boundary
 and negative cases, keep the run reproducible and within a few minutes on a 2-core machine.
@@ -42,6 +43,7 @@ from moderation.services.accounts import Role
 from moderation.storage.migrate import upgrade
 from tests.conftest import RedisServer, _postgres_database, free_port, require
 from tests.moderation.conftest import VALID
+from tests.support.heartbeats import beat
 from tests.support.stack import http
 from tests.support.staff import Account, add_account, decided
 
@@ -65,9 +67,14 @@ CONFIG = schemathesis.Config.from_dict(
 
 
 def _settings(database_url: str, redis_url: str) -> Settings:
-    # rate_limits_enabled: a setting being added on another branch (Settings ignores names it
-    # does not know): a run of thousands of requests from one address must not be throttled.
-    return Settings(database_url=database_url, redis_url=redis_url, rate_limits_enabled=False)
+    # A run of thousands of requests from one address must not be throttled; and the worker's
+    # one heartbeat (below) keeps /readyz ready for the whole run, so a 503 there is a bug.
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        rate_limits_enabled=False,
+        worker_stale_seconds=3600,
+    )
 
 
 # Built at import, without a database, so pytest lists one test per operation.
@@ -122,6 +129,7 @@ def served(
     try:
         for database_url in _postgres_database():
             upgrade(database_url)
+            beat(redis.url)
             moderator = add_account(database_url, "fuzz-moderator", Role.MODERATOR)
             admin = add_account(database_url, "fuzz-admin", Role.ADMIN)
             app = create_app(_settings(database_url, redis.url))

@@ -6,27 +6,14 @@ workers and kills them."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from moderation.messaging.heartbeats import WorkerBeat, record_beat, redis_client
 from tests.conftest import RedisServer, free_port
 from tests.moderation.conftest import make_client
-
-
-def beat(redis_url: str, queues: tuple[str, ...] = ("comments",), age: float = 0.0) -> None:
-    """A worker's heartbeat, ``age`` seconds old, as a worker serving ``queues`` writes it."""
-    now = time.time()
-    client = redis_client(redis_url)
-    try:
-        record_beat(
-            client, WorkerBeat("web-1", 4242, "celery@web-1", queues, 2, "v0", now, now - age), 600
-        )
-    finally:
-        client.close()
+from tests.support.heartbeats import beat
 
 
 def assert_not_ready(response: Any, down: str, up: str) -> None:
