@@ -25,6 +25,9 @@ PUBLIC, MODERATOR, ADMIN = "public", "moderator", "admin"
 # without it gets that protocol's refusal (Akismet: `invalid` with HTTP 200), not a 401.
 SITE_KEY = "site key"
 STAFF = (MODERATOR, ADMIN)
+# Prometheus: loopback clients, or anyone with the metrics token when one is set
+# (tests/moderation/http/test_request_log.py); never a staff account as such.
+SCRAPER = "metrics scraper"
 
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): PUBLIC,
@@ -33,6 +36,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): SCRAPER,
     ("POST", "/api/v1/comments"): PUBLIC,
     ("GET", "/api/v1/comments/{comment_id}"): PUBLIC,
     ("GET", "/api/v1/articles/{article_id:path}/comments"): PUBLIC,
@@ -169,6 +173,19 @@ def test_calls_without_the_site_key_get_their_protocols_refusal(
             assert answer.json()["error"]["message"] == "The request is missing a valid API key."
         else:
             assert answer.status_code in (400, 401, 403), answer.text
+
+
+@pytest.mark.parametrize(("method", "path"), [k for k, v in ACCESS.items() if v == SCRAPER])
+def test_metrics_are_refused_to_a_remote_caller_whatever_account_it_has(
+    site: tuple[TestClient, str], people: dict[str, Account], method: str, path: str
+) -> None:
+    client, _ = site  # the test client calls from "testclient", not a loopback address
+    client.cookies.clear()
+    for headers in ({}, people[MODERATOR].headers, people[ADMIN].headers):
+        answer = client.request(method, concrete(path), headers=headers)
+
+        assert answer.status_code == 403, answer.text
+        assert "moderation_" not in answer.text
 
 
 @pytest.mark.parametrize(("method", "path"), [k for k, v in ACCESS.items() if v in STAFF])
