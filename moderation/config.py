@@ -23,6 +23,9 @@ _POLICY = Thresholds()
 # the library once, when first imported; `metrics_dir` reads it for us.
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
+# A TCP port a process of ours listens on.
+Port = Annotated[int, Field(ge=1, le=65535)]
+
 
 class Settings(BaseSettings):
     """Everything an operator can set, as `MODERATION_<NAME>` variables or in `.env`.
@@ -296,18 +299,14 @@ class Settings(BaseSettings):
         "`Authorization: Bearer <token>` (from anywhere). When neither this nor `metrics_port` "
         "is set, /metrics answers only loopback clients that came through no proxy.",
     )
-    metrics_port: int | None = Field(
+    metrics_port: Port | None = Field(
         default=None,
-        ge=1,
-        le=65535,
         description="Serve the API's metrics on this port (at MODERATION_HOST) instead of at "
         "/metrics on the API's own port, which then answers 404: a port a network policy can "
         "keep for Prometheus alone. With `metrics_token` too, the token is still required.",
     )
-    worker_metrics_port: int | None = Field(
+    worker_metrics_port: Port | None = Field(
         default=None,
-        ge=1,
-        le=65535,
         description="`moderation worker` serves the metrics of its pool on this port (at "
         "MODERATION_HOST, no token: keep it for Prometheus), one target per worker. Unset, a "
         "worker's metrics are seen only through a directory shared with the API "

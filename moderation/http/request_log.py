@@ -15,8 +15,9 @@ import logging
 import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from moderation.http.middleware import HttpMiddleware
 from moderation.logs import current_request_id, request_id_from
 from moderation.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
@@ -55,14 +56,8 @@ def _observe(method: str, route: str, status: int, seconds: float) -> None:
     timer.observe(seconds)
 
 
-class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestLog(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         incoming = None
         for name, value in scope["headers"]:

@@ -15,7 +15,9 @@ import secrets
 from collections.abc import Iterable
 from functools import lru_cache
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from moderation.http.middleware import HttpMiddleware
 
 SELF = "'self'"
 NONE = "'none'"
@@ -107,18 +109,11 @@ def with_security_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[
     return result
 
 
-class SecurityHeaders:
-    """Pure ASGI, the headers precomputed as bytes: accepting a comment (a JSON answer) pays
-    one pass over its handful of headers and one appended pair, nothing more."""
+class SecurityHeaders(HttpMiddleware):
+    """The headers precomputed as bytes: accepting a comment (a JSON answer) pays one pass over
+    its handful of headers and one appended pair, nothing more."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = with_security_headers(message.get("headers", ()))
