@@ -20,8 +20,9 @@ $(VENV)/.test-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
-## Start the service on the embedded default (SQLite + embedded Redis + one worker + the trainer);
-## `make run ARGS=--no-trainer` leaves the trainer out (`moderation up --help`).
+## Start the service on the embedded default (SQLite + embedded Redis + the deciding and the
+## explaining worker + the trainer); `make run ARGS=--no-trainer` leaves the trainer out, and
+## ARGS=--no-explanations-worker the second worker (`moderation up --help`).
 ARGS ?=
 run: $(VENV)/.run-installed
 	$(VENV)/bin/moderation up $(ARGS)

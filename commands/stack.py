@@ -1,5 +1,6 @@
-"""`moderation up`: migrations, Redis, one worker, the trainer (unless --no-trainer) and the
-API as children, stopped together.
+"""`moderation up`: migrations, Redis, the deciding worker, the explanations worker (unless
+--no-explanations-worker), the trainer (unless --no-trainer) and the API as children, stopped
+together.
 
 Nothing outlives `up`: each child leads a process group of its own, and whatever is left in a
 child's group when it exits or is stopped (a worker's pool, its beat) is killed with it; on Linux
@@ -31,6 +32,7 @@ import typer
 from commands.support import configure_logging, shared_metrics
 from moderation.config import Settings, child_environment, get_settings
 from moderation.messaging.heartbeats import forget_worker, redis_client
+from moderation.messaging.queues import COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE
 from moderation.storage.migrate import upgrade
 
 log = logging.getLogger("moderation.up")
@@ -128,6 +130,13 @@ def _end_with_up() -> None:
             ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _lower_priority() -> None:
+    """`_end_with_up`, and a lower CPU priority, which the worker's pool inherits."""
+    _end_with_up()
+    with suppress(OSError):
+        os.nice(EXPLANATIONS_NICENESS)
+
+
 def _kill_group(pid: int) -> None:
     """SIGKILL whatever is left in the process group a child led (a worker's pool processes,
     its beat): nothing of a child outlives it."""
@@ -184,7 +193,10 @@ def _model_problem(env: dict[str, str]) -> str | None:
 
 # Children `moderation up` starts again when they exit on their own, at most MAX_RESTARTS
 # times within RESTART_WINDOW seconds.
-RESTARTABLE = frozenset({"worker", "trainer"})
+RESTARTABLE = frozenset({"worker", "explanations", "trainer"})
+# How much less CPU priority (nice) the explanations worker gets than the rest: on a machine
+# short of cores, the kernel gives the deciding worker the CPU first.
+EXPLANATIONS_NICENESS = 10
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -210,8 +222,15 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
-def _commands(host: str, port: int, trainer: bool) -> dict[str, list[str]]:
+def _commands(
+    host: str, port: int, trainer: bool, explanations: bool = True
+) -> dict[str, list[str]]:
     commands = {"worker": ["worker", "--beat"]}
+    if explanations:
+        # Explanations (about 8 ms a held comment) in a process of their own, so that they
+        # never wait in line before a decision; the deciding worker serves the rest.
+        commands["worker"] += ["--queues", f"{COMMENTS_QUEUE},{WEBHOOKS_QUEUE}"]
+        commands["explanations"] = ["worker", "--queues", EXPLANATIONS_QUEUE, "--concurrency", "1"]
     if trainer:
         # Retraining from the moderators' decisions, once a day when there are enough.
         commands["trainer"] = ["trainer"]
@@ -219,7 +238,9 @@ def _commands(host: str, port: int, trainer: bool) -> dict[str, list[str]]:
     return commands
 
 
-def run_stack(settings: Settings, host: str, port: int, trainer: bool = True) -> int:
+def run_stack(
+    settings: Settings, host: str, port: int, trainer: bool = True, explanations: bool = True
+) -> int:
     with _StopRequest() as stop:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         problem = _model_problem(child_environment())
@@ -240,7 +261,7 @@ def run_stack(settings: Settings, host: str, port: int, trainer: bool = True) ->
             if stop.requested or redis_url is None:
                 return 0
             env = child_environment(redis_url=redis_url) | shared_metrics(settings)
-            children = _Children(_commands(host, port, trainer), env, stop)
+            children = _Children(_commands(host, port, trainer, explanations), env, stop)
             return children.run(f"http://{host}:{port}")
         finally:
             if children is not None:
@@ -267,7 +288,7 @@ class _Children:
             [sys.executable, "-m", "commands", *self.commands[name]],
             env=self.env,
             start_new_session=True,
-            preexec_fn=_end_with_up,
+            preexec_fn=_lower_priority if name == "explanations" else _end_with_up,
         )
 
     def run(self, base: str) -> int:
@@ -387,9 +408,17 @@ def up(
         "decisions when enough are new (a process of its own, about 370 MB while idle). "
         "--no-trainer leaves it out.",
     ),
+    explanations_worker: bool = typer.Option(
+        True,
+        help="Explain held comments (which words raised their scores) in a worker of its own, "
+        "at a lower CPU priority, so that explaining never delays a decision (a process of its "
+        "own: about 175 MB more, PSS). --no-explanations-worker has the one worker explain "
+        "too, taking decisions first.",
+    ),
 ) -> None:
-    """Start everything: migrations, Redis (embedded unless set), one worker (with the
-    periodic sweep), the trainer (unless --no-trainer) and the API. Ctrl-C stops them all."""
+    """Start everything: migrations, Redis (embedded unless set), the worker that decides
+    (with the periodic sweep), the one that explains (unless --no-explanations-worker), the
+    trainer (unless --no-trainer) and the API. Ctrl-C stops them all."""
     settings = get_settings()
     configure_logging()
     sys.exit(
@@ -398,5 +427,6 @@ def up(
             host or settings.host,
             port if port is not None else settings.port,
             trainer=trainer,
+            explanations=explanations_worker,
         )
     )

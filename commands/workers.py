@@ -52,12 +52,21 @@ def worker(
     queues: str = typer.Option(
         "comments,explanations,webhooks",
         help="Queues to serve: decisions (comments), the explanations of held and removed "
-        "comments, and the sites' webhooks. A busy site can give explanations and webhooks "
-        "workers of their own (a slow webhook receiver then never delays a decision).",
+        "comments, and the sites' webhooks; a worker serving several takes decisions first. "
+        "A busy site gives explanations and webhooks workers of their own (explaining or a "
+        "slow webhook receiver then never delays a decision).",
     ),
     loglevel: str = typer.Option("INFO"),
 ) -> None:
     """Run a Celery worker (scale by running more of these)."""
+    argv = worker_argv(concurrency, queues, beat, loglevel)
+    celery = _celery()
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
+    celery.worker_main(argv)
+
+
+def worker_argv(concurrency: int, queues: str, beat: bool, loglevel: str) -> list[str]:
+    """Celery's arguments for `moderation worker`: the queues checked and put in order."""
     known = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE)
     chosen = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = set(chosen) - set(known)
@@ -65,21 +74,26 @@ def worker(
         raise typer.BadParameter(
             f"choose among {', '.join(known[:-1])} and {known[-1]}", param_hint="--queues"
         )
-    celery = _celery()
-    get_settings().data_dir.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
+    # In the order of `known`, decisions first: the broker takes from the first queue that
+    # has a message (`queue_order_strategy`, moderation/messaging/queues.py).
+    served = [queue for queue in known if queue in chosen]
     # Workers share nothing but the queue, so the start-up chatter between them is skipped.
     argv = [
         "worker",
         f"--concurrency={concurrency}",
         f"--loglevel={loglevel}",
         "-Q",
-        ",".join(chosen),
+        ",".join(served),
         "--without-mingle",
         "--without-gossip",
     ]
+    if COMMENTS_QUEUE in served and len(served) > 1:
+        # Reserve no message beyond those being run: one reserved from another queue while
+        # `comments` was empty would be run before a comment that came after it.
+        argv.append("--prefetch-multiplier=1")
     if beat:
         argv.append("--beat")
-    celery.worker_main(argv)
+    return argv
 
 
 def trainer(loglevel: str = typer.Option("INFO")) -> None:

@@ -37,6 +37,7 @@ def test_compose_file_is_accepted_by_docker_compose(tmp_path: Path) -> None:
         "migrate",
         "api",
         "worker",
+        "explanations",
         "webhooks",
         "trainer",
         "beat",
@@ -59,19 +60,23 @@ def test_compose_services_are_shaped_for_scaling_and_durability() -> None:
     # A fixed container name or host port would make `--scale worker=4` fail.
     assert "container_name" not in services["worker"] and "ports" not in services["worker"]
     assert services["worker"]["command"][:2] == ["moderation", "worker"]
-    # Every queue is served, webhooks by workers of their own (a slow receiver never holds up
-    # a decision).
+    # Every queue is served, explanations and webhooks by workers of their own (neither
+    # explaining nor a slow receiver ever holds up a decision).
     served = {
         name: set(s["command"][s["command"].index("--queues") + 1].split(","))
         for name, s in services.items()
         if s.get("command", [])[:2] == ["moderation", "worker"]
     }
-    assert served == {"worker": {"comments", "explanations"}, "webhooks": {"webhooks"}}
+    assert served == {
+        "worker": {"comments"},
+        "explanations": {"explanations"},
+        "webhooks": {"webhooks"},
+    }
     assert services["beat"]["command"] == ["moderation", "beat"]
     # Workers follow the versions the trainer promotes: both see the same registry.
     assert services["trainer"]["command"] == ["moderation", "trainer"]
     models = compose["x-app"]["environment"]["MODERATION_MODELS_DIR"]
-    for name in ("worker", "trainer"):
+    for name in ("worker", "explanations", "trainer"):
         assert any(v.endswith(":" + models) for v in services[name]["volumes"]), name
 
 

@@ -187,8 +187,10 @@ def test_every_queue_is_served_and_beat_is_one_pod_that_is_replaced_not_doubled(
         if d["spec"]["template"]["spec"]["containers"][0].get("command", [])[:2]
         == ["moderation", "worker"]
     }
+    # Explanations on workers of their own: explaining held comments never delays a decision.
     assert served == {
-        "worker": {queues.COMMENTS_QUEUE, queues.EXPLANATIONS_QUEUE},
+        "worker": {queues.COMMENTS_QUEUE},
+        "explanations": {queues.EXPLANATIONS_QUEUE},
         "webhooks": {queues.WEBHOOKS_QUEUE},
     }
     beat = deployments["beat"]
@@ -206,7 +208,12 @@ def test_the_api_is_probed_on_its_health_routes_and_the_workers_by_celery_ping()
     assert api["readinessProbe"]["httpGet"]["path"] == "/readyz" in routes
     assert api["livenessProbe"]["httpGet"]["path"] == "/healthz" in routes
     # Celery names a worker node celery@<host>, the trainer trainer@<host> (commands/workers.py).
-    node = {"worker": "celery", "webhooks": "celery", "trainer": "trainer"}
+    node = {
+        "worker": "celery",
+        "explanations": "celery",
+        "webhooks": "celery",
+        "trainer": "trainer",
+    }
     for name, prefix in node.items():
         probe = " ".join(containers[name]["livenessProbe"]["exec"]["command"])
         assert f'celery -A workers.celery_app inspect ping -d "{prefix}@$HOSTNAME"' in probe, name
@@ -322,15 +329,19 @@ def test_kubectl_renders_the_base_and_an_overlay_with_the_trainer(tmp_path: Path
     for resource in with_trainer:
         if not resource["apiVersion"].startswith("keda.sh/"):
             kubernetes_validate.validate(resource, KUBERNETES_VERSIONS[-1], strict=True)
-    # The decision workers read the versions the trainer writes.
-    worker = next(
-        r for r in with_trainer if r["kind"] == "Deployment" and r["metadata"]["name"] == "worker"
-    )
-    pod = worker["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
+    # The decision and explanation workers read the versions the trainer writes.
     trainer = next(r for r in with_trainer if r["metadata"]["name"] == "trainer")
     (trainer_container,) = trainer["spec"]["template"]["spec"]["containers"]
     models = {e["name"]: e["value"] for e in trainer_container["env"]}["MODERATION_MODELS_DIR"]
-    assert {e["name"]: e["value"] for e in container["env"]}["MODERATION_MODELS_DIR"] == models
-    assert {"name": "models", "mountPath": models, "readOnly": True} in container["volumeMounts"]
-    assert {v["name"] for v in pod["volumes"]} == {"tmp", "models"}
+    for name in ("worker", "explanations"):
+        worker = next(
+            r for r in with_trainer if r["kind"] == "Deployment" and r["metadata"]["name"] == name
+        )
+        pod = worker["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["MODERATION_MODELS_DIR"] == models, name
+        assert {"name": "models", "mountPath": models, "readOnly": True} in container[
+            "volumeMounts"
+        ], name
+        assert {v["name"] for v in pod["volumes"]} == {"tmp", "models"}, name

@@ -106,6 +106,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "visibility_timeout": settings.visibility_timeout_seconds,
+            # A worker serving several queues asks Redis for them in the order it was given
+            # them (BRPOP takes from the first key that has a message), rather than rotating
+            # the last-served queue to the back: `moderation worker` puts `comments` first, so
+            # no explanation or webhook is taken while a decision waits.
+            "queue_order_strategy": "priority",
             # Sending must not hang a request thread for long when Redis is away.
             "socket_connect_timeout": 2,
             "socket_timeout": 5,

@@ -142,7 +142,12 @@ def _start_up(tmp_path: Path, mark: str) -> tuple[subprocess.Popen[bytes], str, 
 
 
 def _worker_of(up: subprocess.Popen[bytes]) -> int:
-    (worker,) = [pid for pid in children_of(up.pid) if command(pid)[3:4] == ["worker"]]
+    """The worker that decides (and runs the beat); the other one explains."""
+    (worker,) = [
+        pid
+        for pid in children_of(up.pid)
+        if command(pid)[3:4] == ["worker"] and "--beat" in command(pid)
+    ]
     return worker
 
 
@@ -153,7 +158,8 @@ def test_up_restarts_a_killed_worker_whole_and_ctrl_c_leaves_nothing(tmp_path: P
     settings = {"redis_url": redis_url, "worker_stale_seconds": str(STALE_SECONDS)}
     try:
         names = sorted(command(pid)[3] for pid in children_of(up.pid) if command(pid)[3:4])
-        assert names == ["api", "worker"], names  # --no-trainer: no trainer
+        # --no-trainer: no trainer; a worker that decides, one that explains.
+        assert names == ["api", "worker", "worker"], names
         worker = _worker_of(up)
         pool_and_beat = children_of(worker)
         assert len(pool_and_beat) == 2, pool_and_beat
@@ -167,7 +173,8 @@ def test_up_restarts_a_killed_worker_whole_and_ctrl_c_leaves_nothing(tmp_path: P
         assert [pid for pid in pool_and_beat if alive(pid)] == []  # no orphan, no second beat
         code, found = _status(settings, cwd=tmp_path)
         assert code == 0, found
-        assert [w["pid"] for w in found["workers"]] == [_worker_of(up)]
+        deciding = [w["pid"] for w in found["workers"] if "comments" in w["queues"]]
+        assert deciding == [_worker_of(up)]
 
         # The worker dies again, and the operator presses Ctrl-C before it is back.
         os.kill(_worker_of(up), signal.SIGKILL)
