@@ -2,6 +2,7 @@
 
     python -m bench.pipeline                 # starts a fresh `moderation up` stack in a temp dir
     python -m bench.pipeline --url http://127.0.0.1:8000 --database-url sqlite:///./moderation.db
+    python -m bench.pipeline --sustained --window 20   # the highest rate with p99 < 1 s
 
 Prints: requests/s on a bare endpoint that only validates (the same server, same run), accepted
 comments/s at the API and its ratio to the bare endpoint, decisions/s end to end, and
@@ -30,9 +31,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
 
-from moderation.storage.models import Comment
+from moderation.storage.models import Article, Comment
 
 # Every comment of a benchmark comes from 127.0.0.1: the rate limits stay on (each comment pays
 # for its checks) but too high to refuse any (bench/ratelimits.py measures what they cost).
@@ -192,15 +194,11 @@ async def paced(base: str, bodies: list[bytes], rate: float, clients: int) -> tu
 def wait_decided(database_url: str, article: str, count: int, timeout: float) -> list[Comment]:
     engine = create_engine(database_url)
     deadline = time.monotonic() + timeout
-    from moderation.storage.models import Article
-
     query = (
         select(Comment)
         .join(Article, Comment.article_id == Article.id)
         .where(Article.external_id == article)
     )
-    from sqlalchemy.orm import Session
-
     while True:
         with Session(engine) as session:
             rows = list(session.execute(query).scalars())
@@ -209,6 +207,41 @@ def wait_decided(database_url: str, article: str, count: int, timeout: float) ->
             engine.dispose()
             return decided
         time.sleep(0.05)
+
+
+def wait_count(database_url: str, article: str, count: int, timeout: float) -> int:
+    """Wait until `count` comments of `article` are decided, with one light count query a
+    quarter second (reading the rows every poll would cost PostgreSQL more than the bench)."""
+    engine = create_engine(database_url)
+    query = (
+        select(func.count())
+        .select_from(Comment)
+        .join(Article, Comment.article_id == Article.id)
+        .where(Article.external_id == article, Comment.decided_at.is_not(None))
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as connection:
+                decided = int(connection.execute(query).scalar_one())
+            if decided >= count or time.monotonic() > deadline:
+                return decided
+            time.sleep(0.25)
+    finally:
+        engine.dispose()
+
+
+def decided_rows(database_url: str, article: str) -> list[Comment]:
+    engine = create_engine(database_url)
+    query = (
+        select(Comment)
+        .join(Article, Comment.article_id == Article.id)
+        .where(Article.external_id == article, Comment.decided_at.is_not(None))
+    )
+    with Session(engine) as session:
+        rows = list(session.execute(query).scalars())
+    engine.dispose()
+    return rows
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -368,6 +401,69 @@ def run(
         print("  warning: non-positive latencies; check the clock")
 
 
+def sustained(
+    base: str,
+    database_url: str,
+    window: float,
+    clients: int,
+    start_rate: float,
+    step: float,
+    p99_limit_ms: float,
+) -> None:
+    """The highest open-loop rate whose submit-to-decision p99 stays under `p99_limit_ms` for
+    `window` seconds: rates go up by `step` times from `start_rate` until one fails, then the
+    midpoint between the last that held and the first that failed is tried once.
+
+    A rate holds when the sender kept the pace (it sent every comment within 5% of the
+    window: a client-side queue would hide latency, which is measured from the comment's
+    stored creation), no request failed, every comment was decided within 30 s of the window's
+    end, and the p99 of all of them is under the limit."""
+    rng = random.Random(11)
+    run_id = f"sustained-{int(time.time())}"
+    asyncio.run(
+        flat_out(
+            base,
+            "/api/v1/comments",
+            [payload(rng, f"{run_id}-warm", i) for i in range(200)],
+            clients,
+        )
+    )
+    wait_count(database_url, f"{run_id}-warm", 200, 60)
+
+    def attempt(rate: float) -> bool:
+        article = f"{run_id}-{rate:.0f}"
+        n = int(rate * window)
+        bodies = [payload(rng, article, i) for i in range(n)]
+        load = os.getloadavg()[0]
+        sent_s, failed = asyncio.run(paced(base, bodies, rate, clients))
+        decided = wait_count(database_url, article, n, 30)
+        latencies = latency_ms(decided_rows(database_url, article))
+        p50 = percentile(latencies, 50) if latencies else float("inf")
+        p99 = percentile(latencies, 99) if latencies else float("inf")
+        held = sent_s <= window * 1.05 and not failed and decided >= n and p99 < p99_limit_ms
+        print(
+            f"  {rate:>8,.0f}/s  sent in {sent_s:5.1f}s  {decided:>7,}/{n:,} decided  "
+            f"p50/p99 {p50:,.0f}/{p99:,.0f} ms  {failed} failed  load {load:.2f}  "
+            + ("holds" if held else "FAILS"),
+            flush=True,
+        )
+        return held
+
+    print(
+        f"\nsustained rate: {platform.node()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, windows of {window:.0f}s, {clients} clients, "
+        f"p99 limit {p99_limit_ms:,.0f} ms"
+    )
+    best, rate = 0.0, start_rate
+    while attempt(rate):
+        best, rate = rate, rate * step
+    if best:
+        middle = (best + rate) / 2
+        if attempt(middle):
+            best = middle
+    print(f"  highest rate that held: {best:,.0f} comments/s" if best else "  no rate held")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", help="a running stack (default: start one in a temp dir)")
@@ -377,32 +473,48 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-c", "--clients", type=int, default=16)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--sustained",
+        action="store_true",
+        help="instead: find the highest rate whose p99 stays under --p99-ms for --window s",
+    )
+    parser.add_argument("--window", type=float, default=60.0, help="seconds at each rate")
+    parser.add_argument("--start-rate", type=float, default=200.0)
+    parser.add_argument("--step", type=float, default=1.25, help="each rate is this x the last")
+    parser.add_argument("--p99-ms", type=float, default=1000.0)
     args = parser.parse_args(argv)
-    if args.url:
-        if not args.database_url:
-            parser.error("--url needs --database-url to read decision times")
+
+    def measure(base: str, database_url: str, api_pid: int | None) -> None:
+        if args.sustained:
+            sustained(
+                base,
+                database_url,
+                args.window,
+                args.clients,
+                args.start_rate,
+                args.step,
+                args.p99_ms,
+            )
+            return
         run(
-            args.url,
-            args.database_url,
+            base,
+            database_url,
             args.count,
             args.clients,
             args.rate,
             args.seconds,
-            args.api_pid,
+            api_pid,
         )
+
+    if args.url:
+        if not args.database_url:
+            parser.error("--url needs --database-url to read decision times")
+        measure(args.url, args.database_url, args.api_pid)
         return
     with tempfile.TemporaryDirectory(prefix="moderation-bench-") as directory:
         process, base, database_url = start_stack(Path(directory), LIMITS_NEVER_REACHED)
         try:
-            run(
-                base,
-                database_url,
-                args.count,
-                args.clients,
-                args.rate,
-                args.seconds,
-                api_pid_of(process.pid),
-            )
+            measure(base, database_url, api_pid_of(process.pid))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(60)

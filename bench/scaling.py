@@ -34,19 +34,19 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import create_engine, text
 
 from bench.pipeline import (
     LIMITS_NEVER_REACHED,
     cpu_seconds,
+    decided_rows,
     flat_out,
     free_port,
     latency_ms,
     payload,
     percentile,
+    wait_count,
 )
-from moderation.storage.models import Article, Comment
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -237,41 +237,6 @@ async def spread(bases: list[str], path: str, bodies: list[bytes], clients: int)
     if failures:
         print(f"    warning: {failures} requests to {path} failed")
     return time.perf_counter() - started
-
-
-def wait_count(database_url: str, article: str, count: int, timeout: float) -> int:
-    """Wait until `count` comments of `article` are decided, with one light count query a
-    quarter second (reading the rows every poll would cost PostgreSQL more than the bench)."""
-    engine = create_engine(database_url)
-    query = (
-        select(func.count())
-        .select_from(Comment)
-        .join(Article, Comment.article_id == Article.id)
-        .where(Article.external_id == article, Comment.decided_at.is_not(None))
-    )
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            with engine.connect() as connection:
-                decided = int(connection.execute(query).scalar_one())
-            if decided >= count or time.monotonic() > deadline:
-                return decided
-            time.sleep(0.25)
-    finally:
-        engine.dispose()
-
-
-def decided_rows(database_url: str, article: str) -> list[Comment]:
-    engine = create_engine(database_url)
-    query = (
-        select(Comment)
-        .join(Article, Comment.article_id == Article.id)
-        .where(Article.external_id == article, Comment.decided_at.is_not(None))
-    )
-    with Session(engine) as session:
-        rows = list(session.execute(query).scalars())
-    engine.dispose()
-    return rows
 
 
 @dataclass
