@@ -63,6 +63,9 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
             {c.id: Author(c.author_email, c.client_ip) for c in comments},
             settings.author_history_window,
             people.author_rules,
+            authors.approvals_needed(
+                settings.premoderate_until_approved, people.site_policies.values()
+            ),
         )
     if not comments:
         return {"decided": 0, "skipped": len(ids)}

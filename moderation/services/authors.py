@@ -3,7 +3,7 @@ and the moderators' bans and trust."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from moderation.domain.authors import (
     AuthorStanding,
     kind_and_value,
 )
+from moderation.services.sites import SitePolicy
 from moderation.storage import rules
 
 
@@ -24,14 +25,17 @@ def standings(
     authors: Mapping[int, Author],
     window: int,
     named: Set[tuple[str, str]] | None = None,
+    approved_needed: int = 0,
 ) -> dict[int, AuthorStanding]:
     """The standing of each comment's author (by comment id). `named` is every (kind, value)
-    ban and trust when the caller keeps them in memory; otherwise they are looked up."""
+    ban and trust when the caller keeps them in memory; otherwise they are looked up.
+    Approved comments are counted up to `approved_needed` (the highest pre-moderation limit
+    of the batch's sites, `approvals_needed`): the policy asks no more of them."""
     emails = [a.email for a in authors.values()]
     if named is None:
         addresses = [a.ip for a in authors.values() if a.ip]
         named = set(rules.rules_for(session, emails, addresses))
-    history = rules.histories(session, emails, window)
+    history = rules.histories(session, emails, window, approved_needed)
     found = {}
     for comment_id, author in authors.items():
         banned_by = None
@@ -48,6 +52,12 @@ def standings(
             recent=past.recent if past else 0,
         )
     return found
+
+
+def approvals_needed(deployment: int, site_policies: Iterable[SitePolicy]) -> int:
+    """The most approved comments any of these sites' pre-moderation of new authors asks."""
+    overrides = (p.premoderate_until_approved for p in site_policies)
+    return max([deployment, *(n for n in overrides if n is not None)])
 
 
 def set_rule(session: Session, request: AuthorRuleRequest, actor: str) -> AuthorRuleView:

@@ -3,24 +3,19 @@ authors, and the author history the policy reads for a batch of comments."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, case, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, String, and_, bindparam, case, delete, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
 from moderation.storage.models import AuthorRule, Comment, WordRule
 
 _REMOVED = (CommentStatus.SPAM, CommentStatus.REJECTED)
-_DECIDED = (
-    CommentStatus.APPROVED,
-    CommentStatus.PENDING,
-    CommentStatus.SPAM,
-    CommentStatus.REJECTED,
-)
 
 
 def word_rules(session: Session) -> list[WordRule]:
@@ -92,55 +87,104 @@ def rules_for(
 
 @dataclass(frozen=True, slots=True)
 class History:
-    approved: int
+    approved: int  # counted up to the `approved_needed` asked for, no further
     removed_recently: int
     recent: int
 
 
-def _history_statement() -> Any:
-    earlier = Comment
-    ranked = (
+def _wanted_emails(dialect: str) -> Any:
+    """The batch's emails as rows, from one bound list: a statement built once per dialect
+    whatever the batch's size (an IN list would compile anew for every length)."""
+    if dialect == "postgresql":
+        emails = bindparam("emails", type_=ARRAY(String))
+        return func.unnest(emails).table_valued("value").render_derived(name="wanted")
+    return func.json_each(bindparam("emails")).table_valued("value").alias("wanted")
+
+
+def _history_statement(dialect: str) -> Any:
+    """Per email: its approved comments counted up to `approved_needed`, and its last `window`
+    decided comments with how many of them were removed.
+
+    Every part reads a bounded stretch of the (author_email, id) index, so a regular with
+    thousands of comments costs what a newcomer does: the id of the `window`-th latest decided
+    comment bounds the recent ones; the approved ones are counted only while fewer than
+    needed (the policy only asks whether an author has had enough approved). Counting all of
+    a regular's comments made the decide rate fall as the table grew (bench/table_growth.py).
+    """
+    wanted = _wanted_emails(dialect)
+    past, earlier = aliased(Comment), aliased(Comment)
+    of_author = past.author_email == wanted.c.value
+    # "Not queued" rather than "in the decided statuses": an equality-free test on status
+    # leaves the (author_email, id) index to walk back in id order, newest first.
+    window_starts = (
+        select(past.id)
+        .where(of_author, past.status != CommentStatus.QUEUED)
+        .order_by(past.id.desc())
+        .offset(bindparam("window_less_one"))
+        .limit(1)
+        .scalar_subquery()
+    )
+    enough = exists(
+        select(past.id)
+        .where(of_author, past.status == CommentStatus.APPROVED)
+        .offset(bindparam("needed_less_one"))
+        .limit(1)
+    )
+    approved_count = (
+        select(func.count(past.id))
+        .where(of_author, past.status == CommentStatus.APPROVED)
+        .scalar_subquery()
+    )
+    removed = case((earlier.status.in_(_REMOVED), 1), else_=0)
+    return (
         select(
-            earlier.author_email.label("email"),
-            earlier.status.label("status"),
-            func.row_number()
-            .over(partition_by=earlier.author_email, order_by=earlier.id.desc())
-            .label("rank"),
-            func.sum(case((earlier.status == CommentStatus.APPROVED, 1), else_=0))
-            .over(partition_by=earlier.author_email)
-            .label("approved"),
+            wanted.c.value,
+            case((enough, bindparam("approved_needed")), else_=approved_count),
+            func.count(earlier.id),
+            func.coalesce(func.sum(removed), 0),
         )
-        .where(
-            earlier.author_email.in_(bindparam("emails", expanding=True)),
-            earlier.status.in_(_DECIDED),
+        .select_from(wanted)
+        .outerjoin(
+            earlier,
+            and_(
+                earlier.author_email == wanted.c.value,
+                earlier.status != CommentStatus.QUEUED,
+                earlier.id >= func.coalesce(window_starts, 0),
+            ),
         )
-        .subquery()
-    )
-    return select(ranked.c.email, ranked.c.status, ranked.c.approved).where(
-        ranked.c.rank <= bindparam("window")
+        .group_by(wanted.c.value)
     )
 
 
-# Built once: a worker runs it for every batch, and building a statement with window
-# functions costs more than running it on a small batch.
-_HISTORY = _history_statement()
+# Built once per dialect: a worker runs it for every batch, and building a statement with
+# subqueries costs more than running it on a small batch.
+_HISTORY = {dialect: _history_statement(dialect) for dialect in ("sqlite", "postgresql")}
 
 
-def histories(session: Session, emails: Sequence[str], window: int) -> dict[str, History]:
-    """Per email: comments approved so far, and the removed ones among the last `window`
-    decided (queued comments, like those of the batch being decided, do not count); one
-    statement for the whole batch."""
+def histories(
+    session: Session, emails: Sequence[str], window: int, approved_needed: int = 0
+) -> dict[str, History]:
+    """Per email: its approved comments (counted up to `approved_needed`), and the removed ones
+    among its last `window` decided (queued comments, like those of the batch being decided,
+    do not count); one statement for the whole batch."""
     wanted = sorted(set(emails))
     if not wanted:
         return {}
-    found: dict[str, History] = {}
-    for email, status, approved in session.execute(
-        _HISTORY, {"emails": wanted, "window": window}
-    ).all():
-        past = found.get(email, History(int(approved), 0, 0))
-        removed = past.removed_recently + (CommentStatus(status) in _REMOVED)
-        found[email] = History(past.approved, removed, past.recent + 1)
-    return found
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        _HISTORY[dialect],
+        {
+            "emails": wanted if dialect == "postgresql" else json.dumps(wanted),
+            "window_less_one": max(window, 1) - 1,
+            "needed_less_one": max(approved_needed, 1) - 1,
+            "approved_needed": approved_needed,
+        },
+    ).all()
+    return {
+        email: History(min(int(approved), approved_needed), int(removed), int(recent))
+        for email, approved, recent, removed in rows
+        if recent or approved
+    }
 
 
 def all_author_rules(session: Session) -> set[tuple[str, str]]:

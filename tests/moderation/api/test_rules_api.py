@@ -135,7 +135,13 @@ def test_standing_reads_bans_trust_and_recent_history(
                 2: Author("new@example.org", "192.0.2.9"),
             },
             window=4,
+            approved_needed=5,
+        )
+        # The policy only asks whether an author has had enough approved: no more are counted.
+        capped = authors.standings(
+            session, {1: Author(VALID["author_email"], None)}, window=10, approved_needed=1
         )
 
     assert found[1] == AuthorStanding(approved=2, removed_recently=3, recent=4)
     assert found[2] == AuthorStanding(banned_by="ip")
+    assert capped[1] == AuthorStanding(approved=1, removed_recently=4, recent=6)
