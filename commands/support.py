@@ -38,12 +38,14 @@ def fail(message: str, code: int = REFUSED) -> NoReturn:
 
 
 def settings_problems(error: ValidationError) -> list[str]:
-    """`MODERATION_NAME: why` for each setting the service refused."""
+    """`MODERATION_NAME: why` for each setting the service refused (a setting read under
+    another name, such as PROMETHEUS_MULTIPROC_DIR, by that name)."""
     problems = []
     for problem in error.errors(include_input=False, include_url=False):
-        name = "_".join(str(part) for part in problem["loc"]).upper()
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        variable = f"MODERATION_{field.upper()}" if field in Settings.model_fields else field
         reason = problem["msg"].removeprefix("Value error, ")
-        problems.append(f"MODERATION_{name}: {reason}" if name else reason)
+        problems.append(f"{variable}: {reason}" if variable else reason)
     return problems
 
 

@@ -106,13 +106,18 @@ class SentinelGroup:
         replica, now a master; the seconds that took."""
         started = time.monotonic()
         self.master.stop()
+        return self.wait_for_promotion(started)
+
+    def wait_for_promotion(self, since: float) -> float:
+        """Wait until every Sentinel names the replica, now a master; the seconds since
+        ``since`` (time.monotonic()) when it does."""
         self._wait(
             lambda: all(self._named_by(s) == self.replica.port for s in self.sentinels),
             "the Sentinels to name the new master",
             timeout=30,
         )
         self._wait_for_role(self.replica.port, "master")
-        return time.monotonic() - started
+        return time.monotonic() - since
 
     def stop(self) -> None:
         for sentinel in self.sentinels:
