@@ -48,8 +48,8 @@ def main() -> None:
     except ValidationError as error:
         if error.title != "Settings":
             raise
-        # A setting the service cannot use: say which and why, one line each, never its value
-        # (a URL may hold a password).
+        # A setting the service cannot use: say which and why, one line each, without the
+        # traceback and without pydantic's echo of the value (a URL may hold a password).
         for problem in settings_problems(error):
             typer.echo(f"error: {problem}", err=True)
         raise SystemExit(REFUSED) from None

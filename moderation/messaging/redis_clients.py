@@ -65,8 +65,8 @@ def async_client(address: RedisAddress, **options: Any) -> aioredis.Redis:
 
 
 def _sentinel_options(address: RedisAddress, options: dict[str, Any]) -> dict[str, Any]:
-    """The Sentinels are asked with the same timeouts, and their own password."""
-    chosen = {k: v for k, v in options.items() if k.startswith("socket_")}
+    """The Sentinels are asked with the same timeouts and retries, and their own password."""
+    chosen = {k: v for k, v in options.items() if k.startswith("socket_") or k == "retry"}
     if address.sentinel_password is not None:
         chosen["password"] = address.sentinel_password
     return chosen

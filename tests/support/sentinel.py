@@ -40,8 +40,10 @@ class SentinelServer:
                     f"dir {self.directory}",
                     # Quorum 1: either Sentinel alone may judge the master down.
                     f"sentinel monitor {MASTER_NAME} 127.0.0.1 {self.master_port} 1",
+                    # Down after 1 s (Sentinel's default is 30 s); two Sentinels that split
+                    # their votes try again after twice the failover timeout, so 3 s, not 3 min.
                     f"sentinel down-after-milliseconds {MASTER_NAME} 1000",
-                    f"sentinel failover-timeout {MASTER_NAME} 10000",
+                    f"sentinel failover-timeout {MASTER_NAME} 3000",
                     f"sentinel parallel-syncs {MASTER_NAME} 1",
                     "",
                 ]
