@@ -12,8 +12,10 @@ installation could not do it, 2 when what was asked cannot be done as given.
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from commands import accounts, models, service, sites, stack, status, webhooks, workers
+from commands.support import REFUSED, settings_problems
 
 app = typer.Typer(
     name="moderation",
@@ -41,7 +43,16 @@ app.command("evaluate-policy")(models.evaluate_policy_command)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ValidationError as error:
+        if error.title != "Settings":
+            raise
+        # A setting the service cannot use: say which and why, one line each, without the
+        # traceback and without pydantic's echo of the value (a URL may hold a password).
+        for problem in settings_problems(error):
+            typer.echo(f"error: {problem}", err=True)
+        raise SystemExit(REFUSED) from None
 
 
 __all__ = ["app", "main"]

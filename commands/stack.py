@@ -31,8 +31,10 @@ import typer
 
 from commands.support import configure_logging, shared_metrics
 from moderation.config import Settings, child_environment, get_settings
-from moderation.messaging.heartbeats import forget_worker, redis_client
+from moderation.domain.redis_urls import RedisAddress
+from moderation.messaging.heartbeats import forget_worker
 from moderation.messaging.queues import COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE
+from moderation.messaging.redis_clients import redis_client
 from moderation.storage.migrate import upgrade
 
 log = logging.getLogger("moderation.up")
@@ -261,7 +263,9 @@ def run_stack(
             if stop.requested or redis_url is None:
                 return 0
             env = child_environment(redis_url=redis_url) | shared_metrics(settings)
-            children = _Children(_commands(host, port, trainer, explanations), env, stop)
+            address = settings.model_copy(update={"redis_url": redis_url}).redis_address
+            assert address is not None
+            children = _Children(_commands(host, port, trainer, explanations), env, stop, address)
             return children.run(f"http://{host}:{port}")
         finally:
             if children is not None:
@@ -274,10 +278,17 @@ def run_stack(
 class _Children:
     """The processes `moderation up` runs, started in order and watched until a stop."""
 
-    def __init__(self, commands: dict[str, list[str]], env: dict[str, str], stop: _StopRequest):
+    def __init__(
+        self,
+        commands: dict[str, list[str]],
+        env: dict[str, str],
+        stop: _StopRequest,
+        redis: RedisAddress,
+    ):
         self.commands = commands
         self.env = env
         self.stop = stop
+        self.redis = redis
         self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.restarts: list[float] = []
 
@@ -336,7 +347,7 @@ class _Children:
         """Remove a dead worker's heartbeat, so /readyz turns red now rather than once it is
         stale, and stays red until the new worker beats."""
         with suppress(Exception):
-            client = redis_client(self.env["MODERATION_REDIS_URL"])
+            client = redis_client(self.redis)
             try:
                 forget_worker(client, socket.gethostname(), pid)
             finally:

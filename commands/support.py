@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from moderation.config import METRICS_DIR_VARIABLE, Settings, get_settings
@@ -34,6 +35,18 @@ def fail(message: str, code: int = REFUSED) -> NoReturn:
     """Print the error as an operator reads it, one line, and exit with ``code``."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """`MODERATION_NAME: why` for each setting the service refused (a setting read under
+    another name, such as PROMETHEUS_MULTIPROC_DIR, by that name)."""
+    problems = []
+    for problem in error.errors(include_input=False, include_url=False):
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        variable = f"MODERATION_{field.upper()}" if field in Settings.model_fields else field
+        reason = problem["msg"].removeprefix("Value error, ")
+        problems.append(f"{variable}: {reason}" if variable else reason)
+    return problems
 
 
 def migrated_database_url() -> str:

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from moderation.domain.policy import Thresholds
 from moderation.domain.rates import Rate
+from moderation.domain.redis_urls import RedisAddress, parse_redis_url
 
 # The policy's defaults are policy.Thresholds' (where each one's reason is written): one
 # place, so a default chosen anew there reaches every deployment that does not set its own.
@@ -48,8 +49,14 @@ class Settings(BaseSettings):
     (`postgresql+psycopg://user:pass@host/db`) in production."""
     # None means "embedded": `moderation up` starts a private Redis and sets this for its children.
     redis_url: str | None = None
-    """Redis URL (`redis://host:6379/0`); unset, `moderation up` starts a private Redis and sets it
-    for its children."""
+    """Redis URL (`redis://host:6379/0`), or its Sentinels
+    (`sentinel://host1:26379;sentinel://host2:26379/0`, docs/scaling.md); unset, `moderation up`
+    starts a private Redis and sets it for its children."""
+    redis_sentinel_master: str = Field(default="mymaster", min_length=1)
+    """Name of the master the Sentinels watch, when MODERATION_REDIS_URL is a `sentinel://` URL."""
+    redis_sentinel_password: SecretStr | None = None
+    """Password of the Sentinels themselves (their `requirepass`), if they have one; the
+    master's password goes in the URL (`sentinel://:password@host:26379`)."""
     data_dir: Path = Path(".moderation")
     """Folder for local state: the embedded Redis's socket, the beat schedule, and the model
     registry unless MODERATION_MODELS_DIR is set."""
@@ -341,6 +348,26 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{entry!r} is not an IP address or network") from None
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        # A typo must fail at start-up, in words, not at the first comment.
+        if value is not None:
+            parse_redis_url(value)
+        return value
+
+    @property
+    def redis_address(self) -> RedisAddress | None:
+        """Where Redis is (None: not configured, `moderation up` embeds one)."""
+        if self.redis_url is None:
+            return None
+        password = self.redis_sentinel_password
+        return parse_redis_url(
+            self.redis_url,
+            self.redis_sentinel_master,
+            password.get_secret_value() if password is not None else None,
+        )
 
     @property
     def redis_is_embedded(self) -> bool:

@@ -14,12 +14,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from moderation.domain.redis_urls import RedisAddress, parse_redis_url
 from moderation.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from tests.support.sentinel import SentinelGroup
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -82,6 +87,18 @@ def free_port() -> int:
         return port
 
 
+def wait_for_port(port: int, what: str, timeout: float = 10) -> None:
+    """Until something listens on this port of 127.0.0.1."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start on port {port}")
+
+
 def _postgres_database() -> Iterator[str]:
     """A fresh database per use, so tests never see each other's rows."""
     require(POSTGRES_URL is not None, "MODERATION_TEST_POSTGRES_URL is not set (no PostgreSQL)")
@@ -128,14 +145,20 @@ def sqlite_url(tmp_path: Path) -> str:
 class RedisServer:
     """A real redis-server on a free port of our own, which a test may stop and start again."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, replica_of: int | None = None) -> None:
+        """With ``replica_of``, a replica of the Redis on that port of 127.0.0.1."""
         self.port = free_port()
         self.directory = directory
+        self.replica_of = replica_of
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def address(self) -> RedisAddress:
+        return parse_redis_url(self.url)
 
     def start(self) -> None:
         binary = shutil.which("redis-server")
@@ -153,17 +176,17 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.directory),
+                # Each its own file names, so that servers may share a folder.
+                "--dbfilename",
+                f"dump-{self.port}.rdb",
+                # A replica is sent the data at once, not after the default 5 s wait for others.
+                "--repl-diskless-sync-delay",
+                "0",
+                *(["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []),
             ],
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        wait_for_port(self.port, "redis-server")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -180,3 +203,18 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_sentinel(tmp_path: Path) -> Iterator[SentinelGroup]:
+    """A Redis master watched by two Sentinels (tests/support/sentinel.py), with a replica
+    that can take over: what an operator runs past one Redis."""
+    require(shutil.which("redis-server") is not None, "redis-server is not on PATH")
+    from tests.support.sentinel import SentinelGroup
+
+    group = SentinelGroup(tmp_path / "sentinel")
+    try:
+        group.start()
+        yield group
+    finally:
+        group.stop()

@@ -27,6 +27,7 @@ import redis
 from classifiers import CommentText, Scorer
 from moderation.config import Settings
 from moderation.domain.perspective import SentenceScores
+from moderation.domain.redis_urls import RedisAddress
 from moderation.messaging.analysis import (
     REPLY_TTL_SECONDS,
     Analysis,
@@ -36,7 +37,7 @@ from moderation.messaging.analysis import (
     reply_key,
     texts_key,
 )
-from moderation.messaging.queues import broker_url, redis_client_url
+from moderation.messaging.redis_clients import redis_address, sync_client
 from moderation.storage.analyses import AnalysisRecord, record_analyses
 from moderation.storage.db import session_scope
 from workers.scoring import get_scorer
@@ -50,7 +51,7 @@ _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|\n")
 # cost of a request stays bounded.
 MAX_SENTENCES = 200
 
-_clients: dict[str, redis.Redis] = {}
+_clients: dict[RedisAddress, redis.Redis] = {}
 _clients_lock = threading.Lock()
 
 
@@ -107,12 +108,12 @@ def analyze_texts(scorer: Scorer, texts: Sequence[TextToAnalyze]) -> list[Analys
 
 def _redis(settings: Settings) -> redis.Redis:
     """One client per worker process (created after the pool forks)."""
-    url = redis_client_url(broker_url(settings))
+    address = redis_address(settings)
     with _clients_lock:
-        client = _clients.get(url)
+        client = _clients.get(address)
         if client is None:
-            client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-            _clients[url] = client
+            client = sync_client(address, socket_connect_timeout=2, socket_timeout=5)
+            _clients[address] = client
         return client
 
 

@@ -32,7 +32,8 @@ from celery.beat import PersistentScheduler
 from celery.signals import beat_embedded_init
 
 from moderation.config import get_settings
-from moderation.messaging.heartbeats import redis_client
+from moderation.domain.redis_urls import RedisAddress
+from moderation.messaging.redis_clients import redis_address, redis_client
 from workers.lifeline import end_with_parent
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,8 @@ _RELEASE = (
 class BeatLock:
     """The lock as one scheduler holds it: its value names this host and process."""
 
-    def __init__(self, redis_url: str, seconds: float) -> None:
-        self.client = redis_client(redis_url, timeout=2.0)
+    def __init__(self, redis: RedisAddress, seconds: float) -> None:
+        self.client = redis_client(redis, timeout=2.0)
         self.ttl_ms = int(seconds * 1000)
         self.check_every = seconds / 3
         self.value = json.dumps(
@@ -111,8 +112,7 @@ class LockedScheduler(PersistentScheduler):
     def tick(self, *args: Any, **kwargs: Any) -> float:
         if self._lock is None:
             settings = get_settings()
-            assert settings.redis_url is not None  # beat needs a broker
-            self._lock = BeatLock(settings.redis_url, settings.beat_lock_seconds)
+            self._lock = BeatLock(redis_address(settings), settings.beat_lock_seconds)
         if not self._lock.hold():
             return self._lock.check_every
         if self._store is None:

@@ -38,10 +38,10 @@ from moderation.messaging.heartbeats import (
     WorkerBeat,
     forget_worker,
     record_beat,
-    redis_client,
     retain_seconds,
 )
 from moderation.messaging.queues import COMMENTS_QUEUE, EXPLANATIONS_QUEUE
+from moderation.messaging.redis_clients import redis_address, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,7 @@ class Heartbeat(threading.Thread):
         self, settings: Settings, name: str, queues: tuple[str, ...], concurrency: int
     ) -> None:
         super().__init__(name="heartbeat", daemon=True)
-        assert settings.redis_url is not None  # a worker has a broker
-        self.redis_url = settings.redis_url
+        self.redis = redis_address(settings)  # a worker has a broker
         self.settings = settings
         self.interval = settings.worker_stale_seconds / 3
         self.retain = retain_seconds(settings.worker_stale_seconds)
@@ -86,7 +85,7 @@ class Heartbeat(threading.Thread):
         )
 
     def run(self) -> None:
-        client = redis_client(self.redis_url, timeout=2.0)
+        client = redis_client(self.redis, timeout=2.0)
         try:
             while True:
                 self._write(client)

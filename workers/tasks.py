@@ -11,6 +11,7 @@ from moderation.config import get_settings
 from moderation.domain.authors import Author
 from moderation.domain.clock import utcnow
 from moderation.domain.records import DecisionRecord
+from moderation.domain.redis_urls import RedisAddress
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided, publish_decisions
 from moderation.messaging.queues import (
@@ -87,7 +88,7 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
         # check), then ask for explanations and webhook deliveries (the sweep sends what the
         # broker did not take).
         work.after_commit(
-            lambda: _announce(settings.redis_url, records, decided), "decisions", decided
+            lambda: _announce(settings.redis_address, records, decided), "decisions", decided
         )
         explain = _to_explain(records, decided)
         work.after_commit(lambda: send_explain(app, explain), "comments to explain", explain)
@@ -97,12 +98,14 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
     return {"decided": len(decided), "skipped": len(ids) - len(decided)}
 
 
-def _announce(redis_url: str | None, records: list[DecisionRecord], decided: list[int]) -> None:
+def _announce(
+    address: RedisAddress | None, records: list[DecisionRecord], decided: list[int]
+) -> None:
     """Publish the decisions this task made on the decision feed; best effort (a failure is
     logged there and never fails the task: the waiting requests also poll the database)."""
     ours = set(decided)
     publish_decisions(
-        redis_url,
+        address,
         [
             Decided(r.comment_id, r.status, r.scores.get("spam"))
             for r in records

@@ -30,8 +30,8 @@ from prometheus_client.registry import Collector
 
 from moderation.config import Settings
 from moderation.messaging.backlog import read_backlogs
-from moderation.messaging.heartbeats import redis_client
 from moderation.messaging.queues import QUEUES
+from moderation.messaging.redis_clients import redis_client
 from moderation.metrics import (
     COMMENTS_QUEUED,
     OLDEST_QUEUED_AGE,
@@ -72,7 +72,8 @@ class ScrapeTime(Collector):
     def __init__(self, settings: Settings) -> None:
         self._database_url = settings.database_url
         # One connection per scraping process, with short timeouts: a scrape must not hang.
-        self._redis = redis_client(settings.redis_url) if settings.redis_url else None
+        address = settings.redis_address
+        self._redis = redis_client(address) if address is not None else None
 
     def collect(self) -> Iterator[Metric]:
         yield from self._queue_metrics()

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import cast
 from weakref import WeakKeyDictionary
 
-import redis.asyncio as aioredis
 from fastapi import Request
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
@@ -49,7 +48,8 @@ from redis.exceptions import NoScriptError, RedisError
 from moderation.config import Settings
 from moderation.domain.errors import FieldProblem, ServiceError
 from moderation.domain.rates import counted_address, parse_rates
-from moderation.messaging.queues import redis_client_url
+from moderation.domain.redis_urls import RedisAddress
+from moderation.messaging.redis_clients import async_client
 from moderation.services.sites import SiteInfo
 
 log = logging.getLogger(__name__)
@@ -107,11 +107,13 @@ class _Check:
 class _Store:
     """One event loop's connections to Redis and the `limits` limiter over them."""
 
-    def __init__(self, url: str) -> None:
-        # Our own pool (which `limits` accepts in place of a URI's options): short timeouts,
-        # no retries, and connections the app can close.
-        self.pool = aioredis.ConnectionPool.from_url(
-            url,
+    def __init__(self, address: RedisAddress) -> None:
+        # Our own client and its pool (which `limits` accepts in place of a URI's options):
+        # short timeouts, no retries, and connections the app can close. Behind Sentinel the
+        # pool asks the Sentinels for the master (`limits`' own Sentinel storage would open a
+        # second pool, with the library's timeouts and retries).
+        self._client = async_client(
+            address,
             socket_connect_timeout=TIMEOUT_SECONDS,
             socket_timeout=TIMEOUT_SECONDS,
             retry=Retry(NoBackoff(), 0),
@@ -120,11 +122,13 @@ class _Store:
             "async+redis://",
             implementation="redispy",
             key_prefix=KEY_PREFIX,
-            connection_pool=self.pool,  # type: ignore[arg-type]
+            connection_pool=self._client.connection_pool,  # type: ignore[arg-type]
         )
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self._bridge = cast(RedispyBridge, self.storage.bridge)
-        self._client = aioredis.Redis(connection_pool=self.pool)
+
+    async def close(self) -> None:
+        await self._client.aclose()
 
     async def hit_all(self, checks: Sequence[_Check]) -> list[bool]:
         """`limiter.hit` for every check, in one round trip: the library's acquire script on
@@ -164,8 +168,8 @@ class RateLimits:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self.enabled = settings.rate_limits_enabled and settings.redis_url is not None
-        self._url = redis_client_url(settings.redis_url) if settings.redis_url else ""
+        self._address = settings.redis_address
+        self.enabled = settings.rate_limits_enabled and self._address is not None
         # redis.asyncio's connections belong to the event loop that opened them; a server has
         # one loop, a test client one per `with`.
         self._stores: WeakKeyDictionary[asyncio.AbstractEventLoop, _Store] = WeakKeyDictionary()
@@ -211,7 +215,7 @@ class RateLimits:
         """Close this event loop's connections (the app's shutdown)."""
         store = self._stores.pop(asyncio.get_running_loop(), None)
         if store is not None:
-            await store.pool.aclose()
+            await store.close()
 
     # How they are counted.
 
@@ -266,7 +270,8 @@ class RateLimits:
         loop = asyncio.get_running_loop()
         store = self._stores.get(loop)
         if store is None:
-            store = self._stores[loop] = _Store(self._url)
+            assert self._address is not None  # enabled only with a Redis
+            store = self._stores[loop] = _Store(self._address)
         return store
 
     def _failed(self, error: Exception) -> None:

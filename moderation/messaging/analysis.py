@@ -28,7 +28,8 @@ from celery import Celery
 
 from moderation.config import Settings
 from moderation.domain.perspective import SentenceScores
-from moderation.messaging.queues import broker_url, producer_app, redis_client_url, send_analyze
+from moderation.messaging.queues import producer_app, send_analyze
+from moderation.messaging.redis_clients import async_client, redis_address
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,8 @@ class Analyzer:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Analyzer:
-        redis = aioredis.Redis.from_url(
-            redis_client_url(broker_url(settings)),
+        redis = async_client(
+            redis_address(settings),
             socket_connect_timeout=2,
             # Longer than the blocking pop, which would otherwise fail on redis-py's 5 s.
             socket_timeout=settings.analyze_timeout_seconds + 5,

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 
+from moderation.domain.redis_urls import RedisAddress
 from moderation.domain.statuses import CommentStatus
-from moderation.messaging.queues import redis_client_url
+from moderation.messaging.redis_clients import async_client, sync_client
 
 log = logging.getLogger(__name__)
 
@@ -67,29 +67,27 @@ def decode(raw: bytes | str) -> list[Decided]:
 
 # --- the workers' side -------------------------------------------------------------------------
 
-_publishers: dict[str, redis.Redis] = {}
+_publishers: dict[RedisAddress, redis.Redis] = {}
 _publishers_lock = threading.Lock()
 
 
-def _publisher(redis_url: str) -> redis.Redis:
+def _publisher(address: RedisAddress) -> redis.Redis:
     with _publishers_lock:
-        client = _publishers.get(redis_url)
+        client = _publishers.get(address)
         if client is None:
             # Short timeouts: a publish must never hold up a worker when Redis is slow or away.
-            client = redis.Redis.from_url(
-                redis_client_url(redis_url), socket_connect_timeout=1, socket_timeout=1
-            )
-            _publishers[redis_url] = client
+            client = sync_client(address, socket_connect_timeout=1, socket_timeout=1)
+            _publishers[address] = client
         return client
 
 
-def publish_decisions(redis_url: str | None, decided: Sequence[Decided]) -> bool:
+def publish_decisions(address: RedisAddress | None, decided: Sequence[Decided]) -> bool:
     """Announce committed decisions; best effort (False when Redis refused): waiting requests
     then learn them from the database a moment later."""
-    if not decided or redis_url is None:
+    if not decided or address is None:
         return False
     try:
-        _publisher(redis_url).publish(CHANNEL, encode(decided))
+        _publisher(address).publish(CHANNEL, encode(decided))
     except Exception as error:  # Redis away or slow: the waiters' poll recovers
         log.warning(
             "could not announce %d decision(s) (first comment %d): %s",
@@ -116,12 +114,12 @@ class DecisionFeed:
 
     def __init__(
         self,
-        redis_url: str,
+        address: RedisAddress,
         read_decided: ReadDecided,
         poll_seconds: float = 0.5,
         reconnect_max_seconds: float = 5.0,
     ) -> None:
-        self._redis_url = redis_client_url(redis_url)
+        self._address = address
         self._read_decided = read_decided
         self._poll_seconds = poll_seconds
         self._reconnect_max = reconnect_max_seconds
@@ -211,8 +209,8 @@ class DecisionFeed:
         assert self._subscribed is not None
         delay = 0.1
         while True:
-            client: Any = aioredis.Redis.from_url(
-                self._redis_url, socket_connect_timeout=2, health_check_interval=15
+            client: Any = async_client(
+                self._address, socket_connect_timeout=2, health_check_interval=15
             )
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:

@@ -21,7 +21,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from moderation.messaging.queues import COMMENTS_QUEUE, QUEUES, redis_client_url
+from moderation.messaging.queues import COMMENTS_QUEUE, QUEUES
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -30,15 +30,6 @@ _RECORD = "moderation:worker:"
 _SERVING = "moderation:workers:"
 # How long a dead worker stays listed (as stale) after its last beat, at the least.
 MIN_RETAIN_SECONDS = 600.0
-
-
-def redis_client(url: str, timeout: float = 1.0) -> Redis:
-    """A client that gives up within ``timeout`` seconds: health checks must answer fast."""
-    import redis
-
-    return redis.Redis.from_url(
-        redis_client_url(url), socket_connect_timeout=timeout, socket_timeout=timeout
-    )
 
 
 @dataclass(frozen=True, slots=True)

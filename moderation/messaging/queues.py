@@ -21,6 +21,8 @@ from celery import Celery
 from celery.signals import before_task_publish
 
 from moderation.config import Settings
+from moderation.domain.redis_urls import RedisAddress
+from moderation.messaging.redis_clients import redis_address
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +67,20 @@ def _stamp_enqueued_at(headers: dict[str, Any] | None = None, **_kwargs: Any) ->
 
 
 def broker_url(settings: Settings) -> str:
-    if settings.redis_url is None:
-        raise RuntimeError(
-            "no Redis configured: set MODERATION_REDIS_URL, "
-            "or start everything with `moderation up`"
-        )
-    return settings.redis_url
+    """Celery's broker URL: the configured one as it is (Kombu reads `sentinel://` itself)."""
+    return redis_address(settings).url
 
 
-def redis_client_url(url: str) -> str:
-    """Kombu spells a Unix socket `redis+socket://`; redis-py spells it `unix://`."""
-    return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+") else url
+def _sentinel_options(settings: Settings) -> dict[str, Any]:
+    """Kombu's options for a Sentinel URL: which master, and how to talk to the Sentinels
+    (the master's password is in the URL). None of them for a plain Redis URL."""
+    address = settings.redis_address
+    if address is None or not address.is_sentinel:
+        return {}
+    sentinel_kwargs: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    if address.sentinel_password is not None:
+        sentinel_kwargs["password"] = address.sentinel_password
+    return {"master_name": address.master_name, "sentinel_kwargs": sentinel_kwargs}
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -114,6 +119,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # Sending must not hang a request thread for long when Redis is away.
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
+            **_sentinel_options(settings),
         },
         "broker_connection_timeout": 2,
         "timezone": "UTC",
@@ -190,19 +196,20 @@ def try_send(send: Callable[[], object], what: str, ids: Sequence[int]) -> bool:
     return True
 
 
-_producers: dict[str, Celery] = {}
+_producers: dict[RedisAddress, Celery] = {}
 _producers_lock = threading.Lock()
 
 
 def producer(settings: Settings) -> Celery | None:
     """One producer per broker per process (its connection pool is reused by every request);
     None where no Redis is configured."""
-    if settings.redis_url is None:
+    address = settings.redis_address
+    if address is None:
         return None
     with _producers_lock:
-        app = _producers.get(settings.redis_url)
+        app = _producers.get(address)
         if app is None:
-            app = _producers[settings.redis_url] = producer_app(settings)
+            app = _producers[address] = producer_app(settings)
         return app
 
 

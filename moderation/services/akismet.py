@@ -47,7 +47,7 @@ from moderation.domain.schemas import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided, DecisionFeed
-from moderation.messaging.queues import broker_url
+from moderation.messaging.redis_clients import redis_address
 from moderation.services import comments
 from moderation.services.review import Action
 from moderation.storage import akismet as store
@@ -400,7 +400,7 @@ def decision_feed_for(settings: Settings) -> DecisionFeed:
         with session_scope(settings.database_url) as session:
             return decided(session, ids)
 
-    return DecisionFeed(broker_url(settings), read_decided)
+    return DecisionFeed(redis_address(settings), read_decided)
 
 
 def month_start(now: datetime) -> datetime:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 from moderation.config import Settings
-from moderation.messaging.heartbeats import newest_beat, redis_client, worker_check
+from moderation.messaging.heartbeats import newest_beat, worker_check
 from moderation.messaging.queues import COMMENTS_QUEUE
+from moderation.messaging.redis_clients import redis_client
 from moderation.storage import db
 
 
@@ -28,9 +29,10 @@ def _broker_checks(settings: Settings) -> dict[str, str]:
     """`redis` and `worker` from one read: the newest heartbeat of a worker serving the comments
     queue (which also proves Redis answers)."""
     try:
-        if settings.redis_url is None:
+        address = settings.redis_address
+        if address is None:
             raise RuntimeError("MODERATION_REDIS_URL is not set")
-        client = redis_client(settings.redis_url)
+        client = redis_client(address)
         try:
             newest = newest_beat(client, COMMENTS_QUEUE)
         finally:

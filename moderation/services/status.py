@@ -15,10 +15,10 @@ from moderation.messaging.heartbeats import (
     WorkerBeat,
     newest_beat,
     read_workers,
-    redis_client,
     worker_check,
 )
 from moderation.messaging.queues import COMMENTS_QUEUE, QUEUES
+from moderation.messaging.redis_clients import redis_client
 from moderation.storage import comments as comment_store
 from moderation.storage.db import session_scope
 
@@ -78,11 +78,12 @@ def read_status(
 
 
 def _read_broker(settings: Settings, status: ServiceStatus, now: float) -> None:
-    if settings.redis_url is None:
+    address = settings.redis_address
+    if address is None:
         status.problems.append("no Redis configured (MODERATION_REDIS_URL is not set)")
         return
     stale = settings.worker_stale_seconds
-    client = redis_client(settings.redis_url, timeout=2.0)
+    client = redis_client(address, timeout=2.0)
     try:
         status.queues = read_backlogs(client, QUEUES, now)
         status.workers = [

@@ -19,7 +19,8 @@ from typing import Any
 
 from classifiers.persistence import read_manifest
 from classifiers.registry import DEFAULT_MODEL_DIR
-from moderation.messaging.heartbeats import redis_client
+from moderation.domain.redis_urls import parse_redis_url
+from moderation.messaging.redis_clients import redis_client
 from tests.conftest import ROOT, RedisServer, free_port, run_moderation
 from tests.support.processes import alive, children_of, command, marked
 from tests.support.stack import Stack, http
@@ -199,7 +200,7 @@ def _left(mark: str) -> str:
 def _sweeps_by_sender(redis_url: str) -> dict[str, int]:
     """The sweeps waiting in the comments queue (no worker takes them), counted by the process
     that sent them (Celery's `origin` header: gen<pid>@<host>)."""
-    client = redis_client(redis_url)
+    client = redis_client(parse_redis_url(redis_url))
     try:
         raw = client.lrange("comments", 0, -1)
     finally:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from moderation.messaging.heartbeats import WorkerBeat, read_workers, redis_client
+from moderation.domain.redis_urls import parse_redis_url
+from moderation.messaging.heartbeats import WorkerBeat, read_workers
+from moderation.messaging.redis_clients import redis_client
 from moderation.storage.db import session_scope
 from moderation.storage.models import Decision
 from tests.conftest import free_port
@@ -49,7 +51,7 @@ class _Up:
         self.redis_url = f"redis+socket://{tmp_path / '.moderation' / 'redis.sock'}"
 
     def beats(self) -> dict[int, WorkerBeat]:
-        client = redis_client(self.redis_url)
+        client = redis_client(parse_redis_url(self.redis_url))
         try:
             return {beat.pid: beat for beat in read_workers(client)}
         finally:

@@ -438,13 +438,13 @@ def test_the_decision_feed_wakes_waiters_and_survives_redis_restarting(
         return [in_database[i] for i in ids if i in in_database]
 
     async def scenario() -> None:
-        feed = DecisionFeed(redis_server.url, read_decided, poll_seconds=0.2)
+        feed = DecisionFeed(redis_server.address, read_decided, poll_seconds=0.2)
         try:
             assert await feed.ready(5)
 
             async def later(decided: Decided) -> None:
                 await asyncio.sleep(0.05)
-                await asyncio.to_thread(publish_decisions, redis_server.url, [decided])
+                await asyncio.to_thread(publish_decisions, redis_server.address, [decided])
 
             def announce(decided: Decided) -> asyncio.Task[None]:
                 return asyncio.create_task(later(decided))
@@ -456,7 +456,7 @@ def test_the_decision_feed_wakes_waiters_and_survives_redis_restarting(
 
             # Decided before anyone waited (a fast worker): remembered for the late waiter.
             assert await asyncio.to_thread(
-                publish_decisions, redis_server.url, [Decided(2, CommentStatus.SPAM, 0.99)]
+                publish_decisions, redis_server.address, [Decided(2, CommentStatus.SPAM, 0.99)]
             )
             while feed.messages < 2:
                 await asyncio.sleep(0.01)
@@ -469,7 +469,7 @@ def test_the_decision_feed_wakes_waiters_and_survives_redis_restarting(
             # Redis goes away: publishing fails without raising; the poll still finds it.
             redis_server.stop()
             assert not await asyncio.to_thread(
-                publish_decisions, redis_server.url, [Decided(4, CommentStatus.PENDING, 0.6)]
+                publish_decisions, redis_server.address, [Decided(4, CommentStatus.PENDING, 0.6)]
             )
             in_database[4] = Decided(4, CommentStatus.PENDING, 0.6)
             assert await feed.wait(4, 10) == in_database[4]

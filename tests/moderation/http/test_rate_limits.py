@@ -261,7 +261,8 @@ def test_the_api_does_not_start_with_a_mistyped_rate(sqlite_url: str) -> None:
     )
 
     assert started.returncode != 0
-    assert "rate_per_address" in started.stderr and "10/minit" in started.stderr
+    assert "MODERATION_RATE_PER_ADDRESS" in started.stderr and "10/minit" in started.stderr
+    assert "Traceback" not in started.stderr
 
 
 def test_a_bad_trusted_proxy_fails_at_start_up() -> None:
