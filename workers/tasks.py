@@ -63,6 +63,7 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
             {c.id: Author(c.author_email, c.client_ip) for c in comments},
             settings.author_history_window,
             people.author_rules,
+            people.erasure_salt,
         )
     if not comments:
         return {"decided": 0, "skipped": len(ids)}
