@@ -29,7 +29,15 @@ from moderation.domain.privacy import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import privacy as store
-from moderation.storage.models import AuthorRule, Comment
+from moderation.storage.models import (
+    AuthorRule,
+    Comment,
+    Decision,
+    ModerationEvent,
+    ModeratorLabel,
+    Report,
+    WebhookDelivery,
+)
 from moderation.storage.review import StatusChange, record_changes
 
 log = logging.getLogger(__name__)
@@ -70,73 +78,75 @@ def _comment(found: store.AuthoredComment) -> dict[str, Any]:
 def _grouped(rows: list[Any], shape: Any) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        found.setdefault(row.comment_id, []).append(shape(row))
+        found.setdefault(row.comment_id or 0, []).append(shape(row))
     return found
+
+
+def _decision(d: Decision) -> dict[str, Any]:
+    return {
+        "status": d.status.value,
+        "spam": d.spam,
+        "toxicity": d.toxicity,
+        "scores": d.scores,
+        "reasons": d.reasons,
+        "model_version": d.model_version,
+        "decided_at": _iso(d.created_at),
+    }
+
+
+def _event(e: ModerationEvent) -> dict[str, Any]:
+    return {
+        "actor": e.actor,
+        "from_status": e.from_status.value if e.from_status else None,
+        "to_status": e.to_status.value,
+        "reason": e.reason,
+        "at": _iso(e.created_at),
+    }
+
+
+def _label(label: ModeratorLabel) -> dict[str, Any]:
+    return {
+        "action": label.action,
+        "spam": label.spam,
+        "toxic": label.toxic,
+        "ground": label.ground,
+        "at": _iso(label.created_at),
+    }
+
+
+def _report(r: Report) -> dict[str, Any]:
+    # Without the reader's address: theirs, not the author's.
+    return {
+        "reason": r.reason,
+        "text": r.text,
+        "at": _iso(r.created_at),
+        "resolved_at": _iso(r.resolved_at),
+    }
+
+
+def _delivery(found: tuple[WebhookDelivery, str]) -> dict[str, Any]:
+    d, url = found
+    return {
+        "event_id": d.event_id,
+        "type": d.event_type,
+        "url": url,
+        "status": d.status,
+        "created_at": _iso(d.created_at),
+        "delivered_at": _iso(d.delivered_at),
+        "payload": d.payload,
+    }
 
 
 def _related(session: Session, ids: list[int]) -> dict[str, dict[int, Any]]:
     """What the policy, the moderators, readers and webhooks made of these comments."""
-    decisions = {
-        d.comment_id: {
-            "status": d.status.value,
-            "spam": d.spam,
-            "toxicity": d.toxicity,
-            "scores": d.scores,
-            "reasons": d.reasons,
-            "model_version": d.model_version,
-            "decided_at": _iso(d.created_at),
-        }
-        for d in store.decisions_on(session, ids)
-    }
-    events = _grouped(
-        store.events_on(session, ids),
-        lambda e: {
-            "actor": e.actor,
-            "from_status": e.from_status.value if e.from_status else None,
-            "to_status": e.to_status.value,
-            "reason": e.reason,
-            "at": _iso(e.created_at),
-        },
-    )
-    labels = _grouped(
-        store.labels_on(session, ids),
-        lambda label: {
-            "action": label.action,
-            "spam": label.spam,
-            "toxic": label.toxic,
-            "ground": label.ground,
-            "at": _iso(label.created_at),
-        },
-    )
-    # Readers' reports of the comment, without the readers' addresses (their data, not the
-    # author's).
-    reports = _grouped(
-        store.reports_on(session, ids),
-        lambda r: {
-            "reason": r.reason,
-            "text": r.text,
-            "at": _iso(r.created_at),
-            "resolved_at": _iso(r.resolved_at),
-        },
-    )
     deliveries: dict[int, list[dict[str, Any]]] = {}
-    for d, url in store.deliveries_about(session, ids):
-        deliveries.setdefault(d.comment_id or 0, []).append(
-            {
-                "event_id": d.event_id,
-                "type": d.event_type,
-                "url": url,
-                "status": d.status,
-                "created_at": _iso(d.created_at),
-                "delivered_at": _iso(d.delivered_at),
-                "payload": d.payload,
-            }
-        )
+    for found in store.deliveries_about(session, ids):
+        deliveries.setdefault(found[0].comment_id or 0, []).append(_delivery(found))
     return {
-        "decision": decisions,
-        "moderation_events": events,
-        "training_labels": labels,
-        "reports": reports,
+        "decision": {d.comment_id: _decision(d) for d in store.decisions_on(session, ids)},
+        "moderation_events": _grouped(store.events_on(session, ids), _event),
+        "training_labels": _grouped(store.labels_on(session, ids), _label),
+        "reports": _grouped(store.reports_on(session, ids), _report),
         "webhook_deliveries": deliveries,
     }
 
