@@ -137,23 +137,26 @@ class Identifiers:
         return text if self._pattern is None else self._pattern.sub(SCRUBBED, text)
 
     def scrub_json(self, value: Any) -> Any:
-        """The same JSON value with every string (keys too) scrubbed."""
+        """The same JSON value with every string value scrubbed; keys are ours and kept (an
+        author called "Rule" leaves the reasons' `rule` keys alone)."""
         if isinstance(value, str):
             return self.scrub(value)
         if isinstance(value, list):
             return [self.scrub_json(v) for v in value]
         if isinstance(value, dict):
-            return {self.scrub(str(k)): self.scrub_json(v) for k, v in value.items()}
+            return {k: self.scrub_json(v) for k, v in value.items()}
         return value
 
 
 def erased_payload(payload: dict[str, Any], body: str, found: Identifiers) -> dict[str, Any]:
     """A stored webhook event about an erased comment: the author's name, URL and text gone,
-    their identifiers scrubbed from the rest (reasons, notes)."""
+    their identifiers scrubbed from its one free text, the reasons (a moderator's note). The
+    rest (ids, statuses, dates) is the service's own and stays as the receiver expects it."""
     data = dict(payload.get("data") or {})
     comment = dict(data.get("comment") or {})
     if comment:
         comment.update(author_name=ERASED_NAME, author_url=None, body=body)
         data["comment"] = comment
-    scrubbed: dict[str, Any] = found.scrub_json({**payload, "data": data})
-    return scrubbed
+    if isinstance(data.get("reasons"), str):
+        data["reasons"] = found.scrub(data["reasons"])
+    return {**payload, "data": data}

@@ -12,13 +12,19 @@ import pytest
 from sqlalchemy import select
 
 from moderation.domain.authors import Author
-from moderation.domain.privacy import ERASED_NAME, ERASED_TEXT, ErasureTexts
+from moderation.domain.privacy import (
+    ERASED_NAME,
+    ERASED_TEXT,
+    PERSONAL_DATA,
+    ErasureTexts,
+    Identifiers,
+)
 from moderation.domain.statuses import CommentStatus
 from moderation.services import authors, privacy
 from moderation.storage import privacy as privacy_store
 from moderation.storage import rules as rules_store
 from moderation.storage.db import session_scope
-from moderation.storage.models import Comment, ModerationEvent, WebhookDelivery
+from moderation.storage.models import Base, Comment, ModerationEvent, WebhookDelivery
 from moderation.storage.review import feedback_rows
 from tests.support.privacy import (
     OLIVE,
@@ -242,3 +248,26 @@ def test_an_email_nobody_used_exports_nothing_and_erases_nothing(database_url: s
     assert _export(database_url, "nobody@example.org")["comments"] == []
     assert _erase(database_url, "nobody@example.org").erasure_id is None
     assert table_dump(database_url) == dump
+
+
+def test_the_list_of_personal_data_names_real_columns() -> None:
+    """Retention and erasure read PERSONAL_DATA: a renamed column must not drop out of it."""
+    for table, columns in PERSONAL_DATA.items():
+        known = set(Base.metadata.tables[table].columns.keys())
+        assert set(columns) - {"*"} <= known, table
+
+
+def test_scrubbing_finds_the_author_in_any_case_and_leaves_other_words_alone() -> None:
+    found = Identifiers(["Ann.Lee@Example.com", "198.51.100.7"], ["Ann Lee", "Rule"])
+
+    assert (
+        found.scrub("ANN.LEE@example.COM wrote from 198.51.100.7")
+        == "[removed] wrote from [removed]"
+    )
+    assert (
+        found.scrub("Ann Lee, annotated by Lee; Annie")
+        == "[removed], annotated by [removed]; Annie"
+    )
+    assert found.scrub_json([{"rule": "Rule of thumb", "value": 2}]) == [
+        {"rule": "[removed] of thumb", "value": 2}
+    ]
