@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from moderation import __version__
-from moderation.api import akismet, comments, health, metrics, moderation, perspective
+from moderation.api import akismet, comments, health, metrics, moderation, perspective, privacy
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.http import metrics as serving_metrics
@@ -167,6 +167,7 @@ ROUTERS = (
     comments.router,
     moderation.router,
     moderation.admin_router,
+    privacy.router,
     akismet.router,
     perspective.router,
     views.router,

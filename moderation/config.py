@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from moderation.domain.policy import Thresholds
+from moderation.domain.privacy import ErasureTexts
 from moderation.domain.rates import Rate
 from moderation.domain.redis_urls import RedisAddress, parse_redis_url
 
@@ -287,6 +288,13 @@ class Settings(BaseSettings):
     """Retrain only when at least this many labels are new since the active model."""
     training_data_dir: Path = Path("../shared/datasets")
     """Folder of the labelled datasets retraining reads."""
+
+    # An author's erasure (GDPR Art. 17; docs/privacy.md): what becomes of their texts.
+    erasure_texts: ErasureTexts = ErasureTexts.REPLACE
+    """What erasing an author does with their texts: `replace` (each becomes "[removed at the
+    author's request]" and published comments stay, so threads read on) or `delete` (texts
+    emptied and published comments taken off the page, except those others replied to, which
+    keep the marker so their replies are not orphaned)."""
 
     log_level: str = "INFO"
     """Level of the service's logs: DEBUG, INFO, WARNING or ERROR."""

@@ -15,8 +15,8 @@ from moderation.config import Settings
 from moderation.domain.wordlists import WordLists
 from moderation.services import wordlists
 from moderation.services.sites import SitePolicy
+from moderation.storage import privacy, sites, webhooks
 from moderation.storage import rules as store
-from moderation.storage import sites, webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,9 @@ class PeopleRules:
     # The sites with webhook endpoints: with none, recording a batch's decisions costs no
     # query for webhooks. A site's first endpoint gets events within one refresh.
     webhook_sites: frozenset[int]
+    # The deployment's salt for the bans an author's erasure kept as hashes (None before the
+    # first erasure).
+    erasure_salt: bytes | None
     loaded: float  # time.monotonic()
     database_url: str  # where they were read: a process that changes database reads again
 
@@ -54,6 +57,7 @@ def current_rules(session: Session, settings: Settings) -> PeopleRules:
                     for site in sites.all_sites(session)
                 },
                 webhooks.sites_with_endpoints(session),
+                privacy.stored_secret(session),
                 now,
                 settings.database_url,
             )

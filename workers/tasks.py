@@ -64,6 +64,7 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
             {c.id: Author(c.author_email, c.client_ip) for c in comments},
             settings.author_history_window,
             people.author_rules,
+            people.erasure_salt,
             authors.approvals_needed(
                 settings.premoderate_until_approved, people.site_policies.values()
             ),

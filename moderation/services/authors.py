@@ -16,8 +16,26 @@ from moderation.domain.authors import (
     AuthorStanding,
     kind_and_value,
 )
+from moderation.domain.privacy import KEYED_PREFIX, keyed
+from moderation.storage import privacy as privacy_store
 from moderation.services.sites import SitePolicy
 from moderation.storage import rules
+
+
+def _banned_by(author: Author, named: Set[tuple[str, str]], salt: bytes | None) -> str | None:
+    """ "email" or "ip" when a ban names the author's, or (after an erasure of theirs) a salted
+    hash of it; None when no ban does."""
+    if (AuthorRuleKind.BAN_EMAIL.value, author.email) in named:
+        return "email"
+    if author.ip and (AuthorRuleKind.BAN_IP.value, author.ip) in named:
+        return "ip"
+    if salt is None or not any(value.startswith(KEYED_PREFIX) for _, value in named):
+        return None
+    if (AuthorRuleKind.BAN_EMAIL.value, keyed(salt, author.email)) in named:
+        return "email"
+    if author.ip and (AuthorRuleKind.BAN_IP.value, keyed(salt, author.ip)) in named:
+        return "ip"
+    return None
 
 
 def standings(
@@ -25,24 +43,24 @@ def standings(
     authors: Mapping[int, Author],
     window: int,
     named: Set[tuple[str, str]] | None = None,
+    salt: bytes | None = None,
     approved_needed: int = 0,
 ) -> dict[int, AuthorStanding]:
     """The standing of each comment's author (by comment id). `named` is every (kind, value)
-    ban and trust when the caller keeps them in memory; otherwise they are looked up.
+    ban and trust when the caller keeps them in memory, with `salt`, the deployment's salt for
+    the bans an erasure kept as hashes; otherwise both are looked up.
     Approved comments are counted up to `approved_needed` (the highest pre-moderation limit
     of the batch's sites, `approvals_needed`): the policy asks no more of them."""
     emails = [a.email for a in authors.values()]
     if named is None:
         addresses = [a.ip for a in authors.values() if a.ip]
-        named = set(rules.rules_for(session, emails, addresses))
+        salt = privacy_store.stored_secret(session)
+        hashed = [keyed(salt, v) for v in (*emails, *addresses)] if salt else []
+        named = set(rules.rules_for(session, [*emails, *hashed], addresses))
     history = rules.histories(session, emails, window, approved_needed)
     found = {}
     for comment_id, author in authors.items():
-        banned_by = None
-        if (AuthorRuleKind.BAN_EMAIL.value, author.email) in named:
-            banned_by = "email"
-        elif author.ip and (AuthorRuleKind.BAN_IP.value, author.ip) in named:
-            banned_by = "ip"
+        banned_by = _banned_by(author, named, salt)
         past = history.get(author.email)
         found[comment_id] = AuthorStanding(
             banned_by=banned_by,
@@ -76,9 +94,16 @@ def lift_rules(session: Session, value: str) -> int:
     """Remove every ban or trust naming this email or address."""
     if not fields.is_line(value):  # no rule holds one (nor can PostgreSQL compare a NUL)
         return 0
-    return rules.remove_author_rules(
+    lifted = rules.remove_author_rules(
         session, [k.value for k in AuthorRuleKind], value.strip().lower()
     ) + rules.remove_author_rules(session, [AuthorRuleKind.BAN_IP.value], value.strip())
+    # A ban kept past the author's erasure names a salted hash: lifted by the email or address.
+    salt = privacy_store.stored_secret(session)
+    if salt is not None and not value.startswith(KEYED_PREFIX):
+        lifted += rules.remove_author_rules(
+            session, [k.value for k in AuthorRuleKind], keyed(salt, value)
+        )
+    return lifted
 
 
 def list_rules(session: Session) -> list[AuthorRuleView]:

@@ -352,3 +352,27 @@ class Analysis(Base):
     client_token: Mapped[str | None] = mapped_column(String(200))
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Erasure(Base):
+    """An author's data erased at their request: who asked it done, when and how much, and a
+    salted hash of the email (never the email), so a repeated request can be answered."""
+
+    __tablename__ = "erasures"
+
+    subject: Mapped[str] = mapped_column(String(80), index=True)  # privacy.keyed(email)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    texts: Mapped[str] = mapped_column(String(16))  # privacy.ErasureTexts
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PrivacyKey(Base):
+    """The deployment's random salt for the hashes an erasure keeps (bans, erasure records),
+    made at the first erasure. Kept in the database, which every API and worker shares."""
+
+    __tablename__ = "privacy_keys"
+
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))  # hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from moderation.http.auth import PageModerator
-from moderation.web.workspace import overview, queues, rules, sign_in
+from moderation.web.workspace import overview, privacy, queues, rules, sign_in
 from moderation.web.workspace.cards import highlight
 from moderation.web.workspace.pages import error_page
 from moderation.web.workspace.sign_in import sign_in_redirect
@@ -27,5 +27,5 @@ def workspace_home(caller: PageModerator) -> Response:
     return RedirectResponse("/moderation/queue/pending", status_code=303)
 
 
-for part in (sign_in, queues, overview, rules):
+for part in (sign_in, queues, overview, rules, privacy):
     router.include_router(part.router)

@@ -1,0 +1,162 @@
+"""An author's rights over their data (GDPR Art. 15, 17, 20): what counts as their personal
+data, the markers an erasure leaves, and the scrubbing of their identifiers out of free text
+and stored JSON. Pure: the services and storage apply it.
+
+`PERSONAL_DATA` is the one list of the columns that hold a commenter's personal data; the
+erasure clears them, and retention (which clears some of them by age) may read it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from moderation.domain.schemas import EmailAddress
+
+# The export's shape: a consumer checks `format` and `version` before reading the rest
+# (docs/api.md). A field added keeps the version; one renamed or removed bumps it.
+EXPORT_FORMAT = "moderation.author-export"
+EXPORT_VERSION = 1
+
+ERASED_TEXT = "[removed at the author's request]"
+ERASED_NAME = "[removed]"
+# What replaces an author's identifier found inside other text (a moderator's note, a report).
+SCRUBBED = "[removed]"
+# A ban kept past an erasure names a salted hash, never the email or address itself.
+KEYED_PREFIX = "keyed:"
+
+# table -> columns holding a commenter's personal data (or their words). Rows are found by
+# the comment they belong to, except reports and login failures, whose addresses are matched.
+PERSONAL_DATA: dict[str, tuple[str, ...]] = {
+    "comments": (
+        "author_name",
+        "author_email",
+        "author_url",
+        "client_ip",
+        "user_agent",
+        "reader_hash",
+        "body",
+        "body_fingerprint",
+    ),
+    "decisions": ("explanation",),  # offsets into the body: meaningless once it is gone
+    "moderation_events": ("reason",),  # a moderator's note may name the author
+    "moderator_labels": ("*",),  # the row teaches the model the text: deleted
+    "reports": ("text", "client_ip"),
+    "author_rules": ("value", "note"),
+    "webhook_deliveries": ("payload",),
+    "login_failures": ("client_ip",),
+}
+
+
+class ErasureTexts(StrEnum):
+    """What an erasure does with the author's texts (MODERATION_ERASURE_TEXTS)."""
+
+    # The text becomes ERASED_TEXT; published comments stay, so their threads read on.
+    REPLACE = "replace"
+    # The text is emptied and published comments leave the page, except those others replied
+    # to, which keep ERASED_TEXT in their place so the replies are not orphaned.
+    DELETE = "delete"
+
+
+class AuthorRequest(BaseModel):
+    """An author's request, named by the email they commented with."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"email": "ann@example.com"}]}
+    )
+
+    email: EmailAddress = Field(min_length=1, max_length=254)
+
+
+class PastErasure(BaseModel):
+    erased_at: datetime
+    requested_by: str
+    comments: int
+
+
+class ErasureResult(BaseModel):
+    """What an erasure changed, in counts (never who it was about)."""
+
+    erasure_id: int | None = Field(
+        description="The erasure's id in the audit trail; null when nothing was left to erase"
+    )
+    texts: ErasureTexts
+    comments: int = 0
+    comments_unpublished: int = 0
+    decisions: int = 0
+    audit_events_scrubbed: int = 0
+    training_labels_deleted: int = 0
+    reports_cleared: int = 0
+    webhook_payloads_scrubbed: int = 0
+    trust_lifted: int = 0
+    bans_kept_as_hash: int = 0
+    login_failures_cleared: int = 0
+    previous_erasures: list[PastErasure] = Field(
+        default_factory=list, description="Earlier erasures for the same email (by its hash)"
+    )
+
+
+def subject_key(email: str) -> str:
+    """How an email is compared: case-blind, as bans match it."""
+    return email.strip().lower()
+
+
+def keyed(secret: bytes, value: str) -> str:
+    """The salted hash a ban or an erasure record keeps in place of an email or address."""
+    digest = hmac.new(secret, subject_key(value).encode(), hashlib.sha256).hexdigest()
+    return KEYED_PREFIX + digest
+
+
+class Identifiers:
+    """An author's identifiers as found in their rows, to scrub out of other text: emails,
+    URLs, addresses and user agents anywhere; names, whole and each of their words of
+    `min_word` letters or more, as whole words (a short name inside another word is left
+    alone). Only text about the author's own comments is scrubbed, so a common word that is
+    also part of their name costs little."""
+
+    def __init__(
+        self, exact: Iterable[str | None], names: Iterable[str | None], min_word: int = 3
+    ) -> None:
+        literals = sorted({e for e in exact if e}, key=len, reverse=True)
+        whole = {n.strip() for n in names if n and n.strip()}
+        parts = {w for n in whole for w in re.findall(r"\w+", n) if len(w) >= min_word}
+        words = sorted(whole | parts, key=len)
+        found = [re.escape(e) for e in literals] + [
+            rf"(?<!\w){re.escape(n)}(?!\w)" for n in reversed(words)
+        ]
+        self._pattern = re.compile("|".join(found), re.IGNORECASE) if found else None
+
+    def scrub(self, text: str) -> str:
+        return text if self._pattern is None else self._pattern.sub(SCRUBBED, text)
+
+    def scrub_json(self, value: Any) -> Any:
+        """The same JSON value with every string value scrubbed; keys are ours and kept (an
+        author called "Rule" leaves the reasons' `rule` keys alone)."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, list):
+            return [self.scrub_json(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.scrub_json(v) for k, v in value.items()}
+        return value
+
+
+def erased_payload(payload: dict[str, Any], body: str, found: Identifiers) -> dict[str, Any]:
+    """A stored webhook event about an erased comment: the author's name, URL and text gone,
+    their identifiers scrubbed from its one free text, the reasons (a moderator's note). The
+    rest (ids, statuses, dates) is the service's own and stays as the receiver expects it."""
+    data = dict(payload.get("data") or {})
+    comment = dict(data.get("comment") or {})
+    if comment:
+        comment.update(author_name=ERASED_NAME, author_url=None, body=body)
+        data["comment"] = comment
+    if isinstance(data.get("reasons"), str):
+        data["reasons"] = found.scrub(data["reasons"])
+    return {**payload, "data": data}

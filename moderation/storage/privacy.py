@@ -1,0 +1,230 @@
+"""SQL of an author's rights: every row that holds or points to one author's data (found by
+their email, case-blind), and the updates an erasure makes to them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from moderation.domain.clock import utcnow
+from moderation.domain.privacy import ERASED_NAME
+from moderation.storage.models import (
+    Article,
+    AuthorRule,
+    Comment,
+    Decision,
+    Erasure,
+    LoginFailure,
+    ModerationEvent,
+    ModeratorLabel,
+    PrivacyKey,
+    Report,
+    Site,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+_KEY_NAME = "erasure"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoredComment:
+    comment: Comment
+    article: Article
+    site: str  # the site's public id
+
+
+def authored(session: Session, email_key: str) -> list[AuthoredComment]:
+    """Every comment written with this email (any case), oldest first, with its article.
+
+    `lower()` defeats the email index: a full scan, which a rare request by an admin affords,
+    while bans and the policy's history keep their indexed exact match."""
+    rows = session.execute(
+        select(Comment, Article, Site.slug)
+        .join(Article, Article.id == Comment.article_id)
+        .join(Site, Site.id == Article.site_id)
+        .where(func.lower(Comment.author_email) == email_key)
+        .order_by(Comment.id)
+    ).all()
+    return [AuthoredComment(c, a, slug) for c, a, slug in rows]
+
+
+def _by_comment(session: Session, table: Any, ids: Sequence[int]) -> list[Any]:
+    if not ids:
+        return []
+    return list(
+        session.execute(
+            select(table).where(table.comment_id.in_(ids)).order_by(table.comment_id, table.id)
+        ).scalars()
+    )
+
+
+def decisions_on(session: Session, ids: Sequence[int]) -> list[Decision]:
+    return _by_comment(session, Decision, ids)
+
+
+def events_on(session: Session, ids: Sequence[int]) -> list[ModerationEvent]:
+    return _by_comment(session, ModerationEvent, ids)
+
+
+def labels_on(session: Session, ids: Sequence[int]) -> list[ModeratorLabel]:
+    return _by_comment(session, ModeratorLabel, ids)
+
+
+def reports_on(session: Session, ids: Sequence[int]) -> list[Report]:
+    return _by_comment(session, Report, ids)
+
+
+def deliveries_about(session: Session, ids: Sequence[int]) -> list[tuple[WebhookDelivery, str]]:
+    """The webhook events about these comments still stored, with the URL each went to."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(WebhookDelivery, WebhookEndpoint.url)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.comment_id.in_(ids))
+        .order_by(WebhookDelivery.id)
+    ).all()
+    return [(delivery, url) for delivery, url in rows]
+
+
+def rules_naming(session: Session, values: Sequence[str]) -> list[AuthorRule]:
+    """Bans and trust naming any of these emails, addresses or salted hashes of them."""
+    if not values:
+        return []
+    return list(
+        session.execute(
+            select(AuthorRule).where(AuthorRule.value.in_(values)).order_by(AuthorRule.id)
+        ).scalars()
+    )
+
+
+def erasures_of(session: Session, subject: str) -> list[Erasure]:
+    return list(
+        session.execute(
+            select(Erasure).where(Erasure.subject == subject).order_by(Erasure.id)
+        ).scalars()
+    )
+
+
+def stored_secret(session: Session) -> bytes | None:
+    """The deployment's salt for erasure hashes, or None before the first erasure."""
+    found = session.execute(
+        select(PrivacyKey.secret).where(PrivacyKey.name == _KEY_NAME)
+    ).scalar_one_or_none()
+    return None if found is None else bytes.fromhex(found)
+
+
+def secret(session: Session) -> bytes:
+    """The salt, made at the first erasure; two erasures racing to make it agree on one."""
+    found = stored_secret(session)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(PrivacyKey).values(
+                    name=_KEY_NAME, secret=secrets.token_hex(32), created_at=utcnow()
+                )
+            )
+    except IntegrityError:
+        pass  # the other one's salt is the one kept
+    made = stored_secret(session)
+    assert made is not None
+    return made
+
+
+def replied_to(session: Session, ids: Sequence[int]) -> set[int]:
+    """Those of these comments that comments of other people reply to."""
+    if not ids:
+        return set()
+    found = session.execute(
+        select(Comment.parent_id).where(Comment.parent_id.in_(ids), Comment.id.not_in(ids))
+    ).scalars()
+    return {parent for parent in found if parent is not None}
+
+
+def blank_comments(session: Session, bodies: dict[int, str]) -> None:
+    """The author's identifiers gone from their comments, each body replaced by `bodies`."""
+    for body in set(bodies.values()):
+        ids = [i for i, b in bodies.items() if b == body]
+        session.execute(
+            update(Comment)
+            .where(Comment.id.in_(ids))
+            .values(
+                author_name=ERASED_NAME,
+                author_email="",
+                author_url=None,
+                client_ip=None,
+                user_agent=None,
+                reader_hash=None,
+                body=body,
+                body_fingerprint=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def delete_labels(session: Session, ids: Sequence[int]) -> int:
+    """The training labels of these comments: their texts leave every future training set."""
+    if not ids:
+        return 0
+    result = session.execute(delete(ModeratorLabel).where(ModeratorLabel.comment_id.in_(ids)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def clear_reports(session: Session, ids: Sequence[int], addresses: Sequence[str]) -> int:
+    """Readers' report texts on these comments (they may quote them) and the author's
+    addresses on reports they may have filed."""
+    cleared = 0
+    if ids:
+        result = session.execute(update(Report).where(Report.comment_id.in_(ids)).values(text=None))
+        cleared += int(getattr(result, "rowcount", 0) or 0)
+    if addresses:
+        result = session.execute(
+            update(Report).where(Report.client_ip.in_(addresses)).values(client_ip=None)
+        )
+        cleared += int(getattr(result, "rowcount", 0) or 0)
+    return cleared
+
+
+def clear_login_failures(session: Session, addresses: Sequence[str]) -> int:
+    if not addresses:
+        return 0
+    result = session.execute(
+        update(LoginFailure).where(LoginFailure.client_ip.in_(addresses)).values(client_ip=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def rewrite(rows: Sequence[Any], attribute: str, change: Callable[[Any], Any]) -> int:
+    """Set `attribute` of each loaded row to `change(value)` where that differs; how many."""
+    changed = 0
+    for row in rows:
+        before = getattr(row, attribute)
+        after = change(before)
+        if after != before:
+            setattr(row, attribute, after)
+            changed += 1
+    return changed
+
+
+def record_erasure(
+    session: Session, subject: str, requested_by: str, texts: str, comments: int
+) -> int:
+    erasure = Erasure(
+        subject=subject,
+        requested_by=requested_by,
+        texts=texts,
+        comments=comments,
+        created_at=utcnow(),
+    )
+    session.add(erasure)
+    session.flush()
+    return erasure.id
