@@ -17,8 +17,8 @@ from moderation.domain.authors import (
     kind_and_value,
 )
 from moderation.domain.privacy import KEYED_PREFIX, keyed
-from moderation.storage import privacy as privacy_store
 from moderation.services.sites import SitePolicy
+from moderation.storage import privacy as privacy_store
 from moderation.storage import rules
 
 
