@@ -72,7 +72,12 @@ def test_readiness_and_status_follow_a_real_worker_through_a_kill(
 ) -> None:
     stack, settings = _api_alone(sqlite_url, redis_server, stack_factory)
 
-    # No worker yet: the API takes the comment, but nothing would decide it.
+    # No worker yet: the API takes the comment, but nothing would decide it. It stays in
+    # service for an orchestrator (its intake is ready), and says no worker to the operator.
+    assert http("GET", f"{stack.base}/readyz/intake") == (
+        200,
+        {"status": "ok", "checks": {"database": "ok"}},
+    )
     status, ready = _ready(stack.base)
     assert status == 503, ready
     assert ready["checks"]["worker"].startswith("no worker serving the comments queue")
