@@ -205,7 +205,8 @@ def test_the_api_is_probed_on_its_health_routes_and_the_workers_by_celery_ping()
     routes = {getattr(route, "path", "") for route in router.routes}
     containers = dict(_containers(_resources()))
     api = containers["api"]
-    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz" in routes
+    # In service while it stores comments, workers or not (/readyz would also want a worker).
+    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz/intake" in routes
     assert api["livenessProbe"]["httpGet"]["path"] == "/healthz" in routes
     # Celery names a worker node celery@<host>, the trainer trainer@<host> (commands/workers.py).
     node = {

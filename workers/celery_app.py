@@ -102,7 +102,7 @@ def create_celery() -> Celery:
     app.conf.beat_schedule_filename = str(settings.data_dir / "celerybeat-schedule")
     # One beat at a time, however many are started (workers/beat_lock.py).
     app.conf.beat_scheduler = "workers.beat_lock:LockedScheduler"
-    metrics.install(app)  # each worker's heartbeat gauge
+    heartbeat.install(app)  # each worker's record in Redis and its gauge
     return app
 
 

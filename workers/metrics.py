@@ -1,8 +1,7 @@
 """The workers' side of the metrics and logs (the metrics are defined in moderation.metrics).
 
-- A heartbeat: the consumer loop of each worker sets `moderation_worker_heartbeat_timestamp_
-  seconds{worker}` every few seconds, from the worker's main process (a pool that hangs or a
-  worker that died stops it; the alert rules watch its age).
+- The heartbeat gauge, `moderation_worker_heartbeat_timestamp_seconds{worker}`, is set with each
+  beat of workers/heartbeat.py, from the worker's event loop.
 - The figures of each decided batch, counted once it is committed, and its one log line.
 - `MODERATION_WORKER_METRICS_PORT`: the worker's pool's metrics on a port of its own.
 - `MODERATION_LOG_FORMAT=json`: Celery's log handlers get the JSON formatter.
@@ -15,9 +14,8 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from celery import Celery, bootsteps
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 
 from moderation.config import get_settings
@@ -29,40 +27,11 @@ from moderation.metrics import (
     DECISIONS,
     SUBMIT_TO_DECISION_SECONDS,
     WEBHOOK_DELIVERIES,
-    WORKER_HEARTBEAT,
     exposition,
 )
 from moderation.storage.comments import QueuedComment
 
 log = logging.getLogger("workers.decisions")
-
-HEARTBEAT_SECONDS = 5.0
-
-
-class Heartbeat(bootsteps.StartStopStep):
-    """Sets this worker's heartbeat from its timer, which the consumer's loop runs."""
-
-    requires: ClassVar[set[str]] = {"celery.worker.components:Timer"}
-
-    def __init__(self, worker: Any, **_kwargs: Any) -> None:
-        self.timer_entry: Any = None
-
-    def start(self, worker: Any) -> None:
-        beat = WORKER_HEARTBEAT.labels(worker.hostname)
-        beat.set_to_current_time()
-        self.timer_entry = worker.timer.call_repeatedly(
-            HEARTBEAT_SECONDS, beat.set_to_current_time, priority=10
-        )
-
-    def stop(self, _worker: Any) -> None:
-        if self.timer_entry is not None:
-            self.timer_entry.cancel()
-            self.timer_entry = None
-
-
-def install(app: Celery) -> None:
-    app.steps["worker"].add(Heartbeat)
-
 
 _server: MetricsServer | None = None
 

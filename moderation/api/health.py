@@ -1,5 +1,7 @@
 """Liveness and readiness, for load balancers and orchestrators: ready means comments are
-taken (the database and Redis answer) and decided (a worker sent a heartbeat lately)."""
+taken (the database and Redis answer) and decided (a worker sent a heartbeat lately); ready for
+intake means this process accepts comments (the database answers), whether or not anything
+decides them yet, which is what an orchestrator should route traffic on."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ class Readiness(BaseModel):
         description="`database` and `redis`: `ok` or why not (unreachable); `worker`: `ok` "
         "when a worker serving the comments queue sent a heartbeat within "
         "MODERATION_WORKER_STALE_SECONDS, else since when none has (or `unknown` while Redis "
-        "cannot be read)"
+        "cannot be read). /readyz/intake checks `database` alone"
     )
     message: str | None = Field(default=None, description="what is not ready")
 
@@ -45,7 +47,28 @@ class Readiness(BaseModel):
     },
 )
 def readyz(settings: SettingsDep) -> JSONResponse:
-    checks = health.readiness_checks(settings)
+    return _answer(health.readiness_checks(settings))
+
+
+@router.get(
+    "/readyz/intake",
+    summary="This process accepts comments: the database is reachable (workers or not)",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "The database cannot be reached: a comment could not be stored",
+            "headers": RETRY_AFTER,
+        }
+    },
+)
+def readyz_intake(settings: SettingsDep) -> JSONResponse:
+    """For an orchestrator's readiness probe: with no worker, or Redis away, comments are
+    still stored and decided later, so the API stays in service."""
+    return _answer(health.intake_checks(settings))
+
+
+def _answer(checks: dict[str, str]) -> JSONResponse:
     failing = [name for name, state in checks.items() if state != "ok"]
     body = {"status": "ok" if not failing else "unavailable", "checks": checks}
     if failing:

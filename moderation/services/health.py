@@ -1,5 +1,11 @@
 """What /readyz checks: the database and Redis answer, and a worker serving the comments queue
-sent a heartbeat lately. Each check is a word (`ok`, or why not), never an exception."""
+sent a heartbeat lately; and what /readyz/intake checks: only what this API process needs to
+accept comments, the database. Each check is a word (`ok`, or why not), never an exception.
+
+Redis is not among the intake's needs: a comment is stored as `queued` before it is sent, a
+send that fails is left to the sweep, and the rate limits fail open while Redis is away
+(tests/e2e/test_pipeline.py accepts comments with Redis stopped). Nor is a worker: comments
+wait in the database and the queue until one is back."""
 
 from __future__ import annotations
 
@@ -15,6 +21,11 @@ from moderation.storage import db
 def readiness_checks(settings: Settings) -> dict[str, str]:
     """`database`, `redis` and `worker`, each `ok` or what is wrong."""
     return {"database": _database_check(settings), **_broker_checks(settings)}
+
+
+def intake_checks(settings: Settings) -> dict[str, str]:
+    """`database`, `ok` or what is wrong: whether this process can accept comments."""
+    return {"database": _database_check(settings)}
 
 
 def _database_check(settings: Settings) -> str:

@@ -1,6 +1,8 @@
 """Health that tells the truth, and processes that go when they should, on real processes:
 /readyz and `moderation status` follow a real worker's heartbeat through a kill -9 and a
-restart; a killed worker's pool and beat go with it; `moderation up` leaves nothing running
+restart, and turn red while a worker's event loop is blocked or its process stopped, but not
+while a task runs long;
+a killed worker's pool and beat go with it; `moderation up` leaves nothing running
 after a worker's death and a Ctrl-C; a second beat sends no second sweep."""
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from celery import Celery
+
 from classifiers.persistence import read_manifest
 from classifiers.registry import DEFAULT_MODEL_DIR
 from moderation.domain.redis_urls import parse_redis_url
+from moderation.domain.statuses import CommentStatus
 from moderation.messaging.redis_clients import redis_client
 from tests.conftest import ROOT, RedisServer, free_port, run_moderation
 from tests.support.processes import alive, children_of, command, marked
@@ -48,18 +53,32 @@ def _status(settings: dict[str, str], *args: str, cwd: Path | None = None) -> tu
     return done.returncode, json.loads(done.stdout)
 
 
-def test_readiness_and_status_follow_a_real_worker_through_a_kill(
+def _api_alone(
     sqlite_url: str, redis_server: RedisServer, stack_factory: Any
-) -> None:
+) -> tuple[Stack, dict[str, str]]:
+    """A served API with no worker yet, and the settings `moderation status` needs to see the
+    same stack."""
     stack: Stack = stack_factory(sqlite_url, redis_server, worker_stale_seconds=str(STALE_SECONDS))
+    stack.start_api()
     settings = {
         "database_url": sqlite_url,
         "redis_url": redis_server.url,
         "worker_stale_seconds": str(STALE_SECONDS),
     }
-    stack.start_api()
+    return stack, settings
 
-    # No worker yet: the API takes the comment, but nothing would decide it.
+
+def test_readiness_and_status_follow_a_real_worker_through_a_kill(
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any
+) -> None:
+    stack, settings = _api_alone(sqlite_url, redis_server, stack_factory)
+
+    # No worker yet: the API takes the comment, but nothing would decide it. It stays in
+    # service for an orchestrator (its intake is ready), and says no worker to the operator.
+    assert http("GET", f"{stack.base}/readyz/intake") == (
+        200,
+        {"status": "ok", "checks": {"database": "ok"}},
+    )
     status, ready = _ready(stack.base)
     assert status == 503, ready
     assert ready["checks"]["worker"].startswith("no worker serving the comments queue")
@@ -114,6 +133,72 @@ def test_readiness_and_status_follow_a_real_worker_through_a_kill(
     stack.start_worker(beat=False)
     _until(lambda: _ready(stack.base)[0] == 200, 60, stack.logs)
     assert _status(settings)[0] == 0
+
+
+def _red_within(stack: Stack, seconds: float) -> tuple[float, dict[str, Any]]:
+    """How long /readyz took to turn 503 (failing past ``seconds``), and what it said."""
+    began = time.monotonic()
+    _, ready = _until(lambda: (r := _ready(stack.base))[0] == 503 and r, seconds, stack.logs)
+    return time.monotonic() - began, ready
+
+
+def test_a_wedged_worker_turns_readiness_red_and_a_long_task_does_not(
+    sqlite_url: str, redis_server: RedisServer, stack_factory: Any
+) -> None:
+    """The heartbeat comes from the worker's event loop: a main process whose loop is blocked
+    while the process runs on, or that is stopped outright, stops it; a task that does not
+    finish in the pool does not."""
+    stack, settings = _api_alone(sqlite_url, redis_server, stack_factory)
+    worker = stack.start_worker(beat=False, include="tests.support.wedge")
+    _until(lambda: _ready(stack.base)[0] == 200, 60, stack.logs)
+    (pool,) = children_of(worker.pid)
+
+    # Its pool process stopped: the comment's task is handed to it and does not end, like a
+    # long one. The loop that handed it over goes on beating.
+    os.kill(pool, signal.SIGSTOP)
+    try:
+        stack.submit("wedged", "Ann Reader", "A comment whose task does not end yet.")
+        held_until = time.monotonic() + 2 * STALE_SECONDS + 1
+        while time.monotonic() < held_until:
+            status, ready = _ready(stack.base)
+            assert status == 200, ready
+            time.sleep(0.1)
+        assert stack.statuses() == {CommentStatus.QUEUED: 1}, "its task is held in the pool"
+    finally:
+        os.kill(pool, signal.SIGCONT)
+    stack.wait_until_decided(1, timeout=60)
+
+    # The loop blocked by a call that does not return (the process and its threads run on).
+    Celery(broker=redis_server.url).control.broadcast("wedge", arguments={"seconds": 8})
+    blocked_after, ready = _red_within(stack, STALE_SECONDS + 4)
+    assert ready["message"] == "not ready: worker"
+    assert "has sent a heartbeat in 2 s" in ready["checks"]["worker"]
+    assert alive(worker.pid)
+    _until(lambda: _ready(stack.base)[0] == 200, 15, stack.logs)
+
+    # The main process stopped (its pool left alone): alive, but its loop takes nothing.
+    os.kill(worker.pid, signal.SIGSTOP)
+    try:
+        stopped_after, ready = _red_within(stack, STALE_SECONDS + 3)
+        assert ready["message"] == "not ready: worker"
+        code, found = _status(settings)
+        assert code == 1, found
+        assert [(w["pid"], w["live"]) for w in found["workers"]] == [(worker.pid, False)]
+    finally:
+        os.kill(worker.pid, signal.SIGCONT)
+    resumed = time.monotonic()
+    _until(lambda: _ready(stack.base)[0] == 200, STALE_SECONDS + 3, stack.logs)
+    green_after = time.monotonic() - resumed
+    assert _status(settings)[0] == 0
+
+    # A warm shutdown removes the record at once: nobody waits for it to go stale.
+    os.kill(worker.pid, signal.SIGTERM)
+    assert worker.wait(30) == 0, stack.logs()
+    assert _status(settings)[1]["workers"] == []
+    print(
+        f"stale {STALE_SECONDS} s: 503 {blocked_after:.2f} s after the loop was blocked, "
+        f"{stopped_after:.2f} s after SIGSTOP; 200 {green_after:.2f} s after SIGCONT"
+    )
 
 
 def _start_up(tmp_path: Path, mark: str) -> tuple[subprocess.Popen[bytes], str, str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from commands.workers import worker_argv
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import comments as comment_store
 from moderation.storage.db import session_scope
@@ -76,10 +77,10 @@ class Stack:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, *args: str, module: str = "commands") -> subprocess.Popen[bytes]:
         log = (self.tmp_path / f"{name}-{len(self.processes)}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "commands", *args],
+            [sys.executable, "-m", module, *args],
             env=self.env,
             cwd=ROOT,
             stdout=log,
@@ -102,9 +103,19 @@ class Stack:
             time.sleep(0.1)
         raise AssertionError("API did not start\n" + self.logs())
 
-    def start_worker(self, beat: bool = True) -> subprocess.Popen[bytes]:
-        args = ["worker", "--concurrency", "1"] + (["--beat"] if beat else [])
-        worker = self._spawn("worker", *args)
+    def start_worker(
+        self, beat: bool = True, include: str | None = None
+    ) -> subprocess.Popen[bytes]:
+        """`moderation worker --concurrency 1`; with ``include``, the same worker started by
+        Celery's own command, which imports that module too (a test's control command)."""
+        if include is None:
+            args = ["worker", "--concurrency", "1"] + (["--beat"] if beat else [])
+            worker = self._spawn("worker", *args)
+        else:
+            argv = worker_argv(1, "comments,explanations,webhooks", beat, "INFO")
+            worker = self._spawn(
+                "worker", "-A", "workers.celery_app", *argv, "--include", include, module="celery"
+            )
         self.workers.append(worker)
         return worker
 

@@ -91,17 +91,22 @@ def test_readyz_is_503_naming_redis_when_redis_is_down(sqlite_url: str) -> None:
     assert response.json()["checks"]["worker"] == "unknown: Redis cannot be read"
 
 
-def test_readyz_is_503_naming_the_database_when_it_is_unreachable(
+def test_readiness_is_503_naming_the_database_when_it_is_unreachable(
     redis_server: RedisServer,
 ) -> None:
     url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
     beat(redis_server.url)
     with make_client(url, redis_server.url) as client:
         response = client.get("/readyz")
+        intake = client.get("/readyz/intake")
         alive = client.get("/healthz")
 
     assert_not_ready(response, down="database", up="redis")
     assert response.json()["message"] == "not ready: database"
+    assert intake.status_code == 503  # a comment could not be stored
+    assert intake.json()["checks"]["database"].startswith("unreachable")
+    assert intake.json()["message"] == "not ready: database"
+    assert intake.headers["retry-after"]
     assert alive.status_code == 200  # alive, just not ready
 
 
@@ -128,3 +133,20 @@ def test_redis_recovering_makes_the_service_ready_again(
     assert down.status_code == 503
     assert "redis" in down.json()["message"]
     assert up.status_code == 200
+
+
+def test_intake_readiness_needs_the_database_only_neither_a_worker_nor_redis(
+    sqlite_url: str, redis_server: RedisServer
+) -> None:
+    """What an orchestrator routes traffic on: comments are stored while workers are away."""
+    with make_client(sqlite_url, redis_server.url) as client:
+        no_worker = client.get("/readyz/intake")
+        everything = client.get("/readyz")
+        redis_server.stop()
+        no_redis = client.get("/readyz/intake")
+        redis_server.start()
+
+    assert everything.status_code == 503  # nothing would decide the comments
+    for answer in (no_worker, no_redis):
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"status": "ok", "checks": {"database": "ok"}}

@@ -36,6 +36,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/readyz/intake"): PUBLIC,
     ("GET", "/metrics"): SCRAPER,
     ("POST", "/api/v1/comments"): PUBLIC,
     ("GET", "/api/v1/comments/{comment_id}"): PUBLIC,

@@ -1,6 +1,6 @@
 """When the database is away, every answer is a 503 that says when to try again (Retry-After),
-never a 500: a submission, a read, the sites directory, /readyz, the moderation API, the
-workspace and the Perspective- and Akismet-compatible APIs.
+never a 500: a submission, a read, the sites directory, /readyz and /readyz/intake, the
+moderation API, the workspace and the Perspective- and Akismet-compatible APIs.
 
 Two real outages: a PostgreSQL server that is not there (nothing listens on its port) from the
 start, so no site was ever read; and a database dropped while the service runs, so the sites are
@@ -43,6 +43,7 @@ REQUESTS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("article list", "GET", "/api/v1/articles/story-1/comments", {}),
     ("report", "POST", "/api/v1/comments/1/reports", {"json": {"reason": "spam"}}),
     ("readiness", "GET", "/readyz", {}),
+    ("intake readiness", "GET", "/readyz/intake", {}),
     ("moderation queue", "GET", "/api/v1/moderation/queue", {"headers": TOKEN}),
     (
         "moderation decision",
