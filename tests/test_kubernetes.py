@@ -221,6 +221,30 @@ def test_the_api_is_probed_on_its_health_routes_and_the_workers_by_celery_ping()
     assert (ROOT / "workers" / "celery_app.py").exists()
 
 
+def test_the_api_and_the_workers_serve_metrics_where_prometheus_is_told_to_scrape() -> None:
+    """ModerationNoLiveWorker reads the workers' heartbeat gauge: unscraped, it always fires."""
+    deployments = _by_kind("Deployment")
+    setting = {
+        "api": "MODERATION_METRICS_PORT",
+        "worker": "MODERATION_WORKER_METRICS_PORT",
+        "explanations": "MODERATION_WORKER_METRICS_PORT",
+    }
+    for name, variable in setting.items():
+        pod = deployments[name]["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert int(annotations["prometheus.io/port"]) == int(env[variable]) == ports["metrics"]
+        # Bound where Prometheus reaches it, not the loopback default.
+        assert env["MODERATION_HOST"] == "0.0.0.0", name
+    services = _by_kind("Service")
+    assert all(port["port"] != ports["metrics"] for port in services["api"]["spec"]["ports"]), (
+        "the metrics port asks no token: no Service exposes it"
+    )
+
+
 def test_every_pod_has_requests_a_memory_limit_and_a_disruption_budget_that_selects_it() -> None:
     resources = _resources()
     for name, container in _containers(resources):
