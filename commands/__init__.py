@@ -4,6 +4,7 @@
     sites     sites ...                    webhooks  webhooks ...
     workers   worker, trainer, beat        models    train, models ..., score, evaluate ...
     stack     up (everything on one machine)   status   status (queues, workers, backlog)
+    retention retention run (clear personal data past its period)
 
 Exit codes follow one convention for every command (commands/support.py): 1 when the
 installation could not do it, 2 when what was asked cannot be done as given.
@@ -13,7 +14,17 @@ from __future__ import annotations
 
 import typer
 
-from commands import accounts, models, service, sites, stack, status, webhooks, workers
+from commands import (
+    accounts,
+    models,
+    retention,
+    service,
+    sites,
+    stack,
+    status,
+    webhooks,
+    workers,
+)
 
 app = typer.Typer(
     name="moderation",
@@ -28,6 +39,7 @@ app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.tokens_app, name="tokens")
 app.add_typer(sites.sites_app, name="sites")
 app.add_typer(webhooks.webhooks_app, name="webhooks")
+app.add_typer(retention.retention_app, name="retention")
 app.command()(workers.worker)
 app.command()(workers.trainer)
 app.command("beat")(workers.beat_command)
