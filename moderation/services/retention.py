@@ -99,7 +99,8 @@ def apply(
     deadline: float | None = None,
 ) -> RetentionRun:
     """Clear every kind past its period, `batch` rows per transaction, until none is due or
-    `deadline` (a time.monotonic() value) has passed. Dry, count what would be cleared."""
+    `deadline` (a time.monotonic() value) has passed, which stops it after the batch it is in.
+    Dry, count what would be cleared."""
     run = RetentionRun(dry_run=dry_run)
     due = periods.due(utcnow())
     if dry_run:
@@ -109,14 +110,16 @@ def apply(
         return run
     for kind, rows in due.items():
         while True:
-            if deadline is not None and time.monotonic() >= deadline:
-                run.finished = False
-                break
             with units() as session:
                 cleared = store.clear_batch(session, rows, batch)
             run.cleared[kind] += cleared
             RETENTION_CLEARED.labels(kind).inc(cleared)
             if cleared < batch:
+                break  # none of this kind is due any more
+            # Checked after a batch, never before: each run moves on by one batch at least,
+            # so runs that hand on to one another always come to an end.
+            if deadline is not None and time.monotonic() >= deadline:
+                run.finished = False
                 break
         if not run.finished:
             break
