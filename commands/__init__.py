@@ -5,6 +5,7 @@
     workers   worker, trainer, beat        models    train, models ..., score, evaluate ...
     stack     up (everything on one machine)   status   status (queues, workers, backlog)
     authors   authors export|erase (an author's data, GDPR)
+    retention retention run (clear personal data past its period)
 
 Exit codes follow one convention for every command (commands/support.py): 1 when the
 installation could not do it, 2 when what was asked cannot be done as given.
@@ -15,7 +16,18 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from commands import accounts, authors, models, service, sites, stack, status, webhooks, workers
+from commands import (
+    accounts,
+    authors,
+    models,
+    retention,
+    service,
+    sites,
+    stack,
+    status,
+    webhooks,
+    workers,
+)
 from commands.support import REFUSED, settings_problems
 
 app = typer.Typer(
@@ -32,6 +44,7 @@ app.add_typer(accounts.tokens_app, name="tokens")
 app.add_typer(sites.sites_app, name="sites")
 app.add_typer(webhooks.webhooks_app, name="webhooks")
 app.add_typer(authors.authors_app, name="authors")
+app.add_typer(retention.retention_app, name="retention")
 app.command()(workers.worker)
 app.command()(workers.trainer)
 app.command("beat")(workers.beat_command)

@@ -295,6 +295,26 @@ class Settings(BaseSettings):
     author's request]" and published comments stay, so threads read on) or `delete` (texts
     emptied and published comments taken off the page, except those others replied to, which
     keep the marker so their replies are not orphaned)."""
+    # Retention (moderation/services/retention.py; docs/privacy.md says what each table holds and
+    # why it is kept that long). Days, counted from when the data stopped being needed. No
+    # "forever": storage limitation wants a limit, and a site that must keep longer (a legal
+    # hold) sets up to ten years, or stops the daily run with `retention_enabled`.
+    retention_enabled: bool = True
+    """Let beat clear personal data past its retention period every day (false: a legal hold)."""
+    retention_hour: int = Field(default=4, ge=0, le=23)
+    """Hour of the day (UTC) of the daily retention run."""
+    retention_ip_days: int = Field(default=30, ge=1, le=3650)
+    """Days the IP address and user agent of a decided comment, the address of a reader's report
+    and a failed sign-in are kept."""
+    retention_removed_text_days: int = Field(default=90, ge=1, le=3650)
+    """Days the text of a removed comment (spam or rejected) is kept after its last status change;
+    the decision, reasons and audit stay. Also a resolved report's note."""
+    retention_webhook_days: int = Field(default=30, ge=1, le=3650)
+    """Days a webhook delivery (its payload names the author and holds the text) is kept once
+    delivered or given up."""
+    retention_analysis_days: int = Field(default=90, ge=1, le=3650)
+    """Days a text scored through the Perspective-compatible API with `doNotStore` false is
+    kept."""
 
     log_level: str = "INFO"
     """Level of the service's logs: DEBUG, INFO, WARNING or ERROR."""

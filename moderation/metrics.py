@@ -88,6 +88,13 @@ MODEL_LOAD_FAILURES = Counter(
     "moderation_model_load_failures",
     "Times a worker could not load a model version (the active, a promoted or a shadow one).",
 )
+RETENTION_CLEARED = Counter(
+    "moderation_retention_cleared_rows",
+    "Rows whose personal data retention cleared (emptied or deleted), by kind: comment_addresses, "
+    "removed_texts, report_addresses, report_notes, login_failures, webhook_deliveries, "
+    "analyses, expired_sessions.",
+    ["kind"],
+)
 WORKER_HEARTBEAT = Gauge(
     "moderation_worker_heartbeat_timestamp_seconds",
     "Unix time of the last heartbeat of each worker's consumer loop (every few seconds).",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from moderation.config import Settings, get_settings
 from moderation.messaging.queues import (
+    APPLY_RETENTION,
     RETRAIN_WITH_FEEDBACK,
     SWEEP_QUEUED,
     celery_config,
@@ -97,6 +98,14 @@ def create_celery() -> Celery:
             "task": RETRAIN_WITH_FEEDBACK,
             "schedule": crontab(hour=settings.retrain_hour, minute=0),
             # A retrain missed by a whole day is replaced by the next day's.
+            "options": {"expires": 23 * 3600},
+        }
+    if settings.retention_enabled:
+        app.conf.beat_schedule["apply-retention"] = {
+            "task": APPLY_RETENTION,
+            "schedule": crontab(hour=settings.retention_hour, minute=0),
+            # A day's run missed by a whole day is replaced by the next day's (which clears
+            # the same rows and the day's new ones).
             "options": {"expires": 23 * 3600},
         }
     app.conf.beat_schedule_filename = str(settings.data_dir / "celerybeat-schedule")

@@ -16,6 +16,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.messaging.decision_feed import Decided, publish_decisions
 from moderation.messaging.queues import (
     ANALYZE_TEXTS,
+    APPLY_RETENTION,
     DECIDE_COMMENTS,
     EXPLAIN_COMMENTS,
     RETRAIN_WITH_FEEDBACK,
@@ -26,10 +27,11 @@ from moderation.messaging.queues import (
     try_send,
 )
 from moderation.metrics import SWEEP_RESENT
-from moderation.services import authors
+from moderation.services import authors, retention
 from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as webhooks_store
+from moderation.storage.db import session_scope
 from workers import webhooks
 from workers.analysis import answer_batch
 from workers.celery_app import ModerationTask, app
@@ -194,6 +196,29 @@ def sweep_queued(self: ModerationTask) -> dict[str, Any]:
     if redelivering:
         log.info("sweep re-sent %d overdue webhook delivery(ies)", redelivering)
     return {"resent": resent, "explaining": explaining, "webhooks": redelivering}
+
+
+@app.task(name=APPLY_RETENTION, base=ModerationTask, bind=True, max_retries=3)
+def apply_retention(self: ModerationTask) -> dict[str, Any]:
+    """Clear the personal data past its retention period (beat sends it daily). Each batch is
+    committed on its own, so a retry or a second run only finds what is still due. It works
+    for half the soft time limit, then hands what is left to a task it sends after itself, on
+    a queue where explanations may run in between."""
+    settings = self.settings
+    if not settings.retention_enabled:  # a legal hold set after this message was sent
+        log.info("retention is disabled (MODERATION_RETENTION_ENABLED): nothing cleared")
+        return {"skipped": "retention disabled"}
+    run = retention.apply(
+        lambda: session_scope(settings.database_url),
+        retention.RetentionPeriods.of(settings),
+        deadline=time.monotonic() + settings.task_soft_time_limit / 2,
+    )
+    if not run.finished:
+        try:
+            app.send_task(APPLY_RETENTION)
+        except Exception as error:  # tomorrow's run goes on where this one stopped
+            log.warning("could not send the rest of the retention run: %s", error)
+    return {"cleared": run.cleared, "finished": run.finished}
 
 
 @app.task(

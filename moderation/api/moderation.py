@@ -75,7 +75,12 @@ def queue(
 @router.post(
     "/comments/{comment_id}/decision",
     response_model=DecisionResult,
-    responses=errors(*JSON_BODY, 404, worded=_NO_COMMENT),
+    responses=errors(
+        *JSON_BODY,
+        404,
+        409,
+        worded={**_NO_COMMENT, 409: "Approving a comment whose text retention removed"},
+    ),
 )
 def decide_one(
     comment_id: CommentId, request: DecisionRequest, caller: RequireModerator, settings: SettingsDep
@@ -88,6 +93,8 @@ def decide_one(
         (result,) = review.moderate(
             session, caller.staff, [comment_id], request.action, request.note, request.ground
         )
+    if result.error == review.TEXT_REMOVED:
+        raise review.TextRemoved()
     if result.error:
         raise NotFound("comment")
     return result

@@ -2,8 +2,9 @@
 data, the markers an erasure leaves, and the scrubbing of their identifiers out of free text
 and stored JSON. Pure: the services and storage apply it.
 
-`PERSONAL_DATA` is the one list of the columns that hold a commenter's personal data; the
-erasure clears them, and retention (which clears some of them by age) may read it too.
+The inventory of every column holding personal data, and what becomes of each (kept, cleared
+by age, erased), is `moderation.storage.retention.PERSONAL_DATA`: one list for retention,
+erasure and docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -31,29 +32,6 @@ ERASED_NAME = "[removed]"
 SCRUBBED = "[removed]"
 # A ban kept past an erasure names a salted hash, never the email or address itself.
 KEYED_PREFIX = "keyed:"
-
-# table -> columns holding a commenter's personal data (or their words). Rows are found by
-# the comment they belong to, except reports and login failures, whose addresses are matched.
-PERSONAL_DATA: dict[str, tuple[str, ...]] = {
-    "comments": (
-        "author_name",
-        "author_email",
-        "author_url",
-        "client_ip",
-        "user_agent",
-        "reader_hash",
-        "body",
-        "body_fingerprint",
-    ),
-    "decisions": ("explanation",),  # offsets into the body: meaningless once it is gone
-    "moderation_events": ("reason",),  # a moderator's note may name the author
-    "moderator_labels": ("*",),  # the row teaches the model the text: deleted
-    "reports": ("text", "client_ip"),
-    "author_rules": ("value", "note"),
-    "webhook_deliveries": ("payload",),
-    "login_failures": ("client_ip",),
-}
-
 
 class ErasureTexts(StrEnum):
     """What an erasure does with the author's texts (MODERATION_ERASURE_TEXTS)."""

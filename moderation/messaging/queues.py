@@ -48,6 +48,9 @@ WEBHOOKS_QUEUE = "webhooks"
 # Deliveries per task, all sent side by side: even if every receiver times out, a task ends
 # after one timeout, well within the soft time limit.
 WEBHOOK_BATCH = 20
+# Retention (services/retention.py): daily housekeeping that may run for minutes the first
+# time; on the explanations' queue, the one whose work can wait, never ahead of a decision.
+APPLY_RETENTION = "moderation.apply_retention"
 # Every queue a worker may serve: their depths and workers are read by name (backlog.py,
 # heartbeats.py).
 QUEUES = (COMMENTS_QUEUE, EXPLANATIONS_QUEUE, WEBHOOKS_QUEUE, TRAINING_QUEUE)
@@ -97,6 +100,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             EXPLAIN_COMMENTS: {"queue": EXPLANATIONS_QUEUE},
             RETRAIN_WITH_FEEDBACK: {"queue": TRAINING_QUEUE},
             DELIVER_WEBHOOKS: {"queue": WEBHOOKS_QUEUE},
+            APPLY_RETENTION: {"queue": EXPLANATIONS_QUEUE},
         },
         # A message is acknowledged only once its comments are decided; if the worker dies,
         # the message goes back to the queue (and the sweep re-sends anything still queued).

@@ -407,7 +407,9 @@ class FeedbackRow:
 
 
 def feedback_rows(session: Session) -> list[FeedbackRow]:
-    """Every comment a moderator decided, with the latest decision's labels, oldest first."""
+    """Every comment a moderator decided, with the latest decision's labels, oldest first;
+    not those whose text retention removed (the marker would teach the model a falsehood, and
+    a copy of the text kept for training would keep what retention is there to end)."""
     latest = (
         select(func.max(ModeratorLabel.id).label("id"))
         .group_by(ModeratorLabel.comment_id)
@@ -423,6 +425,7 @@ def feedback_rows(session: Session) -> list[FeedbackRow]:
         )
         .join(latest, latest.c.id == ModeratorLabel.id)
         .join(Comment, Comment.id == ModeratorLabel.comment_id)
+        .where(Comment.text_removed_at.is_(None))
         .order_by(ModeratorLabel.comment_id)
     ).all()
     return [FeedbackRow(*row) for row in rows]

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from moderation.config import get_settings
 from moderation.messaging.queues import (
+    APPLY_RETENTION,
     DECIDE_COMMENTS,
     DELIVER_WEBHOOKS,
     EXPLAIN_COMMENTS,
@@ -72,7 +73,13 @@ def tasks() -> dict[str, dict[str, object]]:
 
 @pytest.mark.parametrize(
     ("task_name", "retries"),
-    [(DECIDE_COMMENTS, 7), (EXPLAIN_COMMENTS, 7), (DELIVER_WEBHOOKS, 7), (SWEEP_QUEUED, 3)],
+    [
+        (DECIDE_COMMENTS, 7),
+        (EXPLAIN_COMMENTS, 7),
+        (DELIVER_WEBHOOKS, 7),
+        (SWEEP_QUEUED, 3),
+        (APPLY_RETENTION, 3),
+    ],
 )
 def test_database_tasks_retry_infrastructure_errors_with_backoff(
     tasks: dict[str, dict[str, object]], task_name: str, retries: int

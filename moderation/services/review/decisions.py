@@ -141,6 +141,16 @@ class DecisionResult(BaseModel):
     error: str | None = None
 
 
+TEXT_REMOVED = "its text was removed after the retention period: it cannot be published"
+
+
+class TextRemoved(ServiceError):
+    """Publishing a comment whose text retention replaced (services/retention.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(409, "text_removed", TEXT_REMOVED)
+
+
 def moderate(
     session: Session,
     actor: Staff,
@@ -167,6 +177,10 @@ def moderate(
         comment = comments.get(comment_id)
         if comment is None:
             results.append(DecisionResult(id=comment_id, error="comment not found"))
+            continue
+        if action.status is CommentStatus.APPROVED and comment.text_removed_at is not None:
+            # Its text is retention's marker now: publishing it would show that, not a comment.
+            results.append(DecisionResult(id=comment_id, error=TEXT_REMOVED))
             continue
         previous = comment.status
         # Deciding a comment the policy has not decided yet is allowed (a moderator may know

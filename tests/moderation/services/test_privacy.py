@@ -15,7 +15,6 @@ from moderation.domain.authors import Author
 from moderation.domain.privacy import (
     ERASED_NAME,
     ERASED_TEXT,
-    PERSONAL_DATA,
     ErasureTexts,
     Identifiers,
 )
@@ -25,6 +24,7 @@ from moderation.storage import privacy as privacy_store
 from moderation.storage import rules as rules_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import Base, Comment, ModerationEvent, WebhookDelivery
+from moderation.storage.retention import PERSONAL_DATA
 from moderation.storage.review import feedback_rows
 from tests.support.privacy import (
     OLIVE,
@@ -251,7 +251,8 @@ def test_an_email_nobody_used_exports_nothing_and_erases_nothing(database_url: s
 
 
 def test_the_list_of_personal_data_names_real_columns() -> None:
-    """Retention and erasure read PERSONAL_DATA: a renamed column must not drop out of it."""
+    """The inventory of personal data (retention, erasure, docs/privacy.md) must name real
+    columns: a renamed column must not drop out of it."""
     for table, columns in PERSONAL_DATA.items():
         known = set(Base.metadata.tables[table].columns.keys())
         assert set(columns) - {"*"} <= known, table

@@ -1,0 +1,212 @@
+"""SQL of retention: for each kind of personal data kept for a while, which rows are past their
+period and how they are cleared, a batch at a time (services/retention.py runs them).
+
+Each kind is a `Due`: the rows that still hold the data and are older than a cut-off, taken
+oldest first through an index that holds them (a partial one for comments, models.py), and
+what clearing does to them: an update that empties the columns, or a delete. The conditions
+are checked again in the statement that clears, so a row that changed meanwhile (a comment a
+moderator reinstated) is left alone, and a second run finds nothing.
+
+`PERSONAL_DATA` says, for every table, what of it is personal and how long it stays: the one
+list of where personal data lives, which docs/privacy.md explains and a test holds against
+the models (a new column must be placed in it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, delete, exists, func, select, text, update
+from sqlalchemy.orm import Session
+
+from moderation.domain.clock import utcnow
+from moderation.storage.db import count_rows
+from moderation.storage.models import (
+    ADDRESSES_KEPT,
+    REMOVED_TEXT_KEPT,
+    Analysis,
+    Base,
+    BrowserSession,
+    Comment,
+    Decision,
+    LoginFailure,
+    ModerationEvent,
+    Report,
+    WebhookDelivery,
+)
+
+# What a removed comment's text becomes: a fixed marker rather than NULL, so every reader of
+# a comment (workspace, API, exports, webhooks) still gets a string, and the column stays NOT
+# NULL. Fixed (no day count in it) so that changing the setting does not make old markers look
+# like texts. `Comment.text_removed_at` is what says it was replaced.
+REMOVED_TEXT = "[text removed after the retention period]"
+# What the explanation of such a comment becomes: its spans were offsets into the text.
+REMOVED_EXPLANATION: dict[str, Any] = {"spans": {}, "signals": {}, "text_removed": True}
+
+_ENDED_DELIVERIES = ("delivered", "failed")
+
+
+def _sql(predicate: str) -> ColumnElement[bool]:
+    """A partial index's own predicate, as it is written there (SQLite uses such an index only
+    for a query that repeats its terms), in brackets: SQLAlchemy joins text() to other
+    conditions as it is, and an OR would otherwise swallow them."""
+    return text(f"({predicate})")  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """The rows of a table past their period, and what clearing them means."""
+
+    table: type[Base]
+    where: Sequence[ColumnElement[bool]]
+    oldest_first: Any  # the indexed column the batches are taken in order of
+    values: Mapping[str, Any] | None  # None: the rows are deleted
+    # Run on the ids a batch cleared, in its transaction (a removed text's explanation).
+    then: Callable[[Session, list[int]], None] | None = None
+
+
+def comment_addresses(before: datetime) -> Due:
+    """IP addresses and user agents of decided comments submitted before `before`."""
+    return Due(
+        Comment,
+        [_sql(ADDRESSES_KEPT), Comment.created_at < before],
+        Comment.created_at,
+        {"client_ip": None, "user_agent": None},
+    )
+
+
+def removed_texts(before: datetime) -> Due:
+    """Texts of spam and rejected comments whose last status change (by the policy or a person:
+    the audit log has each) was before `before`. `decided_at` is the first decision, never
+    later than the last change, so the partial index narrows them down."""
+    changed_since = exists().where(
+        ModerationEvent.comment_id == Comment.id, ModerationEvent.created_at >= before
+    )
+    return Due(
+        Comment,
+        [_sql(REMOVED_TEXT_KEPT), Comment.decided_at < before, ~changed_since],
+        Comment.decided_at,
+        {"body": REMOVED_TEXT, "body_fingerprint": None, "text_removed_at": utcnow()},
+        then=_forget_explanations,
+    )
+
+
+def _forget_explanations(session: Session, comment_ids: list[int]) -> None:
+    session.execute(
+        update(Decision)
+        .where(Decision.comment_id.in_(comment_ids), Decision.explanation.is_not(None))
+        .values(explanation=REMOVED_EXPLANATION)
+    )
+
+
+def report_addresses(before: datetime) -> Due:
+    """Addresses of readers' reports sent before `before`."""
+    return Due(
+        Report,
+        [Report.client_ip.is_not(None), Report.created_at < before],
+        Report.created_at,
+        {"client_ip": None},
+    )
+
+
+def report_notes(before: datetime) -> Due:
+    """What readers wrote with reports resolved before `before` (the reason stays)."""
+    return Due(
+        Report,
+        [Report.text.is_not(None), Report.resolved_at < before],
+        Report.created_at,
+        {"text": None},
+    )
+
+
+def login_failures(before: datetime) -> Due:
+    """Failed sign-ins (a name and an address) before `before`."""
+    return Due(LoginFailure, [LoginFailure.created_at < before], LoginFailure.created_at, None)
+
+
+def webhook_deliveries(before: datetime) -> Due:
+    """Deliveries delivered or given up before `before` (a pending one is never touched)."""
+    ended = func.coalesce(
+        WebhookDelivery.delivered_at, WebhookDelivery.last_attempt_at, WebhookDelivery.created_at
+    )
+    return Due(
+        WebhookDelivery,
+        [
+            WebhookDelivery.status.in_(_ENDED_DELIVERIES),
+            WebhookDelivery.created_at < before,
+            ended < before,
+        ],
+        WebhookDelivery.created_at,
+        None,
+    )
+
+
+def analyses(before: datetime) -> Due:
+    """Texts scored through the Perspective-compatible API and kept, before `before`."""
+    return Due(Analysis, [Analysis.created_at < before], Analysis.created_at, None)
+
+
+def expired_sessions(before: datetime) -> Due:
+    """Workspace sign-ins that expired before `before` (they let nobody in any more)."""
+    return Due(BrowserSession, [BrowserSession.expires_at < before], BrowserSession.id, None)
+
+
+def count_due(session: Session, due: Due) -> int:
+    """How many rows a run would clear now (a dry run)."""
+    return count_rows(session, due.table, *due.where)
+
+
+def clear_batch(session: Session, due: Due, limit: int) -> int:
+    """Clear at most `limit` of the due rows, oldest first; how many were cleared. The caller
+    commits: one batch, one short transaction, whatever the size of the table."""
+    table: Table = due.table.__table__  # type: ignore[assignment]
+    query = select(table.c.id).where(*due.where).order_by(due.oldest_first).limit(limit)
+    ids = list(session.execute(query).scalars())
+    if not ids:
+        return 0
+    statement: Any = delete(table) if due.values is None else update(table).values(dict(due.values))
+    cleared = list(
+        session.execute(
+            statement.where(table.c.id.in_(ids), *due.where).returning(table.c.id)
+        ).scalars()
+    )
+    if cleared and due.then is not None:
+        due.then(session, cleared)
+    return len(cleared)
+
+
+# Where personal data lives, table by table: the columns that hold it, and how long they stay
+# (the kind that clears them, or why they are kept). Tables absent here hold none.
+PERSONAL_DATA: dict[str, dict[str, str]] = {
+    "comments": {
+        "client_ip": "comment_addresses",
+        "user_agent": "comment_addresses",
+        "body": "removed_texts (a published or held text stays while it is shown or waits)",
+        "body_fingerprint": "removed_texts",
+        "author_name": "kept with the comment: shown with it; erasure removes it",
+        "author_email": "kept with the comment: bans, trust and the author's history",
+        "author_url": "kept with the comment: shown with it; erasure removes it",
+        "reader_hash": "kept with the comment: its author sees its status and reasons",
+    },
+    "decisions": {"explanation": "removed_texts (offsets into the text)"},
+    "moderation_events": {
+        "actor": "kept: the audit log (a moderator's name)",
+        "reason": "kept: the audit log; an erasure removes the author's identifiers from it",
+    },
+    "moderator_labels": {"actor": "kept: who taught the model (a moderator's name)"},
+    "reports": {"client_ip": "report_addresses", "text": "report_notes"},
+    "login_failures": {"user_name": "login_failures", "client_ip": "login_failures"},
+    "browser_sessions": {"session_hash": "expired_sessions", "csrf_token": "expired_sessions"},
+    "users": {"name": "kept while the account exists (staff)"},
+    "api_tokens": {"label": "kept while the account exists (staff)"},
+    "author_rules": {
+        "value": "kept while the ban or trust holds (after an erasure, as a salted hash)",
+        "note": "kept with the rule; an erasure removes the author's identifiers from it",
+    },
+    "erasures": {"subject": "kept: a salted hash of the erased email, to answer a repeat"},
+    "webhook_deliveries": {"payload": "webhook_deliveries", "last_error": "webhook_deliveries"},
+    "analyses": {"text": "analyses", "client_token": "analyses", "feedback": "analyses"},
+}
