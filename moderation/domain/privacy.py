@@ -33,6 +33,7 @@ SCRUBBED = "[removed]"
 # A ban kept past an erasure names a salted hash, never the email or address itself.
 KEYED_PREFIX = "keyed:"
 
+
 class ErasureTexts(StrEnum):
     """What an erasure does with the author's texts (MODERATION_ERASURE_TEXTS)."""
 
