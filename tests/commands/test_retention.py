@@ -50,6 +50,7 @@ def test_a_period_out_of_range_is_refused_before_anything_is_cleared(sqlite_url:
         "retention", "run", settings={"database_url": sqlite_url, "retention_ip_days": "0"}
     )
 
-    assert refused.returncode != 0
-    assert "retention_ip_days" in refused.stderr and "greater than or equal to 1" in refused.stderr
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: MODERATION_RETENTION_IP_DAYS: ")
+    assert "greater than or equal to 1" in refused.stderr
     assert removed_texts(sqlite_url) == 0
