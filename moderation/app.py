@@ -17,7 +17,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from moderation import __version__
-from moderation.api import akismet, comments, health, metrics, moderation, perspective, privacy
+from moderation.api import (
+    akismet,
+    comments,
+    health,
+    metrics,
+    moderation,
+    notices,
+    perspective,
+    privacy,
+)
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.http import metrics as serving_metrics
@@ -33,6 +42,7 @@ from moderation.services.akismet import decision_feed_for
 from moderation.services.intake import Intake
 from moderation.services.sites import directory_for
 from moderation.web import docs, views, workspace
+from moderation.web import notices as notice_pages
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +175,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 ROUTERS = (
     health.router,
     comments.router,
+    notices.router,
     moderation.router,
+    notices.moderation_router,
     moderation.admin_router,
     privacy.router,
     akismet.router,
     perspective.router,
     views.router,
+    notice_pages.router,
     workspace.router,
     docs.router,
 )

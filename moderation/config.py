@@ -228,6 +228,10 @@ class Settings(BaseSettings):
     # (argon2: 64 MiB and tens of milliseconds a try); a newsroom signs in a few times a day.
     rate_sign_ins_per_address: Rate = "10/minute;100/hour"
     """Workspace sign-in attempts from one address, right or wrong."""
+    # Notices of illegal content from one address: a person sends a few in a sitting; the
+    # form takes no sign-in, so the cap is what keeps a script from filling the queue.
+    rate_notices_per_address: Rate = "5/minute;30/hour"
+    """Notices of illegal content from one address."""
 
     # Proxies whose X-Forwarded-For (and X-Forwarded-Proto) is believed: addresses or networks,
     # comma-separated or a JSON list. Empty (the default): nobody's, and a request's address is

@@ -40,6 +40,7 @@ ROOMY_RATE_LIMITS = {
     "rate_per_key": "100000/minute",
     "rate_auth_failures_per_address": "100000/minute",
     "rate_sign_ins_per_address": "100000/minute",
+    "rate_notices_per_address": "100000/minute",
 }
 
 

@@ -68,6 +68,7 @@ _WHAT = {
     "rate_per_key": "too many requests with this key",
     "rate_auth_failures_per_address": "too many failed authentications from this address",
     "rate_sign_ins_per_address": "too many sign-in attempts from this address",
+    "rate_notices_per_address": "too many notices from this address",
 }
 
 
@@ -210,6 +211,12 @@ class RateLimits:
         if address is None:
             return None
         return await self._hit(self._checks("rate_sign_ins_per_address", None, address))
+
+    async def notice(self, address: str | None) -> Refusal | None:
+        """A notice of illegal content from `address`."""
+        if address is None:
+            return None
+        return await self._hit(self._checks("rate_notices_per_address", None, address))
 
     async def close(self) -> None:
         """Close this event loop's connections (the app's shutdown)."""

@@ -406,3 +406,31 @@ class PrivacyKey(Base):
     name: Mapped[str] = mapped_column(String(32), unique=True)
     secret: Mapped[str] = mapped_column(String(128))  # hex
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notice(Base):
+    """A notice of illegal content (DSA Art. 16) about a comment: who sent it and why, the
+    hash of its status URL's token, and the outcome with its timestamps (the transparency
+    counts read these)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_received", "status", "received_at"),)
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    ground: Mapped[str] = mapped_column(String(32))  # domain.notices.NoticeGround
+    law: Mapped[str | None] = mapped_column(String(300))
+    explanation: Mapped[str] = mapped_column(Text)
+    notifier_name: Mapped[str] = mapped_column(String(100))
+    notifier_email: Mapped[str] = mapped_column(String(254))
+    good_faith: Mapped[bool] = mapped_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="received")  # NoticeStatus
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # NoticeOutcome
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    # Whether automated means took the decision (Art. 15(1)(b) counts); a person's: false.
+    automated: Mapped[bool] = mapped_column(default=False, server_default=false())

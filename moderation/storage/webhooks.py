@@ -49,6 +49,11 @@ class StatusChange:
 _WRITTEN = "webhook_deliveries_written"
 
 
+def mark_written(session: Session, ids: Sequence[int]) -> None:
+    """Deliveries written by another module's SQL (a notice's event), to be sent after commit."""
+    session.info.setdefault(_WRITTEN, []).extend(ids)
+
+
 def written(session: Session) -> list[int]:
     """The ids of the deliveries written in this session so far, forgotten once read."""
     ids: list[int] = session.info.pop(_WRITTEN, [])

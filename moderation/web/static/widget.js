@@ -225,6 +225,17 @@
     return button;
   }
 
+  // A notice of illegal content (DSA Art. 16) is filed on the service's own page, in a new
+  // tab: the notifier's name and email are typed on our origin, never into the site's page.
+  function reportLink(comment) {
+    var link = el("a", "mcw-link mcw-report", "Report illegal content");
+    link.href = api + "/notices/new?comment=" + encodeURIComponent(comment.id);
+    link.target = "_blank";
+    link.rel = "noopener nofollow";
+    link.setAttribute("aria-describedby", uid + "author-" + comment.id);
+    return link;
+  }
+
   // followStatus: a pending comment from the list is followed from here; one just posted is
   // followed with the status URL its answer gave.
   function commentNode(comment, followStatus, depth) {
@@ -263,6 +274,7 @@
     setBody(body, comment.body);
     article.appendChild(body);
     if (!comment.pending && depth < MAX_REPLY_DEPTH) article.appendChild(replyButton(comment));
+    if (!comment.pending) article.appendChild(reportLink(comment));
     li.appendChild(article);
     if (comment.replies && comment.replies.length) {
       var replies = el("ol", "mcw-replies");
@@ -287,6 +299,7 @@
     if (!article.querySelector(".mcw-reply") && Number(li.dataset.depth) < MAX_REPLY_DEPTH) {
       article.appendChild(replyButton({ id: view.id }));
     }
+    if (!article.querySelector(".mcw-report")) article.appendChild(reportLink({ id: view.id }));
     announce("Your comment is published.");
   }
 

@@ -243,6 +243,7 @@ def test_rate_limits_can_be_switched_off(sqlite_url: str, redis_server: RedisSer
         "rate_per_key",
         "rate_auth_failures_per_address",
         "rate_sign_ins_per_address",
+        "rate_notices_per_address",
     ],
 )
 @pytest.mark.parametrize("typo", ["10/minit", "ten a minute", "", "0/minute"])
