@@ -319,6 +319,10 @@ class Settings(BaseSettings):
     retention_analysis_days: int = Field(default=90, ge=1, le=3650)
     """Days a text scored through the Perspective-compatible API with `doNotStore` false is
     kept."""
+    retention_notice_days: int = Field(default=183, ge=1, le=3650)
+    """Days a decided notice keeps its notifier's name, email and explanation (six months by
+    default: a notifier may complain about the decision that long, DSA Art. 20); its ground,
+    law, outcome and times stay for the transparency counts."""
 
     log_level: str = "INFO"
     """Level of the service's logs: DEBUG, INFO, WARNING or ERROR."""

@@ -40,6 +40,7 @@ class RetentionPeriods:
     removed_text_days: int = 90
     webhook_days: int = 30
     analysis_days: int = 90
+    notice_days: int = 183
 
     @classmethod
     def of(cls, settings: Settings) -> RetentionPeriods:
@@ -48,6 +49,7 @@ class RetentionPeriods:
             removed_text_days=settings.retention_removed_text_days,
             webhook_days=settings.retention_webhook_days,
             analysis_days=settings.retention_analysis_days,
+            notice_days=settings.retention_notice_days,
         )
 
     def due(self, now: datetime) -> dict[str, store.Due]:
@@ -62,6 +64,7 @@ class RetentionPeriods:
             "login_failures": store.login_failures(ips),
             "webhook_deliveries": store.webhook_deliveries(now - timedelta(days=self.webhook_days)),
             "analyses": store.analyses(now - timedelta(days=self.analysis_days)),
+            "notice_contacts": store.notice_contacts(now - timedelta(days=self.notice_days)),
             "expired_sessions": store.expired_sessions(now),
         }
 

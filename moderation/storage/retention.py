@@ -34,6 +34,7 @@ from moderation.storage.models import (
     Decision,
     LoginFailure,
     ModerationEvent,
+    Notice,
     Report,
     WebhookDelivery,
 )
@@ -45,6 +46,9 @@ from moderation.storage.models import (
 REMOVED_TEXT = "[text removed after the retention period]"
 # What the explanation of such a comment becomes: its spans were offsets into the text.
 REMOVED_EXPLANATION: dict[str, Any] = {"spans": {}, "signals": {}, "text_removed": True}
+
+# What a notice's explanation becomes once its period ended.
+NOTICE_CLEARED = "[removed after the retention period]"
 
 _ENDED_DELIVERIES = ("delivered", "failed")
 
@@ -149,6 +153,17 @@ def analyses(before: datetime) -> Due:
     return Due(Analysis, [Analysis.created_at < before], Analysis.created_at, None)
 
 
+def notice_contacts(before: datetime) -> Due:
+    """The notifier's name, email and explanation of notices decided before `before` (the
+    ground, law, outcome and times stay: the transparency counts read them)."""
+    return Due(
+        Notice,
+        [Notice.decided_at < before, Notice.notifier_email != ""],
+        Notice.id,
+        {"notifier_name": "", "notifier_email": "", "explanation": NOTICE_CLEARED},
+    )
+
+
 def expired_sessions(before: datetime) -> Due:
     """Workspace sign-ins that expired before `before` (they let nobody in any more)."""
     return Due(BrowserSession, [BrowserSession.expires_at < before], BrowserSession.id, None)
@@ -205,6 +220,14 @@ PERSONAL_DATA: dict[str, dict[str, str]] = {
     "author_rules": {
         "value": "kept while the ban or trust holds (after an erasure, as a salted hash)",
         "note": "kept with the rule; an erasure removes the author's identifiers from it",
+    },
+    "notices": {
+        "notifier_name": "notice_contacts",
+        "notifier_email": "notice_contacts",
+        "explanation": "notice_contacts",
+        "law": "kept: the transparency counts (the law a notice named)",
+        "reason": "kept: the moderator's reason, shown at the notice's status URL",
+        "decided_by": "kept: the audit (a moderator's name)",
     },
     "erasures": {"subject": "kept: a salted hash of the erased email, to answer a repeat"},
     "webhook_deliveries": {"payload": "webhook_deliveries", "last_error": "webhook_deliveries"},

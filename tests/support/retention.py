@@ -26,6 +26,7 @@ from moderation.storage.models import (
     Decision,
     LoginFailure,
     ModerationEvent,
+    Notice,
     Report,
     WebhookDelivery,
     WebhookEndpoint,
@@ -140,6 +141,7 @@ EXPECTED = {
     "login_failures": 1,
     "webhook_deliveries": 2,
     "analyses": 1,
+    "notice_contacts": 1,
     "expired_sessions": 1,
 }
 
@@ -198,6 +200,19 @@ def _others(database_url: str, aged: Aged) -> None:
         session.execute(insert(WebhookDelivery), [
             _delivery(endpoint, aged.approved_old, status, d)
             for status, d in (("delivered", 40), ("failed", 40), ("delivered", 5), ("pending", 40))
+        ])  # fmt: skip
+        # Decided 200 days ago: the notifier's contact goes; decided 100 days ago, or still
+        # open after 300: it stays (a notifier may complain for six months after a decision).
+        session.execute(insert(Notice), [
+            {"comment_id": aged.approved_old, "site_id": DEFAULT_SITE_ID, "ground": "hate",
+             "law": "StGB 130", "explanation": "it incites", "notifier_name": "Nora",
+             "notifier_email": "nora@example.org", "good_faith": True,
+             "token_hash": f"{n}" * 64, "status": status, "received_at": days_ago(received),
+             "decided_at": None if decided is None else days_ago(decided),
+             "outcome": None if decided is None else "kept"}
+            for n, status, received, decided in (
+                (1, "decided", 210, 200), (2, "decided", 110, 100), (3, "received", 300, None)
+            )
         ])  # fmt: skip
         analysis = {"site_id": DEFAULT_SITE_ID, "text": "scored"}
         session.execute(

@@ -22,10 +22,16 @@ from moderation.storage.models import (
     Decision,
     LoginFailure,
     ModerationEvent,
+    Notice,
     Report,
     WebhookDelivery,
 )
-from moderation.storage.retention import PERSONAL_DATA, REMOVED_EXPLANATION, REMOVED_TEXT
+from moderation.storage.retention import (
+    NOTICE_CLEARED,
+    PERSONAL_DATA,
+    REMOVED_EXPLANATION,
+    REMOVED_TEXT,
+)
 from moderation.storage.review import feedback_rows
 from tests.support.retention import AGENT, EXPECTED, IP, Aged, aged_database
 
@@ -133,6 +139,17 @@ def test_reports_sign_ins_deliveries_analyses_and_sessions(database_url: str, ag
         assert list(left.scalars()) == ["delivered-5", "pending-40"]  # a pending one stays
         assert count(session, Analysis) == 1
         assert count(session, BrowserSession) == 1
+        notices = session.execute(
+            select(
+                Notice.notifier_name, Notice.notifier_email, Notice.explanation, Notice.ground
+            ).order_by(Notice.id)
+        ).all()
+        # The notice decided 200 days ago lost its notifier and explanation, not its ground.
+        assert [tuple(n) for n in notices] == [
+            ("", "", NOTICE_CLEARED, "hate"),
+            ("Nora", "nora@example.org", "it incites", "hate"),
+            ("Nora", "nora@example.org", "it incites", "hate"),
+        ]
 
 
 def test_a_dry_run_counts_and_changes_nothing(database_url: str, aged: Aged) -> None:
@@ -207,6 +224,7 @@ def test_every_column_that_may_hold_personal_data_has_its_place() -> None:
         "webhook_endpoints": {"url"},
         "webhook_deliveries": {"event_id", "event_type", "status"},
         "analyses": {"scores", "model_version"},
+        "notices": {"ground", "token_hash", "status", "outcome"},
     }
     textual = {
         (table.name, column.name)
