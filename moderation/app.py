@@ -17,7 +17,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from moderation import __version__
-from moderation.api import akismet, comments, health, metrics, moderation, perspective, privacy
+from moderation.api import (
+    akismet,
+    comments,
+    health,
+    metrics,
+    moderation,
+    perspective,
+    privacy,
+    statements,
+)
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
 from moderation.http import metrics as serving_metrics
@@ -167,6 +176,8 @@ ROUTERS = (
     comments.router,
     moderation.router,
     moderation.admin_router,
+    statements.router,
+    statements.admin_router,
     privacy.router,
     akismet.router,
     perspective.router,
