@@ -192,13 +192,34 @@ def ground_of_reasons(status: CommentStatus, reasons: Iterable[Reason]) -> str:
 
 def facts_of_reasons(reasons: Sequence[Reason]) -> str:
     """The policy's reasons in words (Reason.words), as one sentence an author can read."""
-    found = "; ".join(r.words for r in reasons if r.op != "<")
+    found = "; ".join(_words(r) for r in reasons if r.op != "<")
     return f"The site's automated checks found: {found}." if found else ""
 
 
+def _words(reason: Reason) -> str:
+    try:
+        return reason.words
+    except (TypeError, ValueError):  # a value of a shape the words do not expect
+        return reason.rule.replace("_", " ")
+
+
 def reasons_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Reason]:
-    """The reasons as a decision row keeps them (Reason.as_dict) back as Reasons."""
-    return [Reason(**row) for row in rows]
+    """The reasons as a decision row keeps them (Reason.as_dict) back as Reasons; a row of
+    another shape (written by hand, or by an older version) keeps what it can."""
+    found = []
+    for row in rows:
+        value = row.get("value", "")
+        threshold = row.get("threshold")
+        found.append(
+            Reason(
+                str(row.get("rule", "")),
+                value if isinstance(value, (int, float, str)) else str(value),
+                threshold if isinstance(threshold, (int, float)) else None,
+                str(row["op"]) if row.get("op") is not None else None,
+                str(row["within"]) if row.get("within") is not None else None,
+            )
+        )
+    return found
 
 
 def by_policy(
