@@ -156,6 +156,10 @@ RULE_GROUNDS: Mapping[str, str] = {
 # every reason). A spam decision's ground is always spam.
 GROUND_PRIORITY: tuple[str, ...] = ("banned", "threats", "hate", "harassment", "obscene", "spam")
 
+# The reasons the policy holds a comment for without finding anything in it: a moderator who
+# then removes it found it themselves (no automated detection).
+HELD_UNSEEN = frozenset({"premoderation", "new_author", "scoring_failed"})
+
 # A moderator's removal ground (review.Ground's values) -> the catalogue key.
 MODERATOR_GROUNDS: Mapping[str, str] = {
     "threat": "threats",
@@ -243,10 +247,14 @@ def by_person(
     held_for: Sequence[Mapping[str, Any]] | None,
 ) -> StatementDraft:
     """A moderator removed the comment: the decision is a person's. Detection was automated
-    when the policy held (or removed) it first, `held_for` being its reasons; None when the
-    policy published it or never decided it (readers reported it, a moderator found it).
+    when the policy held (or removed) it first for what it found (`held_for`: its reasons;
+    not pre-moderation alone, see HELD_UNSEEN); None when the policy published it or never
+    decided it (readers reported it, a moderator found it).
     Without a ground of their own, the moderator's removal is stated on the policy's ground."""
-    held = reasons_from_rows(held_for) if held_for is not None else None
+    found = reasons_from_rows(held_for or [])
+    # Held because every comment (or every new author's) waits, or because scoring failed:
+    # nothing automated found anything in it.
+    held = [r for r in found if r.rule not in HELD_UNSEEN] or None
     if ground is not None:
         key = MODERATOR_GROUNDS.get(ground, "other")
     elif status is CommentStatus.SPAM:

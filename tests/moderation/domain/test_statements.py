@@ -65,3 +65,14 @@ def test_a_moderators_ground_names_the_catalogue_key_and_the_note_is_the_facts()
         "A moderator removed it.",
         False,
     )
+
+
+def test_a_comment_held_only_because_every_comment_waits_was_found_by_a_person() -> None:
+    premoderated = [Reason("premoderation", "every comment on this site is reviewed", None, None)]
+    stated = statements.by_person(
+        7, REJECTED, "mo", "other", "off topic", [r.as_dict() for r in premoderated]
+    )
+    assert (stated.automated_detection, stated.facts) == (
+        False,
+        "A moderator removed it: off topic",
+    )
