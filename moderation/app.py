@@ -26,6 +26,7 @@ from moderation.api import (
     notices,
     perspective,
     privacy,
+    statements,
 )
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
@@ -179,6 +180,8 @@ ROUTERS = (
     moderation.router,
     notices.moderation_router,
     moderation.admin_router,
+    statements.router,
+    statements.admin_router,
     privacy.router,
     akismet.router,
     perspective.router,

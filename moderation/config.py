@@ -16,6 +16,7 @@ from moderation.domain.policy import Thresholds
 from moderation.domain.privacy import ErasureTexts
 from moderation.domain.rates import Rate
 from moderation.domain.redis_urls import RedisAddress, parse_redis_url
+from moderation.domain.statements import DEFAULT_REDRESS
 
 # The policy's defaults are policy.Thresholds' (where each one's reason is written): one
 # place, so a default chosen anew there reaches every deployment that does not set its own.
@@ -323,6 +324,12 @@ class Settings(BaseSettings):
     """Days a decided notice keeps its notifier's name, email and explanation (six months by
     default: a notifier may complain about the decision that long, DSA Art. 20); its ground,
     law, outcome and times stay for the transparency counts."""
+
+    # Statements of reasons (DSA Art. 17; docs/statements.md): what a removed comment's author
+    # is told about seeking redress, copied into each statement as it is written.
+    redress_text: str = Field(default=DEFAULT_REDRESS, min_length=1, max_length=2000)
+    """What a statement of reasons tells the author of a removed comment about seeking
+    redress (the site's contact for a review, dispute settlement, the courts)."""
 
     log_level: str = "INFO"
     """Level of the service's logs: DEBUG, INFO, WARNING or ERROR."""

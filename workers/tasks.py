@@ -85,7 +85,10 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
         records = fail_closed(comments, failure.reason)
     with self.unit_of_work() as work:
         decided = decision_store.record_decisions(
-            work.session, records, webhook_sites=people.webhook_sites
+            work.session,
+            records,
+            webhook_sites=people.webhook_sites,
+            redress=settings.redress_text,
         )
         # Once committed: wake the API's requests waiting for these (the Akismet-compatible
         # check), then ask for explanations and webhook deliveries (the sweep sends what the

@@ -297,11 +297,23 @@ async def _client_of(
     responses=errors(404, 422, *STORAGE, worded={404: "No comment with this id"}),
 )
 def get_comment(
-    comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], settings: SettingsDep
+    comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
 ) -> CommentStatusView:
-    """A comment's status; its text and author once it is published. Never an email or IP."""
+    """A comment's status; its text and author once it is published. Never an email or IP.
+
+    **The author's statement of reasons**: with `X-Reader-Token` (the `reader_token` the
+    submit answer gave, or our article page's cookie) of the browser that wrote it, a removed
+    comment's answer holds `statement`: what was done, the ground, the facts, whether it was
+    automated, how to seek redress. Anyone else gets `statement: null`."""
+    reader = site_keys.reader_hash(site_keys.reader_token(request))
+    response.headers["Vary"] = _LIST_VARY
+    if reader is not None:
+        response.headers["Cache-Control"] = _PRIVATE_CACHE
     with unit_of_work(settings) as session:
-        return service.comment_status(session, comment_id)
+        return service.comment_status(session, comment_id, reader)
 
 
 # Part of every public ETag: bumped when the list's JSON changes shape, so a cache does not

@@ -91,7 +91,13 @@ def decide_one(
     and in the audit log."""
     with unit_of_work(settings) as session:
         (result,) = review.moderate(
-            session, caller.staff, [comment_id], request.action, request.note, request.ground
+            session,
+            caller.staff,
+            [comment_id],
+            request.action,
+            request.note,
+            request.ground,
+            redress=settings.redress_text,
         )
     if result.error == review.TEXT_REMOVED:
         raise review.TextRemoved()
@@ -107,7 +113,13 @@ def decide_many(
     """The same decision on many comments at once; an unknown id gets an error of its own."""
     with unit_of_work(settings) as session:
         return review.moderate(
-            session, caller.staff, request.ids, request.action, request.note, request.ground
+            session,
+            caller.staff,
+            request.ids,
+            request.action,
+            request.note,
+            request.ground,
+            redress=settings.redress_text,
         )
 
 

@@ -129,7 +129,8 @@ class Identifiers:
 
 def erased_payload(payload: dict[str, Any], body: str, found: Identifiers) -> dict[str, Any]:
     """A stored webhook event about an erased comment: the author's name, URL and text gone,
-    their identifiers scrubbed from its one free text, the reasons (a moderator's note). The
+    their identifiers scrubbed from its free texts: the reasons (a moderator's note) and the
+    statement of reasons' facts. The
     rest (ids, statuses, dates) is the service's own and stays as the receiver expects it."""
     data = dict(payload.get("data") or {})
     comment = dict(data.get("comment") or {})
@@ -138,4 +139,8 @@ def erased_payload(payload: dict[str, Any], body: str, found: Identifiers) -> di
         data["comment"] = comment
     if isinstance(data.get("reasons"), str):
         data["reasons"] = found.scrub(data["reasons"])
+    statement = data.get("statement")
+    if isinstance(statement, dict) and isinstance(statement.get("facts"), str):
+        # The statement of reasons: its facts may quote a moderator's note.
+        data["statement"] = {**statement, "facts": found.scrub(statement["facts"])}
     return {**payload, "data": data}

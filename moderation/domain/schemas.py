@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, InvalidComment
+from moderation.domain.statements import StatementView
 from moderation.domain.statuses import CommentStatus
 
 MAX_NAME = 100
@@ -192,6 +193,8 @@ class UnpublishedComment(BaseModel):
     id: int
     parent_id: int | None
     created_at: datetime
+    # Why it was removed (DSA Art. 17), for its author; None while none was written.
+    statement: StatementView | None = None
 
 
 class CommentStatusView(BaseModel):
@@ -203,6 +206,11 @@ class CommentStatusView(BaseModel):
     created_at: datetime
     decided_at: datetime | None
     comment: PublicComment | None = None
+    statement: StatementView | None = Field(
+        default=None,
+        description="why the comment was removed (a statement of reasons): only to the "
+        "reader token that wrote it (X-Reader-Token), null for anyone else",
+    )
 
 
 class CommentPage(BaseModel):

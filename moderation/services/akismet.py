@@ -375,7 +375,7 @@ def record_submission(
     review_store.record_changes(
         session,
         actor,
-        [review_store.StatusChange(found.id, found.status, action.status, reason, label)],
+        [review_store.StatusChange(found.id, found.status, action.status, reason, label=label)],
     )
     return found.id
 

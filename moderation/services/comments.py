@@ -24,8 +24,10 @@ from moderation.domain.schemas import (
     UnpublishedComment,
 )
 from moderation.domain.statuses import CommentStatus
+from moderation.services import statements
 from moderation.storage import articles as article_store
 from moderation.storage import comments as comment_store
+from moderation.storage import statements as statement_store
 from moderation.storage.models import DEFAULT_SITE_ID, Comment
 
 MAX_USER_AGENT = 512
@@ -167,12 +169,17 @@ def _public(comment: Comment, article_external_id: str, pending: bool = False) -
     )
 
 
-def comment_status(session: Session, comment_id: int) -> CommentStatusView:
+def comment_status(
+    session: Session, comment_id: int, reader_hash: str | None = None
+) -> CommentStatusView:
+    """A comment's status; with the reader token that wrote it (`reader_hash`), the statement
+    of reasons of its removal too."""
     found = comment_store.comment_with_article(session, comment_id)
     if found is None:
         raise NotFound(f"comment {comment_id}")
     comment, article = found
     return CommentStatusView(
+        statement=statements.author_statement(session, comment_id, reader_hash),
         id=comment.id,
         article_id=article.external_id,
         status=comment.status,
@@ -306,15 +313,23 @@ def _own_unpublished(
     """The reader's own comments not published: those still awaiting a decision (shown to them
     in place, marked pending) and those turned down (listed without their text)."""
     waiting: list[Comment] = []
-    turned_down: list[UnpublishedComment] = []
+    turned_down: list[Comment] = []
     for own in comment_store.own_unpublished(session, article_id, reader_hash):
         if own.status in (CommentStatus.QUEUED, CommentStatus.PENDING):
             waiting.append(own)
         else:
-            turned_down.append(
-                UnpublishedComment(id=own.id, parent_id=own.parent_id, created_at=own.created_at)
-            )
-    return waiting, turned_down
+            turned_down.append(own)
+    # Why each was removed: the token wrote them all (the query matched it).
+    stated = statement_store.latest_statements(session, [c.id for c in turned_down])
+    return waiting, [
+        UnpublishedComment(
+            id=own.id,
+            parent_id=own.parent_id,
+            created_at=own.created_at,
+            statement=statement_store.view_of(stated[own.id]) if own.id in stated else None,
+        )
+        for own in turned_down
+    ]
 
 
 def _nest(

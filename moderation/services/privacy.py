@@ -29,6 +29,7 @@ from moderation.domain.privacy import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import privacy as store
+from moderation.storage import statements as statement_store
 from moderation.storage.models import (
     AuthorRule,
     Comment,
@@ -36,6 +37,7 @@ from moderation.storage.models import (
     ModerationEvent,
     ModeratorLabel,
     Report,
+    Statement,
     WebhookDelivery,
 )
 from moderation.storage.review import StatusChange, record_changes
@@ -104,6 +106,10 @@ def _event(e: ModerationEvent) -> dict[str, Any]:
     }
 
 
+def _statement(row: Statement) -> dict[str, Any]:
+    return statement_store.view_of(row).model_dump(mode="json")
+
+
 def _label(label: ModeratorLabel) -> dict[str, Any]:
     return {
         "action": label.action,
@@ -147,6 +153,7 @@ def _related(session: Session, ids: list[int]) -> dict[str, dict[int, Any]]:
         "moderation_events": _grouped(store.events_on(session, ids), _event),
         "training_labels": _grouped(store.labels_on(session, ids), _label),
         "reports": _grouped(store.reports_on(session, ids), _report),
+        "statements": _grouped(store.statements_on(session, ids), _statement),
         "webhook_deliveries": deliveries,
     }
 
@@ -318,6 +325,8 @@ def _scrub_related(
     result.audit_events_scrubbed = store.rewrite(
         store.events_on(session, ids), "reason", found.scrub
     )
+    # A statement of reasons stays (the site must keep it), its facts without the author.
+    store.rewrite(store.statements_on(session, ids), "facts", found.scrub)
     result.training_labels_deleted = store.delete_labels(session, ids)
     result.reports_cleared = store.clear_reports(session, ids, addresses)
     result.login_failures_cleared = store.clear_login_failures(session, addresses)

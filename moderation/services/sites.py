@@ -28,6 +28,7 @@ from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavaila
 from moderation.domain.policy import Thresholds
 from moderation.domain.rates import Rate
 from moderation.storage import sites as store
+from moderation.storage import statements as statement_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import DEFAULT_SITE_ID, Site
 
@@ -207,7 +208,7 @@ def add_site(
     if store.site_by_slug(session, slug) is not None:
         raise ServiceError(409, "site_exists", f"a site {slug!r} exists already")
     checked = parse_policy(policy)
-    return store.insert_site(
+    site = store.insert_site(
         session,
         slug=slug,
         name=name or slug,
@@ -216,6 +217,9 @@ def add_site(
         secret_key=new_key(),
         policy=checked.model_dump(exclude_none=True),
     )
+    # Its removal grounds start as every site's do; admins edit them (api/statements.py).
+    statement_store.seed_grounds(session, site.id)
+    return site
 
 
 def update_site(

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import and_, insert, update
 from sqlalchemy.orm import Session
 
+from moderation.domain import statements
 from moderation.domain.clock import utcnow
 from moderation.domain.records import DecisionRecord, risk_of
 from moderation.domain.statuses import CommentStatus
+from moderation.storage import statements as statement_store
 from moderation.storage import webhooks
 from moderation.storage.articles import articles_changed
 from moderation.storage.models import Comment, Decision, ModerationEvent
@@ -24,6 +26,7 @@ def record_decisions(
     actor: str = "policy",
     *,
     webhook_sites: Collection[int] | None = None,
+    redress: str = statements.DEFAULT_REDRESS,
 ) -> list[int]:
     """Move queued comments to their decided status, with decision and audit rows, in bulk.
 
@@ -33,6 +36,9 @@ def record_decisions(
     Each decision is also written as a webhook event for the endpoints of its site, in this
     transaction. `webhook_sites`, the sites with endpoints as a worker keeps them in memory,
     skips that query when empty (the hot path of a deployment without webhooks); None looks.
+
+    A removal (rejected, spam) gets its statement of reasons, `redress` telling the author
+    how to seek redress; the webhook event carries it.
     """
     now = utcnow()
     decided = _move_queued(session, decisions, now)
@@ -44,9 +50,24 @@ def record_decisions(
     articles_changed(session, [r.comment_id for r in kept if r.status is CommentStatus.APPROVED])
     session.execute(insert(Decision), [_decision_row(r, now) for r in kept])
     session.execute(insert(ModerationEvent), [_event_row(r, actor, now) for r in kept])
+    stated = statement_store.record_statements(
+        session,
+        [
+            statements.by_policy(r.comment_id, r.status, r.reasons)
+            for r in kept
+            if r.status in statements.REMOVED
+        ],
+        redress,
+    )
     if webhook_sites is None or webhook_sites:
         changes = [
-            webhooks.StatusChange(r.comment_id, CommentStatus.QUEUED, r.status, r.reason_text)
+            webhooks.StatusChange(
+                r.comment_id,
+                CommentStatus.QUEUED,
+                r.status,
+                r.reason_text,
+                statement=stated.get(r.comment_id),
+            )
             for r in kept
         ]
         webhooks.record_status_changes(session, actor, changes)

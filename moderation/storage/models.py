@@ -434,3 +434,43 @@ class Notice(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     # Whether automated means took the decision (Art. 15(1)(b) counts); a person's: false.
     automated: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class RemovalGround(Base):
+    """A ground a site removes comments on (statements.GroundKind: a house rule, or illegal
+    content with its law named), edited by admins. Retired grounds stay: statements name them."""
+
+    __tablename__ = "removal_grounds"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    key: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    law: Mapped[str | None] = mapped_column(String(200))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Statement(Base):
+    """A statement of reasons for one removal (DSA Art. 17), written with the decision. The
+    ground's key, title, kind and law are copied as they were, so editing the catalogue later
+    does not change what the author was told."""
+
+    __tablename__ = "statements"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    status: Mapped[CommentStatus] = mapped_column(StatusType)
+    decided_by: Mapped[str] = mapped_column(String(16))  # statements.BY_POLICY, BY_PERSON
+    actor: Mapped[str] = mapped_column(String(200))  # "policy", or the moderator's name
+    ground_key: Mapped[str] = mapped_column(String(32))
+    ground_kind: Mapped[str] = mapped_column(String(16))
+    ground_title: Mapped[str] = mapped_column(String(200))
+    ground_law: Mapped[str | None] = mapped_column(String(200))
+    facts: Mapped[str] = mapped_column(Text)
+    automated_detection: Mapped[bool] = mapped_column()
+    automated_decision: Mapped[bool] = mapped_column()
+    redress: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -26,6 +26,7 @@ from moderation.storage.models import (
     PrivacyKey,
     Report,
     Site,
+    Statement,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -71,6 +72,10 @@ def decisions_on(session: Session, ids: Sequence[int]) -> list[Decision]:
 
 def events_on(session: Session, ids: Sequence[int]) -> list[ModerationEvent]:
     return _by_comment(session, ModerationEvent, ids)
+
+
+def statements_on(session: Session, ids: Sequence[int]) -> list[Statement]:
+    return _by_comment(session, Statement, ids)
 
 
 def labels_on(session: Session, ids: Sequence[int]) -> list[ModeratorLabel]:

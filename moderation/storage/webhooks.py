@@ -42,6 +42,9 @@ class StatusChange:
     from_status: CommentStatus | None
     to_status: CommentStatus
     reason: str
+    # A removal's statement of reasons as its author reads it (statements.StatementView as
+    # JSON); None for any other change.
+    statement: dict[str, Any] | None = None
 
 
 # Where a session collects the ids of the deliveries it wrote, for whoever commits it to send
@@ -120,6 +123,7 @@ def status_changed_event(
             "status": change.to_status.value,
             "actor": actor,
             "reasons": change.reason,
+            "statement": change.statement,
             "model_version": model_version,
         },
     }

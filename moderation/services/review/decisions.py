@@ -4,6 +4,7 @@ one comment or many (status, audit event, training label), and undo."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -11,12 +12,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
+from moderation.domain import statements
 from moderation.domain.clock import utcnow
 from moderation.domain.errors import NotFound, ServiceError
 from moderation.domain.schemas import MAX_ID, Text
 from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import Staff
 from moderation.storage import review as store
+from moderation.storage import statements as statement_store
 
 MAX_NOTE = 1000
 MAX_BULK = 500
@@ -158,10 +161,13 @@ def moderate(
     action: Action,
     note: str = "",
     ground: Ground | None = None,
+    *,
+    redress: str = statements.DEFAULT_REDRESS,
 ) -> list[DecisionResult]:
     """A moderator's decision on comments: new status, audit event, training label; open
     reports on them are closed. Unknown ids get an error of their own and stop nothing.
-    `ground` (a removal's, checked by DecisionRequest) is in the label and the audit reason."""
+    `ground` (a removal's, checked by DecisionRequest) is in the label and the audit reason.
+    A removal gets its statement of reasons (with the note as its facts and `redress`)."""
     wanted = list(dict.fromkeys(ids))
     # An id outside the database's 64-bit range names no comment: it is not even looked up.
     comments = store.comments_for_update(session, [i for i in wanted if 1 <= i <= MAX_ID])
@@ -192,14 +198,45 @@ def moderate(
             # site said not to learn from it.
             else None
         )
-        changes.append(store.StatusChange(comment_id, previous, action.status, reason, label))
+        change = store.StatusChange(comment_id, previous, action.status, reason, label=label)
+        changes.append(change)
         results.append(
             DecisionResult(
                 id=comment_id, status=action.status, previous_status=previous, ground=ground
             )
         )
+    stated = _state_removals(session, actor, changes, ground, note, redress)
+    changes = [replace(c, statement=stated.get(c.comment_id)) for c in changes]
     store.record_changes(session, actor.name, changes)
     return results
+
+
+def _state_removals(
+    session: Session,
+    actor: Staff,
+    changes: Sequence[store.StatusChange],
+    ground: Ground | None,
+    note: str,
+    redress: str,
+) -> dict[int, dict[str, Any]]:
+    """The statements of reasons of the changes that remove a comment (rejected or spam, from
+    another status): a person's decision, detected by automated means if the policy held it."""
+    removals = [
+        c for c in changes if c.to_status in statements.REMOVED and c.from_status != c.to_status
+    ]
+    held = statement_store.policy_held_for(session, [c.comment_id for c in removals])
+    drafts = [
+        statements.by_person(
+            c.comment_id,
+            c.to_status,
+            actor.name,
+            ground.value if ground else None,
+            note,
+            held.get(c.comment_id),
+        )
+        for c in removals
+    ]
+    return statement_store.record_statements(session, drafts, redress)
 
 
 class CannotUndo(ServiceError):

@@ -76,6 +76,27 @@
     return node;
   }
 
+  // The statement of reasons of the reader's own removed comment (DSA Art. 17): text nodes
+  // only, as everything the widget writes.
+  function statementNode(s) {
+    var list = el("dl", "mcw-statement");
+    var by = s.decided_by === "policy" ? " by the site's automated moderation" : " by a moderator";
+    var law = s.ground.law ? " (" + s.ground.law + ")" : "";
+    var rows = [
+      ["Decision", "Your comment was " + s.decision + by + "."],
+      ["Ground", s.ground.title + law],
+      ["Facts", s.facts],
+      ["Automated means", "Detected " + (s.automated_detection ? "automatically" : "by a person") +
+        "; decided " + (s.automated_decision ? "automatically" : "by a person") + "."],
+      ["Redress", s.redress]
+    ];
+    rows.forEach(function (row) {
+      list.appendChild(el("dt", null, row[0]));
+      list.appendChild(el("dd", null, row[1]));
+    });
+    return list;
+  }
+
   function readToken() {
     try { return window.localStorage.getItem(TOKEN_KEY); } catch (error) { return null; }
   }
@@ -341,7 +362,10 @@
       return;
     }
     (page.not_published || []).forEach(function (gone) {
-      notices.appendChild(el("p", "mcw-notice", "Your comment of " + formatTime(gone.created_at) + " was not published."));
+      var notice = el("div", "mcw-notice");
+      notice.appendChild(el("p", null, "Your comment of " + formatTime(gone.created_at) + " was not published."));
+      if (gone.statement) notice.appendChild(statementNode(gone.statement));
+      notices.appendChild(notice);
     });
     page.comments.forEach(function (comment) { thread.appendChild(commentNode(comment, true, 0)); });
     empty.hidden = thread.children.length > 0;

@@ -90,6 +90,7 @@ async def decide(request: Request, caller: PageModerator) -> Response:
             decision.action,
             decision.note,
             decision.ground,
+            redress=request.app.state.settings.redress_text,
         ),
     )
     return RedirectResponse(back, status_code=303)
