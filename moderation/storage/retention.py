@@ -229,6 +229,11 @@ PERSONAL_DATA: dict[str, dict[str, str]] = {
         "reason": "kept: the moderator's reason, shown at the notice's status URL",
         "decided_by": "kept: the audit (a moderator's name)",
     },
+    "statements": {
+        "facts": "kept: the statement of reasons (DSA Art. 17, 24); an erasure scrubs the "
+        "author's identifiers from a moderator's words",
+        "actor": "kept: the audit (a moderator's name)",
+    },
     "erasures": {"subject": "kept: a salted hash of the erased email, to answer a repeat"},
     "webhook_deliveries": {"payload": "webhook_deliveries", "last_error": "webhook_deliveries"},
     "analyses": {"text": "analyses", "client_token": "analyses", "feedback": "analyses"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -185,7 +185,9 @@ def model_versions(session: Session, ids: Sequence[int]) -> dict[int, str | None
 class StatusChange(webhooks.StatusChange):
     """A person's (or a site's) status change, with the training label it carries."""
 
-    label: dict[str, Any] | None = None  # ModeratorLabel columns; None: it teaches nothing
+    # ModeratorLabel columns; None: it teaches nothing. By keyword only, like `statement`:
+    # two optional trailing fields given by position were mistaken for one another.
+    label: dict[str, Any] | None = field(default=None, kw_only=True)
 
 
 def record_changes(session: Session, actor: str, changes: Sequence[StatusChange]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -44,7 +44,7 @@ class StatusChange:
     reason: str
     # A removal's statement of reasons as its author reads it (statements.StatementView as
     # JSON); None for any other change.
-    statement: dict[str, Any] | None = None
+    statement: dict[str, Any] | None = field(default=None, kw_only=True)
 
 
 # Where a session collects the ids of the deliveries it wrote, for whoever commits it to send

@@ -101,7 +101,7 @@ def moderate(database_url: str, comment_id: int, to: CommentStatus, days: float)
         review_store.record_changes(
             session,
             MODERATOR,
-            [review_store.StatusChange(comment_id, previous, to, "by hand", label)],
+            [review_store.StatusChange(comment_id, previous, to, "by hand", label=label)],
         )
         session.execute(
             update(ModerationEvent)

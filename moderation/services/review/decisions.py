@@ -257,10 +257,6 @@ def undo(session: Session, actor: Staff, comment_id: int) -> DecisionResult:
     store.record_changes(
         session,
         actor.name,
-        [
-            store.StatusChange(
-                comment_id, last.to_status, last.from_status, f"undo: {last.reason}", None
-            )
-        ],
+        [store.StatusChange(comment_id, last.to_status, last.from_status, f"undo: {last.reason}")],
     )
     return DecisionResult(id=comment_id, status=last.from_status, previous_status=last.to_status)

@@ -57,6 +57,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/moderation/me"): MODERATOR,
     ("GET", "/api/v1/moderation/queue"): MODERATOR,
     ("POST", "/api/v1/moderation/comments/{comment_id}/decision"): MODERATOR,
+    ("GET", "/api/v1/moderation/comments/{comment_id}/statements"): MODERATOR,
     ("POST", "/api/v1/moderation/decisions"): MODERATOR,
     ("POST", "/api/v1/moderation/comments/{comment_id}/undo"): MODERATOR,
     ("GET", "/api/v1/moderation/audit"): MODERATOR,
@@ -69,6 +70,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/moderation/notices/{notice_id}/review"): MODERATOR,
     ("POST", "/api/v1/moderation/notices/{notice_id}/decision"): MODERATOR,
     ("GET", "/api/v1/admin/users"): ADMIN,
+    ("GET", "/api/v1/admin/sites/{site}/grounds"): ADMIN,
+    ("POST", "/api/v1/admin/sites/{site}/grounds"): ADMIN,
+    ("PATCH", "/api/v1/admin/sites/{site}/grounds/{key}"): ADMIN,
     ("GET", "/api/v1/admin/word-rules"): ADMIN,
     ("POST", "/api/v1/admin/word-rules"): ADMIN,
     ("DELETE", "/api/v1/admin/word-rules/{rule_id}"): ADMIN,
@@ -105,6 +109,8 @@ SAMPLE_PATH_VALUES = {
     "queue": "pending",
     "rule_id": "1",
     "notice_id": "1",
+    "site": "default",
+    "key": "spam",
     "token": "no-such-token",
 }
 
