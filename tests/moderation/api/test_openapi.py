@@ -75,6 +75,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
         401,
         403,
         404,
+        409,  # approving a comment whose text retention removed
         413,
         422,
         429,
