@@ -31,7 +31,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.http import ratelimits, site_keys
 from moderation.http.deps import SettingsDep, form_error_page, unit_of_work
 from moderation.http.ratelimits import RateLimited
-from moderation.http.responses import OWN_BODY, STORAGE, errors, unreadable_json
+from moderation.http.responses import OWN_BODY, STORAGE, errors, inlined_schema, unreadable_json
 from moderation.services import comments as service
 from moderation.services import reports
 from moderation.services.intake import Intake
@@ -116,28 +116,9 @@ def _back_to_article(request: Request, accepted: service.AcceptedComment, site: 
     return urlunsplit(parts._replace(query=urlencode(query), fragment="comment-status"))
 
 
-def _inlined_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its definitions (enums) in place: a schema given in
-    `openapi_extra` cannot refer to `$defs` of its own."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return inline(definitions[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(value) for value in node]
-        return node
-
-    return dict(inline(schema))
-
-
 def _json_or_form(model: type[BaseModel]) -> dict[str, Any]:
     """The request body of a route that reads JSON or a form itself (no FastAPI body)."""
-    schema = _inlined_schema(model)
+    schema = inlined_schema(model)
     return {
         "requestBody": {
             "required": True,

@@ -24,7 +24,14 @@ from moderation.http import notices as filing
 from moderation.http.auth import RequireModerator
 from moderation.http.deps import SettingsDep, unit_of_work
 from moderation.http.notices import InvalidNotice
-from moderation.http.responses import JSON_BODY, STAFF, STORAGE, errors, unreadable_json
+from moderation.http.responses import (
+    JSON_BODY,
+    STAFF,
+    STORAGE,
+    errors,
+    inlined_schema,
+    unreadable_json,
+)
 from moderation.services import notices as service
 from moderation.services.notices import NoticePage
 
@@ -53,7 +60,7 @@ Token = Annotated[str, PathParam(min_length=1, max_length=MAX_NOTICE_TOKEN)]
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": NoticeSubmission.model_json_schema()}},
+            "content": {"application/json": {"schema": inlined_schema(NoticeSubmission)}},
         }
     },
     responses=errors(

@@ -106,3 +106,22 @@ def unreadable_json(error: BaseException) -> FieldProblem:
     else:
         reason = str(error)
     return FieldProblem("request", "json", f"request body is not valid JSON: {reason}")
+
+
+def inlined_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its definitions (enums) in place: a schema given in
+    `openapi_extra` cannot refer to `$defs` of its own."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return dict(inline(schema))
