@@ -7,7 +7,6 @@ import typer
 
 from commands.support import configure_logging, migrated_database_url
 from moderation.config import get_settings
-from moderation.services import retention
 from moderation.storage.db import session_scope
 
 retention_app = typer.Typer(
@@ -24,6 +23,10 @@ def retention_run(
     ),
 ) -> None:
     """Clear every kind of personal data past its period, in short batches; print the counts."""
+    # Imported here: the service counts into prometheus_client, which must not be loaded before
+    # a worker started by another command sets its multiprocess directory.
+    from moderation.services import retention
+
     configure_logging("WARNING")  # the counts are printed here; the INFO line would repeat them
     url = migrated_database_url()
     periods = retention.RetentionPeriods.of(get_settings())

@@ -56,6 +56,14 @@ HTML_ANSWERS = {
     ("POST", "/moderation/authors"),
     ("POST", "/moderation/word-lists"),
     ("POST", "/api/v1/comments"),  # a form post that broke a rule: the article page again
+    ("GET", "/moderation/notices"),
+    ("POST", "/moderation/notices/{notice_id}/review"),
+    ("POST", "/moderation/notices/{notice_id}/decide"),
+    ("GET", "/moderation/privacy"),
+    ("POST", "/moderation/privacy/export"),
+    ("POST", "/moderation/privacy/erase"),
+    ("POST", "/notices/new"),  # the form again, with what was wrong
+    ("GET", "/notices/status/{token}"),
 }
 
 
