@@ -105,7 +105,8 @@ def _history_statement(dialect: str) -> Any:
     """Per email: its approved comments counted up to `approved_needed`, and its last `window`
     decided comments with how many of them were removed.
 
-    Every part reads a bounded stretch of the (author_email, id) index, so a regular with
+    Every part reads a bounded stretch of the (author_email, id, status) index (migration
+    0010; the status is read from the index, not the rows), so a regular with
     thousands of comments costs what a newcomer does: the id of the `window`-th latest decided
     comment bounds the recent ones; the approved ones are counted only while fewer than
     needed (the policy only asks whether an author has had enough approved). Counting all of
@@ -115,7 +116,7 @@ def _history_statement(dialect: str) -> Any:
     past, earlier = aliased(Comment), aliased(Comment)
     of_author = past.author_email == wanted.c.value
     # "Not queued" rather than "in the decided statuses": an equality-free test on status
-    # leaves the (author_email, id) index to walk back in id order, newest first.
+    # leaves the (author_email, id, status) index to walk back in id order, newest first.
     window_starts = (
         select(past.id)
         .where(of_author, past.status != CommentStatus.QUEUED)
