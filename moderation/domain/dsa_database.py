@@ -13,6 +13,7 @@ dsa_sor_schema.json holds the same as a JSON schema the export is checked agains
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,7 +62,8 @@ MAX_EXPLANATION = 2000
 REMOVED_MARK = "[removed]"
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(r"\b(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}\b")
+# Candidates only: a match is removed if it parses as an IPv6 address ("12:30:45" does not).
+_IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _PUID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -76,9 +78,16 @@ def scrubbed(text: str, personal: Iterable[str | None]) -> str:
     address."""
     for value in sorted({v.strip() for v in personal if v and v.strip()}, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", REMOVED_MARK, text, flags=re.I)
-    for pattern in (_EMAIL, _IPV6, _IPV4):
-        text = pattern.sub(REMOVED_MARK, text)
-    return text
+    text = _IPV6.sub(_if_address, _EMAIL.sub(REMOVED_MARK, text))
+    return _IPV4.sub(REMOVED_MARK, text)
+
+
+def _if_address(match: re.Match[str]) -> str:
+    try:
+        ipaddress.IPv6Address(match.group())
+    except ValueError:
+        return match.group()
+    return REMOVED_MARK
 
 
 def puid_of(site: str, statement_id: int) -> str:
@@ -153,7 +162,7 @@ def sor_of(row: StatementRow, territories: Iterable[str]) -> dict[str, Any]:
 
 
 def territories_of(value: str) -> list[str]:
-    """"EU" (every member state), "EEA" (and Iceland, Liechtenstein, Norway) or a comma list
+    """ "EU" (every member state), "EEA" (and Iceland, Liechtenstein, Norway) or a comma list
     of two-letter codes; ValueError naming an unknown code."""
     given = value.strip().upper()
     if given == "EU":
@@ -164,7 +173,5 @@ def territories_of(value: str) -> list[str]:
     unknown = [c for c in codes if c not in TERRITORIES]
     if unknown or not codes:
         named = ", ".join(unknown) or repr(value)
-        raise ValueError(
-            f"unknown territory {named}: give EU, EEA or EU/EEA country codes (DE,AT)"
-        )
+        raise ValueError(f"unknown territory {named}: give EU, EEA or EU/EEA country codes (DE,AT)")
     return sorted(set(codes))

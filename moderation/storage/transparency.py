@@ -57,7 +57,7 @@ def notice_deciders(session: Session, period: Period, site_id: int | None) -> se
     )
     if site_id is not None:
         query = query.where(Notice.site_id == site_id)
-    return {name for (name,) in session.execute(query)}
+    return {name for (name,) in session.execute(query) if name}
 
 
 def _after_notice() -> Any:
@@ -192,4 +192,3 @@ def _utc(moment: Any) -> Any:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
-

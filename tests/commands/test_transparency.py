@@ -113,9 +113,7 @@ def test_the_report_counts_the_scripted_month_exactly(database_url: str) -> None
     scenario.add_appeals(database_url, built)
 
     as_json = run(database_url, "transparency-report", *PERIOD, "--site", "daily")
-    as_csv = run(
-        database_url, "transparency-report", *PERIOD, "--site", "daily", "--format", "csv"
-    )
+    as_csv = run(database_url, "transparency-report", *PERIOD, "--site", "daily", "--format", "csv")
     everything = run(database_url, "transparency-report", *PERIOD)
 
     report = json.loads(as_json.stdout)
@@ -199,7 +197,9 @@ def test_the_export_is_every_statement_of_the_month_in_the_databases_shape(
             "incompatible_content_ground": f"Comment rules: {ground}",
             "incompatible_content_explanation": facts,
         }, name
-    illegal_facts = f"A moderator removed it: notice {built.notices['illegal']}: incites to terrorism."
+    illegal_facts = (
+        f"A moderator removed it: notice {built.notices['illegal']}: incites to terrorism."
+    )
     assert statements[5] == {
         "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"],
         "content_type": ["CONTENT_TYPE_TEXT"],

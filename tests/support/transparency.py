@@ -79,12 +79,8 @@ def at(database_url: str, when: datetime) -> Iterator[Session]:
         yield session
     with session_scope(database_url) as session:
         for model in (ModerationEvent, Decision, Statement, ModeratorLabel):
-            session.execute(
-                update(model).where(model.created_at >= since).values(created_at=when)
-            )
-        session.execute(
-            update(Comment).where(Comment.decided_at >= since).values(decided_at=when)
-        )
+            session.execute(update(model).where(model.created_at >= since).values(created_at=when))
+        session.execute(update(Comment).where(Comment.decided_at >= since).values(decided_at=when))
         for column in ("received_at", "reviewed_at", "decided_at"):
             field = getattr(Notice, column)
             session.execute(update(Notice).where(field >= since).values({column: when}))
