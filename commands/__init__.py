@@ -6,6 +6,7 @@
     stack     up (everything on one machine)   status   status (queues, workers, backlog)
     authors   authors export|erase (an author's data, GDPR)
     retention retention run (clear personal data past its period)
+    transparency  transparency-report, sor-export (DSA reporting)
 
 Exit codes follow one convention for every command (commands/support.py): 1 when the
 installation could not do it, 2 when what was asked cannot be done as given.
@@ -25,6 +26,7 @@ from commands import (
     sites,
     stack,
     status,
+    transparency,
     webhooks,
     workers,
 )
@@ -45,6 +47,8 @@ app.add_typer(sites.sites_app, name="sites")
 app.add_typer(webhooks.webhooks_app, name="webhooks")
 app.add_typer(authors.authors_app, name="authors")
 app.add_typer(retention.retention_app, name="retention")
+app.command("transparency-report")(transparency.transparency_report)
+app.command("sor-export")(transparency.sor_export)
 app.command()(workers.worker)
 app.command()(workers.trainer)
 app.command("beat")(workers.beat_command)

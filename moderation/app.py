@@ -27,6 +27,7 @@ from moderation.api import (
     perspective,
     privacy,
     statements,
+    transparency,
 )
 from moderation.config import Settings, get_settings
 from moderation.domain.errors import FieldProblem, ServiceError, ServiceUnavailable
@@ -182,6 +183,7 @@ ROUTERS = (
     moderation.admin_router,
     statements.router,
     statements.admin_router,
+    transparency.router,
     privacy.router,
     akismet.router,
     perspective.router,

@@ -16,12 +16,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from moderation.domain.policy.reasons import Reason
 from moderation.domain.statuses import CommentStatus
+
+if TYPE_CHECKING:
+    # At run time only where a Reason is made (reasons_from_rows): the policy package imports
+    # authors, which imports schemas, which imports this module for StatementView.
+    from moderation.domain.policy.reasons import Reason
 
 # Who decided: the site's automated policy, or a person (a moderator).
 BY_POLICY = "policy"
@@ -210,6 +214,8 @@ def _words(reason: Reason) -> str:
 def reasons_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Reason]:
     """The reasons as a decision row keeps them (Reason.as_dict) back as Reasons; a row of
     another shape (written by hand, or by an older version) keeps what it can."""
+    from moderation.domain.policy.reasons import Reason
+
     found = []
     for row in rows:
         value = row.get("value", "")

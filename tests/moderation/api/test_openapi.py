@@ -108,6 +108,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     },
     ("POST", "/api/v1/moderation/comments/{comment_id}/undo"): {401, 403, 404, 409, 422, 429, 503},
     ("POST", "/api/v1/admin/word-rules"): {400, 401, 403, 413, 422, 429, 503},
+    ("GET", "/api/v1/admin/transparency"): {401, 403, 404, 422, 429, 503},
 }
 
 

@@ -62,6 +62,11 @@ HTML_ANSWERS = {
     ("GET", "/moderation/privacy"),
     ("POST", "/moderation/privacy/export"),
     ("POST", "/moderation/privacy/erase"),
+    ("GET", "/moderation/transparency"),
+    # the downloads, asked without a period: the workspace's error page (422)
+    ("GET", "/moderation/transparency/report.csv"),
+    ("GET", "/moderation/transparency/report.json"),
+    ("GET", "/moderation/transparency/statements.json"),
     ("POST", "/notices/new"),  # the form again, with what was wrong
     ("GET", "/notices/status/{token}"),
 }
