@@ -152,7 +152,7 @@ def test_the_moderator_who_removed_it_cannot_decide_and_appeals_are_limited(
     link = statement_of(client, comment_id, AUTHOR)["appeal"]
     token = token_of(link)
 
-    for attempt in range(2):
+    for _attempt in range(2):
         filed = client.post("/api/v1/appeals", json={"token": token, "explanation": "Not rude."})
         assert filed.status_code == 201, filed.text
         (item,) = client.get("/api/v1/moderation/appeals", headers=remover.headers).json()["items"]
@@ -200,9 +200,7 @@ def test_a_tampered_link_is_unknown_and_a_closed_window_refuses(
         assert answer.status_code == 404, forged
         assert client.get(f"/appeals/{forged}").status_code == 404
     with session_scope(database_url) as session:
-        session.execute(
-            update(Statement).values(created_at=utcnow() - timedelta(days=200))
-        )
+        session.execute(update(Statement).values(created_at=utcnow() - timedelta(days=200)))
     closed = client.post("/api/v1/appeals", json={"token": token, "explanation": "Late."})
     assert closed.status_code == 410 and "ended on" in closed.json()["message"]
     assert statement_of(client, comment_id, AUTHOR)["appeal"] is None
@@ -228,19 +226,13 @@ def test_retention_keeps_an_appealed_text_and_a_reinstatement_after_it_went_publ
         session.execute(update(ModerationEvent).values(created_at=long_ago))
         session.execute(update(Decision).values(created_at=long_ago))
         # The second appeal was decided (upheld) before: nothing holds that text any more.
-        session.execute(
-            update(Appeal).where(Appeal.comment_id == gone).values(status="upheld")
-        )
+        session.execute(update(Appeal).where(Appeal.comment_id == gone).values(status="upheld"))
     retention.apply(lambda: session_scope(database_url), retention.RetentionPeriods())
     with session_scope(database_url) as session:
         bodies = dict(session.execute(select(Comment.id, Comment.body)).all())
         assert bodies == {kept: "You idiot.", gone: REMOVED_TEXT}
-        session.execute(
-            update(Appeal).where(Appeal.comment_id == gone).values(status="open")
-        )
-        appeal_id = session.execute(
-            select(Appeal.id).where(Appeal.comment_id == gone)
-        ).scalar_one()
+        session.execute(update(Appeal).where(Appeal.comment_id == gone).values(status="open"))
+        appeal_id = session.execute(select(Appeal.id).where(Appeal.comment_id == gone)).scalar_one()
     moderator = add_account(database_url, "mo")
     answer = client.post(
         f"/api/v1/moderation/appeals/{appeal_id}/decision",
