@@ -130,16 +130,20 @@ class CommentStatements(BaseModel):
     statements: list[ModeratorStatementView]
 
 
-def statements_for_moderators(session: Session, comment_id: int) -> CommentStatements:
-    """Every statement written for a comment, oldest first."""
+def statements_for_moderators(
+    session: Session, comment_id: int, appeals: AppealLinks | None = None
+) -> CommentStatements:
+    """Every statement written for a comment, oldest first, as its author was told it (with
+    the appeal link when `appeals` says how to make one, and the latest appeal's outcome)."""
     found = comment_store.comment_with_article(session, comment_id)
     if found is None:
         raise NotFound("comment")
     rows = store.statements_of(session, comment_id)
+    views = store.author_views(session, rows, appeals)
     return CommentStatements(
         comment_id=comment_id,
         status=found[0].status.value,
         statements=[
-            ModeratorStatementView(**store.view_of(r).model_dump(), actor=r.actor) for r in rows
+            ModeratorStatementView(**views[r.id].model_dump(), actor=r.actor) for r in rows
         ],
     )
