@@ -3,7 +3,8 @@ Celery worker, Redis): the policy removes a comment for a blocked word; its auth
 page shows the statement of reasons (another browser's does not); the author follows "Appeal
 this decision" and files an appeal; a moderator (the policy decided, so anyone) reinstates it
 in the workspace's Appeals tab; the author's page shows the comment published and the outcome;
-the audit log and a real webhook receiver carry every step."""
+the audit log and a real webhook receiver carry every step. The widget on a news site's page
+shows the same statement, its appeal link and the outcome."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from moderation.services.accounts import Role
 from moderation.storage import sites as sites_store
 from moderation.storage.db import session_scope
 from tests.conftest import RedisServer
-from tests.e2e.test_article_browser import expect
+from tests.e2e.test_article_browser import expect, registered_news_site
 from tests.e2e.test_people_rules import call
 from tests.support.browser import shot, watched_page
 from tests.support.stack import Stack, http, wait_for_status
@@ -140,3 +141,66 @@ def test_an_author_appeals_a_policy_removal_and_a_moderator_reinstates_it(
     assert states == ["rejected", "open", "approved", "reinstated"], [r.event for r in got]
     # The removal's event carries the link the author followed, for a site to email it.
     assert got[0].event["data"]["statement"]["appeal"] == appeal_url
+
+
+def test_the_widget_shows_the_statement_with_its_appeal_link_and_the_outcome(
+    stack: Stack, chromium: Any, news_site: Any
+) -> None:
+    """On a news site's page, the widget's statement links to the appeal page on our origin
+    (a new tab: the explanation is never typed into the site's page); once a moderator upholds
+    the removal, the widget's statement says so with the moderator's note."""
+    registered = registered_news_site(stack, news_site)
+    stack.env["MODERATION_RULES_REFRESH_SECONDS"] = "0.5"
+    stack.start()
+    admin, mona = (
+        add_account(stack.database_url, "ada", Role.ADMIN),
+        add_account(stack.database_url, "mona"),
+    )
+    assert call(stack, "/api/v1/admin/word-rules", admin.token,
+                {"kind": "blocked", "term": "grifter*"}) == 201  # fmt: skip
+    time.sleep(1)  # one refresh of the worker's copy of the rules
+
+    context, page, violations, errors = watched_page(chromium, 1000)
+    page.goto(f"{registered}/index.html")
+    widget = page.locator("#comments .mcw")
+    widget.get_by_role("textbox", name="Comment", exact=True).fill(REMOVED_TEXT)
+    widget.get_by_role("textbox", name="Name", exact=True).fill("Pat Author")
+    widget.get_by_role("textbox", name="Email", exact=True).fill("pat@example.org")
+    widget.get_by_role("button", name="Post Comment").click()
+    expect()(widget.locator(".mcw-comment .mcw-notice")).to_have_text(
+        "Your comment was not published.", timeout=30_000
+    )
+    page.reload()
+    statement = widget.locator("dl.mcw-statement")
+    expect()(statement).to_contain_text("Obscene or prohibited language")
+    link = statement.get_by_role("link", name="Appeal this decision")
+    assert (link.get_attribute("href") or "").startswith(f"{stack.base}/appeals/")
+
+    with context.expect_page() as opened:
+        link.click()
+    appeal = opened.value
+    appeal.get_by_label("Why should the decision be reversed?").fill("Fair comment.")
+    appeal.get_by_role("button", name="Send appeal").click()
+    expect()(appeal.locator("#appeal-state")).to_have_attribute("data-status", "open")
+    appeal.close()
+    page.reload()
+    expect()(statement.locator(".mcw-appeal")).to_have_attribute("data-status", "open")
+    expect()(statement.get_by_role("link", name="Your appeal")).to_have_count(1)
+
+    status, queue = http("GET", f"{stack.base}/api/v1/moderation/appeals", headers=mona.headers)
+    assert status == 200 and len(queue["items"]) == 1, queue
+    status, decided = http(
+        "POST",
+        f"{stack.base}/api/v1/moderation/appeals/{queue['items'][0]['id']}/decision",
+        {"outcome": "upheld", "note": "Name-calling, not criticism."},
+        headers=mona.headers,
+    )
+    assert status == 200, decided
+    page.reload()
+    outcome = statement.locator(".mcw-appeal")
+    expect()(outcome).to_have_attribute("data-status", "upheld")
+    expect()(outcome).to_contain_text("Reviewed: the decision stands.")
+    expect()(outcome.locator("q")).to_have_text("Name-calling, not criticism.")
+    shot(page, "appeal-05-widget-upheld")
+    assert errors == [] and violations == []
+    context.close()

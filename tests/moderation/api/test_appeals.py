@@ -5,6 +5,7 @@ the audit log and the webhooks carry each step; retention and erasure keep their
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -242,11 +243,17 @@ def test_retention_keeps_an_appealed_text_and_a_reinstatement_after_it_went_publ
     assert answer.status_code == 200, answer.text
     assert "cannot be published again" in answer.json()["message"]
     assert client.get(f"/api/v1/comments/{gone}").json()["status"] == "rejected"
+    # The author's page says why the reversed decision left the comment unpublished.
+    page = client.get("/articles/story-1", headers=AUTHOR).text
+    (said,) = re.findall(r'<dd class="statement-appeal" data-status="reinstated">([^<]*)', page)
+    assert "cannot be published again" in said
 
 
 def test_an_erasure_removes_the_explanation_and_an_export_lists_the_appeals(
     client: TestClient, database_url: str
 ) -> None:
+    with session_scope(database_url) as session:
+        webhooks.add_endpoint(session, "default", "https://hooks.example.org/m")
     comment_id = removed_by_policy(client, database_url)
     client.post(
         "/api/v1/appeals",
@@ -262,3 +269,9 @@ def test_an_erasure_removes_the_explanation_and_an_export_lists_the_appeals(
     with session_scope(database_url) as session:
         explanation = session.execute(select(Appeal.explanation)).scalar_one()
     assert explanation == ERASED_TEXT
+    # Nor does the delivery log of the appeal.filed event keep it.
+    with session_scope(database_url) as session:
+        payloads = session.execute(
+            select(WebhookDelivery.payload).where(WebhookDelivery.event_type == "appeal.filed")
+        ).scalars()
+        assert [p["data"]["appeal"]["explanation"] for p in payloads] == [ERASED_TEXT]

@@ -64,6 +64,10 @@ HTML_ANSWERS = {
     ("POST", "/moderation/privacy/erase"),
     ("POST", "/notices/new"),  # the form again, with what was wrong
     ("GET", "/notices/status/{token}"),
+    ("GET", "/moderation/appeals"),
+    ("POST", "/moderation/appeals/{appeal_id}/decide"),  # the tab again, with what was wrong
+    ("GET", "/appeals/{token}"),  # an unknown link's page
+    ("POST", "/appeals/{token}"),
 }
 
 
