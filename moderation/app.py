@@ -19,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from moderation import __version__
 from moderation.api import (
     akismet,
+    appeals,
     comments,
     health,
     metrics,
@@ -43,6 +44,7 @@ from moderation.messaging.queues import producer_app
 from moderation.services.akismet import decision_feed_for
 from moderation.services.intake import Intake
 from moderation.services.sites import directory_for
+from moderation.web import appeals as appeal_pages
 from moderation.web import docs, views, workspace
 from moderation.web import notices as notice_pages
 
@@ -180,6 +182,8 @@ ROUTERS = (
     notices.router,
     moderation.router,
     notices.moderation_router,
+    appeals.router,
+    appeals.moderation_router,
     moderation.admin_router,
     statements.router,
     statements.admin_router,
@@ -189,6 +193,7 @@ ROUTERS = (
     perspective.router,
     views.router,
     notice_pages.router,
+    appeal_pages.router,
     workspace.router,
     docs.router,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from moderation.domain.appeals import AppealLinks
 from moderation.domain.policy import Thresholds
 from moderation.domain.privacy import ErasureTexts
 from moderation.domain.rates import Rate
@@ -233,6 +235,9 @@ class Settings(BaseSettings):
     # form takes no sign-in, so the cap is what keeps a script from filling the queue.
     rate_notices_per_address: Rate = "5/minute;30/hour"
     """Notices of illegal content from one address."""
+    # Appeals against removals from one address: an author appeals a comment or two.
+    rate_appeals_per_address: Rate = "5/minute;20/hour"
+    """Appeals against removals from one address."""
 
     # Proxies whose X-Forwarded-For (and X-Forwarded-Proto) is believed: addresses or networks,
     # comma-separated or a JSON list. Empty (the default): nobody's, and a request's address is
@@ -330,6 +335,13 @@ class Settings(BaseSettings):
     redress_text: str = Field(default=DEFAULT_REDRESS, min_length=1, max_length=2000)
     """What a statement of reasons tells the author of a removed comment about seeking
     redress (the site's contact for a review, dispute settlement, the courts)."""
+    # Appeals (DSA Art. 20; docs/appeals.md): the Act asks for at least six months.
+    appeal_window_days: int = Field(default=183, ge=1, le=3650)
+    """Days after a removal its author may appeal it (the statement's `appeal` link)."""
+    public_url: str | None = Field(default=None, max_length=300)
+    """The address readers reach this service at (https://comments.example.org): the start of
+    the appeal links in webhook events, which no request names. Unset: those links are paths
+    (/appeals/...); the API and the pages use the address they were called at."""
 
     log_level: str = "INFO"
     """Level of the service's logs: DEBUG, INFO, WARNING or ERROR."""
@@ -391,6 +403,22 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{entry!r} is not an IP address or network") from None
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url is an http(s) address")
+        return value.rstrip("/")
+
+    def appeal_links(self, base_url: str | None = None) -> AppealLinks:
+        """How statements link to their appeal page: at `base_url` (the request's own address)
+        unless the deployment names its public one."""
+        return AppealLinks(
+            self.public_url or base_url or "", timedelta(days=self.appeal_window_days)
+        )
 
     @field_validator("redis_url")
     @classmethod

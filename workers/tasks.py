@@ -89,6 +89,7 @@ def decide_comments(self: ModerationTask, comment_ids: list[int]) -> dict[str, i
             records,
             webhook_sites=people.webhook_sites,
             redress=settings.redress_text,
+            appeals=settings.appeal_links(),
         )
         # Once committed: wake the API's requests waiting for these (the Akismet-compatible
         # check), then ask for explanations and webhook deliveries (the sweep sends what the

@@ -29,6 +29,7 @@ from moderation.domain.schemas import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.http import ratelimits, site_keys
+from moderation.http.appeals import links as appeal_links
 from moderation.http.deps import SettingsDep, form_error_page, unit_of_work
 from moderation.http.ratelimits import RateLimited
 from moderation.http.responses import OWN_BODY, STORAGE, errors, inlined_schema, unreadable_json
@@ -294,7 +295,7 @@ def get_comment(
     if reader is not None:
         response.headers["Cache-Control"] = _PRIVATE_CACHE
     with unit_of_work(settings) as session:
-        return service.comment_status(session, comment_id, reader)
+        return service.comment_status(session, comment_id, reader, appeal_links(request))
 
 
 # Part of every public ETag: bumped when the list's JSON changes shape, so a cache does not
@@ -400,7 +401,13 @@ def list_article_comments(
             if _not_modified(request, headers["ETag"], changed):
                 return Response(status_code=304, headers=headers)
         page = service.article_comments(
-            session, article_id, cursor, limit, site_id=chosen.id, reader_hash=reader
+            session,
+            article_id,
+            cursor,
+            limit,
+            site_id=chosen.id,
+            reader_hash=reader,
+            appeals=appeal_links(request) if reader is not None else None,
         )
     body = page.model_dump_json().encode()
     if reader is not None:

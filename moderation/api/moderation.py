@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
@@ -13,6 +13,7 @@ from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
 from moderation.domain.errors import NotFound
 from moderation.domain.schemas import MAX_ID
 from moderation.domain.wordlists import WordRuleRequest, WordRuleView
+from moderation.http.appeals import links as appeal_links
 from moderation.http.auth import RequireAdmin, RequireModerator
 from moderation.http.deps import SettingsDep, unit_of_work
 from moderation.http.responses import JSON_BODY, STAFF, STORAGE, errors
@@ -83,7 +84,11 @@ def queue(
     ),
 )
 def decide_one(
-    comment_id: CommentId, request: DecisionRequest, caller: RequireModerator, settings: SettingsDep
+    comment_id: CommentId,
+    request: DecisionRequest,
+    http: Request,
+    caller: RequireModerator,
+    settings: SettingsDep,
 ) -> DecisionResult:
     """Approve, reject, mark as spam or as not spam; a removal may say its `ground` (threat,
     hate, harassment, obscene, spam, other), which teaches the model of what it names. An
@@ -98,6 +103,7 @@ def decide_one(
             request.note,
             request.ground,
             redress=settings.redress_text,
+            appeals=appeal_links(http),
         )
     if result.error == review.TEXT_REMOVED:
         raise review.TextRemoved()
@@ -108,7 +114,7 @@ def decide_one(
 
 @router.post("/decisions", response_model=list[DecisionResult], responses=_BODY)
 def decide_many(
-    request: BulkDecisionRequest, caller: RequireModerator, settings: SettingsDep
+    request: BulkDecisionRequest, http: Request, caller: RequireModerator, settings: SettingsDep
 ) -> list[DecisionResult]:
     """The same decision on many comments at once; an unknown id gets an error of its own."""
     with unit_of_work(settings) as session:
@@ -120,6 +126,7 @@ def decide_many(
             request.note,
             request.ground,
             redress=settings.redress_text,
+            appeals=appeal_links(http),
         )
 
 

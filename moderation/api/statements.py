@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 
 from moderation.domain.grounds import MAX_KEY, GroundRequest, GroundUpdate, GroundView
 from moderation.domain.schemas import MAX_ID
+from moderation.http.appeals import links as appeal_links
 from moderation.http.auth import RequireAdmin, RequireModerator
 from moderation.http.deps import SettingsDep, unit_of_work
 from moderation.http.responses import JSON_BODY, STAFF, STORAGE, errors
@@ -75,8 +76,10 @@ def comment_statements(
     comment_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
     caller: RequireModerator,
     settings: SettingsDep,
+    http: Request,
 ) -> statements.CommentStatements:
     """Every statement of reasons written for the comment's removals, oldest first, as its
-    author was told them, with who decided."""
+    author was told them (the appeal link while the window is open, the appeal's outcome),
+    with who decided."""
     with unit_of_work(settings) as session:
-        return statements.statements_for_moderators(session, comment_id)
+        return statements.statements_for_moderators(session, comment_id, appeal_links(http))

@@ -130,7 +130,7 @@ class Identifiers:
 def erased_payload(payload: dict[str, Any], body: str, found: Identifiers) -> dict[str, Any]:
     """A stored webhook event about an erased comment: the author's name, URL and text gone,
     their identifiers scrubbed from its free texts: the reasons (a moderator's note) and the
-    statement of reasons' facts. The
+    statement of reasons' facts and an appeal's note; an appeal's explanation is replaced. The
     rest (ids, statuses, dates) is the service's own and stays as the receiver expects it."""
     data = dict(payload.get("data") or {})
     comment = dict(data.get("comment") or {})
@@ -143,4 +143,12 @@ def erased_payload(payload: dict[str, Any], body: str, found: Identifiers) -> di
     if isinstance(statement, dict) and isinstance(statement.get("facts"), str):
         # The statement of reasons: its facts may quote a moderator's note.
         data["statement"] = {**statement, "facts": found.scrub(statement["facts"])}
+        if isinstance(statement.get("appeal_note"), str):
+            data["statement"]["appeal_note"] = found.scrub(statement["appeal_note"])
+    appeal = data.get("appeal")
+    if isinstance(appeal, dict):
+        # An appeal's event: the author's explanation goes, as it does in the appeal itself.
+        data["appeal"] = {**appeal, "explanation": ERASED_TEXT}
+        if isinstance(appeal.get("note"), str):
+            data["appeal"]["note"] = found.scrub(appeal["note"])
     return {**payload, "data": data}

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from moderation.domain.statuses import CommentStatus
+from moderation.domain.statuses import AppealStatus, CommentStatus
 
 if TYPE_CHECKING:
     # At run time only where a Reason is made (reasons_from_rows): the policy package imports
@@ -304,7 +304,15 @@ class StatementView(BaseModel):
     automated_decision: bool
     redress: str
     appeal: str | None = Field(
-        default=None, description="where to appeal the decision; null until appeals exist"
+        default=None,
+        description="the page where the author appeals the decision (a signed link: a site "
+        "may email it to them); null once the appeal window closed",
+    )
+    appeal_status: AppealStatus | None = Field(
+        default=None, description="the latest appeal's state: open, reinstated or upheld"
+    )
+    appeal_note: str | None = Field(
+        default=None, description="the note of the moderator who decided the latest appeal"
     )
     created_at: datetime
 

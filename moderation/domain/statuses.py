@@ -1,4 +1,4 @@
-"""The statuses a comment moves through."""
+"""The statuses a comment moves through, and those of an appeal against its removal."""
 
 from __future__ import annotations
 
@@ -15,3 +15,9 @@ class CommentStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         return self is not CommentStatus.QUEUED
+
+
+class AppealStatus(StrEnum):
+    OPEN = "open"
+    REINSTATED = "reinstated"  # the decision was reversed: the comment is published again
+    UPHELD = "upheld"  # the decision stands

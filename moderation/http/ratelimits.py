@@ -74,6 +74,7 @@ _WHAT = {
     "rate_auth_failures_per_address": "too many failed authentications from this address",
     "rate_sign_ins_per_address": "too many sign-in attempts from this address",
     "rate_notices_per_address": "too many notices from this address",
+    "rate_appeals_per_address": "too many appeals from this address",
 }
 
 
@@ -222,6 +223,12 @@ class RateLimits:
         if address is None:
             return None
         return await self._hit(self._checks("rate_notices_per_address", None, address))
+
+    async def appeal(self, address: str | None) -> Refusal | None:
+        """An appeal against a removal from `address`."""
+        if address is None:
+            return None
+        return await self._hit(self._checks("rate_appeals_per_address", None, address))
 
     async def close(self) -> None:
         """Close this event loop's connections (the app's shutdown)."""

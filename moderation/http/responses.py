@@ -55,6 +55,7 @@ _MEANING: dict[int, str] = {
     403: "The token's user lacks the role this needs",
     404: "Not found",
     409: "Conflicts with the current state",
+    410: "No longer available: a time limit passed",
     413: "Request body over 64 KiB",
     415: "Content-Type neither JSON nor a form",
     422: "A field or parameter breaks a rule; the answer names it",

@@ -6,12 +6,13 @@ import base64
 import binascii
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from moderation.domain.appeals import AppealLinks, AppealView
 from moderation.domain.errors import FieldProblem, InvalidComment, NotFound
 from moderation.domain.policy import body_fingerprint
 from moderation.domain.schemas import (
@@ -25,6 +26,8 @@ from moderation.domain.schemas import (
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.services import statements
+from moderation.services.appeals import view as appeal_view
+from moderation.storage import appeals as appeal_store
 from moderation.storage import articles as article_store
 from moderation.storage import comments as comment_store
 from moderation.storage import statements as statement_store
@@ -170,7 +173,10 @@ def _public(comment: Comment, article_external_id: str, pending: bool = False) -
 
 
 def comment_status(
-    session: Session, comment_id: int, reader_hash: str | None = None
+    session: Session,
+    comment_id: int,
+    reader_hash: str | None = None,
+    appeals: AppealLinks | None = None,
 ) -> CommentStatusView:
     """A comment's status; with the reader token that wrote it (`reader_hash`), the statement
     of reasons of its removal too."""
@@ -179,7 +185,7 @@ def comment_status(
         raise NotFound(f"comment {comment_id}")
     comment, article = found
     return CommentStatusView(
-        statement=statements.author_statement(session, comment_id, reader_hash),
+        statement=statements.author_statement(session, comment_id, reader_hash, appeals),
         id=comment.id,
         article_id=article.external_id,
         status=comment.status,
@@ -221,13 +227,15 @@ def article_comments(
     *,
     site_id: int = DEFAULT_SITE_ID,
     reader_hash: str | None = None,
+    appeals: AppealLinks | None = None,
 ) -> CommentPage:
     """Approved comments, threads oldest first, replies nested under their parents.
 
     A reply whose parent is not published is left out with it: a reply makes no sense alone.
     With `reader_hash` (the caller's reader token), the comments that token wrote and that
     await moderation join the threads where they belong, marked pending, and the ones turned
-    down are listed (without their text) in `not_published`.
+    down are listed (without their text) in `not_published`, each with its statement of
+    reasons (and its appeal link, when `appeals` says how to make one).
     """
     after_id = _decode_cursor(cursor)
     article = article_store.article_by_external_id(session, article_external_id, site_id=site_id)
@@ -239,7 +247,7 @@ def article_comments(
     own_waiting: list[Comment] = []
     not_published: list[UnpublishedComment] = []
     if reader_hash is not None:
-        own_waiting, not_published = _own_unpublished(session, article.id, reader_hash)
+        own_waiting, not_published = _own_unpublished(session, article.id, reader_hash, appeals)
     if own_waiting:
         # An own top-level comment belongs to this page if its id falls in the page's range.
         last = roots[-1].id if has_more else MAX_ID
@@ -269,6 +277,8 @@ class ArticlePage:
     title: str | None  # None when the article is unknown here or has no title
     page: CommentPage
     own_status: CommentStatus | None  # of the comment just posted, to its author only
+    # The reader's reinstating appeals on this article's comments, newest first (theirs only).
+    appeals: list[AppealView] = field(default_factory=list)
 
 
 def article_page(
@@ -280,17 +290,28 @@ def article_page(
     limit: int,
     comment_id: int | None = None,
     reader_hash: str | None = None,
+    appeals: AppealLinks | None = None,
 ) -> ArticlePage:
     """The article's title, a page of its threads as `article_comments` reads them, and the
     status of `comment_id` when the reader holding the token that wrote it asks."""
     article = article_store.article_by_external_id(session, article_external_id, site_id=site_id)
     page = article_comments(
-        session, article_external_id, cursor, limit, site_id=site_id, reader_hash=reader_hash
+        session,
+        article_external_id,
+        cursor,
+        limit,
+        site_id=site_id,
+        reader_hash=reader_hash,
+        appeals=appeals,
     )
     own: CommentStatus | None = None
-    if comment_id is not None and reader_hash is not None and article is not None:
-        own = _own_status(session, comment_id, article.id, reader_hash)
-    return ArticlePage(article.title if article else None, page, own)
+    decided: list[AppealView] = []
+    if reader_hash is not None and article is not None:
+        if comment_id is not None:
+            own = _own_status(session, comment_id, article.id, reader_hash)
+        found = appeal_store.reinstated_for_reader(session, article.id, reader_hash)
+        decided = [appeal_view(a) for a, _ in found]
+    return ArticlePage(article.title if article else None, page, own, decided)
 
 
 def _own_status(
@@ -308,7 +329,7 @@ def _own_status(
 
 
 def _own_unpublished(
-    session: Session, article_id: int, reader_hash: str
+    session: Session, article_id: int, reader_hash: str, appeals: AppealLinks | None
 ) -> tuple[list[Comment], list[UnpublishedComment]]:
     """The reader's own comments not published: those still awaiting a decision (shown to them
     in place, marked pending) and those turned down (listed without their text)."""
@@ -321,12 +342,13 @@ def _own_unpublished(
             turned_down.append(own)
     # Why each was removed: the token wrote them all (the query matched it).
     stated = statement_store.latest_statements(session, [c.id for c in turned_down])
+    views = statement_store.author_views(session, list(stated.values()), appeals)
     return waiting, [
         UnpublishedComment(
             id=own.id,
             parent_id=own.parent_id,
             created_at=own.created_at,
-            statement=statement_store.view_of(stated[own.id]) if own.id in stated else None,
+            statement=views[stated[own.id].id] if own.id in stated else None,
         )
         for own in turned_down
     ]

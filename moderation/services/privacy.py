@@ -31,6 +31,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.storage import privacy as store
 from moderation.storage import statements as statement_store
 from moderation.storage.models import (
+    Appeal,
     AuthorRule,
     Comment,
     Decision,
@@ -110,6 +111,18 @@ def _statement(row: Statement) -> dict[str, Any]:
     return statement_store.view_of(row).model_dump(mode="json")
 
 
+def _appeal(a: Appeal) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "statement_id": a.statement_id,
+        "status": a.status,
+        "explanation": a.explanation,
+        "filed_at": _iso(a.filed_at),
+        "decided_at": _iso(a.decided_at),
+        "note": a.note,
+    }
+
+
 def _label(label: ModeratorLabel) -> dict[str, Any]:
     return {
         "action": label.action,
@@ -154,6 +167,7 @@ def _related(session: Session, ids: list[int]) -> dict[str, dict[int, Any]]:
         "training_labels": _grouped(store.labels_on(session, ids), _label),
         "reports": _grouped(store.reports_on(session, ids), _report),
         "statements": _grouped(store.statements_on(session, ids), _statement),
+        "appeals": _grouped(store.appeals_on(session, ids), _appeal),
         "webhook_deliveries": deliveries,
     }
 
@@ -327,6 +341,11 @@ def _scrub_related(
     )
     # A statement of reasons stays (the site must keep it), its facts without the author.
     store.rewrite(store.statements_on(session, ids), "facts", found.scrub)
+    # An appeal stays (the complaint and its outcome are the site's record), the author's
+    # explanation gone and their identifiers out of the moderator's note.
+    appeals = store.appeals_on(session, ids)
+    store.rewrite(appeals, "explanation", lambda _: ERASED_TEXT)
+    store.rewrite(appeals, "note", lambda note: found.scrub(note) if note else note)
     result.training_labels_deleted = store.delete_labels(session, ids)
     result.reports_cleared = store.clear_reports(session, ids, addresses)
     result.login_failures_cleared = store.clear_login_failures(session, addresses)

@@ -11,6 +11,7 @@ import hmac
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from moderation.domain.appeals import AppealLinks
 from moderation.domain.clock import utcnow
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.grounds import GroundRequest, GroundUpdate, GroundView
@@ -91,10 +92,15 @@ def update_ground(session: Session, slug: str, key: str, update: GroundUpdate) -
 
 
 def author_statement(
-    session: Session, comment_id: int, reader_hash: str | None
+    session: Session,
+    comment_id: int,
+    reader_hash: str | None,
+    appeals: AppealLinks | None = None,
 ) -> StatementView | None:
-    """The statement of reasons of a removed comment, for the reader token that wrote it only;
-    None for anyone else, and while the comment is not removed."""
+    """The statement of reasons of a removed comment, for the reader token that wrote it only
+    (with its appeal link while the window is open, when `appeals` says how to make one, and
+    the latest appeal's outcome); None for anyone else, and while the comment is not removed.
+    """
     if reader_hash is None:
         return None
     found = comment_store.comment_with_article(session, comment_id)
@@ -106,7 +112,9 @@ def author_statement(
     if not hmac.compare_digest(comment.reader_hash, reader_hash):
         return None
     latest = store.latest_statements(session, [comment_id]).get(comment_id)
-    return store.view_of(latest) if latest is not None else None
+    if latest is None:
+        return None
+    return store.author_views(session, [latest], appeals)[latest.id]
 
 
 class ModeratorStatementView(StatementView):
@@ -122,16 +130,20 @@ class CommentStatements(BaseModel):
     statements: list[ModeratorStatementView]
 
 
-def statements_for_moderators(session: Session, comment_id: int) -> CommentStatements:
-    """Every statement written for a comment, oldest first."""
+def statements_for_moderators(
+    session: Session, comment_id: int, appeals: AppealLinks | None = None
+) -> CommentStatements:
+    """Every statement written for a comment, oldest first, as its author was told it (with
+    the appeal link when `appeals` says how to make one, and the latest appeal's outcome)."""
     found = comment_store.comment_with_article(session, comment_id)
     if found is None:
         raise NotFound("comment")
     rows = store.statements_of(session, comment_id)
+    views = store.author_views(session, rows, appeals)
     return CommentStatements(
         comment_id=comment_id,
         status=found[0].status.value,
         statements=[
-            ModeratorStatementView(**store.view_of(r).model_dump(), actor=r.actor) for r in rows
+            ModeratorStatementView(**views[r.id].model_dump(), actor=r.actor) for r in rows
         ],
     )

@@ -11,6 +11,7 @@ from sqlalchemy import and_, insert, update
 from sqlalchemy.orm import Session
 
 from moderation.domain import statements
+from moderation.domain.appeals import AppealLinks
 from moderation.domain.clock import utcnow
 from moderation.domain.records import DecisionRecord, risk_of
 from moderation.domain.statuses import CommentStatus
@@ -27,6 +28,7 @@ def record_decisions(
     *,
     webhook_sites: Collection[int] | None = None,
     redress: str = statements.DEFAULT_REDRESS,
+    appeals: AppealLinks | None = None,
 ) -> list[int]:
     """Move queued comments to their decided status, with decision and audit rows, in bulk.
 
@@ -38,7 +40,8 @@ def record_decisions(
     skips that query when empty (the hot path of a deployment without webhooks); None looks.
 
     A removal (rejected, spam) gets its statement of reasons, `redress` telling the author
-    how to seek redress; the webhook event carries it.
+    how to seek redress; the webhook event carries it, with its appeal link made as `appeals`
+    says.
     """
     now = utcnow()
     decided = _move_queued(session, decisions, now)
@@ -58,6 +61,7 @@ def record_decisions(
             if r.status in statements.REMOVED
         ],
         redress,
+        appeals,
     )
     if webhook_sites is None or webhook_sites:
         changes = [

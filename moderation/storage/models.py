@@ -474,3 +474,41 @@ class Statement(Base):
     automated_decision: Mapped[bool] = mapped_column()
     redress: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Appeal(Base):
+    """An author's appeal against a removal (DSA Art. 20): the statement it contests, their
+    explanation, who took the original decision (the policy, or which moderator: another
+    person decides the appeal), and the outcome with its times (the transparency counts read
+    `status`, `filed_at`, `decided_at`)."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (
+        # At most one open appeal per comment; a second filing is refused with a 409.
+        Index(
+            "ux_appeals_open_comment",
+            "comment_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_appeals_status_filed", "status", "filed_at"),
+    )
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # AppealStatus
+    explanation: Mapped[str] = mapped_column(Text)
+    # How it was filed: "reader" (the reader token that wrote the comment) or "link" (signed).
+    filed_with: Mapped[str] = mapped_column(String(16))
+    # The decision appealed: statements.BY_POLICY or BY_PERSON, and the policy or moderator.
+    original_by: Mapped[str] = mapped_column(String(16))
+    original_actor: Mapped[str] = mapped_column(String(200))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    # Reinstated on the record, but retention had removed the text: nothing was republished.
+    text_gone: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -3,7 +3,6 @@ ones for the moderators' queue, closing them, and their `notice.decided` webhook
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from moderation.domain.clock import utcnow
 from moderation.storage import webhooks
-from moderation.storage.models import Article, Comment, Notice, Site, WebhookDelivery
-from moderation.storage.models import WebhookEndpoint as Endpoint
+from moderation.storage.models import Article, Comment, Notice, Site
 
 NOTICE_DECIDED = "notice.decided"
 OPEN = ("received", "under_review")
@@ -115,39 +113,7 @@ def record_event(
     session: Session, notice: Notice, data: dict[str, Any], created_at: datetime
 ) -> list[int]:
     """One pending `notice.decided` delivery per enabled endpoint of the notice's site, in the
-    caller's transaction (the event exists if and only if the decision commits), with the
-    envelope of every event (id, type, created_at, site, data); sent after the commit."""
-    endpoints = session.execute(
-        select(Endpoint.id, Site.slug)
-        .join(Site, Site.id == Endpoint.site_id)
-        .where(Endpoint.site_id == notice.site_id, Endpoint.disabled_at.is_(None))
-        .order_by(Endpoint.id)
-    ).all()
-    deliveries = []
-    for endpoint_id, slug in endpoints:
-        event_id = str(uuid.uuid4())
-        payload = {
-            "id": event_id,
-            "type": NOTICE_DECIDED,
-            "created_at": created_at.isoformat(),
-            "site": slug,
-            "data": data,
-        }
-        deliveries.append(
-            WebhookDelivery(
-                endpoint_id=endpoint_id,
-                event_id=event_id,
-                event_type=NOTICE_DECIDED,
-                comment_id=notice.comment_id,
-                payload=payload,
-                status=webhooks.DeliveryStatus.PENDING.value,
-                attempts=0,
-                next_attempt_at=created_at,
-                created_at=created_at,
-            )
-        )
-    session.add_all(deliveries)
-    session.flush()
-    ids = [d.id for d in deliveries]
-    webhooks.mark_written(session, ids)
-    return ids
+    caller's transaction (the event exists if and only if the decision commits)."""
+    return webhooks.record_site_event(
+        session, notice.site_id, notice.comment_id, NOTICE_DECIDED, data, created_at
+    )

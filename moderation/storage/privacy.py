@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from moderation.domain.clock import utcnow
 from moderation.domain.privacy import ERASED_NAME
 from moderation.storage.models import (
+    Appeal,
     Article,
     AuthorRule,
     Comment,
@@ -78,6 +79,10 @@ def statements_on(session: Session, ids: Sequence[int]) -> list[Statement]:
     return _by_comment(session, Statement, ids)
 
 
+def appeals_on(session: Session, ids: Sequence[int]) -> list[Appeal]:
+    return _by_comment(session, Appeal, ids)
+
+
 def labels_on(session: Session, ids: Sequence[int]) -> list[ModeratorLabel]:
     return _by_comment(session, ModeratorLabel, ids)
 
@@ -118,29 +123,31 @@ def erasures_of(session: Session, subject: str) -> list[Erasure]:
     )
 
 
-def stored_secret(session: Session) -> bytes | None:
-    """The deployment's salt for erasure hashes, or None before the first erasure."""
+def stored_secret(session: Session, name: str = _KEY_NAME) -> bytes | None:
+    """The deployment's salt for erasure hashes (or another key by `name`: the appeal links'),
+    or None before its first use."""
     found = session.execute(
-        select(PrivacyKey.secret).where(PrivacyKey.name == _KEY_NAME)
+        select(PrivacyKey.secret).where(PrivacyKey.name == name)
     ).scalar_one_or_none()
     return None if found is None else bytes.fromhex(found)
 
 
-def secret(session: Session) -> bytes:
-    """The salt, made at the first erasure; two erasures racing to make it agree on one."""
-    found = stored_secret(session)
+def secret(session: Session, name: str = _KEY_NAME) -> bytes:
+    """The salt (or the key `name`), made at its first use; two racing to make it agree on
+    one."""
+    found = stored_secret(session, name)
     if found is not None:
         return found
     try:
         with session.begin_nested():
             session.execute(
                 insert(PrivacyKey).values(
-                    name=_KEY_NAME, secret=secrets.token_hex(32), created_at=utcnow()
+                    name=name, secret=secrets.token_hex(32), created_at=utcnow()
                 )
             )
     except IntegrityError:
-        pass  # the other one's salt is the one kept
-    made = stored_secret(session)
+        pass  # the other one's key is the one kept
+    made = stored_secret(session, name)
     assert made is not None
     return made
 

@@ -23,11 +23,13 @@ from sqlalchemy import ColumnElement, Table, delete, exists, func, select, text,
 from sqlalchemy.orm import Session
 
 from moderation.domain.clock import utcnow
+from moderation.domain.statuses import AppealStatus
 from moderation.storage.db import count_rows
 from moderation.storage.models import (
     ADDRESSES_KEPT,
     REMOVED_TEXT_KEPT,
     Analysis,
+    Appeal,
     Base,
     BrowserSession,
     Comment,
@@ -89,9 +91,13 @@ def removed_texts(before: datetime) -> Due:
     changed_since = exists().where(
         ModerationEvent.comment_id == Comment.id, ModerationEvent.created_at >= before
     )
+    # An open appeal may reinstate it: its text stays until the appeal is decided.
+    appealed = exists().where(
+        Appeal.comment_id == Comment.id, Appeal.status == AppealStatus.OPEN.value
+    )
     return Due(
         Comment,
-        [_sql(REMOVED_TEXT_KEPT), Comment.decided_at < before, ~changed_since],
+        [_sql(REMOVED_TEXT_KEPT), Comment.decided_at < before, ~changed_since, ~appealed],
         Comment.decided_at,
         {"body": REMOVED_TEXT, "body_fingerprint": None, "text_removed_at": utcnow()},
         then=_forget_explanations,
@@ -233,6 +239,14 @@ PERSONAL_DATA: dict[str, dict[str, str]] = {
         "facts": "kept: the statement of reasons (DSA Art. 17, 24); an erasure scrubs the "
         "author's identifiers from a moderator's words",
         "actor": "kept: the audit (a moderator's name)",
+    },
+    "appeals": {
+        "explanation": "kept with the appeal (the complaint record, DSA Art. 20); an erasure "
+        "removes it",
+        "note": "kept: the decision on the appeal, shown to its author; an erasure scrubs the "
+        "author's identifiers from it",
+        "original_actor": "kept: the audit (a moderator's name)",
+        "decided_by_name": "kept: the audit (a moderator's name)",
     },
     "erasures": {"subject": "kept: a salted hash of the erased email, to answer a repeat"},
     "webhook_deliveries": {"payload": "webhook_deliveries", "last_error": "webhook_deliveries"},

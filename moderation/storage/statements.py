@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from moderation.domain.appeals import AppealLinks, window_open
+from moderation.domain.appeals import url as appeal_url
 from moderation.domain.clock import utcnow
 from moderation.domain.statements import (
     DEFAULT_GROUNDS,
@@ -19,8 +21,16 @@ from moderation.domain.statements import (
     StatementView,
     decision_words,
 )
-from moderation.domain.statuses import CommentStatus
-from moderation.storage.models import Article, Comment, Decision, RemovalGround, Statement
+from moderation.domain.statuses import AppealStatus, CommentStatus
+from moderation.storage import appeals as appeal_store
+from moderation.storage.models import (
+    Appeal,
+    Article,
+    Comment,
+    Decision,
+    RemovalGround,
+    Statement,
+)
 
 
 def seed_grounds(session: Session, site_id: int) -> None:
@@ -117,10 +127,14 @@ def _grounds_for(
 
 
 def record_statements(
-    session: Session, drafts: Sequence[StatementDraft], redress: str
+    session: Session,
+    drafts: Sequence[StatementDraft],
+    redress: str,
+    appeals: AppealLinks | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Write a statement for each draft, its ground's words copied from the catalogue; returns
-    each as its author reads it (JSON-ready, for the webhook event), by comment id."""
+    each as its author reads it (JSON-ready, for the webhook event: with its appeal link when
+    `appeals` says how to make one), by comment id."""
     if not drafts:
         return {}
     words = _grounds_for(session, drafts)
@@ -145,11 +159,35 @@ def record_statements(
                 "created_at": now,
             }
         )
-    session.execute(insert(Statement), rows)
-    return {row["comment_id"]: view_of(Statement(**row)).model_dump(mode="json") for row in rows}
+    written = [Statement(**row) for row in rows]
+    session.add_all(written)
+    session.flush()  # their ids: the appeal links sign them
+    views = author_views(session, written, appeals)
+    return {row.comment_id: views[row.id].model_dump(mode="json") for row in written}
 
 
-def view_of(row: Statement) -> StatementView:
+def author_views(
+    session: Session, rows: Sequence[Statement], appeals: AppealLinks | None
+) -> dict[int, StatementView]:
+    """Statements as their author reads them, by statement id: with the appeal link while the
+    window is open (when `appeals` says how to make one) and the latest appeal's outcome."""
+    if not rows:
+        return {}
+    latest = appeal_store.latest_by_statement(session, [r.id for r in rows])
+    now = utcnow()
+    key = appeal_store.link_key(session) if appeals is not None else b""
+    found = {}
+    for row in rows:
+        link = None
+        if appeals is not None and window_open(row.created_at, now, appeals.window):
+            link = appeal_url(appeals, key, row.id)
+        found[row.id] = view_of(row, appeal_link=link, appeal=latest.get(row.id))
+    return found
+
+
+def view_of(
+    row: Statement, *, appeal_link: str | None = None, appeal: Appeal | None = None
+) -> StatementView:
     return StatementView(
         comment_id=row.comment_id,
         decision=decision_words(row.status),
@@ -165,7 +203,9 @@ def view_of(row: Statement) -> StatementView:
         automated_detection=row.automated_detection,
         automated_decision=row.automated_decision,
         redress=row.redress,
-        appeal=None,
+        appeal=appeal_link,
+        appeal_status=AppealStatus(appeal.status) if appeal is not None else None,
+        appeal_note=appeal.note if appeal is not None else None,
         created_at=row.created_at,
     )
 

@@ -57,6 +57,54 @@ def mark_written(session: Session, ids: Sequence[int]) -> None:
     session.info.setdefault(_WRITTEN, []).extend(ids)
 
 
+def record_site_event(
+    session: Session,
+    site_id: int,
+    comment_id: int,
+    event_type: str,
+    data: dict[str, Any],
+    created_at: datetime,
+) -> list[int]:
+    """One pending delivery of an event about a comment (a notice's or an appeal's) per enabled
+    endpoint of the site, in the caller's transaction (the event exists if and only if it
+    commits), with the envelope of every event (id, type, created_at, site, data); marked to
+    be sent after the commit."""
+    endpoints = session.execute(
+        select(WebhookEndpoint.id, Site.slug)
+        .join(Site, Site.id == WebhookEndpoint.site_id)
+        .where(WebhookEndpoint.site_id == site_id, WebhookEndpoint.disabled_at.is_(None))
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    deliveries = []
+    for endpoint_id, slug in endpoints:
+        event_id = str(uuid.uuid4())
+        payload = {
+            "id": event_id,
+            "type": event_type,
+            "created_at": created_at.isoformat(),
+            "site": slug,
+            "data": data,
+        }
+        deliveries.append(
+            WebhookDelivery(
+                endpoint_id=endpoint_id,
+                event_id=event_id,
+                event_type=event_type,
+                comment_id=comment_id,
+                payload=payload,
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=created_at,
+                created_at=created_at,
+            )
+        )
+    session.add_all(deliveries)
+    session.flush()
+    ids = [d.id for d in deliveries]
+    mark_written(session, ids)
+    return ids
+
+
 def written(session: Session) -> list[int]:
     """The ids of the deliveries written in this session so far, forgotten once read."""
     ids: list[int] = session.info.pop(_WRITTEN, [])

@@ -20,6 +20,7 @@ from moderation.domain.errors import FieldProblem
 from moderation.domain.schemas import MAX_BODY, MAX_ID, MAX_NAME, MAX_REPLY_DEPTH
 from moderation.domain.statuses import CommentStatus
 from moderation.http import site_keys
+from moderation.http.appeals import links as appeal_links
 from moderation.http.deps import in_worker_thread
 from moderation.http.security_headers import CSP, article_page_policy
 from moderation.services import comments as service
@@ -102,6 +103,7 @@ async def _render(
             limit=100,
             comment_id=comment_id,
             reader_hash=reader,
+            appeals=appeal_links(request),
         ),
     )
     is_demo = article_id == demo.DEMO_ARTICLE_ID and site.slug == DEFAULT_SITE
@@ -119,6 +121,7 @@ async def _render(
             "page": loaded.page,
             "notice": _NOTICES[loaded.own_status] if loaded.own_status else None,
             "own_status": loaded.own_status,
+            "appeals": loaded.appeals,
             "values": values,
             "errors": _form_errors(problems or []),
             "form_fields": FORM_LABELS,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from moderation.domain import statements
+from moderation.domain.appeals import AppealLinks
 from moderation.domain.clock import utcnow
 from moderation.domain.errors import NotFound, ServiceError
 from moderation.domain.schemas import MAX_ID, Text
@@ -163,11 +164,13 @@ def moderate(
     ground: Ground | None = None,
     *,
     redress: str = statements.DEFAULT_REDRESS,
+    appeals: AppealLinks | None = None,
 ) -> list[DecisionResult]:
     """A moderator's decision on comments: new status, audit event, training label; open
     reports on them are closed. Unknown ids get an error of their own and stop nothing.
     `ground` (a removal's, checked by DecisionRequest) is in the label and the audit reason.
-    A removal gets its statement of reasons (with the note as its facts and `redress`)."""
+    A removal gets its statement of reasons (with the note as its facts and `redress`; its
+    appeal link in the webhook event is made as `appeals` says)."""
     wanted = list(dict.fromkeys(ids))
     # An id outside the database's 64-bit range names no comment: it is not even looked up.
     comments = store.comments_for_update(session, [i for i in wanted if 1 <= i <= MAX_ID])
@@ -205,7 +208,7 @@ def moderate(
                 id=comment_id, status=action.status, previous_status=previous, ground=ground
             )
         )
-    stated = _state_removals(session, actor, changes, ground, note, redress)
+    stated = _state_removals(session, actor, changes, ground, note, redress, appeals)
     changes = [replace(c, statement=stated.get(c.comment_id)) for c in changes]
     store.record_changes(session, actor.name, changes)
     return results
@@ -218,6 +221,7 @@ def _state_removals(
     ground: Ground | None,
     note: str,
     redress: str,
+    appeals: AppealLinks | None,
 ) -> dict[int, dict[str, Any]]:
     """The statements of reasons of the changes that remove a comment (rejected or spam, from
     another status): a person's decision, detected by automated means if the policy held it."""
@@ -236,7 +240,7 @@ def _state_removals(
         )
         for c in removals
     ]
-    return statement_store.record_statements(session, drafts, redress)
+    return statement_store.record_statements(session, drafts, redress, appeals)
 
 
 class CannotUndo(ServiceError):

@@ -76,6 +76,15 @@
     return node;
   }
 
+  // What the author is told of their appeal, as the article page words it.
+  var APPEAL_WORDS = {
+    open: "Received; a person who did not take the decision will review it.",
+    upheld: "Reviewed: the decision stands.",
+    // Still removed after a reinstatement: retention had deleted the text before the review.
+    reinstated: "Accepted: the decision was reversed, but the comment's text had already " +
+      "been deleted under the site's retention rules, so it cannot be published again."
+  };
+
   // The statement of reasons of the reader's own removed comment (DSA Art. 17): text nodes
   // only, as everything the widget writes.
   function statementNode(s) {
@@ -90,11 +99,35 @@
         "; decided " + (s.automated_decision ? "automatically" : "by a person") + "."],
       ["Redress", s.redress]
     ];
+    if (s.appeal_status) rows.push(["Your appeal", APPEAL_WORDS[s.appeal_status] || ""]);
     rows.forEach(function (row) {
       list.appendChild(el("dt", null, row[0]));
       list.appendChild(el("dd", null, row[1]));
     });
+    var last = list.lastChild;
+    if (s.appeal_status) {
+      last.className = "mcw-appeal";
+      last.dataset.status = s.appeal_status;
+      if (s.appeal_note) last.append(" ", el("q", null, s.appeal_note));
+    }
+    // The appeal page is on our origin, in a new tab like the notice form: the author's
+    // explanation is typed there, never into the site's page.
+    var link = appealLink(s.appeal, s.appeal_status ? "Your appeal" : "Appeal this decision");
+    if (link) last.append(" ", link);
     return list;
+  }
+
+  function appealLink(address, words) {
+    if (!address) return null;
+    // A link from the API is absolute; a path (a deployment without its public address) is
+    // on the API's origin. Nothing but http(s) becomes a link.
+    var href = address.charAt(0) === "/" ? api + address : address;
+    if (!isWebAddress(href)) return null;
+    var link = el("a", "mcw-link mcw-appeal-link", words);
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener";
+    return link;
   }
 
   function readToken() {

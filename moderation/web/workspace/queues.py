@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from moderation.domain.errors import ServiceError
 from moderation.domain.schemas import problems_from
+from moderation.http.appeals import links as appeal_links
 from moderation.http.auth import PageModerator, check_form_csrf
 from moderation.services import review, sites
 from moderation.services.review import Action, DecisionRequest, Queue, QueuePage, Sort
@@ -91,6 +92,7 @@ async def decide(request: Request, caller: PageModerator) -> Response:
             decision.note,
             decision.ground,
             redress=request.app.state.settings.redress_text,
+            appeals=appeal_links(request),
         ),
     )
     return RedirectResponse(back, status_code=303)

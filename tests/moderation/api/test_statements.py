@@ -109,7 +109,10 @@ def test_a_comment_the_policy_removes_states_its_reasons_to_its_author_alone(
         r"The site's automated checks found: spam [01]\.\d\d >= 0\.9\.", statement["facts"]
     )
     assert (statement["automated_detection"], statement["automated_decision"]) == (True, True)
-    assert (statement["redress"], statement["appeal"]) == (DEFAULT_REDRESS, None)
+    assert statement["redress"] == DEFAULT_REDRESS
+    # The appeal page, by a signed link (docs/appeals.md), while the window is open.
+    assert re.fullmatch(r"http://testserver/appeals/\d+\.[\w-]{22}", statement["appeal"])
+    assert statement["appeal_status"] is None
     # Another reader's token, and a visitor without any, learn the status and nothing more.
     assert status_url(client, comment_id, SOMEONE_ELSE)["statement"] is None
     assert status_url(client, comment_id, {})["statement"] is None
@@ -123,8 +126,11 @@ def test_a_comment_the_policy_removes_states_its_reasons_to_its_author_alone(
     listed = client.get("/api/v1/articles/story-1/comments", headers=AUTHOR).json()
     assert listed["not_published"][0]["statement"] == statement
 
-    # The site's webhook event carries it; moderators see it with who decided.
-    assert event_statements(database_url, comment_id) == [statement]
+    # The site's webhook event carries it, the worker's appeal link a path while the
+    # deployment does not name its public address (MODERATION_PUBLIC_URL); moderators see it
+    # with who decided.
+    path = statement["appeal"].removeprefix("http://testserver")
+    assert event_statements(database_url, comment_id) == [{**statement, "appeal": path}]
     moderator = add_account(database_url, "mo")
     seen = client.get(
         f"/api/v1/moderation/comments/{comment_id}/statements", headers=moderator.headers

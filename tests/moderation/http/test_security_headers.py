@@ -69,6 +69,10 @@ HTML_ANSWERS = {
     ("GET", "/moderation/transparency/statements.json"),
     ("POST", "/notices/new"),  # the form again, with what was wrong
     ("GET", "/notices/status/{token}"),
+    ("GET", "/moderation/appeals"),
+    ("POST", "/moderation/appeals/{appeal_id}/decide"),  # the tab again, with what was wrong
+    ("GET", "/appeals/{token}"),  # an unknown link's page
+    ("POST", "/appeals/{token}"),
 }
 
 

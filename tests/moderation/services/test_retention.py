@@ -225,6 +225,7 @@ def test_every_column_that_may_hold_personal_data_has_its_place() -> None:
         "webhook_deliveries": {"event_id", "event_type", "status"},
         "analyses": {"scores", "model_version"},
         "notices": {"ground", "token_hash", "status", "outcome"},
+        "appeals": {"status", "filed_with", "original_by"},
         "removal_grounds": {"key", "kind", "title", "description", "law"},
         "statements": {
             "status",
