@@ -10,7 +10,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
 from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
-from moderation.domain.errors import NotFound
+from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.schemas import MAX_ID
 from moderation.domain.wordlists import WordRuleRequest, WordRuleView
 from moderation.http.auth import RequireAdmin, RequireModerator
@@ -79,16 +79,22 @@ def queue(
         *JSON_BODY,
         404,
         409,
-        worded={**_NO_COMMENT, 409: "Approving a comment whose text retention removed"},
+        worded={
+            **_NO_COMMENT,
+            409: "Approving a comment whose text retention removed",
+            422: "A ground the comment's site does not offer, or a request that breaks a rule",
+        },
     ),
 )
 def decide_one(
     comment_id: CommentId, request: DecisionRequest, caller: RequireModerator, settings: SettingsDep
 ) -> DecisionResult:
-    """Approve, reject, mark as spam or as not spam; a removal may say its `ground` (threat,
-    hate, harassment, obscene, spam, other), which teaches the model of what it names. An
-    approved comment is on the article page at once; the decision is kept as a training label
-    and in the audit log."""
+    """Approve, reject, mark as spam or as not spam, with an optional `note`; a removal may
+    say its `ground`: a key of the site's removal grounds (spam, harassment, hate, threats,
+    off_topic, obscene, banned, other, illegal, or one the site added), which the statement of
+    reasons names and which teaches the model of what it names (off_topic or illegal teach
+    none). An approved comment is on the article page at once; the decision is kept as a
+    training label and in the audit log (with its ground and note)."""
     with unit_of_work(settings) as session:
         (result,) = review.moderate(
             session,
@@ -101,6 +107,13 @@ def decide_one(
         )
     if result.error == review.TEXT_REMOVED:
         raise review.TextRemoved()
+    if result.error == review.NO_SUCH_GROUND:
+        raise ServiceError(
+            422,
+            "invalid_request",
+            result.error,
+            [FieldProblem("body.ground", "catalogue", result.error)],
+        )
     if result.error:
         raise NotFound("comment")
     return result

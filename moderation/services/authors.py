@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Set
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
+from moderation.domain.clock import utcnow
 from moderation.domain.authors import (
     Author,
     AuthorRuleKind,
@@ -15,6 +16,7 @@ from moderation.domain.authors import (
     AuthorRuleView,
     AuthorStanding,
     kind_and_value,
+    rule_end,
 )
 from moderation.domain.privacy import KEYED_PREFIX, keyed
 from moderation.services.sites import SitePolicy
@@ -80,13 +82,15 @@ def approvals_needed(deployment: int, site_policies: Iterable[SitePolicy]) -> in
 
 def set_rule(session: Session, request: AuthorRuleRequest, actor: str) -> AuthorRuleView:
     """Ban or trust an author. Banning an email ends its trust and trusting ends its ban: the
-    latest word of a moderator is the one that holds."""
+    latest word of a moderator is the one that holds. A ban with `days` or `until` is a
+    suspension: it ends by itself."""
     kind, value = kind_and_value(request)
+    ends = rule_end(request, utcnow())
     if kind is AuthorRuleKind.BAN_EMAIL:
         rules.remove_author_rules(session, [AuthorRuleKind.TRUST_EMAIL.value], value)
     elif kind is AuthorRuleKind.TRUST_EMAIL:
         rules.remove_author_rules(session, [AuthorRuleKind.BAN_EMAIL.value], value)
-    rule = rules.keep_author_rule(session, kind.value, value, request.note, actor)
+    rule = rules.keep_author_rule(session, kind.value, value, request.note, actor, ends)
     return AuthorRuleView.model_validate(rule, from_attributes=True)
 
 

@@ -18,6 +18,7 @@ from moderation.services.review.audit import (
 from moderation.services.review.decisions import (
     MAX_BULK,
     MAX_NOTE,
+    NO_SUCH_GROUND,
     TEXT_REMOVED,
     UNDO_WINDOW,
     Action,
@@ -30,6 +31,8 @@ from moderation.services.review.decisions import (
     label_of,
     moderate,
     removal,
+    statement_key,
+    trained_ground,
     undo,
 )
 from moderation.services.review.queries import InvalidQuery, UnknownCursor, filter_text
@@ -52,6 +55,7 @@ __all__ = [
     "CSV_COLUMNS",
     "MAX_BULK",
     "MAX_NOTE",
+    "NO_SUCH_GROUND",
     "TEXT_REMOVED",
     "UNDO_WINDOW",
     "Action",
@@ -86,5 +90,7 @@ __all__ = [
     "moderate",
     "queue_page",
     "removal",
+    "statement_key",
+    "trained_ground",
     "undo",
 ]
