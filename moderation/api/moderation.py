@@ -152,6 +152,56 @@ def undo(comment_id: CommentId, caller: RequireModerator, settings: SettingsDep)
         return review.undo(session, caller.staff, comment_id)
 
 
+@router.get("/counts")
+def counts(caller: RequireModerator, settings: SettingsDep) -> dict[str, int]:
+    """How many comments each queue has now (the workspace's tabs poll it): per status, and
+    `reported` (comments with open reports)."""
+    with unit_of_work(settings) as session:
+        return review.queue_counts(session)
+
+
+@router.post(
+    "/comments/{comment_id}/ban-and-remove",
+    response_model=review.BanAndRemoveResult,
+    responses=errors(*JSON_BODY, 404, worded=_NO_COMMENT),
+)
+def ban_and_remove(
+    comment_id: CommentId,
+    request: review.BanAndRemoveRequest,
+    caller: RequireModerator,
+    settings: SettingsDep,
+) -> review.BanAndRemoveResult:
+    """Ban the comment's author by email (for `days`, or until lifted) and remove every
+    waiting and published comment of theirs on `ground` (a key of the site's grounds), each
+    with its statement of reasons, audit event and webhook event. Undo within 10 minutes."""
+    with unit_of_work(settings) as session:
+        return review.ban_and_remove(
+            session,
+            caller.staff,
+            comment_id,
+            request.ground,
+            request.note,
+            days=request.days,
+            redress=settings.redress_text,
+        )
+
+
+@router.post(
+    "/comments/{comment_id}/ban-and-remove/undo",
+    response_model=review.BanAndRemoveResult,
+    responses=errors(
+        404, 409, 422, worded={**_NO_COMMENT, 409: "No ban and remove of yours to undo"}
+    ),
+)
+def undo_ban_and_remove(
+    comment_id: CommentId, caller: RequireModerator, settings: SettingsDep
+) -> review.BanAndRemoveResult:
+    """Take back your ban and remove of this comment's author: the comments it removed go back
+    to their previous statuses and the ban is lifted."""
+    with unit_of_work(settings) as session:
+        return review.undo_ban_and_remove(session, caller.staff, comment_id)
+
+
 @router.get("/audit", response_model=AuditPage, responses=_PARAMETERS)
 def audit(
     caller: RequireModerator,

@@ -66,7 +66,9 @@ def author_rules(session: Session, values: Sequence[str] | None = None) -> list[
     if values is not None:
         query = query.where(AuthorRule.value.in_(values))
     return list(
-        session.execute(query.order_by(AuthorRule.created_at.desc(), AuthorRule.id.desc())).scalars()
+        session.execute(
+            query.order_by(AuthorRule.created_at.desc(), AuthorRule.id.desc())
+        ).scalars()
     )
 
 

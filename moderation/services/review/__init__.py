@@ -15,6 +15,14 @@ from moderation.services.review.audit import (
     audit_filter,
     audit_page,
 )
+from moderation.services.review.bans import (
+    BAN_AND_REMOVE,
+    BAN_UNDO_WINDOW,
+    BanAndRemoveRequest,
+    BanAndRemoveResult,
+    ban_and_remove,
+    undo_ban_and_remove,
+)
 from moderation.services.review.decisions import (
     MAX_BULK,
     MAX_NOTE,
@@ -39,6 +47,7 @@ from moderation.services.review.queries import InvalidQuery, UnknownCursor, filt
 from moderation.services.review.queues import (
     ArticleView,
     AuthorView,
+    ParentView,
     Queue,
     QueueItem,
     QueuePage,
@@ -48,10 +57,13 @@ from moderation.services.review.queues import (
     ShadowView,
     Sort,
     SpanView,
+    queue_counts,
     queue_page,
 )
 
 __all__ = [
+    "BAN_AND_REMOVE",
+    "BAN_UNDO_WINDOW",
     "CSV_COLUMNS",
     "MAX_BULK",
     "MAX_NOTE",
@@ -63,12 +75,15 @@ __all__ = [
     "AuditEvent",
     "AuditPage",
     "AuthorView",
+    "BanAndRemoveRequest",
+    "BanAndRemoveResult",
     "BulkDecisionRequest",
     "CannotUndo",
     "DecisionRequest",
     "DecisionResult",
     "Ground",
     "InvalidQuery",
+    "ParentView",
     "Queue",
     "QueueItem",
     "QueuePage",
@@ -85,12 +100,15 @@ __all__ = [
     "audit_export",
     "audit_filter",
     "audit_page",
+    "ban_and_remove",
     "filter_text",
     "label_of",
     "moderate",
+    "queue_counts",
     "queue_page",
     "removal",
     "statement_key",
     "trained_ground",
     "undo",
+    "undo_ban_and_remove",
 ]

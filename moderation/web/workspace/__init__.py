@@ -1,6 +1,6 @@
 """The moderators' workspace: sign-in, the review queues, actions (one or many), the audit log,
-the Notices queue, the dashboard and staff list, the author and word rules; a module of pages
-each.
+the Notices queue, the dashboard and staff list, the author and word rules, an author's page
+with the moderators' notes and ban and remove; a module of pages each.
 
 Server-rendered and complete without JavaScript (every action is a form post that comes back
 to the page); static/workspace.js adds the keyboard, in-place actions and undo.
@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from moderation.http.auth import PageModerator
-from moderation.web.workspace import notices, overview, privacy, queues, rules, sign_in
+from moderation.web.workspace import notices, overview, people, privacy, queues, rules, sign_in
 from moderation.web.workspace.cards import highlight
 from moderation.web.workspace.pages import error_page
 from moderation.web.workspace.sign_in import sign_in_redirect
@@ -28,5 +28,5 @@ def workspace_home(caller: PageModerator) -> Response:
     return RedirectResponse("/moderation/queue/pending", status_code=303)
 
 
-for part in (sign_in, queues, notices, overview, rules, privacy):
+for part in (sign_in, queues, notices, overview, rules, people, privacy):
     router.include_router(part.router)
