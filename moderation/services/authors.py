@@ -196,7 +196,7 @@ def author_page(session: Session, comment_id: int) -> AuthorPage:
         ],
         notes=[
             AuthorNoteView.model_validate(n, from_attributes=True)
-            for n in rules.author_notes(session, email)
+            for n in rules.author_notes(session, email.strip().lower())
         ],
     )
 
@@ -206,5 +206,6 @@ def add_note(
 ) -> AuthorNoteView:
     """A note on the author of `comment_id`, for every moderator who opens their page."""
     email, _ = _author_email(session, comment_id)
-    row = rules.add_author_note(session, email, request.note, actor)
+    # Lower-cased, as bans name an email: one author whatever case they typed it in.
+    row = rules.add_author_note(session, email.strip().lower(), request.note, actor)
     return AuthorNoteView.model_validate(row, from_attributes=True)
