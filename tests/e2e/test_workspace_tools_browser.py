@@ -19,8 +19,8 @@ from moderation.storage.db import session_scope
 from moderation.storage.models import Article, AuthorRule, Statement
 from tests.conftest import RedisServer
 from tests.support.browser import shot, watched_page
-from tests.support.staff import PASSWORD, add_account
 from tests.support.stack import Stack, status_of, wait_for_status
+from tests.support.staff import PASSWORD, add_account
 
 # Two links to news outlets: held by the link rule for a person to look at.
 HELD = (
@@ -92,7 +92,9 @@ def test_a_moderators_tools_in_a_browser(
     shot(page, "tools-01-off-topic-with-note")
     audit = context.new_page()
     audit.goto(f"/moderation/audit?comment={football}")
-    assert "reject (off_topic): about football, not the budget" in audit.locator("main").inner_text()
+    assert (
+        "reject (off_topic): about football, not the budget" in audit.locator("main").inner_text()
+    )
     audit.close()
     with session_scope(sqlite_url) as session:
         (statement,) = session.query(Statement).filter_by(comment_id=football).all()
