@@ -4,7 +4,7 @@ one comment or many (status, audit event, training label), and undo."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -21,6 +21,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import Staff
 from moderation.storage import review as store
 from moderation.storage import statements as statement_store
+from moderation.storage.models import Comment
 
 MAX_NOTE = 1000
 MAX_BULK = 500
@@ -194,6 +195,49 @@ class TextRemoved(ServiceError):
         super().__init__(409, "text_removed", TEXT_REMOVED)
 
 
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """A decision as recorded: its action, what it teaches, its statement's key and the audit
+    log's reason."""
+
+    action: Action
+    named: str | None  # the ground as the moderator gave it
+    trained: Ground | None
+    key: str | None
+    teaches: dict[str, Any]
+    reason: str
+
+    @classmethod
+    def of(cls, action: Action, ground: str | None, note: str, prefix: str) -> _Decided:
+        trained = trained_ground(ground)
+        teaches = label_of(action, trained)
+        action, trained = removal(action, trained)
+        key = "spam" if trained is Ground.SPAM else statement_key(ground)
+        # The audit log says the ground where the action does not: "reject (off_topic): note".
+        said = (
+            f"{action.value} ({ground})" if ground and trained is not Ground.SPAM else action.value
+        )
+        reason = prefix + (f"{said}: {note}" if note else said)
+        return cls(action, ground, trained, key, teaches, reason)
+
+    def offered(self, offered: set[str]) -> bool:
+        """A Ground's value is always understood (API clients from before the catalogue); a
+        key, only where the comment's site offers it."""
+        return not self.named or self.named in _GROUND_VALUES or self.key in offered
+
+
+def _refused(comment: Comment | None, decided: _Decided, offered: set[str]) -> str | None:
+    """Why the decision cannot be taken on this comment; None when it can."""
+    if comment is None:
+        return "comment not found"
+    if not decided.offered(offered):
+        return NO_SUCH_GROUND
+    if decided.action.status is CommentStatus.APPROVED and comment.text_removed_at is not None:
+        # Its text is retention's marker now: publishing it would show that, not a comment.
+        return TEXT_REMOVED
+    return None
+
+
 def moderate(
     session: Session,
     actor: Staff,
@@ -218,47 +262,35 @@ def moderate(
     versions = store.model_versions(session, list(comments))
     results: list[DecisionResult] = []
     changes: list[store.StatusChange] = []
-    named = str(ground) if ground is not None else None
-    trained = trained_ground(named)
-    teaches = label_of(action, trained)
-    action, trained = removal(action, trained)
-    key = "spam" if trained is Ground.SPAM else statement_key(named)
-    offered = statement_store.offered_grounds(session, list(comments)) if named else {}
-    # The audit log says the ground where the action does not: "reject (off_topic): note".
-    said = f"{action.value} ({named})" if named and trained is not Ground.SPAM else action.value
-    reason = reason_prefix + (f"{said}: {note}" if note else said)
+    decided = _Decided.of(action, str(ground) if ground else None, note, reason_prefix)
+    action, key = decided.action, decided.key
+    offered = statement_store.offered_grounds(session, list(comments)) if ground else {}
     for comment_id in wanted:
         comment = comments.get(comment_id)
-        if comment is None:
-            results.append(DecisionResult(id=comment_id, error="comment not found"))
-            continue
-        # A Ground's value is always understood (API clients from before the catalogue); a
-        # key, only where the comment's site offers it.
-        if named and named not in _GROUND_VALUES and key not in offered.get(comment_id, set()):
-            results.append(DecisionResult(id=comment_id, error=NO_SUCH_GROUND))
-            continue
-        if action.status is CommentStatus.APPROVED and comment.text_removed_at is not None:
-            # Its text is retention's marker now: publishing it would show that, not a comment.
-            results.append(DecisionResult(id=comment_id, error=TEXT_REMOVED))
+        refused = _refused(comment, decided, offered.get(comment_id, set()))
+        if comment is None or refused:
+            results.append(DecisionResult(id=comment_id, error=refused))
             continue
         previous = comment.status
         # Deciding a comment the policy has not decided yet is allowed (a moderator may know
         # better); the worker then leaves it alone, as it does any decided comment.
         label = (
-            {"comment_id": comment_id, **teaches, "model_version": versions.get(comment_id)}
+            {"comment_id": comment_id, **decided.teaches, "model_version": versions.get(comment_id)}
             if comment_id in versions and not comment.is_test
             # Never scored: nothing the model can learn about its own mistakes. A test: the
             # site said not to learn from it.
             else None
         )
-        change = store.StatusChange(comment_id, previous, action.status, reason, label=label)
+        change = store.StatusChange(
+            comment_id, previous, action.status, decided.reason, label=label
+        )
         changes.append(change)
         results.append(
             DecisionResult(
                 id=comment_id,
                 status=action.status,
                 previous_status=previous,
-                ground=trained,
+                ground=decided.trained,
                 ground_key=key if action.status in statements.REMOVED else None,
             )
         )
