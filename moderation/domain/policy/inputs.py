@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
 from moderation.domain.policy.signals import untargeted_profanity
 from moderation.domain.policy.text import count_links, repetition, words
 from moderation.domain.policy.thresholds import Thresholds
