@@ -1,5 +1,6 @@
 """`moderation authors`: an author's rights over their data (GDPR Art. 15, 17, 20): export
-everything stored about them, erase it (docs/privacy.md)."""
+everything stored about them, erase it (docs/privacy.md); and a moderator's ban of an author,
+for good or for some days (a suspension), from the command line."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import os
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from commands.support import fail, in_session
 from moderation.config import get_settings
-from moderation.services import privacy
+from moderation.domain.schemas import problems_from
+from moderation.services import authors, privacy
 
 authors_app = typer.Typer(
-    help="An author's data, named by the email they commented with: export it (JSON) or erase "
-    "it (docs/privacy.md).",
+    help="An author, named by the email they commented with: export their data (JSON) or "
+    "erase it (docs/privacy.md); ban them, for good or for some days.",
     no_args_is_help=True,
 )
 
@@ -85,3 +88,25 @@ def authors_erase(
         f"{result.audit_events_scrubbed} audit note(s) scrubbed, "
         f"{result.trust_lifted} trust lifted, {result.bans_kept_as_hash} ban(s) kept as a hash"
     )
+
+
+@authors_app.command("ban")
+def authors_ban(
+    email: str = typer.Argument(..., help="The email the author comments with (any case)."),
+    days: int = typer.Option(
+        None,
+        "--days",
+        help="A suspension: the ban ends by itself after so many days (1 to 3650).",
+    ),
+    note: str = typer.Option("", "--note", help="Why, for the other moderators."),
+) -> None:
+    """Ban an author by email: their next comments are rejected. With --days, a suspension."""
+    # The request as the API takes it (services.authors' own name for it: importing the domain
+    # module first would start its import cycle from the wrong end).
+    try:
+        request = authors.AuthorRuleRequest(action="ban", email=email, note=note, days=days)
+    except ValidationError as error:
+        fail("; ".join(f"{p.field}: {p.message}" for p in problems_from(error)))
+    rule = in_session(lambda s: authors.set_rule(s, request, _actor()))
+    ends = rule.expires_at.isoformat(timespec="minutes") if rule.expires_at else "until lifted"
+    typer.echo(f"banned {rule.value}: {ends}")

@@ -8,10 +8,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from moderation.config import Settings
+from moderation.domain.clock import utcnow
 from moderation.domain.wordlists import WordLists
 from moderation.services import wordlists
 from moderation.services.sites import SitePolicy
@@ -34,6 +36,9 @@ class PeopleRules:
     erasure_salt: bytes | None
     loaded: float  # time.monotonic()
     database_url: str  # where they were read: a process that changes database reads again
+    # When the first suspension among them ends: they are read again from then, so a
+    # suspension stops holding at its end, not up to a refresh later.
+    stale_at: datetime | None = None
 
 
 _lock = threading.Lock()
@@ -48,6 +53,7 @@ def current_rules(session: Session, settings: Settings) -> PeopleRules:
             _current is None
             or _current.database_url != settings.database_url
             or now - _current.loaded >= settings.rules_refresh_seconds
+            or (_current.stale_at is not None and utcnow() >= _current.stale_at)
         ):
             _current = PeopleRules(
                 store.all_author_rules(session),
@@ -60,5 +66,6 @@ def current_rules(session: Session, settings: Settings) -> PeopleRules:
                 privacy.stored_secret(session),
                 now,
                 settings.database_url,
+                store.next_rule_end(session),
             )
         return _current

@@ -10,7 +10,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
 from moderation.domain.authors import AuthorRuleRequest, AuthorRuleView
-from moderation.domain.errors import NotFound
+from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.schemas import MAX_ID
 from moderation.domain.wordlists import WordRuleRequest, WordRuleView
 from moderation.http.appeals import links as appeal_links
@@ -80,7 +80,11 @@ def queue(
         *JSON_BODY,
         404,
         409,
-        worded={**_NO_COMMENT, 409: "Approving a comment whose text retention removed"},
+        worded={
+            **_NO_COMMENT,
+            409: "Approving a comment whose text retention removed",
+            422: "A ground the comment's site does not offer, or a request that breaks a rule",
+        },
     ),
 )
 def decide_one(
@@ -90,10 +94,12 @@ def decide_one(
     caller: RequireModerator,
     settings: SettingsDep,
 ) -> DecisionResult:
-    """Approve, reject, mark as spam or as not spam; a removal may say its `ground` (threat,
-    hate, harassment, obscene, spam, other), which teaches the model of what it names. An
-    approved comment is on the article page at once; the decision is kept as a training label
-    and in the audit log."""
+    """Approve, reject, mark as spam or as not spam, with an optional `note`; a removal may
+    say its `ground`: a key of the site's removal grounds (spam, harassment, hate, threats,
+    off_topic, obscene, banned, other, illegal, or one the site added), which the statement of
+    reasons names and which teaches the model of what it names (off_topic or illegal teach
+    none). An approved comment is on the article page at once; the decision is kept as a
+    training label and in the audit log (with its ground and note)."""
     with unit_of_work(settings) as session:
         (result,) = review.moderate(
             session,
@@ -107,6 +113,13 @@ def decide_one(
         )
     if result.error == review.TEXT_REMOVED:
         raise review.TextRemoved()
+    if result.error == review.NO_SUCH_GROUND:
+        raise ServiceError(
+            422,
+            "invalid_request",
+            result.error,
+            [FieldProblem("body.ground", "catalogue", result.error)],
+        )
     if result.error:
         raise NotFound("comment")
     return result
@@ -144,6 +157,56 @@ def undo(comment_id: CommentId, caller: RequireModerator, settings: SettingsDep)
     """Take back your own last decision on a comment, within 30 seconds."""
     with unit_of_work(settings) as session:
         return review.undo(session, caller.staff, comment_id)
+
+
+@router.get("/counts")
+def counts(caller: RequireModerator, settings: SettingsDep) -> dict[str, int]:
+    """How many comments each queue has now (the workspace's tabs poll it): per status, and
+    `reported` (comments with open reports)."""
+    with unit_of_work(settings) as session:
+        return review.queue_counts(session)
+
+
+@router.post(
+    "/comments/{comment_id}/ban-and-remove",
+    response_model=review.BanAndRemoveResult,
+    responses=errors(*JSON_BODY, 404, worded=_NO_COMMENT),
+)
+def ban_and_remove(
+    comment_id: CommentId,
+    request: review.BanAndRemoveRequest,
+    caller: RequireModerator,
+    settings: SettingsDep,
+) -> review.BanAndRemoveResult:
+    """Ban the comment's author by email (for `days`, or until lifted) and remove every
+    waiting and published comment of theirs on `ground` (a key of the site's grounds), each
+    with its statement of reasons, audit event and webhook event. Undo within 10 minutes."""
+    with unit_of_work(settings) as session:
+        return review.ban_and_remove(
+            session,
+            caller.staff,
+            comment_id,
+            request.ground,
+            request.note,
+            days=request.days,
+            redress=settings.redress_text,
+        )
+
+
+@router.post(
+    "/comments/{comment_id}/ban-and-remove/undo",
+    response_model=review.BanAndRemoveResult,
+    responses=errors(
+        404, 409, 422, worded={**_NO_COMMENT, 409: "No ban and remove of yours to undo"}
+    ),
+)
+def undo_ban_and_remove(
+    comment_id: CommentId, caller: RequireModerator, settings: SettingsDep
+) -> review.BanAndRemoveResult:
+    """Take back your ban and remove of this comment's author: the comments it removed go back
+    to their previous statuses and the ban is lifted."""
+    with unit_of_work(settings) as session:
+        return review.undo_ban_and_remove(session, caller.staff, comment_id)
 
 
 @router.get("/audit", response_model=AuditPage, responses=_PARAMETERS)

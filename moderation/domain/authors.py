@@ -4,11 +4,11 @@ history here (approved so far, and how many of their recent comments were remove
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from moderation.domain import fields
 from moderation.domain.errors import FieldProblem, ServiceError
@@ -48,6 +48,13 @@ class AuthorRuleView(BaseModel):
     note: str
     created_by: str
     created_at: datetime
+    expires_at: datetime | None = Field(
+        default=None, description="a suspension's end: the rule stops holding then"
+    )
+
+
+# The longest suspension; longer is a ban (no end).
+MAX_SUSPENSION_DAYS = 3650
 
 
 class AuthorRuleRequest(BaseModel):
@@ -58,6 +65,7 @@ class AuthorRuleRequest(BaseModel):
             "examples": [
                 {"action": "ban", "email": "troll@example.com", "note": "insults, 3 warnings"},
                 {"action": "ban", "ip": "203.0.113.9"},
+                {"action": "ban", "email": "hothead@example.com", "days": 7},
                 {"action": "trust", "email": "regular@example.com"},
             ]
         }
@@ -68,6 +76,27 @@ class AuthorRuleRequest(BaseModel):
     email: OptionalLine = Field(default=None, max_length=254)
     ip: OptionalLine = Field(default=None, max_length=45)
     note: Text = Field(default="", max_length=500)
+    # A suspension: a ban that ends by itself, after `days` or at `until` (one of them).
+    days: int | None = Field(default=None, ge=1, le=MAX_SUSPENSION_DAYS)
+    until: AwareDatetime | None = None
+
+
+def rule_end(request: AuthorRuleRequest, now: datetime) -> datetime | None:
+    """When the rule asked for ends: None for a ban until lifted (or a trust). A suspension
+    ends in the future, within MAX_SUSPENSION_DAYS; trust does not end by itself."""
+    if request.days is None and request.until is None:
+        return None
+    problem = None
+    if request.action != "ban":
+        problem = ("days", "ban_only", "only a ban ends by itself")
+    elif request.days is not None and request.until is not None:
+        problem = ("days", "one_of", "give days or until, not both")
+    end = request.until or now + timedelta(days=request.days or 0)
+    if problem is None and not now < end <= now + timedelta(days=MAX_SUSPENSION_DAYS):
+        problem = ("until", "range", f"a suspension ends within {MAX_SUSPENSION_DAYS} days")
+    if problem is not None:
+        raise ServiceError(422, "invalid_request", problem[2], [FieldProblem(*problem)])
+    return end
 
 
 def kind_and_value(request: AuthorRuleRequest) -> tuple[AuthorRuleKind, str]:

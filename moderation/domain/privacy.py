@@ -76,6 +76,7 @@ class ErasureResult(BaseModel):
     webhook_payloads_scrubbed: int = 0
     trust_lifted: int = 0
     bans_kept_as_hash: int = 0
+    author_notes_deleted: int = 0
     login_failures_cleared: int = 0
     previous_erasures: list[PastErasure] = Field(
         default_factory=list, description="Earlier erasures for the same email (by its hash)"

@@ -256,13 +256,14 @@ def by_person(
     when the policy held (or removed) it first for what it found (`held_for`: its reasons;
     not pre-moderation alone, see HELD_UNSEEN); None when the policy published it or never
     decided it (readers reported it, a moderator found it).
-    Without a ground of their own, the moderator's removal is stated on the policy's ground."""
+    `ground`: a catalogue key, or a review.Ground value (MODERATOR_GROUNDS maps it). Without
+    a ground of their own, the moderator's removal is stated on the policy's ground."""
     found = reasons_from_rows(held_for or [])
     # Held because every comment (or every new author's) waits, or because scoring failed:
     # nothing automated found anything in it.
     held = [r for r in found if r.rule not in HELD_UNSEEN] or None
     if ground is not None:
-        key = MODERATOR_GROUNDS.get(ground, "other")
+        key = MODERATOR_GROUNDS.get(ground, ground)
     elif status is CommentStatus.SPAM:
         key = "spam"
     else:

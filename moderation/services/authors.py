@@ -4,7 +4,9 @@ and the moderators' bans and trust."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
+from datetime import datetime
 
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from moderation.domain import fields
@@ -15,11 +17,18 @@ from moderation.domain.authors import (
     AuthorRuleView,
     AuthorStanding,
     kind_and_value,
+    rule_end,
 )
+from moderation.domain.clock import utcnow
+from moderation.domain.errors import NotFound
 from moderation.domain.privacy import KEYED_PREFIX, keyed
+from moderation.domain.schemas import ShownUrl, Text
+from moderation.domain.statuses import CommentStatus
 from moderation.services.sites import SitePolicy
 from moderation.storage import privacy as privacy_store
+from moderation.storage import review as review_store
 from moderation.storage import rules
+from moderation.storage import sites as sites_store
 
 
 def _banned_by(author: Author, named: Set[tuple[str, str]], salt: bytes | None) -> str | None:
@@ -80,13 +89,15 @@ def approvals_needed(deployment: int, site_policies: Iterable[SitePolicy]) -> in
 
 def set_rule(session: Session, request: AuthorRuleRequest, actor: str) -> AuthorRuleView:
     """Ban or trust an author. Banning an email ends its trust and trusting ends its ban: the
-    latest word of a moderator is the one that holds."""
+    latest word of a moderator is the one that holds. A ban with `days` or `until` is a
+    suspension: it ends by itself."""
     kind, value = kind_and_value(request)
+    ends = rule_end(request, utcnow())
     if kind is AuthorRuleKind.BAN_EMAIL:
         rules.remove_author_rules(session, [AuthorRuleKind.TRUST_EMAIL.value], value)
     elif kind is AuthorRuleKind.TRUST_EMAIL:
         rules.remove_author_rules(session, [AuthorRuleKind.BAN_EMAIL.value], value)
-    rule = rules.keep_author_rule(session, kind.value, value, request.note, actor)
+    rule = rules.keep_author_rule(session, kind.value, value, request.note, actor, ends)
     return AuthorRuleView.model_validate(rule, from_attributes=True)
 
 
@@ -110,3 +121,91 @@ def list_rules(session: Session) -> list[AuthorRuleView]:
     return [
         AuthorRuleView.model_validate(r, from_attributes=True) for r in rules.author_rules(session)
     ]
+
+
+# --- an author as moderators see them: their comments, rules and the moderators' notes -----
+
+MAX_AUTHOR_NOTE = 1000
+
+
+class AuthorNoteRequest(BaseModel):
+    note: Text = Field(min_length=1, max_length=MAX_AUTHOR_NOTE)
+
+
+class AuthorNoteView(BaseModel):
+    id: int
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+class AuthorCommentView(BaseModel):
+    id: int
+    status: CommentStatus
+    body: str
+    created_at: datetime
+    article_id: str
+    article_title: str | None
+    article_url: ShownUrl
+    site: str
+
+
+class AuthorPage(BaseModel):
+    """Everything moderators know of one author (by the email of a comment of theirs)."""
+
+    comment_id: int  # the comment the page was opened from: its address names the author
+    name: str
+    email: str
+    comments: list[AuthorCommentView]
+    rules: list[AuthorRuleView]
+    notes: list[AuthorNoteView]
+
+
+def _author_email(session: Session, comment_id: int) -> tuple[str, str]:
+    comment = review_store.comments_by_id(session, [comment_id]).get(comment_id)
+    if comment is None:
+        raise NotFound("comment")
+    return comment.author_email, comment.author_name
+
+
+def author_page(session: Session, comment_id: int) -> AuthorPage:
+    """The author of `comment_id`: every comment of theirs on every site, newest first, the
+    bans and trust that hold for their email, and what moderators noted about them."""
+    email, name = _author_email(session, comment_id)
+    slugs = {s.id: s.slug for s in sites_store.all_sites(session)}
+    return AuthorPage(
+        comment_id=comment_id,
+        name=name,
+        email=email,
+        comments=[
+            AuthorCommentView(
+                id=c.id,
+                status=c.status,
+                body=c.body,
+                created_at=c.created_at,
+                article_id=a.external_id,
+                article_title=a.title,
+                article_url=a.url,
+                site=slugs.get(a.site_id, ""),
+            )
+            for c, a in review_store.author_comments(session, email)
+        ],
+        rules=[
+            AuthorRuleView.model_validate(r, from_attributes=True)
+            for r in rules.author_rules(session, [email])
+        ],
+        notes=[
+            AuthorNoteView.model_validate(n, from_attributes=True)
+            for n in rules.author_notes(session, email.strip().lower())
+        ],
+    )
+
+
+def add_note(
+    session: Session, comment_id: int, request: AuthorNoteRequest, actor: str
+) -> AuthorNoteView:
+    """A note on the author of `comment_id`, for every moderator who opens their page."""
+    email, _ = _author_email(session, comment_id)
+    # Lower-cased, as bans name an email: one author whatever case they typed it in.
+    row = rules.add_author_note(session, email.strip().lower(), request.note, actor)
+    return AuthorNoteView.model_validate(row, from_attributes=True)

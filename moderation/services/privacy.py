@@ -177,6 +177,7 @@ def _rule(rule: AuthorRule) -> dict[str, Any]:
         "kind": rule.kind,
         "value": rule.value,
         "note": rule.note,
+        "expires_at": _iso(rule.expires_at),
         "created_by": rule.created_by,
         "created_at": _iso(rule.created_at),
     }
@@ -221,6 +222,10 @@ def export(session: Session, email: str) -> dict[str, Any]:
         "email": wanted,
         "comments": comments,
         "author_rules": [_rule(r) for r in rules],
+        "author_notes": [
+            {"note": n.note, "created_by": n.created_by, "created_at": _iso(n.created_at)}
+            for n in store.notes_on(session, wanted)
+        ],
         "erasures": [p.model_dump(mode="json") for p in _past(session, wanted)],
     }
 
@@ -287,6 +292,8 @@ def erase(
     rules = store.rules_naming(session, [wanted, *addresses])
     past = _past(session, wanted)
     result = ErasureResult(erasure_id=None, texts=texts, previous_erasures=past)
+    # The moderators' notes on the author go whole: they are about the person.
+    result.author_notes_deleted = store.delete_notes(session, wanted)
     if not comments and not rules:
         log.info("erasure: nothing left to erase (%d earlier erasure(s))", len(past))
         return result

@@ -42,6 +42,17 @@ def _view(row: RemovalGround) -> GroundView:
     )
 
 
+def grounds_in_use(session: Session) -> dict[str, list[GroundView]]:
+    """Every site's grounds a moderator may remove on (not retired), by the site's public id,
+    in catalogue order: the workspace's decision buttons."""
+    slugs = {s.id: s.slug for s in sites_store.all_sites(session)}
+    return {
+        slugs[site_id]: [_view(row) for row in rows]
+        for site_id, rows in store.site_grounds(session).items()
+        if site_id in slugs
+    }
+
+
 def list_grounds(session: Session, slug: str) -> list[GroundView]:
     """A site's grounds, the retired ones too (old statements name them)."""
     return [_view(row) for row in store.grounds(session, _site(session, slug).id)]

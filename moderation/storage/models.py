@@ -333,6 +333,21 @@ class AuthorRule(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A suspension: the rule stops holding at this moment by itself (every reader compares it
+    # with the clock); None: until lifted.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthorNote(Base):
+    """What a moderator wrote about an author for the other moderators, by the author's email
+    (lower-cased, as bans name it)."""
+
+    __tablename__ = "author_notes"
+
+    author_email: Mapped[str] = mapped_column(String(254), index=True)
+    note: Mapped[str] = mapped_column(String(1000))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class WebhookEndpoint(Base):

@@ -17,6 +17,7 @@ from moderation.domain.privacy import ERASED_NAME
 from moderation.storage.models import (
     Appeal,
     Article,
+    AuthorNote,
     AuthorRule,
     Comment,
     Decision,
@@ -113,6 +114,20 @@ def rules_naming(session: Session, values: Sequence[str]) -> list[AuthorRule]:
             select(AuthorRule).where(AuthorRule.value.in_(values)).order_by(AuthorRule.id)
         ).scalars()
     )
+
+
+def notes_on(session: Session, email: str) -> list[AuthorNote]:
+    """The moderators' notes on the author of this email."""
+    return list(
+        session.execute(
+            select(AuthorNote).where(AuthorNote.author_email == email).order_by(AuthorNote.id)
+        ).scalars()
+    )
+
+
+def delete_notes(session: Session, email: str) -> int:
+    result = session.execute(delete(AuthorNote).where(AuthorNote.author_email == email))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def erasures_of(session: Session, subject: str) -> list[Erasure]:

@@ -227,6 +227,11 @@ PERSONAL_DATA: dict[str, dict[str, str]] = {
         "value": "kept while the ban or trust holds (after an erasure, as a salted hash)",
         "note": "kept with the rule; an erasure removes the author's identifiers from it",
     },
+    "author_notes": {
+        "author_email": "kept while moderators need it; an erasure deletes the author's notes",
+        "note": "kept while moderators need it; an erasure deletes the author's notes",
+        "created_by": "kept with the note (a moderator's name)",
+    },
     "notices": {
         "notifier_name": "notice_contacts",
         "notifier_email": "notice_contacts",

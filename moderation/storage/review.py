@@ -166,6 +166,41 @@ def reports_of(session: Session, comment_ids: Sequence[int]) -> dict[int, list[R
     return found
 
 
+def comments_by_id(session: Session, ids: Sequence[int]) -> dict[int, Comment]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Comment).where(Comment.id.in_(set(ids)))).scalars()
+    return {c.id: c for c in rows}
+
+
+def author_comments(
+    session: Session, email: str, statuses: Sequence[CommentStatus] | None = None, limit: int = 500
+) -> list[tuple[Comment, Article]]:
+    """An author's comments (by email) with their articles, newest first."""
+    query = (
+        select(Comment, Article)
+        .join(Article, Article.id == Comment.article_id)
+        .where(Comment.author_email == email)
+    )
+    if statuses is not None:
+        query = query.where(Comment.status.in_(statuses))
+    rows = session.execute(query.order_by(Comment.id.desc()).limit(limit)).all()
+    return [(c, a) for c, a in rows]
+
+
+def last_events(session: Session, ids: Sequence[int]) -> dict[int, ModerationEvent]:
+    """The latest audit event of each comment among `ids` that has one."""
+    if not ids:
+        return {}
+    latest = (
+        select(func.max(ModerationEvent.id))
+        .where(ModerationEvent.comment_id.in_(ids))
+        .group_by(ModerationEvent.comment_id)
+    )
+    rows = session.execute(select(ModerationEvent).where(ModerationEvent.id.in_(latest)))
+    return {e.comment_id: e for e in rows.scalars()}
+
+
 def comments_for_update(session: Session, ids: Sequence[int]) -> dict[int, Comment]:
     query = select(Comment).where(Comment.id.in_(ids))
     if session.get_bind().dialect.name == "postgresql":

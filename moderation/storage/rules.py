@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, String, and_, bindparam, case, delete, exists, func, select
+from sqlalchemy import ARRAY, String, and_, bindparam, case, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
-from moderation.storage.models import AuthorRule, Comment, WordRule
+from moderation.storage.models import AuthorNote, AuthorRule, Comment, WordRule
 
 _REMOVED = (CommentStatus.SPAM, CommentStatus.REJECTED)
 
@@ -53,16 +54,58 @@ def remove_word_rule(session: Session, rule_id: int) -> WordRule | None:
     return rule
 
 
-def author_rules(session: Session) -> list[AuthorRule]:
+def _holding(now: datetime) -> Any:
+    """An author rule holds until its end (a suspension's): past it, every reader ignores it,
+    so a suspension ends by itself, with no job to remove it."""
+    return or_(AuthorRule.expires_at.is_(None), AuthorRule.expires_at > now)
+
+
+def author_rules(session: Session, values: Sequence[str] | None = None) -> list[AuthorRule]:
+    """The rules that hold now, newest first; only those naming `values` when given."""
+    query = select(AuthorRule).where(_holding(utcnow()))
+    if values is not None:
+        query = query.where(AuthorRule.value.in_(values))
     return list(
         session.execute(
-            select(AuthorRule).order_by(AuthorRule.created_at.desc(), AuthorRule.id.desc())
+            query.order_by(AuthorRule.created_at.desc(), AuthorRule.id.desc())
         ).scalars()
     )
 
 
-def keep_author_rule(session: Session, kind: str, value: str, note: str, actor: str) -> AuthorRule:
-    return _kept_rule(session, AuthorRule, kind, {"value": value}, note, actor)
+def keep_author_rule(
+    session: Session,
+    kind: str,
+    value: str,
+    note: str,
+    actor: str,
+    expires_at: datetime | None = None,
+) -> AuthorRule:
+    """The rule, added unless there; a rule given again with an end (or none) takes that end:
+    the latest word on how long a ban lasts holds, and an ended suspension starts anew."""
+    rule = _kept_rule(session, AuthorRule, kind, {"value": value}, note, actor)
+    if rule.expires_at != expires_at:
+        rule.expires_at = expires_at
+        if expires_at is None or expires_at > utcnow():
+            rule.note, rule.created_by, rule.created_at = note, actor, utcnow()
+        session.flush()
+    return rule
+
+
+def author_notes(session: Session, email: str) -> list[AuthorNote]:
+    return list(
+        session.execute(
+            select(AuthorNote)
+            .where(AuthorNote.author_email == email)
+            .order_by(AuthorNote.created_at.desc(), AuthorNote.id.desc())
+        ).scalars()
+    )
+
+
+def add_author_note(session: Session, email: str, note: str, actor: str) -> AuthorNote:
+    row = AuthorNote(author_email=email, note=note, created_by=actor, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row
 
 
 def remove_author_rules(session: Session, kinds: Sequence[str], value: str) -> int:
@@ -80,7 +123,9 @@ def rules_for(
     if not values:
         return []
     rows = session.execute(
-        select(AuthorRule.kind, AuthorRule.value).where(AuthorRule.value.in_(values))
+        select(AuthorRule.kind, AuthorRule.value).where(
+            AuthorRule.value.in_(values), _holding(utcnow())
+        )
     ).all()
     return [(kind, value) for kind, value in rows]
 
@@ -189,6 +234,17 @@ def histories(
 
 
 def all_author_rules(session: Session) -> set[tuple[str, str]]:
-    """(kind, value) of every ban and trust: workers keep them in memory between batches."""
-    rows = session.execute(select(AuthorRule.kind, AuthorRule.value)).all()
+    """(kind, value) of every ban and trust that holds: workers keep them in memory between
+    batches (until `next_rule_end` at the latest)."""
+    rows = session.execute(
+        select(AuthorRule.kind, AuthorRule.value).where(_holding(utcnow()))
+    ).all()
     return {(kind, value) for kind, value in rows}
+
+
+def next_rule_end(session: Session) -> datetime | None:
+    """When the next suspension ends: a copy of the rules kept in memory is stale from then."""
+    found: datetime | None = session.execute(
+        select(func.min(AuthorRule.expires_at)).where(AuthorRule.expires_at > utcnow())
+    ).scalar_one_or_none()
+    return found

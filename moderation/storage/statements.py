@@ -75,6 +75,34 @@ def add_ground(session: Session, site_id: int, **values: Any) -> RemovalGround:
     return row
 
 
+def offered_grounds(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:
+    """The keys of the grounds (not retired) each comment's site removes on, by comment id."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Comment.id, RemovalGround.key)
+        .join(Article, Article.id == Comment.article_id)
+        .join(RemovalGround, RemovalGround.site_id == Article.site_id)
+        .where(Comment.id.in_(ids), RemovalGround.retired_at.is_(None))
+    ).all()
+    found: dict[int, set[str]] = {}
+    for comment_id, key in rows:
+        found.setdefault(comment_id, set()).add(key)
+    return found
+
+
+def site_grounds(session: Session) -> dict[int, list[RemovalGround]]:
+    """Every site's grounds in use (not retired), in catalogue order, by site id."""
+    found: dict[int, list[RemovalGround]] = {}
+    for row in session.execute(
+        select(RemovalGround)
+        .where(RemovalGround.retired_at.is_(None))
+        .order_by(RemovalGround.site_id, RemovalGround.id)
+    ).scalars():
+        found.setdefault(row.site_id, []).append(row)
+    return found
+
+
 def policy_held_for(session: Session, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """The policy's reasons for the comments among `ids` it held or removed (detection by
     automated means); a comment it published or never decided is absent."""

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import timedelta
 from pathlib import Path
 
+from moderation.domain.clock import utcnow
+from moderation.storage import rules as rules_store
+from moderation.storage.db import session_scope
 from tests.conftest import run_moderation
 from tests.support.privacy import (
     ZED_EMAIL,
@@ -68,3 +72,27 @@ def test_a_bad_email_is_refused(sqlite_url: str) -> None:
 
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: email must be an email address")
+
+
+def test_a_ban_from_the_command_line_may_be_a_suspension(sqlite_url: str) -> None:
+    settings = {"database_url": sqlite_url}
+
+    suspended = run_moderation(
+        "authors", "ban", "Pat@Example.com", "--days", "3", settings=settings
+    )
+    banned = run_moderation("authors", "ban", "kim@example.com", settings=settings)
+    refused = run_moderation("authors", "ban", "not an email", settings=settings)
+    too_long = run_moderation(
+        "authors", "ban", "a@example.com", "--days", "4000", settings=settings
+    )
+
+    assert suspended.returncode == 0, suspended.stderr
+    ends = (utcnow() + timedelta(days=3)).date().isoformat()
+    assert suspended.stdout.startswith(f"banned pat@example.com: {ends}T")
+    assert banned.stdout == "banned kim@example.com: until lifted\n"
+    assert refused.returncode == 2 and "email" in refused.stderr
+    assert too_long.returncode == 2
+    with session_scope(sqlite_url) as session:
+        held = {r.value: r.expires_at for r in rules_store.author_rules(session)}
+    assert set(held) == {"pat@example.com", "kim@example.com"}
+    assert held["kim@example.com"] is None

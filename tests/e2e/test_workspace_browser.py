@@ -105,13 +105,14 @@ def test_a_moderator_works_through_the_queue_in_a_browser(stack: Stack, chromium
     assert wait_for_status(stack, [threat]) == {threat: "pending"}
     page.reload()
     page.locator(f"#item-{threat}").click(position={"x": 5, "y": 5})
-    assert page.locator(f"#item-{threat} button[data-key=t]").inner_text() == "Threat t"
+    button = page.locator(f"#item-{threat} button[data-key=t]")
+    assert button.inner_text() == "4 Threats of violence t"
     page.keyboard.press("t")
     page.locator(f"#item-{threat} .status", has_text="rejected").wait_for()
-    assert page.locator("#toast-text").inner_text() == f"Rejected (threat) #{threat}."
+    assert page.locator("#toast-text").inner_text() == f"Rejected (threats) #{threat}."
     audit = context.new_page()
     audit.goto(f"/moderation/audit?comment={threat}")
-    assert "reject (threat)" in audit.locator("main").inner_text()
+    assert "reject (threats)" in audit.locator("main").inner_text()
     audit.close()
     with session_scope(stack.database_url) as session:
         grounds = [

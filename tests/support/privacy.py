@@ -144,6 +144,12 @@ def write_scenario(database_url: str) -> Scenario:
             {"action": "trust", "email": OLIVE["author_email"]},
         ):
             authors.set_rule(session, AuthorRuleRequest.model_validate(request), moderator)
+        authors.add_note(
+            session,
+            removed,
+            authors.AuthorNoteRequest(note=f"{ZED_NAME} comes back under new names"),
+            moderator,
+        )
     return Scenario(published, removed, waiting, replied_to, olive, olive_reply, moderator)
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from moderation.domain.authors import AuthorStanding
 from moderation.domain.policy.signals import untargeted_profanity
 from moderation.domain.policy.text import count_links, repetition, words
 from moderation.domain.policy.thresholds import Thresholds
 from moderation.domain.wordlists import WordHits
+
+if TYPE_CHECKING:
+    # Only named in annotations: importing it here made domain.authors -> schemas ->
+    # statements -> policy -> inputs -> domain.authors a cycle whenever authors came first.
+    from moderation.domain.authors import AuthorStanding
 
 # The toxicity attributes that hold a comment on their own (Thresholds.threat_hold, ...).
 HOLDING_ATTRIBUTES: tuple[str, ...] = ("threat", "identity_attack")

@@ -4,7 +4,7 @@ one comment or many (status, audit event, training label), and undo."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -16,11 +16,13 @@ from moderation.domain import statements
 from moderation.domain.appeals import AppealLinks
 from moderation.domain.clock import utcnow
 from moderation.domain.errors import NotFound, ServiceError
+from moderation.domain.grounds import MAX_KEY
 from moderation.domain.schemas import MAX_ID, Text
 from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import Staff
 from moderation.storage import review as store
 from moderation.storage import statements as statement_store
+from moderation.storage.models import Comment
 
 MAX_NOTE = 1000
 MAX_BULK = 500
@@ -79,6 +81,33 @@ _GROUND_ATTRIBUTES: dict[Ground, tuple[str, ...]] = {
 }
 
 
+# The catalogue's keys of the moderators' grounds, read back: "threats" teaches the threat model.
+_TRAINED_BY_KEY: dict[str, Ground] = {
+    key: Ground(name) for name, key in statements.MODERATOR_GROUNDS.items()
+}
+
+
+_GROUND_VALUES = frozenset(g.value for g in Ground)
+
+
+def trained_ground(ground: str | None) -> Ground | None:
+    """What a decision's ground teaches: a review.Ground value as itself, a key of the site's
+    catalogue as the Ground of the same meaning ("threats": threat), and any other key
+    (off_topic, illegal, a site's own) as OTHER: no model scores it."""
+    if ground is None:
+        return None
+    if ground in _GROUND_VALUES:
+        return Ground(ground)
+    return _TRAINED_BY_KEY.get(ground, Ground.OTHER)
+
+
+def statement_key(ground: str | None) -> str | None:
+    """The catalogue key a decision's ground is stated on ("threat": "threats")."""
+    if ground is None:
+        return None
+    return statements.MODERATOR_GROUNDS.get(ground, ground)
+
+
 def removal(action: Action, ground: Ground | None) -> tuple[Action, Ground | None]:
     """The decision as recorded: a reject on the spam ground is a spam decision (the spam
     queue, the spam model's label), and a spam decision's ground is spam whether said or not."""
@@ -114,21 +143,30 @@ _ACTION_LABEL: dict[Action, dict[str, bool | None]] = {
 
 class DecisionRequest(BaseModel):
     action: Action
-    # Why a comment is removed (reject or spam only); see Ground. None: a reject teaches
-    # toxicity alone, as before grounds existed.
-    ground: Ground | None = None
+    # Why a comment is removed (reject or spam only): a key of the comment's site's catalogue
+    # of grounds (threats, off_topic, illegal, ...; /api/v1/admin/sites/{site}/grounds) or a
+    # review.Ground value (threat, ...). It teaches the model of what it names (Ground) and
+    # is the ground of the statement of reasons. None: a reject teaches toxicity alone.
+    ground: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_KEY,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="a key of the site's removal grounds (spam, harassment, hate, threats, "
+        "off_topic, obscene, other, illegal, or the site's own), or threat",
+    )
     # Text: control characters (NUL, which PostgreSQL cannot store) are refused, as in comments.
     note: Text = Field(default="", max_length=MAX_NOTE)
 
     @field_validator("ground")
     @classmethod
-    def _with_a_removal(cls, ground: Ground | None, info: ValidationInfo) -> Ground | None:
+    def _with_a_removal(cls, ground: str | None, info: ValidationInfo) -> str | None:
         action = info.data.get("action")  # absent when the action itself was refused
         if ground is None or action is None:
             return ground
         if action in (Action.APPROVE, Action.NOT_SPAM):
             raise ValueError("a ground is given with a removal only (reject or spam)")
-        if action is Action.SPAM and ground is not Ground.SPAM:
+        if action is Action.SPAM and trained_ground(ground) is not Ground.SPAM:
             raise ValueError("a spam decision's ground is spam; reject to give another")
         return ground
 
@@ -142,10 +180,13 @@ class DecisionResult(BaseModel):
     status: CommentStatus | None = None
     previous_status: CommentStatus | None = None
     ground: Ground | None = None  # as recorded: a reject on the spam ground is spam
+    # The catalogue key its statement of reasons names (a removal with a ground).
+    ground_key: str | None = None
     error: str | None = None
 
 
 TEXT_REMOVED = "its text was removed after the retention period: it cannot be published"
+NO_SUCH_GROUND = "the comment's site has no such removal ground"
 
 
 class TextRemoved(ServiceError):
@@ -155,60 +196,108 @@ class TextRemoved(ServiceError):
         super().__init__(409, "text_removed", TEXT_REMOVED)
 
 
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """A decision as recorded: its action, what it teaches, its statement's key and the audit
+    log's reason."""
+
+    action: Action
+    named: str | None  # the ground as the moderator gave it
+    trained: Ground | None
+    key: str | None
+    teaches: dict[str, Any]
+    reason: str
+
+    @classmethod
+    def of(cls, action: Action, ground: str | None, note: str, prefix: str) -> _Decided:
+        trained = trained_ground(ground)
+        teaches = label_of(action, trained)
+        action, trained = removal(action, trained)
+        key = "spam" if trained is Ground.SPAM else statement_key(ground)
+        # The audit log says the ground where the action does not: "reject (off_topic): note".
+        said = (
+            f"{action.value} ({ground})" if ground and trained is not Ground.SPAM else action.value
+        )
+        reason = prefix + (f"{said}: {note}" if note else said)
+        return cls(action, ground, trained, key, teaches, reason)
+
+    def offered(self, offered: set[str]) -> bool:
+        """A Ground's value is always understood (API clients from before the catalogue); a
+        key, only where the comment's site offers it."""
+        return not self.named or self.named in _GROUND_VALUES or self.key in offered
+
+
+def _refused(comment: Comment | None, decided: _Decided, offered: set[str]) -> str | None:
+    """Why the decision cannot be taken on this comment; None when it can."""
+    if comment is None:
+        return "comment not found"
+    if not decided.offered(offered):
+        return NO_SUCH_GROUND
+    if decided.action.status is CommentStatus.APPROVED and comment.text_removed_at is not None:
+        # Its text is retention's marker now: publishing it would show that, not a comment.
+        return TEXT_REMOVED
+    return None
+
+
 def moderate(
     session: Session,
     actor: Staff,
     ids: Sequence[int],
     action: Action,
     note: str = "",
-    ground: Ground | None = None,
+    ground: Ground | str | None = None,
     *,
     redress: str = statements.DEFAULT_REDRESS,
+    reason_prefix: str = "",
     appeals: AppealLinks | None = None,
 ) -> list[DecisionResult]:
     """A moderator's decision on comments: new status, audit event, training label; open
     reports on them are closed. Unknown ids get an error of their own and stop nothing.
-    `ground` (a removal's, checked by DecisionRequest) is in the label and the audit reason.
-    A removal gets its statement of reasons (with the note as its facts and `redress`; its
-    appeal link in the webhook event is made as `appeals` says)."""
+    `ground` (a removal's, checked by DecisionRequest: a catalogue key or a Ground) is in the
+    label (as its Ground), the statement of reasons (as its key) and the audit reason; a key
+    the comment's site does not offer is that comment's error. A removal gets its statement
+    of reasons (with the note as its facts and `redress`; its appeal link in the webhook event
+    is made as `appeals` says). `reason_prefix` says in the audit log what the decision was
+    part of ("ban and remove")."""
     wanted = list(dict.fromkeys(ids))
     # An id outside the database's 64-bit range names no comment: it is not even looked up.
     comments = store.comments_for_update(session, [i for i in wanted if 1 <= i <= MAX_ID])
     versions = store.model_versions(session, list(comments))
     results: list[DecisionResult] = []
     changes: list[store.StatusChange] = []
-    teaches = label_of(action, ground)
-    action, ground = removal(action, ground)
-    # The audit log says the ground where the action does not: "reject (threat): note".
-    said = f"{action.value} ({ground})" if ground and ground is not Ground.SPAM else action.value
-    reason = f"{said}: {note}" if note else said
+    decided = _Decided.of(action, str(ground) if ground else None, note, reason_prefix)
+    action, key = decided.action, decided.key
+    offered = statement_store.offered_grounds(session, list(comments)) if ground else {}
     for comment_id in wanted:
         comment = comments.get(comment_id)
-        if comment is None:
-            results.append(DecisionResult(id=comment_id, error="comment not found"))
-            continue
-        if action.status is CommentStatus.APPROVED and comment.text_removed_at is not None:
-            # Its text is retention's marker now: publishing it would show that, not a comment.
-            results.append(DecisionResult(id=comment_id, error=TEXT_REMOVED))
+        refused = _refused(comment, decided, offered.get(comment_id, set()))
+        if comment is None or refused:
+            results.append(DecisionResult(id=comment_id, error=refused))
             continue
         previous = comment.status
         # Deciding a comment the policy has not decided yet is allowed (a moderator may know
         # better); the worker then leaves it alone, as it does any decided comment.
         label = (
-            {"comment_id": comment_id, **teaches, "model_version": versions.get(comment_id)}
+            {"comment_id": comment_id, **decided.teaches, "model_version": versions.get(comment_id)}
             if comment_id in versions and not comment.is_test
             # Never scored: nothing the model can learn about its own mistakes. A test: the
             # site said not to learn from it.
             else None
         )
-        change = store.StatusChange(comment_id, previous, action.status, reason, label=label)
+        change = store.StatusChange(
+            comment_id, previous, action.status, decided.reason, label=label
+        )
         changes.append(change)
         results.append(
             DecisionResult(
-                id=comment_id, status=action.status, previous_status=previous, ground=ground
+                id=comment_id,
+                status=action.status,
+                previous_status=previous,
+                ground=decided.trained,
+                ground_key=key if action.status in statements.REMOVED else None,
             )
         )
-    stated = _state_removals(session, actor, changes, ground, note, redress, appeals)
+    stated = _state_removals(session, actor, changes, key, note, redress, appeals)
     changes = [replace(c, statement=stated.get(c.comment_id)) for c in changes]
     store.record_changes(session, actor.name, changes)
     return results
@@ -218,7 +307,7 @@ def _state_removals(
     session: Session,
     actor: Staff,
     changes: Sequence[store.StatusChange],
-    ground: Ground | None,
+    key: str | None,
     note: str,
     redress: str,
     appeals: AppealLinks | None,
@@ -234,7 +323,7 @@ def _state_removals(
             c.comment_id,
             c.to_status,
             actor.name,
-            ground.value if ground else None,
+            key,
             note,
             held.get(c.comment_id),
         )

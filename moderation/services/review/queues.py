@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from moderation.domain.policy import Reason
 from moderation.domain.schemas import MAX_ID, ShownUrl
+from moderation.domain.statements import StatementView
 from moderation.domain.statuses import CommentStatus
 from moderation.services.review.queries import (
     UnknownCursor,
@@ -24,6 +25,7 @@ from moderation.services.review.queries import (
 from moderation.services.sites import DEFAULT_SITE, UnknownSite
 from moderation.storage import review as store
 from moderation.storage import sites as sites_store
+from moderation.storage import statements as statement_store
 from moderation.storage.models import Article, Comment, Decision
 
 
@@ -93,11 +95,21 @@ class ShadowView(BaseModel):
     differs: bool  # from what the active model had the policy decide
 
 
+class ParentView(BaseModel):
+    """The comment a reply answers, as the moderator needs it to judge the reply."""
+
+    id: int
+    author: str
+    body: str
+    status: CommentStatus
+
+
 class QueueItem(BaseModel):
     id: int
     status: CommentStatus
     body: str
     parent_id: int | None
+    parent: ParentView | None = None
     created_at: datetime
     decided_at: datetime | None
     article: ArticleView
@@ -113,6 +125,8 @@ class QueueItem(BaseModel):
     signals: dict[str, float]
     reports: list[ReportView]
     shadow: ShadowView | None = None
+    # A removed comment's latest statement of reasons, as its author was told.
+    statement: StatementView | None = None
 
 
 class QueuePage(BaseModel):
@@ -177,6 +191,12 @@ class QueueQuery:
     limit: int = 25
 
 
+def queue_counts(session: Session) -> dict[str, int]:
+    """Each tab's count: comments per status, and the reported ones."""
+    found = store.queue_counts(session)
+    return {q.value: found.get(q.value, 0) for q in Queue}
+
+
 def queue_page(session: Session, asked: QueueQuery) -> QueuePage:
     slugs = {s.id: s.slug for s in sites_store.all_sites(session)}
     site_id: int | None = None
@@ -201,6 +221,7 @@ def queue_page(session: Session, asked: QueueQuery) -> QueuePage:
     histories = store.author_histories(session, [c.author_email for c, _, _ in rows])
     reports = store.reports_of(session, [c.id for c, _, _ in rows])
     items = [_item(c, a, d, histories, reports, slugs) for c, a, d in rows]
+    items = _with_context(session, items)
     next_cursor = None
     if more and rows:
         last, _, decision = rows[-1]
@@ -264,6 +285,29 @@ def _item(
         ],
         shadow=_shadow_view(decision),
     )
+
+
+def _with_context(session: Session, items: list[QueueItem]) -> list[QueueItem]:
+    """The items with the comment each reply answers and each removal's statement."""
+    parents = store.comments_by_id(session, [i.parent_id for i in items if i.parent_id])
+    stated = statement_store.latest_statements(
+        session, [i.id for i in items if i.status in (CommentStatus.REJECTED, CommentStatus.SPAM)]
+    )
+    return [
+        item.model_copy(
+            update={
+                "parent": (
+                    ParentView(id=p.id, author=p.author_name, body=p.body, status=p.status)
+                    if (p := parents.get(item.parent_id or 0)) is not None
+                    else None
+                ),
+                "statement": (
+                    statement_store.view_of(stated[item.id]) if item.id in stated else None
+                ),
+            }
+        )
+        for item in items
+    ]
 
 
 def _shadow_view(decision: Decision | None) -> ShadowView | None:

@@ -1,6 +1,7 @@
 """The moderators' workspace: sign-in, the review queues, actions (one or many), the audit log,
-the Notices and Appeals queues, the dashboard and staff list, the author and word rules, the
-transparency report; a module of pages each.
+the Notices and Appeals queues, the dashboard and staff list, the author and word rules, an
+author's page with the moderators' notes and ban and remove, the transparency report; a module
+of pages each.
 
 Server-rendered and complete without JavaScript (every action is a form post that comes back
 to the page); static/workspace.js adds the keyboard, in-place actions and undo.
@@ -16,6 +17,7 @@ from moderation.web.workspace import (
     appeals,
     notices,
     overview,
+    people,
     privacy,
     queues,
     rules,
@@ -37,5 +39,5 @@ def workspace_home(caller: PageModerator) -> Response:
     return RedirectResponse("/moderation/queue/pending", status_code=303)
 
 
-for part in (sign_in, queues, notices, appeals, overview, rules, privacy, transparency):
+for part in (sign_in, queues, notices, appeals, overview, rules, people, privacy, transparency):
     router.include_router(part.router)

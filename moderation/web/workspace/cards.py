@@ -3,9 +3,11 @@ keys, the words that raised each score (highlighted), and the score bars."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from moderation.domain.grounds import GroundView
 from moderation.services.review import Action, Ground, QueueItem
 
 # Scores whose spans are highlighted, in the order their colours take precedence.
@@ -33,13 +35,15 @@ class CardButton:
 
     text: str
     action: Action
-    ground: Ground | None
+    ground: str | None  # a catalogue key (or a review.Ground value)
     key: str | None
+    number: str | None = None  # its place among the site's grounds: "1" to "9"
+    law: str | None = None  # an illegal-content ground's law, shown as the button's title
 
     @property
     def value(self) -> str:
         """The form's value for this button on comment `{id}`: "id:action[:ground]"."""
-        return f"{self.action.value}:{self.ground.value}" if self.ground else self.action.value
+        return f"{self.action.value}:{self.ground}" if self.ground else self.action.value
 
 
 # A removal with a ground teaches the model of what it names (review.Ground); plain Reject
@@ -54,6 +58,27 @@ CARD_BUTTONS: tuple[CardButton, ...] = (
     CardButton("Spam", Action.SPAM, None, "s"),
     CardButton("Not spam", Action.NOT_SPAM, None, None),
 )
+
+# The letters the common grounds kept from before the catalogue (their buttons' keys); every
+# ground of a site also has its number, 1 to 9, in the catalogue's order.
+GROUND_LETTERS = {"spam": "s", "threats": "t", "hate": "h", "harassment": "i", "obscene": "o"}
+
+
+def site_buttons(grounds: Sequence[GroundView]) -> list[CardButton]:
+    """A card's buttons for a comment of a site with these grounds (in use, in order): approve,
+    reject without a ground, one button per ground (spam is the spam action), not spam."""
+    by_ground = [
+        CardButton(
+            g.title,
+            Action.SPAM if g.key == "spam" else Action.REJECT,
+            None if g.key == "spam" else g.key,
+            GROUND_LETTERS.get(g.key),
+            str(n) if n <= 9 else None,
+            g.law,
+        )
+        for n, g in enumerate(grounds, start=1)
+    ]
+    return [CARD_BUTTONS[0], CARD_BUTTONS[1], *by_ground, CARD_BUTTONS[-1]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from moderation.domain.errors import ServiceError
+from moderation.domain.grounds import GroundView
 from moderation.domain.schemas import problems_from
 from moderation.http.appeals import links as appeal_links
 from moderation.http.auth import PageModerator, check_form_csrf
-from moderation.services import review, sites
+from moderation.services import review, sites, statements
 from moderation.services.review import Action, DecisionRequest, Queue, QueuePage, Sort
-from moderation.web.workspace.cards import CARD_BUTTONS, highlight, score_bars
+from moderation.web.workspace.cards import CARD_BUTTONS, highlight, score_bars, site_buttons
 from moderation.web.workspace.pages import in_unit_of_work, in_worker_thread, safe_next, staff_page
 
 router = APIRouter()
@@ -50,10 +51,14 @@ def queue_page(
         disagreements=disagreements, cursor=cursor,
     )  # fmt: skip
 
-    def read(session: Session) -> tuple[QueuePage, list[str]]:
-        return review.queue_page(session, asked), sites.site_slugs(session)
+    def read(session: Session) -> tuple[QueuePage, list[str], dict[str, list[GroundView]]]:
+        return (
+            review.queue_page(session, asked),
+            sites.site_slugs(session),
+            statements.grounds_in_use(session),
+        )
 
-    page, site_ids = in_unit_of_work(request, read)
+    page, site_ids, grounds = in_unit_of_work(request, read)
     query = urlencode({k: v for k, v in filters.items() if v})
     return staff_page(
         request,
@@ -63,6 +68,9 @@ def queue_page(
         queues=list(Queue),
         actions=list(Action),
         buttons=CARD_BUTTONS,
+        # Each card decides on its site's grounds (a site without a catalogue: the defaults).
+        site_buttons={slug: site_buttons(found) for slug, found in grounds.items()},
+        grounds=grounds,
         filters=filters,
         query=query,
         # One deployment, several sites: each item names its site, and the queue filters by it.
@@ -82,7 +90,7 @@ async def decide(request: Request, caller: PageModerator) -> Response:
     decision, ids = _decision_asked(form)
     if not ids:  # an action with nothing ticked: back to the list
         return RedirectResponse(back, status_code=303)
-    await in_worker_thread(
+    results = await in_worker_thread(
         request,
         lambda session: review.moderate(
             session,
@@ -95,6 +103,8 @@ async def decide(request: Request, caller: PageModerator) -> Response:
             appeals=appeal_links(request),
         ),
     )
+    if len(results) == 1 and results[0].error == review.NO_SUCH_GROUND:
+        raise ServiceError(422, "invalid_request", review.NO_SUCH_GROUND)
     return RedirectResponse(back, status_code=303)
 
 
@@ -108,9 +118,12 @@ def _decision_asked(form: FormData) -> tuple[DecisionRequest, list[int]]:
             comment_id, _, chosen = str(one).partition(":")
             action, _, ground = chosen.partition(":")
             ids = [int(comment_id)]
+            # Each card has its own note field.
+            note = form.get(f"note:{int(comment_id)}") or form.get("note")
         else:
             action, ground = str(form.get("action")), ""
             ids = [int(str(v)) for v in form.getlist("ids")]
+            note = form.get("note")
     except ValueError:
         raise ServiceError(422, "invalid_request", "choose an action and comments") from None
     try:
@@ -119,7 +132,7 @@ def _decision_asked(form: FormData) -> tuple[DecisionRequest, list[int]]:
             {
                 "action": action,
                 "ground": ground or None,
-                "note": str(form.get("note") or "")[: review.MAX_NOTE],
+                "note": str(note or "")[: review.MAX_NOTE],
             }
         )
     except ValidationError as error:

@@ -44,6 +44,8 @@ async def set_author_rule(request: Request, caller: PageModerator) -> Response:
                     "email": str(form.get("email") or "") or None,
                     "ip": str(form.get("ip") or "") or None,
                     "note": str(form.get("note") or "")[:500],
+                    # A suspension: a ban for so many days.
+                    "days": str(form.get("days") or "") or None,
                 }
             ),
             caller.staff.name,
@@ -52,7 +54,9 @@ async def set_author_rule(request: Request, caller: PageModerator) -> Response:
     try:
         await in_worker_thread(request, apply)
     except ValidationError:
-        raise ServiceError(422, "invalid_request", "choose ban or trust") from None
+        raise ServiceError(
+            422, "invalid_request", "choose ban or trust (and a suspension of 1 to 3650 days)"
+        ) from None
     return RedirectResponse(back, status_code=303)
 
 

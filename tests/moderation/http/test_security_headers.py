@@ -54,6 +54,9 @@ HTML_ANSWERS = {
     ("GET", "/moderation/word-lists"),
     ("POST", "/moderation/decide"),  # the workspace's error page: no action chosen
     ("POST", "/moderation/authors"),
+    ("GET", "/moderation/authors/{comment_id}"),  # the error page: no such comment
+    ("POST", "/moderation/authors/{comment_id}/notes"),  # the error page: an empty note
+    ("POST", "/moderation/ban-and-remove"),  # the error page: no comment chosen
     ("POST", "/moderation/word-lists"),
     ("POST", "/api/v1/comments"),  # a form post that broke a rule: the article page again
     ("GET", "/moderation/notices"),

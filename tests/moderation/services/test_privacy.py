@@ -108,6 +108,9 @@ def test_the_export_holds_every_comment_decision_report_and_ban_of_the_author(
         ("ban_email", ZED_EMAIL_OTHER_CASE),
         ("ban_ip", ZED_IPS[1]),
     ]
+    assert [(n["note"], n["created_by"]) for n in found["author_notes"]] == [
+        (f"{ZED_NAME} comes back under new names", "mona")
+    ]
     assert found["erasures"] == []
 
 
@@ -129,6 +132,7 @@ def test_after_the_erasure_no_table_holds_the_author_nor_does_the_log(
     assert "erasure 1: 4 comment(s), 1 label(s), " in caplog.text
     assert (result.erasure_id, result.comments, result.training_labels_deleted) == (1, 4, 1)
     assert result.bans_kept_as_hash == 2 and result.trust_lifted == 0
+    assert result.author_notes_deleted == 1
     assert _without_time(_export(database_url, OLIVE["author_email"])) == _without_time(
         olive_before
     )

@@ -17,7 +17,7 @@ from moderation.app import create_app
 from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import SignInLimits, backoff
 from moderation.storage.db import session_scope
-from moderation.storage.models import ModeratorLabel
+from moderation.storage.models import ModeratorLabel, Statement
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID, settings_for
 from tests.support.staff import PASSWORD, add_account, decided, sign_in
@@ -281,7 +281,7 @@ def test_actions_work_as_plain_form_posts_without_javascript(
     assert 'Pending <span class="count">0</span>' in rejected
 
 
-def test_each_grounds_button_shows_its_key_and_its_form_post_records_the_ground(
+def test_each_grounds_button_shows_its_keys_and_its_form_post_records_the_ground(
     browser: TestClient, sqlite_url: str
 ) -> None:
     add_account(sqlite_url, "mona")
@@ -297,47 +297,71 @@ def test_each_grounds_button_shows_its_key_and_its_form_post_records_the_ground(
     )
     threat = browser.post(
         "/moderation/decide",
-        data={"csrf_token": csrf, "item_action": f"{comment_id}:reject:threat"},
+        data={
+            "csrf_token": csrf,
+            "item_action": f"{comment_id}:reject:threats",
+            f"note:{comment_id}": "names the school",
+        },
         follow_redirects=False,
     )
 
     # The card's buttons: what each sends (the value a form posts, the data the script sends)
-    # and its key, shown on the button and bound by static/workspace.js to that button.
-    tags = re.findall(rf'<button ([^>]*name="item_action" value="{comment_id}:[^>]*)>([^<]+)', page)
+    # and its keys, shown on the button and bound by static/workspace.js to that button: the
+    # site's grounds in catalogue order, numbered, the common ones with their old letters.
+    tags = re.findall(
+        rf'<button ([^>]*name="item_action" value="{comment_id}:[^>]*)>(.*?)</button>', page
+    )
 
     def attribute(tag: str, name: str) -> str:
         found = re.search(rf' {name}="([^"]*)"', " " + tag)
         return found.group(1) if found else ""
 
     buttons = [
-        (attribute(tag, "value").partition(":")[2], attribute(tag, "data-key"), text.strip())
-        for tag, text in tags
+        (
+            attribute(tag, "value").partition(":")[2],
+            attribute(tag, "data-number"),
+            attribute(tag, "data-key"),
+            re.sub(r"<kbd[^>]*>[^<]*</kbd>", "", inner).strip(),
+        )
+        for tag, inner in tags
     ]
     assert buttons == [
-        ("approve", "a", "Approve"),
-        ("reject", "r", "Reject"),
-        ("reject:threat", "t", "Threat"),
-        ("reject:hate", "h", "Hate"),
-        ("reject:harassment", "i", "Harassment"),
-        ("reject:obscene", "o", "Obscene"),
-        ("spam", "s", "Spam"),
-        ("not_spam", "", "Not spam"),
+        ("approve", "", "a", "Approve"),
+        ("reject", "", "r", "Reject"),
+        ("spam", "1", "s", "Spam"),
+        ("reject:harassment", "2", "i", "Insults and harassment"),
+        ("reject:hate", "3", "h", "Hateful content"),
+        ("reject:threats", "4", "t", "Threats of violence"),
+        ("reject:off_topic", "5", "", "Off topic"),
+        ("reject:obscene", "6", "o", "Obscene or prohibited language"),
+        ("reject:banned", "7", "", "Author barred from commenting"),
+        ("reject:other", "8", "", "Other breach of the comment rules"),
+        ("reject:illegal", "9", "", "Illegal content"),
+        ("not_spam", "", "", "Not spam"),
     ]
-    assert 'data-ground="threat" data-key="t" aria-keyshortcuts="t">Threat <kbd' in page
-    assert "<dt><kbd>t</kbd></dt><dd>threat: reject, and teach the threat model</dd>" in page
-    assert "<dd>hate: reject, and teach the identity attack model</dd>" in page
+    assert (
+        'data-ground="threats" data-key="t" data-number="4" aria-keyshortcuts="4 t">'
+        '<kbd aria-hidden="true">4</kbd> Threats of violence <kbd' in page
+    )
+    assert 'title="Regulation (EU) 2022/2065 (Digital Services Act), Art. 3(h)' in page
+    assert f'name="note:{comment_id}"' in page
     assert refused.status_code == 422
-    assert str(escape("ground Input should be 'threat', 'hate'")) in refused.text
+    assert "no such removal ground" in refused.text
     assert threat.status_code == 303
     audit = browser.get(f"/moderation/audit?comment={comment_id}").text
-    assert "reject (threat)" in audit
+    assert "reject (threats): names the school" in audit
     with session_scope(sqlite_url) as session:
         (label,) = session.query(ModeratorLabel).all()
+        (statement,) = session.query(Statement).all()
     assert (label.comment_id, label.action, label.toxic, label.ground) == (
         comment_id,
         "reject",
         True,
         "threat",
+    )
+    assert (statement.ground_key, statement.facts) == (
+        "threats",
+        "A moderator removed it: names the school",
     )
 
 
