@@ -309,9 +309,7 @@ class TransparencyReport(BaseModel):
     notices: NoticeCounts
     removals: RemovalCounts
     decisions: DecisionCounts
-    appeals: AppealCounts | None = Field(
-        description="null while the deployment has no appeals (the `appeals` table)"
-    )
+    appeals: AppealCounts
     moderators: ModeratorCounts
 
 
@@ -332,7 +330,7 @@ def report_rows(report: TransparencyReport) -> list[tuple[str, str, str, object]
         ("period", "site", "", report.site or ""),
         ("period", "percentiles", "", report.percentiles),
     ]
-    sections: dict[str, BaseModel | None] = {
+    sections: dict[str, BaseModel] = {
         "notices": report.notices,
         "removals": report.removals,
         "decisions": report.decisions,
@@ -340,9 +338,6 @@ def report_rows(report: TransparencyReport) -> list[tuple[str, str, str, object]
         "moderators": report.moderators,
     }
     for section, counts in sections.items():
-        if counts is None:
-            rows.append((section, "available", "", "no"))
-            continue
         for metric, value in counts.model_dump(mode="json").items():
             if metric == "by_ground":
                 rows.extend(

@@ -32,9 +32,8 @@ def report(session: Session, period: Period, site: str | None = None) -> Transpa
     site_id = _site_id(session, site)
     changes, people = store.status_changes(session, period, site_id)
     people |= store.notice_deciders(session, period, site_id)
-    appeals = store.appeal_rows(session, period, site_id)
-    if appeals is not None:
-        people |= appeals[1]
+    appeals, appeal_deciders = store.appeal_rows(session, period, site_id)
+    people |= appeal_deciders
     return TransparencyReport(
         period_from=period.first_day,
         period_to=period.end_day,
@@ -43,7 +42,7 @@ def report(session: Session, period: Period, site: str | None = None) -> Transpa
         notices=transparency.notice_counts(store.notice_rows(session, period, site_id), period),
         removals=transparency.removal_counts(store.removal_rows(session, period, site_id)),
         decisions=transparency.decision_counts(changes),
-        appeals=None if appeals is None else transparency.appeal_counts(appeals[0], period),
+        appeals=transparency.appeal_counts(appeals, period),
         moderators=transparency.moderator_counts(people, store.roles(session, people)),
     )
 

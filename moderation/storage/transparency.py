@@ -1,16 +1,12 @@
 """SQL of the transparency report and the statements-of-reasons export: the rows of a period
 (notices, statements, status changes, appeals, the accounts that decided), for one site or all.
-
-Appeals are read from the `appeals` table only where it exists (SQLAlchemy's inspector): the
-report works on a database migrated before appeals came, and counts them once they are there.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
-from sqlalchemy import MetaData, Select, Table, exists, inspect, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from moderation.domain.dsa_database import StatementRow
@@ -24,6 +20,7 @@ from moderation.domain.transparency import (
     RemovalRow,
 )
 from moderation.storage.models import (
+    Appeal,
     Article,
     Comment,
     ModerationEvent,
@@ -33,7 +30,6 @@ from moderation.storage.models import (
     User,
 )
 
-APPEALS = "appeals"
 # The actor name the policy's own status changes carry (storage.decisions.record_decisions).
 POLICY_ACTOR = "policy"
 
@@ -159,36 +155,21 @@ def roles(session: Session, names: set[str]) -> dict[str, str]:
     return dict(session.execute(select(User.name, User.role).where(User.name.in_(names))).all())
 
 
-def has_appeals(session: Session) -> bool:
-    return inspect(session.connection()).has_table(APPEALS)
-
-
 def appeal_rows(
     session: Session, period: Period, site_id: int | None
-) -> tuple[list[AppealRow], set[str]] | None:
+) -> tuple[list[AppealRow], set[str]]:
     """The appeals the period sees (filed in it, decided in it, open at its end) and the names
-    of those who decided them in it; None where the deployment has no appeals table."""
-    if not has_appeals(session):
-        return None
-    table = Table(APPEALS, MetaData(), autoload_with=session.connection())
-    c = table.c
-    query = select(c.status, c.filed_at, c.decided_at, c.decided_by).where(
-        c.filed_at < period.end, or_(c.decided_at.is_(None), c.decided_at >= period.start)
+    of those who decided them in it."""
+    query = select(Appeal.status, Appeal.filed_at, Appeal.decided_at, Appeal.decided_by_name).where(
+        Appeal.filed_at < period.end,
+        or_(Appeal.decided_at.is_(None), Appeal.decided_at >= period.start),
     )
     if site_id is not None:
-        query = query.where(c.site_id == site_id)
+        query = query.where(Appeal.site_id == site_id)
     rows, deciders = [], set()
     for status, filed_at, decided_at, decided_by in session.execute(query):
-        row = AppealRow(str(status), _utc(filed_at), _utc(decided_at))
+        row = AppealRow(str(status), filed_at, decided_at)
         rows.append(row)
         if decided_by and period.holds(row.decided_at):
-            deciders.add(str(decided_by))
+            deciders.add(decided_by)
     return rows, deciders
-
-
-def _utc(moment: Any) -> Any:
-    """A reflected table's timestamps come back naive on SQLite (models.UTCDateTime is not
-    applied to it): they were stored as UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment

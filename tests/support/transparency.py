@@ -15,20 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    insert,
-    inspect,
-    update,
-)
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from moderation.domain import statements
 from moderation.domain.clock import utcnow
 from moderation.domain.notices import NoticeDecision, NoticeGround, NoticeSubmission
 from moderation.domain.statuses import CommentStatus
@@ -38,11 +27,10 @@ from moderation.services.review import Action, Ground, moderate
 from moderation.storage import articles as article_store
 from moderation.storage import comments as comment_store
 from moderation.storage import notices as notice_store
-from moderation.storage import review as review_store
-from moderation.storage import statements as statement_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import (
     DEFAULT_SITE_ID,
+    Appeal,
     Comment,
     Decision,
     ModerationEvent,
@@ -141,19 +129,11 @@ def _decide_notice(
 
 def _remove_as_illegal(database_url: str, who: Staff, comment_id: int, notice_id: int,
                        when: datetime) -> None:  # fmt: skip
-    """What a notice decision stated on the catalogue's illegal-content ground writes: the
-    removal (audit), its statement, the notice closed. Moderators are not offered that ground
-    yet (review.Ground), so the scenario writes the three as the decision path would."""
-    facts = f"A moderator removed it: notice {notice_id}: incites to terrorism."
+    """A moderator removes a noticed comment on the catalogue's illegal-content ground (the
+    workspace offers it beside the house rules), then closes the notice as removed."""
+    note = f"notice {notice_id}: incites to terrorism."
     with at(database_url, when) as session:
-        review_store.record_changes(session, who.name, [review_store.StatusChange(
-            comment_id, CommentStatus.APPROVED, CommentStatus.REJECTED, f"reject: {facts}",
-        )])  # fmt: skip
-        draft = statements.StatementDraft(
-            comment_id, CommentStatus.REJECTED, statements.BY_PERSON, who.name, "illegal",
-            facts, automated_detection=False, automated_decision=False,
-        )  # fmt: skip
-        statement_store.record_statements(session, [draft], statements.DEFAULT_REDRESS)
+        moderate(session, who, [comment_id], Action.REJECT, note, "illegal")
         notice_store.close(session, [notice_id], "removed", "Illegal.", who.name)
 
 
@@ -227,43 +207,43 @@ def build(database_url: str) -> Scenario:
 
 # --- appeals ------------------------------------------------------------------------------
 
-# The columns the appeals table will have (issue 16 point 3); the scenario makes a table of
-# this shape where the database has none yet, so the report's appeal counting runs either way.
-APPEALS_SHAPE = ("comment_id", "site_id", "status", "filed_at", "decided_at", "decided_by")
-
-
-def appeals_table(database_url: str) -> Table:
-    from moderation.storage.db import engine_for
-
-    engine = engine_for(database_url)
-    metadata = MetaData()
-    if inspect(engine).has_table("appeals"):
-        return Table("appeals", metadata, autoload_with=engine)
-    table = Table(
-        "appeals", metadata,
-        Column("id", Integer, primary_key=True),
-        Column("comment_id", Integer, nullable=False),
-        Column("site_id", Integer, nullable=False),
-        Column("status", String(16), nullable=False),
-        Column("filed_at", DateTime(timezone=True), nullable=False),
-        Column("decided_at", DateTime(timezone=True)),
-        Column("decided_by", String(200)),
-    )  # fmt: skip
-    metadata.create_all(engine)
-    return table
-
 
 def add_appeals(database_url: str, scenario: Scenario) -> None:
-    table = appeals_table(database_url)
+    """Appeals of the scenario's removals, written as rows with the times the report counts:
+    reinstated after 12 hours, upheld after 24, upheld after 174 (filed in October), one still
+    open; one of another site. (tests/e2e/test_appeals_browser.py files and decides them
+    through the service; here only the counting is at stake.)"""
     c = scenario.comments
+    carol = _staff(database_url, "carol")
     rows = [
-        # reinstated after 12 hours, upheld after 24, upheld after 174 (filed in October),
-        # one still open; one of another site.
-        (c["held_hate"], scenario.site_id, "reinstated", day(15), day(15, 12), "otto"),
-        (c["premoderated"], scenario.site_id, "upheld", day(16), day(17), "mona"),
-        (c["october_removed"], scenario.site_id, "upheld", day(-6), day(1, 6), "carol"),
+        (c["held_hate"], scenario.site_id, "reinstated", day(15), day(15, 12), scenario.otto),
+        (c["premoderated"], scenario.site_id, "upheld", day(16), day(17), scenario.mona),
+        (c["october_removed"], scenario.site_id, "upheld", day(-6), day(1, 6), carol),
         (c["spam"], scenario.site_id, "open", day(20), None, None),
-        (c["other_site"], DEFAULT_SITE_ID, "upheld", day(3), day(4), "otto"),
+        (c["other_site"], DEFAULT_SITE_ID, "upheld", day(3), day(4), scenario.otto),
     ]
     with session_scope(database_url) as session:
-        session.execute(insert(table), [dict(zip(APPEALS_SHAPE, row, strict=True)) for row in rows])
+        for comment_id, site_id, status, filed_at, decided_at, decider in rows:
+            statement = session.scalars(
+                select(Statement)
+                .where(Statement.comment_id == comment_id)
+                .order_by(Statement.id.desc())
+                .limit(1)
+            ).one()
+            session.add(
+                Appeal(
+                    comment_id=comment_id,
+                    statement_id=statement.id,
+                    site_id=site_id,
+                    status=status,
+                    explanation="I only described what happened.",
+                    filed_with="reader",
+                    original_by=statement.decided_by,
+                    original_actor=statement.actor,
+                    filed_at=filed_at,
+                    decided_at=decided_at,
+                    decided_by=decider.id if decider else None,
+                    decided_by_name=decider.name if decider else None,
+                    note="Looked at it again." if decider else None,
+                )
+            )

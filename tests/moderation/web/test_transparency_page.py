@@ -104,4 +104,4 @@ def test_a_period_that_cannot_be_is_named(api: TestClient, database_url: str) ->
     assert '<p role="alert" class="problem">to must be a day after from</p>' in page.text
     assert default.status_code == 200
     assert "<h2>Removals (0)</h2>" in default.text
-    assert "This deployment has no appeals yet." in default.text
+    assert '<tr><th scope="row">filed</th><td>0</td></tr>' in default.text
