@@ -27,9 +27,12 @@ ARGS ?=
 run: $(VENV)/.run-installed
 	$(VENV)/bin/moderation up $(ARGS)
 
-## Run the whole suite (start PostgreSQL and Redis first when they are down).
+## Run the whole suite (start PostgreSQL and Redis first when they are down), in JOBS processes
+## (pytest-xdist; a module's tests stay in one, so its module-scoped stack starts once);
+## JOBS=0 runs it in this process.
+JOBS ?= 2
 test: $(VENV)/.test-installed
-	@. scripts/test-services.sh && $(PY) -m pytest $(T)
+	@. scripts/test-services.sh && $(PY) -m pytest -n $(JOBS) --dist loadscope $(T)
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check commands moderation workers classifiers tests bench

@@ -39,8 +39,13 @@ def _until(what: str, found: Callable[[], T | None], log: Path, timeout: float =
 
 
 def _workers(up: int) -> dict[int, list[str]]:
-    """`up`'s worker children and their command lines."""
-    return {pid: command(pid) for pid in children_of(up) if command(pid)[3:4] == ["worker"]}
+    """`up`'s live worker children and their command lines (a killed one's /proc entry can
+    outlast it for a moment)."""
+    return {
+        pid: command(pid)
+        for pid in children_of(up)
+        if command(pid)[3:4] == ["worker"] and alive(pid)
+    }
 
 
 class _Up:
@@ -141,7 +146,14 @@ def test_up_explains_in_a_worker_of_its_own_that_decisions_never_wait_for(
         os.killpg(explainer, signal.SIGKILL)
         (again,) = _until(
             "the explainer was not started again",
-            lambda: [p for p, a in _workers(process.pid).items() if "explanations" in a] or None,
+            lambda: (
+                [
+                    p
+                    for p, a in _workers(process.pid).items()
+                    if "explanations" in a and p != explainer
+                ]
+                or None
+            ),
             up.log,
         )
         assert again != explainer and alive(decider)
