@@ -25,6 +25,7 @@ from moderation.config import Settings
 from moderation.domain.clock import utcnow
 from moderation.messaging.queues import DELIVER_WEBHOOKS, WEBHOOK_BATCH, send_webhooks
 from moderation.services import webhooks
+from moderation.storage import webhook_sending as sending
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.webhooks import DeliveryStatus
@@ -68,7 +69,7 @@ def _http(settings: Settings) -> httpx.Client:
         return _client
 
 
-def post(settings: Settings, delivery: store.Outgoing) -> Outcome:
+def post(settings: Settings, delivery: sending.Outgoing) -> Outcome:
     """One attempt: the stored payload, signed now with the site's current key (and the
     previous one during a rotation's grace period)."""
     body = webhooks.event_body(delivery.payload)
@@ -95,7 +96,7 @@ def post(settings: Settings, delivery: store.Outgoing) -> Outcome:
         return Outcome(None, f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT])
 
 
-def _send_all(settings: Settings, deliveries: list[store.Outgoing]) -> list[Outcome]:
+def _send_all(settings: Settings, deliveries: list[sending.Outgoing]) -> list[Outcome]:
     if len(deliveries) <= 1:
         return [post(settings, d) for d in deliveries]
     with ThreadPoolExecutor(max_workers=min(PARALLEL_SENDS, len(deliveries))) as pool:
@@ -116,8 +117,8 @@ def deliver_webhooks(self: ModerationTask, delivery_ids: list[int]) -> dict[str,
     # is certainly done with them.
     lease = timedelta(seconds=settings.task_time_limit + settings.webhook_timeout_seconds)
     with self.unit_of_work() as work:
-        claimed = store.claim(work.session, [int(i) for i in delivery_ids], now, now + lease)
-        deliveries = store.outgoing(work.session, claimed)
+        claimed = sending.claim(work.session, [int(i) for i in delivery_ids], now, now + lease)
+        deliveries = sending.outgoing(work.session, claimed)
     if not deliveries:
         return {"delivered": 0, "retrying": 0, "failed": 0, "skipped": len(delivery_ids)}
     sendable = [d for d in deliveries if d.endpoint_enabled]
@@ -133,7 +134,7 @@ def deliver_webhooks(self: ModerationTask, delivery_ids: list[int]) -> dict[str,
         for delivery in deliveries:
             outcome = outcomes.get(delivery.id, Outcome(None, store.ENDPOINT_REMOVED))
             status, next_at, delay = _next_step(settings, delivery, outcome)
-            if not store.record_attempt(
+            if not sending.record_attempt(
                 work.session,
                 delivery.id,
                 delivery.attempt,
@@ -154,7 +155,7 @@ def deliver_webhooks(self: ModerationTask, delivery_ids: list[int]) -> dict[str,
 
 
 def _next_step(
-    settings: Settings, delivery: store.Outgoing, outcome: Outcome
+    settings: Settings, delivery: sending.Outgoing, outcome: Outcome
 ) -> tuple[DeliveryStatus, datetime | None, float | None]:
     """Delivered; pending again after a backoff (its delay); or failed for good."""
     if outcome.delivered:
@@ -175,7 +176,7 @@ def _countdown_limit(settings: Settings) -> float:
 
 def _log_attempt(
     settings: Settings,
-    delivery: store.Outgoing,
+    delivery: sending.Outgoing,
     outcome: Outcome,
     status: DeliveryStatus,
     delay: float | None,
@@ -205,7 +206,7 @@ def resend_overdue(settings: Settings) -> int:
     sent = 0
     while True:
         with session_scope(settings.database_url) as session:
-            ids = store.claim_overdue(session, cutoff, SWEEP_BATCH)
+            ids = sending.claim_overdue(session, cutoff, SWEEP_BATCH)
         if ids:
             send_webhooks(app, ids)
             sent += len(ids)

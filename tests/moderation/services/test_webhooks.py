@@ -23,6 +23,7 @@ from moderation.domain.records import DecisionRecord
 from moderation.domain.statuses import CommentStatus
 from moderation.services import sites, webhooks
 from moderation.storage import decisions as decision_store
+from moderation.storage import webhook_sending as sending
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
@@ -247,10 +248,10 @@ def test_a_delivery_is_claimed_by_one_worker_at_a_time(database_url: str) -> Non
     lease = now + timedelta(seconds=100)
 
     with session_scope(database_url) as session:
-        first = store.claim(session, [delivery], now, lease)
+        first = sending.claim(session, [delivery], now, lease)
     with session_scope(database_url) as session:
-        second = store.claim(session, [delivery], now, lease)
-        (outgoing,) = store.outgoing(session, first)
+        second = sending.claim(session, [delivery], now, lease)
+        (outgoing,) = sending.outgoing(session, first)
 
     assert first == {delivery: 1} and second == {}
     assert outgoing.url == HOOK and outgoing.secret_key == news.secret_key
@@ -258,30 +259,30 @@ def test_a_delivery_is_claimed_by_one_worker_at_a_time(database_url: str) -> Non
     # After a rotation with a grace period, the old key signs too; without one, it does not.
     with session_scope(database_url) as session:
         rotated = sites.rotate_key(session, news.slug, timedelta(hours=1)).secret_key
-        (graced,) = store.outgoing(session, first)
+        (graced,) = sending.outgoing(session, first)
         sites.rotate_key(session, news.slug, timedelta(0))
-        (ended,) = store.outgoing(session, first)
+        (ended,) = sending.outgoing(session, first)
     assert (graced.secret_key, graced.previous_key) == (rotated, news.secret_key)
     assert ended.previous_key is None and ended.secret_key not in (rotated, news.secret_key)
     # The lease ran out (the first worker died): another claims it; the first one's late
     # outcome is not written over the second's attempt.
     later = lease + timedelta(seconds=1)
     with session_scope(database_url) as session:
-        assert store.claim(session, [delivery], later, later + timedelta(seconds=100)) == {
+        assert sending.claim(session, [delivery], later, later + timedelta(seconds=100)) == {
             delivery: 2
         }
-        assert not store.record_attempt(
+        assert not sending.record_attempt(
             session, delivery, 1, DeliveryStatus.DELIVERED, 200, None, None
         )
-        assert store.record_attempt(
+        assert sending.record_attempt(
             session, delivery, 2, DeliveryStatus.PENDING, 503, "HTTP 503", later
         )
     # Overdue for the sweep once its next attempt is long past.
     with session_scope(database_url) as session:
-        assert store.claim_overdue(session, later, 10) == []
-        assert store.claim_overdue(session, later + timedelta(seconds=1), 10) == [delivery]
+        assert sending.claim_overdue(session, later, 10) == []
+        assert sending.claim_overdue(session, later + timedelta(seconds=1), 10) == [delivery]
         # Sent again just now: not overdue again before another `requeue_after_seconds`.
-        assert store.claim_overdue(session, utcnow() - timedelta(seconds=60), 10) == []
+        assert sending.claim_overdue(session, utcnow() - timedelta(seconds=60), 10) == []
 
 
 def test_removing_an_endpoint_fails_its_pending_deliveries_and_resend_puts_them_back(
