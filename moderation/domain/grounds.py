@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -16,6 +17,11 @@ MAX_TITLE = 200
 MAX_LAW = 200
 MAX_DESCRIPTION = 1000
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+# A ground's key as a decision names it (a moderator's removal, a notice's): one rule for every
+# way in; whether the comment's site offers it is the service's to say.
+GroundKey = Annotated[str, Field(min_length=1, max_length=MAX_KEY, pattern=_KEY.pattern)]
 
 
 def valid_key(key: str) -> bool:

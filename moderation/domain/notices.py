@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from moderation.domain.grounds import GroundKey
 from moderation.domain.schemas import (
     MAX_EMAIL,
     MAX_ID,
@@ -146,6 +147,31 @@ class NoticeDecision(BaseModel):
 
     outcome: Annotated[NoticeOutcome, BeforeValidator(_lower)]
     reason: Text = Field(min_length=1, max_length=MAX_REASON)
+    # The site's removal ground the statement of reasons names; None: the notice's own
+    # (`removal_ground`). Only with a removal.
+    ground: GroundKey | None = Field(
+        default=None,
+        description="with outcome removed: a key of the comment's site's removal grounds "
+        "(illegal, hate, threats, ...); by default the one the notice's ground names",
+    )
+
+    @field_validator("ground")
+    @classmethod
+    def _with_a_removal(cls, ground: str | None, info: ValidationInfo) -> str | None:
+        if ground is not None and info.data.get("outcome") is NoticeOutcome.KEPT:
+            raise PydanticCustomError("removal_only", "a ground is given with a removal only")
+        return ground
+
+
+# The ground a removal after a notice is stated on unless the moderator picks another: the
+# house rule of the same name where the site has one, else illegal content, which is what a
+# notice says the comment is.
+_REMOVAL_GROUNDS = {NoticeGround.HATE_SPEECH: "hate", NoticeGround.THREATS: "threats"}
+ILLEGAL_GROUND = "illegal"
+
+
+def removal_ground(ground: NoticeGround) -> str:
+    return _REMOVAL_GROUNDS.get(ground, ILLEGAL_GROUND)
 
 
 def new_token() -> str:

@@ -27,6 +27,8 @@ EXPORT_FORMAT = "moderation.author-export"
 EXPORT_VERSION = 1
 
 ERASED_TEXT = "[removed at the author's request]"
+# A notice's explanation, once its notifier asked for their data to be erased.
+ERASED_NOTICE_TEXT = "[removed at the notifier's request]"
 ERASED_NAME = "[removed]"
 # What replaces an author's identifier found inside other text (a moderator's note, a report).
 SCRUBBED = "[removed]"
@@ -78,6 +80,11 @@ class ErasureResult(BaseModel):
     bans_kept_as_hash: int = 0
     author_notes_deleted: int = 0
     login_failures_cleared: int = 0
+    notices_cleared: int = Field(
+        default=0,
+        description="Notices of illegal content this person filed: their name, email and "
+        "explanation removed (the notice, its ground and outcome stay)",
+    )
     previous_erasures: list[PastErasure] = Field(
         default_factory=list, description="Earlier erasures for the same email (by its hash)"
     )
@@ -126,6 +133,22 @@ class Identifiers:
         if isinstance(value, dict):
             return {k: self.scrub_json(v) for k, v in value.items()}
         return value
+
+
+def without_notifier(payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored webhook event as an author's export shows it: a `notice.decided` event's
+    `notifier` (who reported the comment) is that person's, not the author's."""
+    data = payload.get("data")
+    if not isinstance(data, dict) or "notifier" not in data:
+        return payload
+    return {**payload, "data": {k: v for k, v in data.items() if k != "notifier"}}
+
+
+def erased_notifier(payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored `notice.decided` event once its notifier's data was erased."""
+    data = dict(payload.get("data") or {})
+    data["notifier"] = {"name": "", "email": ""}
+    return {**payload, "data": data}
 
 
 def erased_payload(payload: dict[str, Any], body: str, found: Identifiers) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from moderation.domain.clock import utcnow
-from moderation.domain.errors import NotFound, ServiceError
+from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.notices import (
     NoticeDecision,
     NoticeGround,
@@ -24,6 +24,7 @@ from moderation.domain.notices import (
     NoticeStatusView,
     NoticeSubmission,
     new_token,
+    removal_ground,
     token_hash,
 )
 from moderation.domain.statuses import CommentStatus
@@ -31,16 +32,10 @@ from moderation.services.accounts import Staff
 from moderation.services.review import Action, Ground, moderate
 from moderation.storage import comments as comment_store
 from moderation.storage import notices as store
+from moderation.storage import statements as statement_store
 from moderation.storage.models import Notice
 
 MAX_PAGE = 100
-# The removal's ground as the moderators' decisions know it: it teaches the model of what it
-# names (hate and threats); every other law is "other", which teaches nothing.
-_REMOVAL_GROUND = {
-    NoticeGround.HATE_SPEECH: Ground.HATE,
-    NoticeGround.THREATS: Ground.THREAT,
-    NoticeGround.TERRORIST_CONTENT: Ground.THREAT,
-}
 _REMOVED = (CommentStatus.REJECTED, CommentStatus.SPAM)
 
 
@@ -142,6 +137,10 @@ class OpenNoticeView(BaseModel):
     site: str
     article_id: str
     article_title: str | None
+    # The comment's site's removal grounds (key, title), and the one a removal names unless
+    # the moderator picks another.
+    removal_grounds: list[tuple[str, str]]
+    removal_ground: str
 
 
 class NoticePage(BaseModel):
@@ -153,6 +152,7 @@ class NoticePage(BaseModel):
 
 def open_notices(session: Session, after: int = 0, limit: int = 50) -> NoticePage:
     rows = store.open_notices(session, after, min(max(limit, 1), MAX_PAGE))
+    catalogues = statement_store.site_grounds(session)
     items = [
         OpenNoticeView(
             id=r.notice.id,
@@ -170,6 +170,11 @@ def open_notices(session: Session, after: int = 0, limit: int = 50) -> NoticePag
             site=r.site,
             article_id=r.article.external_id,
             article_title=r.article.title,
+            removal_grounds=[(g.key, g.title) for g in catalogues.get(r.notice.site_id, [])],
+            removal_ground=_default_ground(
+                NoticeGround(r.notice.ground),
+                {g.key for g in catalogues.get(r.notice.site_id, [])},
+            ),
         )
         for r in rows
     ]
@@ -211,15 +216,35 @@ def decide_notice(
     if decision.outcome is NoticeOutcome.REMOVED:
         found = comment_store.comment_with_article(session, notice.comment_id)
         if found is not None and found[0].status not in _REMOVED:
-            ground = _REMOVAL_GROUND.get(NoticeGround(notice.ground), Ground.OTHER)
-            note = f"notice {notice_id}: {decision.reason}"
-            moderate(session, actor, [notice.comment_id], Action.REJECT, note, ground)
+            _remove(session, actor, notice, decision)
         ids = sorted({notice_id, *store.open_ids_of_comment(session, notice.comment_id)})
     closed = store.close(session, ids, decision.outcome.value, decision.reason, actor.name)
     for each in closed:
         store.record_event(session, each, _event_data(each), utcnow())
     session.refresh(notice)
     return status_view(notice)
+
+
+def _default_ground(ground: NoticeGround, offered: set[str]) -> str:
+    """The notice's own removal ground where the site offers it, else "other" (a moderator's
+    ground every site understands)."""
+    key = removal_ground(ground)
+    return key if key in offered else Ground.OTHER.value
+
+
+def _remove(session: Session, actor: Staff, notice: Notice, decision: NoticeDecision) -> None:
+    """The moderators' decision path, stated on the ground picked (or the notice's own) with
+    the notice and the law it names in the facts."""
+    offered = statement_store.offered_grounds(session, [notice.comment_id]).get(
+        notice.comment_id, set()
+    )
+    ground = decision.ground or _default_ground(NoticeGround(notice.ground), offered)
+    law = f" ({notice.law})" if notice.law else ""
+    note = f"notice {notice.id}{law}: {decision.reason}"
+    (result,) = moderate(session, actor, [notice.comment_id], Action.REJECT, note, ground)
+    if result.error is not None:
+        problem = FieldProblem("ground", "not_offered", result.error)
+        raise ServiceError(422, "invalid_request", problem.message, [problem])
 
 
 def _event_data(notice: Notice) -> dict[str, object]:

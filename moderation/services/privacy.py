@@ -15,6 +15,7 @@ from moderation.domain import fields
 from moderation.domain.authors import AuthorRuleKind
 from moderation.domain.clock import utcnow
 from moderation.domain.privacy import (
+    ERASED_NOTICE_TEXT,
     ERASED_TEXT,
     EXPORT_FORMAT,
     EXPORT_VERSION,
@@ -23,9 +24,11 @@ from moderation.domain.privacy import (
     ErasureTexts,
     Identifiers,
     PastErasure,
+    erased_notifier,
     erased_payload,
     keyed,
     subject_key,
+    without_notifier,
 )
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import privacy as store
@@ -37,6 +40,7 @@ from moderation.storage.models import (
     Decision,
     ModerationEvent,
     ModeratorLabel,
+    Notice,
     Report,
     Statement,
     WebhookDelivery,
@@ -152,7 +156,26 @@ def _delivery(found: tuple[WebhookDelivery, str]) -> dict[str, Any]:
         "status": d.status,
         "created_at": _iso(d.created_at),
         "delivered_at": _iso(d.delivered_at),
-        "payload": d.payload,
+        "payload": without_notifier(d.payload),
+    }
+
+
+def _notice(n: Notice) -> dict[str, Any]:
+    """A notice this person filed about someone's comment, as they sent it and as decided."""
+    return {
+        "id": n.id,
+        "comment_id": n.comment_id,
+        "ground": n.ground,
+        "law": n.law,
+        "explanation": n.explanation,
+        "notifier_name": n.notifier_name,
+        "notifier_email": n.notifier_email,
+        "good_faith": n.good_faith,
+        "status": n.status,
+        "received_at": _iso(n.received_at),
+        "decided_at": _iso(n.decided_at),
+        "outcome": n.outcome,
+        "reason": n.reason,
     }
 
 
@@ -226,6 +249,7 @@ def export(session: Session, email: str) -> dict[str, Any]:
             {"note": n.note, "created_by": n.created_by, "created_at": _iso(n.created_at)}
             for n in store.notes_on(session, wanted)
         ],
+        "notices_filed": [_notice(n) for n in store.notices_filed(session, wanted)],
         "erasures": [p.model_dump(mode="json") for p in _past(session, wanted)],
     }
 
@@ -294,10 +318,12 @@ def erase(
     result = ErasureResult(erasure_id=None, texts=texts, previous_erasures=past)
     # The moderators' notes on the author go whole: they are about the person.
     result.author_notes_deleted = store.delete_notes(session, wanted)
-    if not comments and not rules:
+    filed = [n for n in store.notices_filed(session, wanted) if n.notifier_email]
+    if not comments and not rules and not filed:
         log.info("erasure: nothing left to erase (%d earlier erasure(s))", len(past))
         return result
     salt = store.secret(session)
+    result.notices_cleared = _clear_notices(session, filed)
     identifiers = _identifiers(wanted, comments, addresses)
     statuses = {c.id: c.status for c in comments}
     bodies = _bodies(session, list(statuses), texts)
@@ -319,14 +345,30 @@ def erase(
         for c in changes
     )
     log.info(
-        "erasure %d: %d comment(s), %d label(s), %d webhook payload(s), %d ban(s) kept as a hash",
+        "erasure %d: %d comment(s), %d label(s), %d webhook payload(s), %d ban(s) kept as a "
+        "hash, %d notice(s) filed",
         erasure_id,
         result.comments,
         result.training_labels_deleted,
         result.webhook_payloads_scrubbed,
         result.bans_kept_as_hash,
+        result.notices_cleared,
     )
     return result
+
+
+def _clear_notices(session: Session, filed: list[Notice]) -> int:
+    """A notifier's name, email and explanation out of the notices they filed and out of the
+    stored `notice.decided` events that carry their contact. The notice stays, with its
+    ground, law, times and outcome: the site's record, and the transparency report's count.
+    An open one stays in the Notices queue, to be decided on its ground and law."""
+    for delivery in store.notice_events(session, filed):
+        delivery.payload = erased_notifier(delivery.payload)
+    for notice in filed:
+        notice.notifier_name, notice.notifier_email = "", ""
+        notice.explanation = ERASED_NOTICE_TEXT
+    session.flush()
+    return len(filed)
 
 
 def _scrub_related(

@@ -25,6 +25,7 @@ from moderation.storage.models import (
     LoginFailure,
     ModerationEvent,
     ModeratorLabel,
+    Notice,
     PrivacyKey,
     Report,
     Site,
@@ -32,6 +33,7 @@ from moderation.storage.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from moderation.storage.notices import NOTICE_DECIDED
 
 _KEY_NAME = "erasure"
 
@@ -103,6 +105,37 @@ def deliveries_about(session: Session, ids: Sequence[int]) -> list[tuple[Webhook
         .order_by(WebhookDelivery.id)
     ).all()
     return [(delivery, url) for delivery, url in rows]
+
+
+def notices_filed(session: Session, email_key: str) -> list[Notice]:
+    """The notices of illegal content filed with this email as the notifier's (any case); a
+    full scan, as `authored` is."""
+    return list(
+        session.execute(
+            select(Notice).where(func.lower(Notice.notifier_email) == email_key).order_by(Notice.id)
+        ).scalars()
+    )
+
+
+def notice_events(session: Session, notices: Sequence[Notice]) -> list[WebhookDelivery]:
+    """The stored `notice.decided` events of these notices: each carries its notifier's
+    contact for the site to write to them."""
+    if not notices:
+        return []
+    wanted = {n.id for n in notices}
+    rows = session.execute(
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.event_type == NOTICE_DECIDED,
+            WebhookDelivery.comment_id.in_({n.comment_id for n in notices}),
+        )
+        .order_by(WebhookDelivery.id)
+    ).scalars()
+    return [d for d in rows if _notice_id(d.payload) in wanted]
+
+
+def _notice_id(payload: dict[str, Any]) -> Any:
+    return ((payload.get("data") or {}).get("notice") or {}).get("id")
 
 
 def rules_naming(session: Session, values: Sequence[str]) -> list[AuthorRule]:

@@ -14,8 +14,9 @@ from sqlalchemy import MetaData, create_engine, select
 from sqlalchemy.engine import make_url
 
 from moderation.domain.authors import AuthorRuleRequest
+from moderation.domain.notices import NoticeDecision, NoticeGround, NoticeSubmission
 from moderation.domain.statuses import CommentStatus
-from moderation.services import authors, review, sites, webhooks
+from moderation.services import authors, notices, review, sites, webhooks
 from moderation.services.accounts import Role, Staff
 from moderation.services.review import Action, Ground
 from moderation.storage import articles as article_store
@@ -62,6 +63,7 @@ class Scenario:
     olive: int  # Olive's, approved
     olive_reply: int  # Olive's reply to `replied_to`, approved
     moderator: str
+    notice: int  # Zed's notice of illegal content about Olive's comment, decided: kept
 
 
 def _insert(session: Any, article_id: int, rows: list[dict[str, Any]]) -> list[int]:
@@ -84,8 +86,8 @@ def _zed(body: str, n: int, **more: Any) -> dict[str, Any]:
 
 def write_scenario(database_url: str) -> Scenario:
     """Zed's comments in every state, with a decision, a moderator's removal (audit event and
-    training label), readers' reports, bans, webhook deliveries and a failed sign-in from his
-    address; Olive's comments around them."""
+    training label), readers' reports, bans, webhook deliveries, a failed sign-in from his
+    address and a notice he filed; Olive's comments around them."""
     with session_scope(database_url) as session:
         site = sites.add_site(session, "daily-news", "Daily News", None, [], {})
         webhooks.add_endpoint(session, "daily-news", HOOK)
@@ -150,7 +152,26 @@ def write_scenario(database_url: str) -> Scenario:
             authors.AuthorNoteRequest(note=f"{ZED_NAME} comes back under new names"),
             moderator,
         )
-    return Scenario(published, removed, waiting, replied_to, olive, olive_reply, moderator)
+        # Zed as a notifier: his notice about Olive's comment, decided, its event stored with
+        # his contact for the site to write to him.
+        notice = notices.file_notice(
+            session,
+            NoticeSubmission(
+                comment_id=olive,
+                ground=NoticeGround.DEFAMATION,
+                explanation=f"I am {ZED_NAME} and this park plan defames me.",
+                notifier_name=ZED_NAME,
+                notifier_email=ZED_EMAIL_OTHER_CASE,
+                good_faith=True,
+            ),
+        ).id
+        notices.decide_notice(
+            session,
+            Staff(1, moderator, Role.MODERATOR),
+            notice,
+            NoticeDecision(outcome="kept", reason="An opinion about a plan, not about a person."),
+        )
+    return Scenario(published, removed, waiting, replied_to, olive, olive_reply, moderator, notice)
 
 
 def _shown(value: Any) -> str:

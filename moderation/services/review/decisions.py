@@ -16,7 +16,7 @@ from moderation.domain import statements
 from moderation.domain.appeals import AppealLinks
 from moderation.domain.clock import utcnow
 from moderation.domain.errors import NotFound, ServiceError
-from moderation.domain.grounds import MAX_KEY
+from moderation.domain.grounds import GroundKey
 from moderation.domain.schemas import MAX_ID, Text
 from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import Staff
@@ -147,11 +147,8 @@ class DecisionRequest(BaseModel):
     # of grounds (threats, off_topic, illegal, ...; /api/v1/admin/sites/{site}/grounds) or a
     # review.Ground value (threat, ...). It teaches the model of what it names (Ground) and
     # is the ground of the statement of reasons. None: a reject teaches toxicity alone.
-    ground: str | None = Field(
+    ground: GroundKey | None = Field(
         default=None,
-        min_length=1,
-        max_length=MAX_KEY,
-        pattern=r"^[a-z][a-z0-9_]*$",
         description="a key of the site's removal grounds (spam, harassment, hate, threats, "
         "off_topic, obscene, other, illegal, or the site's own), or threat",
     )
@@ -274,25 +271,21 @@ def moderate(
         if comment is None or refused:
             results.append(DecisionResult(id=comment_id, error=refused))
             continue
-        previous = comment.status
         # Deciding a comment the policy has not decided yet is allowed (a moderator may know
         # better); the worker then leaves it alone, as it does any decided comment.
-        label = (
-            {"comment_id": comment_id, **decided.teaches, "model_version": versions.get(comment_id)}
-            if comment_id in versions and not comment.is_test
-            # Never scored: nothing the model can learn about its own mistakes. A test: the
-            # site said not to learn from it.
-            else None
-        )
         change = store.StatusChange(
-            comment_id, previous, action.status, decided.reason, label=label
+            comment_id,
+            comment.status,
+            action.status,
+            decided.reason,
+            label=_label(comment, decided, versions),
         )
         changes.append(change)
         results.append(
             DecisionResult(
                 id=comment_id,
                 status=action.status,
-                previous_status=previous,
+                previous_status=change.from_status,
                 ground=decided.trained,
                 ground_key=key if action.status in statements.REMOVED else None,
             )
@@ -301,6 +294,17 @@ def moderate(
     changes = [replace(c, statement=stated.get(c.comment_id)) for c in changes]
     store.record_changes(session, actor.name, changes)
     return results
+
+
+def _label(
+    comment: Comment, decided: _Decided, versions: dict[int, str | None]
+) -> dict[str, Any] | None:
+    """The training label of a moderator's decision (`versions`: the model version of each
+    comment the policy decided). None for a comment never scored (nothing the model can learn
+    about its own mistakes) and for a test (the site said not to learn from it)."""
+    if comment.id not in versions or comment.is_test:
+        return None
+    return {"comment_id": comment.id, **decided.teaches, "model_version": versions[comment.id]}
 
 
 def _state_removals(

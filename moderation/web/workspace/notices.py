@@ -54,7 +54,16 @@ async def decide(request: Request, notice_id: NoticeId, caller: PageModerator) -
     form = await request.form()
     try:
         decision = NoticeDecision.model_validate(
-            {"outcome": str(form.get("outcome") or ""), "reason": str(form.get("reason") or "")}
+            {
+                "outcome": str(form.get("outcome") or ""),
+                "reason": str(form.get("reason") or ""),
+                # The ground goes with a removal only (the keep button sends the select too).
+                **(
+                    {"ground": str(form.get("ground"))}
+                    if form.get("outcome") == "removed" and form.get("ground")
+                    else {}
+                ),
+            }
         )
     except ValidationError as error:
         problems = problems_from(error)

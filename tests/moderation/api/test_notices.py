@@ -21,7 +21,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.services import webhooks
 from moderation.services.sites import DEFAULT_SITE
 from moderation.storage.db import session_scope
-from moderation.storage.models import ModerationEvent, ModeratorLabel, Notice
+from moderation.storage.models import ModerationEvent, ModeratorLabel, Notice, Statement
 from tests.conftest import RedisServer
 from tests.moderation.conftest import VALID, settings_for
 from tests.support.staff import Account, add_account, decided
@@ -154,12 +154,16 @@ def test_a_removal_goes_through_the_decision_path_and_reaches_the_notifier_and_t
             select(ModerationEvent).where(ModerationEvent.actor == "mona")
         ).scalar_one()
         assert event.to_status is CommentStatus.REJECTED
-        assert (
-            event.reason
-            == f"reject (other): notice {first['id']}: Defamatory per the court ruling."
+        # Defamation has no house rule of its own: the removal is stated on illegal content,
+        # with the law the notice names; it teaches no model.
+        assert event.reason == (
+            f"reject (illegal): notice {first['id']} (Criminal Code s. 186): "
+            "Defamatory per the court ruling."
         )
         label = session.execute(select(ModeratorLabel)).scalar_one()
         assert (label.action, label.ground) == ("reject", "other")
+        statement = session.execute(select(Statement)).scalar_one()
+        assert (statement.ground_key, statement.ground_kind) == ("illegal", "illegal")
         rows = list(session.execute(select(Notice).order_by(Notice.id)).scalars())
         assert [(r.outcome, r.decided_by, r.automated) for r in rows] == [
             ("removed", "mona", False)
@@ -178,6 +182,43 @@ def test_a_removal_goes_through_the_decision_path_and_reaches_the_notifier_and_t
     )
     assert again.status_code == 409, again.text
     assert reader.get("/api/v1/moderation/notices", headers=moderator.headers).json()["open"] == 0
+
+
+def test_the_moderator_picks_the_ground_a_removal_is_stated_on(
+    reader: TestClient, database_url: str, moderator: Account
+) -> None:
+    hateful, defamatory = (published(reader, database_url, body) for body in ("One", "Two"))
+    first = file(reader, hateful, ground="hate_speech", law="").json()
+    second = file(reader, defamatory).json()
+
+    queue = reader.get("/api/v1/moderation/notices", headers=moderator.headers).json()
+    defaults = {n["id"]: n["removal_ground"] for n in queue["items"]}
+    assert defaults == {first["id"]: "hate", second["id"]: "illegal"}
+    assert ("off_topic", "Off topic") in [tuple(g) for g in queue["items"][0]["removal_grounds"]]
+
+    def decide(notice: dict[str, Any], **body: Any) -> Any:
+        return reader.post(
+            f"/api/v1/moderation/notices/{notice['id']}/decision",
+            headers=moderator.headers,
+            json={"outcome": "removed", "reason": "Removed.", **body},
+        )
+
+    unknown = decide(second, ground="not_a_ground_here")
+    keep_with_ground = decide(second, outcome="kept", ground="hate")
+    assert (unknown.status_code, unknown.json()["fields"][0]["field"]) == (422, "ground")
+    assert (keep_with_ground.status_code, keep_with_ground.json()["fields"][0]["field"]) == (
+        422,
+        "body.ground",
+    )
+    assert decide(first).status_code == 200
+    assert decide(second, ground="harassment").status_code == 200
+    with session_scope(database_url) as session:
+        stated = dict(session.execute(select(Statement.comment_id, Statement.ground_key)).all())
+        labels = dict(
+            session.execute(select(ModeratorLabel.comment_id, ModeratorLabel.ground)).all()
+        )
+    assert stated == {hateful: "hate", defamatory: "harassment"}
+    assert labels == {hateful: "hate", defamatory: "harassment"}
 
 
 def test_a_kept_comment_stays_published_and_the_notifier_reads_why(

@@ -5,6 +5,7 @@ still holds; a second erasure finds nothing left."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from moderation.domain.authors import Author
 from moderation.domain.privacy import (
     ERASED_NAME,
+    ERASED_NOTICE_TEXT,
     ERASED_TEXT,
     ErasureTexts,
     Identifiers,
@@ -23,7 +25,7 @@ from moderation.services import authors, privacy
 from moderation.storage import privacy as privacy_store
 from moderation.storage import rules as rules_store
 from moderation.storage.db import session_scope
-from moderation.storage.models import Base, Comment, ModerationEvent, WebhookDelivery
+from moderation.storage.models import Base, Comment, ModerationEvent, Notice, WebhookDelivery
 from moderation.storage.retention import PERSONAL_DATA
 from moderation.storage.review import feedback_rows
 from tests.support.privacy import (
@@ -111,7 +113,24 @@ def test_the_export_holds_every_comment_decision_report_and_ban_of_the_author(
     assert [(n["note"], n["created_by"]) for n in found["author_notes"]] == [
         (f"{ZED_NAME} comes back under new names", "mona")
     ]
+    (notice,) = found["notices_filed"]
+    assert (notice["id"], notice["comment_id"], notice["outcome"]) == (s.notice, s.olive, "kept")
+    assert (notice["notifier_name"], notice["notifier_email"]) == (ZED_NAME, ZED_EMAIL_OTHER_CASE)
+    assert ZED_NAME in notice["explanation"]
     assert found["erasures"] == []
+
+
+def test_the_export_does_not_say_who_reported_the_author(database_url: str) -> None:
+    s = write_scenario(database_url)
+
+    olives = _export(database_url, OLIVE["author_email"])
+
+    (commented,) = [c for c in olives["comments"] if c["id"] == s.olive]
+    (event,) = [d for d in commented["webhook_deliveries"] if d["type"] == "notice.decided"]
+    assert event["payload"]["data"]["notice"]["outcome"] == "kept"
+    assert "notifier" not in event["payload"]["data"]
+    assert olives["notices_filed"] == []
+    assert traces_in(json.dumps(olives)) == []
 
 
 def test_after_the_erasure_no_table_holds_the_author_nor_does_the_log(
@@ -133,10 +152,29 @@ def test_after_the_erasure_no_table_holds_the_author_nor_does_the_log(
     assert (result.erasure_id, result.comments, result.training_labels_deleted) == (1, 4, 1)
     assert result.bans_kept_as_hash == 2 and result.trust_lifted == 0
     assert result.author_notes_deleted == 1
+    assert result.notices_cleared == 1
+    _the_notice_stays_without_its_notifier(database_url, s)
     assert _without_time(_export(database_url, OLIVE["author_email"])) == _without_time(
         olive_before
     )
     _the_threads_and_audit_hold(database_url, s)
+
+
+def _the_notice_stays_without_its_notifier(url: str, s: Scenario) -> None:
+    with session_scope(url) as session:
+        notice = session.get(Notice, s.notice)
+        assert notice is not None
+        assert (notice.notifier_name, notice.notifier_email) == ("", "")
+        assert (notice.ground, notice.outcome, notice.explanation) == (
+            "defamation",
+            "kept",
+            ERASED_NOTICE_TEXT,
+        )
+        (payload,) = session.execute(
+            select(WebhookDelivery.payload).where(WebhookDelivery.event_type == "notice.decided")
+        ).scalars()
+        assert payload["data"]["notifier"] == {"name": "", "email": ""}
+        assert payload["data"]["notice"]["id"] == s.notice
 
 
 def _the_threads_and_audit_hold(url: str, s: Scenario) -> None:
