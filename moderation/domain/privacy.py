@@ -26,12 +26,18 @@ from moderation.domain.schemas import EmailAddress
 EXPORT_FORMAT = "moderation.author-export"
 EXPORT_VERSION = 1
 
+# What personal data becomes once removed, in one place: fixed markers rather than NULL, so
+# every reader (workspace, API, exports, webhooks) still gets a string and NOT NULL columns
+# stay so; fixed (no day count, no name) so that a marker never looks like a person's text.
+# - at the person's request (erasure: services/privacy.py):
 ERASED_TEXT = "[removed at the author's request]"
-# A notice's explanation, once its notifier asked for their data to be erased.
-ERASED_NOTICE_TEXT = "[removed at the notifier's request]"
+ERASED_NOTICE_TEXT = "[removed at the notifier's request]"  # a notice's explanation
 ERASED_NAME = "[removed]"
-# What replaces an author's identifier found inside other text (a moderator's note, a report).
-SCRUBBED = "[removed]"
+SCRUBBED = "[removed]"  # an identifier found inside other text (a moderator's note, a report)
+# - when its period ended (retention: storage/retention.py); `Comment.text_removed_at` is
+#   what says a comment's text was replaced:
+REMOVED_TEXT = "[text removed after the retention period]"
+NOTICE_CLEARED = "[removed after the retention period]"  # a decided notice's explanation
 # A ban kept past an erasure names a salted hash, never the email or address itself.
 KEYED_PREFIX = "keyed:"
 

@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Table, delete, exists, func, select, text,
 from sqlalchemy.orm import Session
 
 from moderation.domain.clock import utcnow
+from moderation.domain.privacy import NOTICE_CLEARED, REMOVED_TEXT
 from moderation.domain.statuses import AppealStatus
 from moderation.storage.db import count_rows
 from moderation.storage.models import (
@@ -41,16 +42,8 @@ from moderation.storage.models import (
     WebhookDelivery,
 )
 
-# What a removed comment's text becomes: a fixed marker rather than NULL, so every reader of
-# a comment (workspace, API, exports, webhooks) still gets a string, and the column stays NOT
-# NULL. Fixed (no day count in it) so that changing the setting does not make old markers look
-# like texts. `Comment.text_removed_at` is what says it was replaced.
-REMOVED_TEXT = "[text removed after the retention period]"
 # What the explanation of such a comment becomes: its spans were offsets into the text.
 REMOVED_EXPLANATION: dict[str, Any] = {"spans": {}, "signals": {}, "text_removed": True}
-
-# What a notice's explanation becomes once its period ended.
-NOTICE_CLEARED = "[removed after the retention period]"
 
 _ENDED_DELIVERIES = ("delivered", "failed")
 

@@ -7,9 +7,9 @@ import re
 
 from sqlalchemy import select
 
+from moderation.domain.privacy import REMOVED_TEXT
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
-from moderation.storage.retention import REMOVED_TEXT
 from tests.conftest import run_moderation
 from tests.support.retention import EXPECTED, aged_database
 

@@ -14,10 +14,10 @@ from celery.schedules import crontab
 from sqlalchemy import select
 
 from moderation.config import Settings
+from moderation.domain.privacy import REMOVED_TEXT
 from moderation.messaging.queues import APPLY_RETENTION, producer_app
 from moderation.storage.db import session_scope
 from moderation.storage.models import Comment
-from moderation.storage.retention import REMOVED_TEXT
 from tests.conftest import RedisServer
 from tests.support.retention import IP, aged_database
 from tests.support.stack import Stack

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from moderation.domain.clock import utcnow
-from moderation.domain.privacy import ERASED_TEXT
+from moderation.domain.privacy import ERASED_TEXT, REMOVED_TEXT
 from moderation.domain.statuses import CommentStatus
 from moderation.services import privacy, retention, webhooks
 from moderation.storage.db import session_scope
@@ -25,7 +25,6 @@ from moderation.storage.models import (
     Statement,
     WebhookDelivery,
 )
-from moderation.storage.retention import REMOVED_TEXT
 from tests.support.decisions import decision, record_decisions
 from tests.support.staff import add_account, post_sign_in
 

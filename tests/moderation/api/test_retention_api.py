@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from moderation.domain.privacy import REMOVED_TEXT
 from moderation.services import retention
 from moderation.storage.db import session_scope
-from moderation.storage.retention import REMOVED_TEXT
 from tests.support.retention import aged_database
 from tests.support.staff import add_account
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from moderation.domain.privacy import NOTICE_CLEARED, REMOVED_TEXT
 from moderation.domain.statuses import CommentStatus
 from moderation.services import retention
 from moderation.storage.db import session_scope
@@ -26,12 +27,7 @@ from moderation.storage.models import (
     Report,
     WebhookDelivery,
 )
-from moderation.storage.retention import (
-    NOTICE_CLEARED,
-    PERSONAL_DATA,
-    REMOVED_EXPLANATION,
-    REMOVED_TEXT,
-)
+from moderation.storage.retention import PERSONAL_DATA, REMOVED_EXPLANATION
 from moderation.storage.review import feedback_rows
 from tests.support.retention import AGENT, EXPECTED, IP, Aged, aged_database
 
