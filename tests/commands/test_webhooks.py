@@ -7,6 +7,7 @@ import re
 from moderation.domain.clock import utcnow
 from moderation.domain.statuses import CommentStatus
 from moderation.storage import decisions as decision_store
+from moderation.storage import webhook_sending as sending
 from moderation.storage import webhooks as store
 from moderation.storage.db import session_scope
 from moderation.storage.webhooks import DeliveryStatus
@@ -29,8 +30,8 @@ def test_the_webhooks_commands(sqlite_url: str) -> None:
     with session_scope(sqlite_url) as session:
         decision_store.record_decisions(session, [decision(comment, CommentStatus.APPROVED)])
         (delivery,) = store.written(session)
-        store.claim(session, [delivery], utcnow(), utcnow())
-        store.record_attempt(
+        sending.claim(session, [delivery], utcnow(), utcnow())
+        sending.record_attempt(
             session, delivery, 1, DeliveryStatus.FAILED, 500, "HTTP 500: try later", None
         )
     (event,) = [d.event_id for d in deliveries(sqlite_url)]
