@@ -17,7 +17,7 @@ from moderation.domain.authors import (
 )
 from moderation.domain.clock import utcnow
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
-from moderation.domain.grounds import MAX_KEY
+from moderation.domain.grounds import GroundKey
 from moderation.domain.schemas import Text
 from moderation.domain.statuses import CommentStatus
 from moderation.services import authors
@@ -46,10 +46,7 @@ _REMOVABLE = (CommentStatus.QUEUED, CommentStatus.PENDING, CommentStatus.APPROVE
 
 
 class BanAndRemoveRequest(BaseModel):
-    ground: str = Field(
-        min_length=1, max_length=MAX_KEY, pattern=r"^[a-z][a-z0-9_]*$",
-        description="a key of the site's removal grounds",
-    )  # fmt: skip
+    ground: GroundKey = Field(description="a key of the site's removal grounds")
     note: Text = Field(default="", max_length=MAX_NOTE)
     days: int | None = Field(
         default=None, ge=1, le=MAX_SUSPENSION_DAYS, description="a suspension: the ban ends"
