@@ -74,6 +74,9 @@ def ban_and_remove(
     comment = store.comments_by_id(session, [comment_id]).get(comment_id)
     if comment is None:
         raise NotFound("comment")
+    if not comment.author_email:
+        # Erased at the author's request: an empty email would name every erased author.
+        raise ServiceError(409, "author_erased", "this author's data was erased: nobody to ban")
     if ground not in statement_store.offered_grounds(session, [comment_id]).get(comment_id, ()):
         raise ServiceError(
             422,

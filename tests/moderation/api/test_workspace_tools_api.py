@@ -13,11 +13,12 @@ from sqlalchemy import update
 
 from moderation.domain.authors import Author
 from moderation.domain.statuses import CommentStatus
-from moderation.services import authors
+from moderation.services import authors, privacy
 from moderation.storage import rules as rules_store
 from moderation.storage.db import session_scope
 from moderation.storage.models import AuthorRule, ModeratorLabel, Statement
 from tests.moderation.api.test_moderation_api import held, submit
+from tests.moderation.conftest import VALID
 from tests.support.staff import Account, add_account, decided, sign_in
 
 
@@ -219,6 +220,33 @@ def test_ban_and_remove_refuses_a_ground_the_site_lacks_and_bans_nobody(
     )
 
     assert answer.status_code == 422
+    with session_scope(database_url) as session:
+        assert rules_store.author_rules(session) == []
+
+
+def test_ban_and_remove_of_an_erased_author_bans_nobody_and_removes_nothing(
+    api: TestClient, database_url: str, moderator: Account
+) -> None:
+    """An erasure empties the email of every erased author's comments: banning "" would
+    remove all of theirs."""
+    erased = submit(api, body="A fine comment.")
+    other_erased = submit(api, body="Another one.", author_email="b@example.com")
+    for comment_id in (erased, other_erased):
+        decided(database_url, comment_id, CommentStatus.APPROVED, {"spam": 0.01})
+    with session_scope(database_url) as session:
+        privacy.erase(session, VALID["author_email"], "ada")
+        privacy.erase(session, "b@example.com", "ada")
+    assert status(api, other_erased) == "approved"  # published, its text replaced
+
+    answer = api.post(
+        f"/api/v1/moderation/comments/{erased}/ban-and-remove",
+        json={"ground": "harassment"},
+        headers=moderator.headers,
+    )
+
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"] == "author_erased"
+    assert status(api, other_erased) == "approved"
     with session_scope(database_url) as session:
         assert rules_store.author_rules(session) == []
 
