@@ -10,10 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from moderation.domain.appeals import AppealLinks
+from moderation.domain.emails import parse_smtp_url
 from moderation.domain.policy import Thresholds
 from moderation.domain.privacy import ErasureTexts
 from moderation.domain.rates import Rate
@@ -342,6 +343,10 @@ class Settings(BaseSettings):
     """The address readers reach this service at (https://comments.example.org): the start of
     the appeal links in webhook events, which no request names. Unset: those links are paths
     (/appeals/...); the API and the pages use the address they were called at."""
+    smtp_url: SecretStr | None = None
+    """SMTP server of the notifiers' emails: `smtp://[user:pass@]host[:port]` or `smtps://`."""
+    smtp_from: str | None = Field(default=None, max_length=254)
+    """From address of those emails; required with MODERATION_SMTP_URL."""
 
     log_level: str = "INFO"
     """Level of the service's logs: DEBUG, INFO, WARNING or ERROR."""
@@ -419,6 +424,14 @@ class Settings(BaseSettings):
         return AppealLinks(
             self.public_url or base_url or "", timedelta(days=self.appeal_window_days)
         )
+
+    @model_validator(mode="after")
+    def _smtp(self) -> Settings:
+        if self.smtp_url is not None:  # refused in words, never echoing it (a password)
+            parse_smtp_url(self.smtp_url.get_secret_value())
+            if not (self.smtp_from or "").strip():
+                raise ValueError("MODERATION_SMTP_FROM is required with MODERATION_SMTP_URL")
+        return self
 
     @field_validator("redis_url")
     @classmethod

@@ -83,7 +83,7 @@ class ModerationTask(Task):
 def create_celery() -> Celery:
     survive_a_lost_broker()
     settings = get_settings()
-    app = Celery("workers", include=["workers.tasks", "workers.webhooks"])
+    app = Celery("workers", include=["workers.tasks", "workers.webhooks", "workers.emails"])
     app.conf.update(celery_config(settings))
     app.conf.beat_schedule = {
         "sweep-queued-comments": {

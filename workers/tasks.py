@@ -32,7 +32,7 @@ from moderation.storage import comments as comment_store
 from moderation.storage import decisions as decision_store
 from moderation.storage import webhooks as webhooks_store
 from moderation.storage.db import session_scope
-from workers import webhooks
+from workers import emails, webhooks
 from workers.analysis import answer_batch
 from workers.celery_app import ModerationTask, app
 from workers.explanations import explain_batch
@@ -199,7 +199,15 @@ def sweep_queued(self: ModerationTask) -> dict[str, Any]:
     redelivering = webhooks.resend_overdue(settings)
     if redelivering:
         log.info("sweep re-sent %d overdue webhook delivery(ies)", redelivering)
-    return {"resent": resent, "explaining": explaining, "webhooks": redelivering}
+    remailing = emails.resend_overdue(settings)
+    if remailing:
+        log.info("sweep re-sent %d overdue email(s)", remailing)
+    return {
+        "resent": resent,
+        "explaining": explaining,
+        "webhooks": redelivering,
+        "emails": remailing,
+    }
 
 
 @app.task(name=APPLY_RETENTION, base=ModerationTask, bind=True, max_retries=3)

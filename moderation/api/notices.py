@@ -21,6 +21,7 @@ from moderation.domain.notices import (
 )
 from moderation.domain.schemas import MAX_ID
 from moderation.http import notices as filing
+from moderation.http import site_keys
 from moderation.http.auth import RequireModerator
 from moderation.http.deps import SettingsDep, unit_of_work
 from moderation.http.notices import InvalidNotice
@@ -144,11 +145,16 @@ def start_review(
     responses=errors(*JSON_BODY, 404, 409, worded={409: "The notice was decided already"}),
 )
 def decide_notice(
-    notice_id: NoticeId, decision: NoticeDecision, caller: RequireModerator, settings: SettingsDep
+    notice_id: NoticeId,
+    decision: NoticeDecision,
+    caller: RequireModerator,
+    settings: SettingsDep,
+    request: Request,
 ) -> NoticeStatusView:
     """`removed`: the comment is rejected through the moderators' decision path (audit log,
     `comment.status_changed`, training label) and every open notice of it is closed; `kept`:
     this notice is closed. `reason` is shown to the notifier. Each closed notice's site gets a
     `notice.decided` webhook."""
     with unit_of_work(settings) as session:
-        return service.decide_notice(session, caller.staff, notice_id, decision)
+        mail = service.notice_mail(settings, site_keys.own_origin(request))
+        return service.decide_notice(session, caller.staff, notice_id, decision, mail)

@@ -85,6 +85,8 @@ class ErasureResult(BaseModel):
     trust_lifted: int = 0
     bans_kept_as_hash: int = 0
     author_notes_deleted: int = 0
+    # The emails written to them as a notifier (docs/operations.md, "Email").
+    emails_deleted: int = 0
     login_failures_cleared: int = 0
     notices_cleared: int = Field(
         default=0,

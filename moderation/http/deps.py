@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from moderation.config import Settings
 from moderation.domain.errors import FieldProblem
+from moderation.messaging.queues import send_written_emails
 from moderation.services import webhooks
+from moderation.storage import emails as email_store
 from moderation.storage.db import session_scope
 
 
@@ -34,6 +36,7 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
     with session_scope(settings.database_url) as session:
         yield session
     webhooks.send_written(settings, session)
+    send_written_emails(settings, email_store.written(session))
 
 
 T = TypeVar("T")

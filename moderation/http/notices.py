@@ -54,7 +54,10 @@ async def file_notice(request: Request, submission: NoticeSubmission) -> FiledNo
     if refusal is not None:
         raise RateLimited(refusal)
     return await in_worker_thread(
-        settings, lambda session: service.file_notice(session, submission)
+        settings,
+        lambda session: service.file_notice(
+            session, submission, service.notice_mail(settings, site_keys.own_origin(request))
+        ),
     )
 
 

@@ -45,6 +45,9 @@ ANALYZE_TEXTS = "moderation.analyze_texts"
 # so a slow receiver never holds up a decision when workers are given to each queue.
 DELIVER_WEBHOOKS = "moderation.deliver_webhooks"
 WEBHOOKS_QUEUE = "webhooks"
+# The notifiers' emails (when SMTP is configured) wait on the mail server: on the webhooks'
+# queue, for the same reason.
+SEND_EMAILS = "moderation.send_emails"
 # Deliveries per task, all sent side by side: even if every receiver times out, a task ends
 # after one timeout, well within the soft time limit.
 WEBHOOK_BATCH = 20
@@ -100,6 +103,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             EXPLAIN_COMMENTS: {"queue": EXPLANATIONS_QUEUE},
             RETRAIN_WITH_FEEDBACK: {"queue": TRAINING_QUEUE},
             DELIVER_WEBHOOKS: {"queue": WEBHOOKS_QUEUE},
+            SEND_EMAILS: {"queue": WEBHOOKS_QUEUE},
             APPLY_RETENTION: {"queue": EXPLANATIONS_QUEUE},
         },
         # A message is acknowledged only once its comments are decided; if the worker dies,
@@ -184,6 +188,13 @@ def send_webhooks(app: Celery, delivery_ids: Sequence[int], countdown: float | N
     )
 
 
+def send_emails(app: Celery, email_ids: Sequence[int], countdown: float | None = None) -> None:
+    """Ask for these emails (committed outbox rows), `WEBHOOK_BATCH` per task."""
+    _send_in_batches(
+        app, SEND_EMAILS, email_ids, WEBHOOK_BATCH, WEBHOOKS_QUEUE, countdown=countdown
+    )
+
+
 def try_send(send: Callable[[], object], what: str, ids: Sequence[int]) -> bool:
     """Send now if the broker takes it; if not, log and say so. Every message names rows that
     are already committed (comments `queued`, explanations missing, deliveries pending), so a
@@ -230,3 +241,14 @@ def send_deliveries(
         log.info("no Redis configured here: the sweep will send %d webhook(s)", len(delivery_ids))
         return False
     return try_send(lambda: send_webhooks(app, delivery_ids), "webhook deliveries", delivery_ids)
+
+
+def send_written_emails(settings: Settings, email_ids: Sequence[int]) -> bool:
+    """Queue committed emails for the workers; best effort (the sweep sends what is left)."""
+    if not email_ids:
+        return True
+    app = producer(settings)
+    if app is None:
+        log.info("no Redis configured here: the sweep will send %d email(s)", len(email_ids))
+        return False
+    return try_send(lambda: send_emails(app, email_ids), "emails", email_ids)

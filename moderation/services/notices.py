@@ -3,17 +3,23 @@ gets a status URL; moderators review and decide it (a removal goes through the m
 own decision path: audit log, webhooks and training label as for any removal); the notifier
 sees the outcome at the status URL and the site gets a `notice.decided` webhook.
 
-No email is sent: the deployment has no SMTP setting; the site's backend may write to the
-notifier from the webhook, which carries their contact (they gave it to hear the outcome).
+When the deployment configures SMTP (MODERATION_SMTP_URL), the notifier also gets an email
+at filing (the acknowledgement, with the status URL) and at the decision (the outcome, the
+reason and the redress), written to the `emails` outbox in the same transaction. Without it no
+email is sent: the site's backend may write to the notifier from the webhook, which carries
+their contact (they gave it to hear the outcome).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from moderation.config import Settings
+from moderation.domain import emails
 from moderation.domain.clock import utcnow
 from moderation.domain.errors import FieldProblem, NotFound, ServiceError
 from moderation.domain.notices import (
@@ -31,6 +37,7 @@ from moderation.domain.statuses import CommentStatus
 from moderation.services.accounts import Staff
 from moderation.services.review import Action, Ground, moderate
 from moderation.storage import comments as comment_store
+from moderation.storage import emails as email_store
 from moderation.storage import notices as store
 from moderation.storage import statements as statement_store
 from moderation.storage.models import Notice
@@ -80,7 +87,25 @@ def comment_site(session: Session, comment_id: int) -> int:
     return notice_subject(session, comment_id).site_id
 
 
-def file_notice(session: Session, submission: NoticeSubmission) -> FiledNotice:
+@dataclass(frozen=True, slots=True)
+class NoticeMail:
+    """The deployment writes to notifiers: where its status URLs start, and the redress text."""
+
+    base_url: str
+    redress: str
+
+
+def notice_mail(settings: Settings, base_url: str) -> NoticeMail | None:
+    """None without an SMTP server (no email at all); links start at the public address,
+    else at the address the request came to."""
+    if settings.smtp_url is None:
+        return None
+    return NoticeMail(settings.public_url or base_url, settings.redress_text)
+
+
+def file_notice(
+    session: Session, submission: NoticeSubmission, mail: NoticeMail | None = None
+) -> FiledNotice:
     site_id = comment_site(session, submission.comment_id)
     token = new_token()
     notice = store.insert_notice(
@@ -95,6 +120,11 @@ def file_notice(session: Session, submission: NoticeSubmission) -> FiledNotice:
         good_faith=submission.good_faith,
         token_hash=token_hash(token),
     )
+    if mail is not None:
+        # Only now is the token known: the acknowledgement carries the status URL.
+        status_url = f"{mail.base_url}/notices/status/{token}"
+        text = emails.acknowledgement(notice.id, submission.ground, status_url)
+        email_store.insert_email(session, submission.notifier_email, text, notice.id)
     return FiledNotice(id=notice.id, site_id=site_id, token=token)
 
 
@@ -202,7 +232,11 @@ def start_review(session: Session, notice_id: int) -> NoticeStatusView:
 
 
 def decide_notice(
-    session: Session, actor: Staff, notice_id: int, decision: NoticeDecision
+    session: Session,
+    actor: Staff,
+    notice_id: int,
+    decision: NoticeDecision,
+    mail: NoticeMail | None = None,
 ) -> NoticeStatusView:
     """Remove the comment (the moderators' decision path: audit, webhooks, label) and close
     every open notice of it, or keep it and close this one; each closed notice's site gets
@@ -221,6 +255,11 @@ def decide_notice(
     closed = store.close(session, ids, decision.outcome.value, decision.reason, actor.name)
     for each in closed:
         store.record_event(session, each, _event_data(each), utcnow())
+        if mail is not None and each.notifier_email:
+            # The status URL's token is kept hashed only: the email points to the one sent
+            # with the acknowledgement instead.
+            text = emails.decision(each.id, decision.outcome, decision.reason, None, mail.redress)
+            email_store.insert_email(session, each.notifier_email, text, each.id)
     session.refresh(notice)
     return status_view(notice)
 
@@ -256,6 +295,7 @@ def _event_data(notice: Notice) -> dict[str, object]:
             "decided_by": notice.decided_by,
             "automated": notice.automated,
         },
-        # For the site's backend to tell the notifier (this service sends no email).
+        # For the site's backend to tell the notifier (this service emails them only when
+        # the deployment configures SMTP).
         "notifier": {"name": notice.notifier_name, "email": notice.notifier_email},
     }

@@ -38,6 +38,7 @@ from moderation.storage.models import (
     AuthorRule,
     Comment,
     Decision,
+    Email,
     ModerationEvent,
     ModeratorLabel,
     Notice,
@@ -179,6 +180,20 @@ def _notice(n: Notice) -> dict[str, Any]:
     }
 
 
+def _email_sent(e: Email) -> dict[str, Any]:
+    """An email this service wrote to the person about a notice they filed."""
+    return {
+        "kind": e.kind,
+        "notice_id": e.notice_id,
+        "to": e.recipient,
+        "subject": e.subject,
+        "body": e.body,
+        "status": e.status,
+        "created_at": _iso(e.created_at),
+        "sent_at": _iso(e.sent_at),
+    }
+
+
 def _related(session: Session, ids: list[int]) -> dict[str, dict[int, Any]]:
     """What the policy, the moderators, readers and webhooks made of these comments."""
     deliveries: dict[int, list[dict[str, Any]]] = {}
@@ -250,6 +265,7 @@ def export(session: Session, email: str) -> dict[str, Any]:
             for n in store.notes_on(session, wanted)
         ],
         "notices_filed": [_notice(n) for n in store.notices_filed(session, wanted)],
+        "emails": [_email_sent(e) for e in store.emails_to(session, wanted)],
         "erasures": [p.model_dump(mode="json") for p in _past(session, wanted)],
     }
 
@@ -319,6 +335,8 @@ def erase(
     # The moderators' notes on the author go whole: they are about the person.
     result.author_notes_deleted = store.delete_notes(session, wanted)
     filed = [n for n in store.notices_filed(session, wanted) if n.notifier_email]
+    # The emails written to them as a notifier go whole: the address is what they are for.
+    result.emails_deleted = store.delete_emails(session, wanted)
     if not comments and not rules and not filed:
         log.info("erasure: nothing left to erase (%d earlier erasure(s))", len(past))
         return result

@@ -63,6 +63,7 @@ class RetentionPeriods:
             "report_notes": store.report_notes(texts),
             "login_failures": store.login_failures(ips),
             "webhook_deliveries": store.webhook_deliveries(now - timedelta(days=self.webhook_days)),
+            "emails": store.emails(now - timedelta(days=self.webhook_days)),
             "analyses": store.analyses(now - timedelta(days=self.analysis_days)),
             "notice_contacts": store.notice_contacts(now - timedelta(days=self.notice_days)),
             "expired_sessions": store.expired_sessions(now),

@@ -21,6 +21,7 @@ from moderation.storage.models import (
     AuthorRule,
     Comment,
     Decision,
+    Email,
     Erasure,
     LoginFailure,
     ModerationEvent,
@@ -115,6 +116,23 @@ def notices_filed(session: Session, email_key: str) -> list[Notice]:
             select(Notice).where(func.lower(Notice.notifier_email) == email_key).order_by(Notice.id)
         ).scalars()
     )
+
+
+def emails_to(session: Session, email_key: str) -> list[Email]:
+    """The notifiers' emails addressed to this email (any case)."""
+    return list(
+        session.execute(
+            select(Email).where(func.lower(Email.recipient) == email_key).order_by(Email.id)
+        ).scalars()
+    )
+
+
+def delete_emails(session: Session, email_key: str) -> int:
+    """Delete the notifiers' emails addressed to this email, sent or not."""
+    deleted = session.execute(
+        delete(Email).where(func.lower(Email.recipient) == email_key).returning(Email.id)
+    ).all()
+    return len(deleted)
 
 
 def notice_events(session: Session, notices: Sequence[Notice]) -> list[WebhookDelivery]:

@@ -35,6 +35,7 @@ from moderation.storage.models import (
     BrowserSession,
     Comment,
     Decision,
+    Email,
     LoginFailure,
     ModerationEvent,
     Notice,
@@ -147,6 +148,17 @@ def webhook_deliveries(before: datetime) -> Due:
     )
 
 
+def emails(before: datetime) -> Due:
+    """Notifiers' emails sent or given up before `before` (a pending one is never touched)."""
+    ended = func.coalesce(Email.sent_at, Email.created_at)
+    return Due(
+        Email,
+        [Email.status.in_(("sent", "failed")), Email.created_at < before, ended < before],
+        Email.created_at,
+        None,
+    )
+
+
 def analyses(before: datetime) -> Due:
     """Texts scored through the Perspective-compatible API and kept, before `before`."""
     return Due(Analysis, [Analysis.created_at < before], Analysis.created_at, None)
@@ -249,4 +261,12 @@ PERSONAL_DATA: dict[str, dict[str, str]] = {
     "erasures": {"subject": "kept: a salted hash of the erased email, to answer a repeat"},
     "webhook_deliveries": {"payload": "webhook_deliveries", "last_error": "webhook_deliveries"},
     "analyses": {"text": "analyses", "client_token": "analyses", "feedback": "analyses"},
+    "emails": {
+        "recipient": "emails (as long as webhook deliveries); an erasure deletes them",
+        "subject": "emails",
+        "body": "emails (the status URL's token, the moderator's reason)",
+        "kind": "emails",
+        "status": "emails",
+        "last_error": "emails (never the address)",
+    },
 }

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from moderation.domain.authors import AuthorRuleRequest
 from moderation.domain.notices import NoticeDecision, NoticeGround, NoticeSubmission
+from moderation.domain.statements import DEFAULT_REDRESS
 from moderation.domain.statuses import CommentStatus
 from moderation.services import authors, notices, review, sites, webhooks
 from moderation.services.accounts import Role, Staff
@@ -153,7 +154,8 @@ def write_scenario(database_url: str) -> Scenario:
             moderator,
         )
         # Zed as a notifier: his notice about Olive's comment, decided, its event stored with
-        # his contact for the site to write to him.
+        # his contact for the site to write to him, and the two emails written to him.
+        mail = notices.NoticeMail("https://comments.example.org", DEFAULT_REDRESS)
         notice = notices.file_notice(
             session,
             NoticeSubmission(
@@ -164,12 +166,14 @@ def write_scenario(database_url: str) -> Scenario:
                 notifier_email=ZED_EMAIL_OTHER_CASE,
                 good_faith=True,
             ),
+            mail,
         ).id
         notices.decide_notice(
             session,
             Staff(1, moderator, Role.MODERATOR),
             notice,
             NoticeDecision(outcome="kept", reason="An opinion about a plan, not about a person."),
+            mail,
         )
     return Scenario(published, removed, waiting, replied_to, olive, olive_reply, moderator, notice)
 

@@ -24,6 +24,7 @@ from moderation.storage.models import (
     BrowserSession,
     Comment,
     Decision,
+    Email,
     LoginFailure,
     ModerationEvent,
     Notice,
@@ -140,6 +141,7 @@ EXPECTED = {
     "report_notes": 1,
     "login_failures": 1,
     "webhook_deliveries": 2,
+    "emails": 2,
     "analyses": 1,
     "notice_contacts": 1,
     "expired_sessions": 1,
@@ -213,6 +215,14 @@ def _others(database_url: str, aged: Aged) -> None:
             for n, status, received, decided in (
                 (1, "decided", 210, 200), (2, "decided", 110, 100), (3, "received", 300, None)
             )
+        ])  # fmt: skip
+        # A notifier's emails: sent or given up 40 days ago, they go; sent lately, or still
+        # pending (the server is away), they stay.
+        session.execute(insert(Email), [
+            {"kind": "notice.decided", "recipient": "nora@example.org", "subject": status,
+             "body": "Your notice was decided.", "status": status, "attempts": 1,
+             "created_at": days_ago(d), "sent_at": days_ago(d) if status == "sent" else None}
+            for status, d in (("sent", 40), ("failed", 40), ("sent", 5), ("pending", 40))
         ])  # fmt: skip
         analysis = {"site_id": DEFAULT_SITE_ID, "text": "scored"}
         session.execute(

@@ -3,6 +3,7 @@
 
 from moderation.storage.models.rights import (
     Appeal,
+    Email,
     Erasure,
     Notice,
     PrivacyKey,
@@ -50,6 +51,7 @@ __all__ = [
     "BrowserSession",
     "Comment",
     "Decision",
+    "Email",
     "Erasure",
     "Id",
     "LoginFailure",

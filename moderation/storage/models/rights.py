@@ -142,3 +142,24 @@ class Appeal(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # Reinstated on the record, but retention had removed the text: nothing was republished.
     text_gone: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class Email(Base):
+    """The outbox of the notifiers' emails (only when the deployment configures SMTP): written
+    in the transaction that files or decides the notice, sent by a worker, retried with
+    backoff. The last error never holds the address."""
+
+    __tablename__ = "emails"
+    __table_args__ = (Index("ix_emails_status_next", "status", "next_attempt_at"),)
+
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # domain.emails.EmailKind
+    recipient: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # EmailStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))

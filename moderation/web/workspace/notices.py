@@ -71,6 +71,13 @@ async def decide(request: Request, notice_id: NoticeId, caller: PageModerator) -
             422, "invalid_request", "; ".join(p.message for p in problems), problems
         ) from None
     await in_worker_thread(
-        request, lambda session: notices.decide_notice(session, caller.staff, notice_id, decision)
+        request,
+        lambda session: notices.decide_notice(
+            session,
+            caller.staff,
+            notice_id,
+            decision,
+            notices.notice_mail(request.app.state.settings, str(request.base_url).rstrip("/")),
+        ),
     )
     return RedirectResponse("/moderation/notices", status_code=303)

@@ -117,6 +117,13 @@ def test_the_export_holds_every_comment_decision_report_and_ban_of_the_author(
     assert (notice["id"], notice["comment_id"], notice["outcome"]) == (s.notice, s.olive, "kept")
     assert (notice["notifier_name"], notice["notifier_email"]) == (ZED_NAME, ZED_EMAIL_OTHER_CASE)
     assert ZED_NAME in notice["explanation"]
+    # The emails written to him about it, as sent (a notifier's emails: docs/operations.md).
+    assert [(e["kind"], e["notice_id"], e["to"]) for e in found["emails"]] == [
+        ("notice.received", s.notice, ZED_EMAIL_OTHER_CASE),
+        ("notice.decided", s.notice, ZED_EMAIL_OTHER_CASE),
+    ]
+    assert "https://comments.example.org/notices/status/" in found["emails"][0]["body"]
+    assert "An opinion about a plan" in found["emails"][1]["body"]
     assert found["erasures"] == []
 
 
@@ -129,7 +136,7 @@ def test_the_export_does_not_say_who_reported_the_author(database_url: str) -> N
     (event,) = [d for d in commented["webhook_deliveries"] if d["type"] == "notice.decided"]
     assert event["payload"]["data"]["notice"]["outcome"] == "kept"
     assert "notifier" not in event["payload"]["data"]
-    assert olives["notices_filed"] == []
+    assert olives["notices_filed"] == [] and olives["emails"] == []
     assert traces_in(json.dumps(olives)) == []
 
 
@@ -153,6 +160,7 @@ def test_after_the_erasure_no_table_holds_the_author_nor_does_the_log(
     assert result.bans_kept_as_hash == 2 and result.trust_lifted == 0
     assert result.author_notes_deleted == 1
     assert result.notices_cleared == 1
+    assert result.emails_deleted == 2
     _the_notice_stays_without_its_notifier(database_url, s)
     assert _without_time(_export(database_url, OLIVE["author_email"])) == _without_time(
         olive_before

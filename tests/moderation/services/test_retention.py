@@ -21,6 +21,7 @@ from moderation.storage.models import (
     BrowserSession,
     Comment,
     Decision,
+    Email,
     LoginFailure,
     ModerationEvent,
     Notice,
@@ -133,6 +134,8 @@ def test_reports_sign_ins_deliveries_analyses_and_sessions(database_url: str, ag
         assert count(session, LoginFailure) == 1
         left = session.execute(select(WebhookDelivery.event_id).order_by(WebhookDelivery.id))
         assert list(left.scalars()) == ["delivered-5", "pending-40"]  # a pending one stays
+        emails = session.execute(select(Email.subject).order_by(Email.id)).scalars()
+        assert list(emails) == ["sent", "pending"]  # sent 5 days ago; still to send
         assert count(session, Analysis) == 1
         assert count(session, BrowserSession) == 1
         notices = session.execute(
@@ -188,6 +191,7 @@ def test_longer_periods_keep_more(database_url: str, aged: Aged) -> None:
         "report_notes": 0,
         "login_failures": 0,
         "webhook_deliveries": 0,
+        "emails": 0,  # kept as long as webhook deliveries
         "analyses": 0,
     }
 
