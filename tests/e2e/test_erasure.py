@@ -4,6 +4,7 @@ process logged who it was."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from moderation.services.accounts import Role
@@ -32,7 +33,10 @@ def test_an_erased_author_stays_banned_and_is_in_no_log(
 
     dump = table_dump(sqlite_url).lower()
     assert "quillon" not in dump and "vashti" not in dump
-    # The worker re-reads the bans (and the salt made by the erasure) within its refresh.
+    # The worker re-reads the bans (and the salt made by the erasure) within its refresh
+    # (0.5 s here): the comment below is sent once a refresh has surely passed, or a worker
+    # that last read its copy before the ban was set would not know of it yet.
+    time.sleep(1.0)
     again = stack.submit("erasure", "Quillon Vashti", "Back again with the same point.")
     assert decision(stack, again) == ("rejected", ["banned_author"])
     logs = stack.logs().lower()
