@@ -1,17 +1,18 @@
 """SQL of the notifiers' email outbox: writing an email in the caller's transaction, claiming
 due ones for one attempt under a lease, recording the attempt (fenced by its number), and the
-overdue ones the sweep hands out again. Mirrors storage.webhook_sending."""
+overdue ones the sweep hands out again; the lease and fence are storage.outbox's."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.domain.clock import utcnow
 from moderation.domain.emails import EmailStatus, EmailText
+from moderation.storage import outbox
 from moderation.storage.models import Email
 
 _WRITTEN = "emails_written"
@@ -45,20 +46,9 @@ def written(session: Session) -> list[int]:
 def claim(
     session: Session, ids: Sequence[int], now: datetime, lease_until: datetime
 ) -> dict[int, int]:
-    """Take the pending, due emails among `ids` for one attempt: {email id: attempt number}."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        update(Email)
-        .where(
-            Email.id.in_(list(ids)),
-            Email.status == EmailStatus.PENDING.value,
-            or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now),
-        )
-        .values(attempts=Email.attempts + 1, next_attempt_at=lease_until)
-        .returning(Email.id, Email.attempts)
-    ).all()
-    return {email_id: attempts for email_id, attempts in rows}
+    """Take the pending, due emails among `ids` for one attempt (storage.outbox): {email id:
+    attempt number}."""
+    return outbox.claim(session, Email, ids, now, lease_until)
 
 
 def outgoing(session: Session, ids: Sequence[int]) -> list[Email]:
@@ -76,22 +66,13 @@ def record_attempt(
     next_attempt_at: datetime | None,
 ) -> bool:
     """The outcome of one attempt, unless another worker's attempt took over meanwhile."""
-    done = session.execute(
-        update(Email)
-        .where(
-            Email.id == email_id,
-            Email.attempts == attempt,
-            Email.status == EmailStatus.PENDING.value,
-        )
-        .values(
-            status=status.value,
-            last_error=error,
-            next_attempt_at=next_attempt_at,
-            sent_at=utcnow() if status is EmailStatus.SENT else None,
-        )
-        .returning(Email.id)
-    ).first()
-    return done is not None
+    outcome = {
+        "status": status.value,
+        "last_error": error,
+        "next_attempt_at": next_attempt_at,
+        "sent_at": utcnow() if status is EmailStatus.SENT else None,
+    }
+    return outbox.record_attempt(session, Email, email_id, attempt, outcome)
 
 
 def overdue(session: Session, cutoff: datetime, limit: int) -> list[int]:

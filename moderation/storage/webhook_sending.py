@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain.clock import utcnow
+from moderation.storage import outbox
 from moderation.storage.models import Site, WebhookDelivery, WebhookEndpoint
 from moderation.storage.webhooks import DeliveryStatus
 
@@ -20,27 +21,9 @@ from moderation.storage.webhooks import DeliveryStatus
 def claim(
     session: Session, ids: Sequence[int], now: datetime, lease_until: datetime
 ) -> dict[int, int]:
-    """Take the deliveries among `ids` that are pending and due, for one attempt: each gets its
-    attempt counted and is kept from any other worker until `lease_until` (a worker that dies
-    mid-attempt leaves it to the sweep after that). Returns {delivery id: attempt number}; the
-    number is the fence that `record_attempt` checks."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id.in_(list(ids)),
-            WebhookDelivery.status == DeliveryStatus.PENDING.value,
-            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
-        )
-        .values(
-            attempts=WebhookDelivery.attempts + 1,
-            last_attempt_at=now,
-            next_attempt_at=lease_until,
-        )
-        .returning(WebhookDelivery.id, WebhookDelivery.attempts)
-    ).all()
-    return {delivery_id: attempts for delivery_id, attempts in rows}
+    """Take the deliveries among `ids` that are pending and due, for one attempt (storage.outbox):
+    {delivery id: attempt number}."""
+    return outbox.claim(session, WebhookDelivery, ids, now, lease_until, last_attempt_at=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,26 +88,15 @@ def record_attempt(
     error: str | None,
     next_attempt_at: datetime | None,
 ) -> bool:
-    """Write the outcome of one attempt, unless the delivery moved on meanwhile (its lease ran
-    out and another worker claimed it: that worker's attempt is the one to keep)."""
-    now = utcnow()
-    done = session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.attempts == attempt,
-            WebhookDelivery.status == DeliveryStatus.PENDING.value,
-        )
-        .values(
-            status=status.value,
-            last_status_code=status_code,
-            last_error=error,
-            next_attempt_at=next_attempt_at,
-            delivered_at=now if status is DeliveryStatus.DELIVERED else None,
-        )
-        .returning(WebhookDelivery.id)
-    ).first()
-    return done is not None
+    """Write the outcome of one attempt, unless another worker's attempt took over (outbox)."""
+    outcome = {
+        "status": status.value,
+        "last_status_code": status_code,
+        "last_error": error,
+        "next_attempt_at": next_attempt_at,
+        "delivered_at": utcnow() if status is DeliveryStatus.DELIVERED else None,
+    }
+    return outbox.record_attempt(session, WebhookDelivery, delivery_id, attempt, outcome)
 
 
 def claim_overdue(session: Session, cutoff: datetime, limit: int) -> list[int]:
